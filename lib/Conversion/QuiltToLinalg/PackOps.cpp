@@ -1,0 +1,141 @@
+//===- PackOps.cpp - Reference lowering of pack and unpack -------*- C++ -*-===//
+//
+// This file lowers quilt.pack to the projection its format defines and
+// quilt.unpack to the identity: in the reference lowering a packed weight is
+// the dense f32 matrix it decodes to.
+//
+//===----------------------------------------------------------------------===//
+
+#include "PatternUtils.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::quilt;
+using namespace mlir::quilt::reference;
+
+namespace {
+
+/// Rounds a factor array (2-d or 3-d) with a single per-tensor scale: the
+/// array is collapsed to 2-d, rounded and expanded back.
+Value roundFactor(OpBuilder &b, Location loc, Value factor,
+                  PrecisionAttr precision) {
+  auto type = cast<RankedTensorType>(factor.getType());
+  if (type.getRank() == 2)
+    return roundToPrecision(b, loc, factor, precision);
+  SmallVector<ReassociationIndices> reassociation = {{0, 1}, {2}};
+  Value flat = tensor::CollapseShapeOp::create(b, loc, factor, reassociation);
+  Value rounded = roundToPrecision(b, loc, flat, precision);
+  return tensor::ExpandShapeOp::create(b, loc, type, rounded, reassociation);
+}
+
+/// Applies the structure of `packed` to `weight`. Factorized structures
+/// round their factors to the precision; returns true in `rounded` then.
+Value applyStructure(OpBuilder &b, Location loc, Value weight,
+                     PackedType packed, bool &rounded) {
+  StructureAttr structure = packed.getStructure();
+  PrecisionAttr precision = packed.getPrecision();
+  int64_t k = packed.getRows(), n = packed.getCols(), size = structure.getSize();
+  Type f32 = b.getF32Type();
+  Value sizeValue = arith::ConstantIndexOp::create(b, loc, size);
+  rounded = false;
+  switch (structure.getKind()) {
+  case StructureKind::Dense:
+    return weight;
+  case StructureKind::BlockDiag:
+    return callKernel(b, loc, "quilt_ref_mask_blockdiag", {weight, sizeValue},
+                      weight.getType())[0];
+  case StructureKind::Monarch: {
+    auto lType = RankedTensorType::get({size, k / size, size}, f32);
+    auto rType = RankedTensorType::get({size, size, n / size}, f32);
+    SmallVector<Value> factors =
+        callKernel(b, loc, "quilt_ref_monarch_factors", {weight, sizeValue},
+                   {lType, rType});
+    rounded = true;
+    Value l = roundFactor(b, loc, factors[0], precision);
+    Value r = roundFactor(b, loc, factors[1], precision);
+    return callKernel(b, loc, "quilt_ref_monarch_expand", {l, r},
+                      weight.getType())[0];
+  }
+  case StructureKind::LowRank: {
+    auto uType = RankedTensorType::get({k, size}, f32);
+    auto vType = RankedTensorType::get({size, n}, f32);
+    SmallVector<Value> factors =
+        callKernel(b, loc, "quilt_ref_lowrank_factors", {weight, sizeValue},
+                   {uType, vType});
+    rounded = true;
+    Value u = roundFactor(b, loc, factors[0], precision);
+    Value v = roundFactor(b, loc, factors[1], precision);
+    return callKernel(b, loc, "quilt_ref_lowrank_expand", {u, v},
+                      weight.getType())[0];
+  }
+  }
+  llvm_unreachable("unknown structure kind");
+}
+
+/// Zeroes the entries the sparsity of `packed` does not keep.
+Value applySparsity(OpBuilder &b, Location loc, Value weight,
+                    SparsityAttr sparsity) {
+  auto index = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  Value density = arith::ConstantOp::create(
+      b, loc, b.getF32FloatAttr(sparsity.getDensity().convertToDouble()));
+  Type type = weight.getType();
+  switch (sparsity.getKind()) {
+  case SparsityKind::Dense:
+    return weight;
+  case SparsityKind::NM:
+    return callKernel(b, loc, "quilt_ref_prune_nm",
+                      {weight, index(sparsity.getN()), index(sparsity.getM())},
+                      type)[0];
+  case SparsityKind::Block:
+    return callKernel(b, loc, "quilt_ref_prune_blocks",
+                      {weight, index(sparsity.getBlockRows()),
+                       index(sparsity.getBlockCols()), density},
+                      type)[0];
+  case SparsityKind::Unstructured:
+    return callKernel(b, loc, "quilt_ref_prune_unstructured",
+                      {weight, density}, type)[0];
+  }
+  llvm_unreachable("unknown sparsity kind");
+}
+
+/// quilt.pack: structure, then sparsity, then precision.
+struct LowerPack : OpConversionPattern<PackOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(PackOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    PackedType packed = op.getResult().getType();
+    bool rounded = false;
+    Value weight =
+        applyStructure(rewriter, loc, adaptor.getInput(), packed, rounded);
+    weight = applySparsity(rewriter, loc, weight, packed.getSparsity());
+    if (!rounded)
+      weight = roundToPrecision(rewriter, loc, weight, packed.getPrecision());
+    rewriter.replaceOp(op, weight);
+    return success();
+  }
+};
+
+/// quilt.unpack: the packed value already is its decoded matrix.
+struct LowerUnpack : OpConversionPattern<UnpackOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(UnpackOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, adaptor.getInput());
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::quilt::populatePackPatterns(const ReferenceTypeConverter &converter,
+                                       RewritePatternSet &patterns) {
+  patterns.add<LowerPack, LowerUnpack>(converter, patterns.getContext());
+}

@@ -1,0 +1,85 @@
+//===- QuiltToLinalg.cpp - convert-quilt-to-linalg --------------*- C++ -*-===//
+//
+// This file implements the pass that lowers quilt IR to its reference
+// meaning on dense f32 (see the pass description in Passes.td).
+//
+//===----------------------------------------------------------------------===//
+
+#include "PatternUtils.h"
+#include "quilt/Conversion/Passes.h"
+#include "quilt/Transforms/Passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::quilt {
+#define GEN_PASS_DEF_CONVERTQUILTTOLINALG
+#include "quilt/Conversion/Passes.h.inc"
+} // namespace mlir::quilt
+
+using namespace mlir;
+using namespace mlir::quilt;
+
+ReferenceTypeConverter::ReferenceTypeConverter() {
+  addConversion([](Type type) { return type; });
+  addConversion([](PackedType type) -> Type { return type.getUnpackedType(); });
+}
+
+void mlir::quilt::populateQuiltToLinalgConversionPatterns(
+    const ReferenceTypeConverter &converter, RewritePatternSet &patterns) {
+  populatePackPatterns(converter, patterns);
+  populateContractionPatterns(converter, patterns);
+  populateElementwisePatterns(converter, patterns);
+}
+
+namespace {
+struct ConvertQuiltToLinalgPass
+    : quilt::impl::ConvertQuiltToLinalgBase<ConvertQuiltToLinalgPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+
+    // A fused block means its body.
+    RewritePatternSet unfuse(ctx);
+    populateUnfusePatterns(unfuse);
+    if (failed(applyPatternsGreedily(module, std::move(unfuse))))
+      return signalPassFailure();
+
+    if (failed(insertReferenceKernels(module)))
+      return signalPassFailure();
+
+    ReferenceTypeConverter converter;
+    ConversionTarget target(*ctx);
+    target.addIllegalDialect<QuiltDialect>();
+    target.addLegalDialect<arith::ArithDialect, bufferization::BufferizationDialect,
+                           linalg::LinalgDialect, math::MathDialect,
+                           memref::MemRefDialect, scf::SCFDialect,
+                           tensor::TensorDialect>();
+    // Functions that take or return packed weights get dense signatures.
+    target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
+      return converter.isSignatureLegal(op.getFunctionType()) &&
+             converter.isLegal(&op.getBody());
+    });
+    target.addDynamicallyLegalOp<func::CallOp, func::ReturnOp>(
+        [&](Operation *op) { return converter.isLegal(op); });
+
+    RewritePatternSet patterns(ctx);
+    populateQuiltToLinalgConversionPatterns(converter, patterns);
+    populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
+                                                                   converter);
+    populateCallOpTypeConversionPattern(patterns, converter);
+    populateReturnOpTypeConversionPattern(patterns, converter);
+    if (failed(applyPartialConversion(module, target, std::move(patterns))))
+      return signalPassFailure();
+
+    eraseUnusedReferenceKernels(module);
+  }
+};
+} // namespace

@@ -1,0 +1,57 @@
+//===- ReferencePipeline.cpp - quilt-reference-pipeline ---------*- C++ -*-===//
+//
+// This file implements the pipeline that takes quilt IR, through its
+// reference meaning on dense f32, down to the LLVM dialect.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quilt/Conversion/Passes.h"
+#include "quilt/Pipelines/Pipelines.h"
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void mlir::quilt::populateReferencePipeline(
+    OpPassManager &pm, const ReferencePipelineOptions &options) {
+  pm.addPass(createConvertQuiltToLinalg());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  // The reference kernels take and return dynamically shaped tensors, so
+  // bufferize across function boundaries with plain (identity) layouts.
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createConvertLinalgToLoopsPass());
+  if (!options.lowerToLLVM)
+    return;
+
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  // Math ops with LLVM intrinsics first; the rest (erf) become libm calls.
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void mlir::quilt::registerPipelines() {
+  PassPipelineRegistration<ReferencePipelineOptions>(
+      "quilt-reference-pipeline",
+      "Lower quilt IR through its reference meaning (dense f32 linalg) to "
+      "the LLVM dialect, for mlir-runner or quilt-run",
+      populateReferencePipeline);
+}
