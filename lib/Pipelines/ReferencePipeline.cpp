@@ -21,6 +21,8 @@ using namespace mlir;
 void mlir::quilt::populateReferencePipeline(
     OpPassManager &pm, const ReferencePipelineOptions &options) {
   pm.addPass(createConvertQuiltToLinalg());
+  // Lets tests and examples use arith/math directly on tensors.
+  pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 

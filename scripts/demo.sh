@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+#===- scripts/demo.sh - Build Quilt and run the bundled example -----------===#
+#
+# README command one: shows the example's quilt IR, its reference meaning
+# (the IR after convert-quilt-to-linalg, user functions only), and the result
+# of executing it through quilt-reference-pipeline and mlir-runner.
+#
+#===----------------------------------------------------------------------===#
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${QUILT_BUILD_DIR:-$root/build}"
+example="${1:-$root/examples/mlp-block.mlir}"
+llvm=/usr/lib/llvm-22
+
+"$root/scripts/build.sh" quilt-opt >/dev/null
+opt="$build/bin/quilt-opt"
+out="$build/examples"
+mkdir -p "$out"
+name="$(basename "$example" .mlir)"
+
+banner() { printf '\n==== %s ====\n' "$*"; }
+
+banner "Input: $example"
+grep -v '^//' "$example" | sed '/^$/N;/^\n$/D'
+
+banner "Reference meaning (convert-quilt-to-linalg; quilt_ref_* kernels elided)"
+"$opt" "$example" --convert-quilt-to-linalg --canonicalize --cse \
+  >"$out/$name.linalg.mlir"
+awk '/^  func.func private @quilt_ref_/ {skip=1; n++; next}
+     skip && /^  }$/ {skip=0; next}
+     !skip' "$out/$name.linalg.mlir" | sed -n '/func.func @forward/,/^  }$/p'
+echo "  ... plus $(grep -c '^  func.func private @quilt_ref_' "$out/$name.linalg.mlir") reference kernels"
+
+banner "Lowered with quilt-reference-pipeline"
+"$opt" "$example" --quilt-reference-pipeline >"$out/$name.llvm.mlir"
+echo "$out/$name.llvm.mlir: $(wc -l <"$out/$name.llvm.mlir") lines of LLVM dialect"
+
+banner "Executed (mlir-runner)"
+"$llvm/bin/mlir-runner" "$out/$name.llvm.mlir" -e main -entry-point-result=void \
+  -shared-libs="$llvm/lib/libmlir_runner_utils.so,$llvm/lib/libmlir_c_runner_utils.so" |
+  awk -v labels="$(sed -n 's|^ *// LABEL: ||p' "$example" | paste -sd';')" '
+    BEGIN { n = split(labels, label, ";") }
+    /^Unranked Memref/ { i++; if (i <= n) print label[i] ":"; next }
+    { print }'
