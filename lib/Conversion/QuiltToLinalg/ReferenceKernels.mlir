@@ -16,14 +16,34 @@
 //     scf, bufferization, memref); no globals, no external calls.
 //   * "roundeven" is IEEE round-half-to-even (math.roundeven).
 //   * Pruned / masked-out entries become +0.0.
+//   * Iterative numerics (Monarch power iteration, Jacobi eigensolver) run in
+//     f64 internally; their results are rounded to f32.
 //
 // Lowering (LLVM/MLIR 22), as used by the tests:
 //   mlir-opt
 //     --one-shot-bufferize="bufferize-function-boundaries
 //                           function-boundary-type-conversion=identity-layout-map"
-//     --buffer-deallocation-pipeline --convert-linalg-to-loops --lower-affine
-//     --convert-scf-to-cf --expand-strided-metadata --finalize-memref-to-llvm
-//     --convert-math-to-llvm --convert-to-llvm --reconcile-unrealized-casts
+//     --buffer-deallocation-pipeline --convert-linalg-to-loops
+//     --expand-strided-metadata --lower-affine --convert-scf-to-cf
+//     --finalize-memref-to-llvm --convert-math-to-llvm --convert-to-llvm
+//     --reconcile-unrealized-casts
+//   (--expand-strided-metadata creates affine.apply, so --lower-affine must
+//   come after it.) The buffer-deallocation pipeline is what frees the
+//   temporaries, including the memref.alloc's of quilt_ref_jacobi_eigh.
+//
+// Notes on MLIR 22 idioms used here:
+//   * Splitting a dimension into two dynamic ones is written with
+//     tensor.reshape (shape from tensor.from_elements), not
+//     tensor.expand_shape: in LLVM 22, --expand-strided-metadata crashes on
+//     a memref.expand_shape with two dynamic sizes in one reassociation group
+//     (llvm/llvm-project#186830, fixed for LLVM 23).
+//   * One-shot bufferization rejects loop results that are not equivalent to
+//     the loop's iteration arguments, so the scf.while of the Monarch power
+//     iteration copies each new iterate into the carried tensor (linalg.copy).
+//   * arith.truncf to bf16 lowers to the __truncsfbf2 libcall on CPUs without
+//     native bf16 conversion; mlir-runner resolves it through
+//     libmlir_float16_utils (loaded with the runner utils). An AOT link may
+//     need that library or compiler-rt.
 //
 //===----------------------------------------------------------------------===//
 
@@ -166,11 +186,9 @@ func.func private @quilt_ref_topk_threshold(%v: tensor<?xf32>, %k: index) -> f32
   %c32 = arith.constant 32 : index
   %c1_i32 = arith.constant 1 : i32
   %c0_i64 = arith.constant 0 : i64
-  %c1_i64 = arith.constant 1 : i64
   %lo0 = arith.constant 0 : i32             // bits(+0.0): always satisfies the predicate
   %hi0 = arith.constant 2139095041 : i32    // bits(+inf) + 1: exclusive upper bound
   %k_i = arith.index_cast %k : index to i64
-  %n = tensor.dim %v, %c0 : tensor<?xf32>
   %bounds:2 = scf.for %it = %c0 to %c32 step %c1
       iter_args(%lo = %lo0, %hi = %hi0) -> (i32, i32) {
     %span = arith.subi %hi, %lo : i32
@@ -221,7 +239,8 @@ func.func private @quilt_ref_topk_threshold(%v: tensor<?xf32>, %k: index) -> f32
 //     zp    = clamp(roundeven(-lo / scale), 0, L)
 //     q     = clamp(roundeven(w / scale) + zp, 0, L)
 //     deq   = (q - zp) * scale
-//   A scale of 0 (all-zero group) gives deq = 0 (never NaN).
+//   A scale of 0 (all-zero group) gives deq = 0 (never NaN). A negative w
+//   whose code is 0 gives -0.0 (IEEE sign of q * scale).
 //   Arithmetic is f32, in exactly the order written above.
 func.func private @quilt_ref_fake_quant_int(%w: tensor<?x?xf32>, %group: index,
                                             %per_tensor: i1, %bits: i32,
@@ -1061,7 +1080,7 @@ func.func private @quilt_ref_jacobi_eigh(%g: tensor<?x?xf64>)
       memref.store %val, %qm[%i, %j] : memref<?x?xf64>
     }
   }
-  %sweeps = scf.while (%sweep = %c0) : (index) -> index {
+  %num_sweeps = scf.while (%sweep = %c0) : (index) -> index {
     %rotated = scf.for %p = %c0 to %N step %c1 iter_args(%any_p = %false) -> (i1) {
       %p1 = arith.addi %p, %c1 : index
       %any_row = scf.for %q = %p1 to %N step %c1 iter_args(%any_q = %false) -> (i1) {

@@ -9,6 +9,8 @@
 #include "quilt/Dialect/Quilt/QuiltDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include <cstdio>
+#include <cstdlib>
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -152,6 +154,22 @@ static ParseResult parseDensity(AsmParser &parser, double &density) {
                  parser.parseEqual() || parser.parseFloat(density));
 }
 
+/// The shortest decimal form that parses back to `value` (0.1, not
+/// 1.000000e-01).
+static std::string formatShortest(double value) {
+  char buffer[32];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buffer, sizeof(buffer), "%.*g", precision, value);
+    if (std::strtod(buffer, nullptr) == value)
+      break;
+  }
+  std::string text = buffer;
+  // Keep it a float literal for the parser.
+  if (text.find_first_of(".eE") == std::string::npos)
+    text += ".0";
+  return text;
+}
+
 Attribute SparsityAttr::parse(AsmParser &parser, Type) {
   SMLoc loc = parser.getCurrentLocation();
   StringRef keyword;
@@ -210,8 +228,7 @@ void SparsityAttr::print(AsmPrinter &printer) const {
     printer << "<" << getBlockRows() << "x" << getBlockCols() << ">";
     [[fallthrough]];
   case SparsityKind::Unstructured:
-    printer << ", density = ";
-    printer.printFloat(getDensity());
+    printer << ", density = " << formatShortest(getKeptFraction());
     break;
   }
   printer << ">";
@@ -238,7 +255,8 @@ SparsityAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     [[fallthrough]];
   case SparsityKind::Unstructured:
     if (!(d > 0.0 && d <= 1.0))
-      return emitError() << "sparsity density must lie in (0, 1], got " << d;
+      return emitError() << "sparsity density must lie in (0, 1], got "
+                         << formatShortest(d);
     return success();
   }
   return success();
