@@ -27,10 +27,11 @@ struct InlineFusedOp : OpRewritePattern<FusedOp> {
   LogicalResult matchAndRewrite(FusedOp op,
                                 PatternRewriter &rewriter) const override {
     YieldOp yield = op.getYield();
-    SmallVector<Value> results(yield.getValues());
     rewriter.inlineBlockBefore(&op.getBody().front(), op, op.getInputs());
-    rewriter.eraseOp(yield);
+    // Read the yielded values only now: inlining rebinds block arguments.
+    SmallVector<Value> results(yield.getValues());
     rewriter.replaceOp(op, results);
+    rewriter.eraseOp(yield);
     return success();
   }
 };

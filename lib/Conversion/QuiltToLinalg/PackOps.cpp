@@ -37,8 +37,10 @@ Value applyStructure(OpBuilder &b, Location loc, Value weight,
   PrecisionAttr precision = packed.getPrecision();
   int64_t k = packed.getRows(), n = packed.getCols(), size = structure.getSize();
   Type f32 = b.getF32Type();
-  Value sizeValue = arith::ConstantIndexOp::create(b, loc, size);
   rounded = false;
+  if (structure.isDense())
+    return weight;
+  Value sizeValue = arith::ConstantIndexOp::create(b, loc, size);
   switch (structure.getKind()) {
   case StructureKind::Dense:
     return weight;
@@ -79,8 +81,10 @@ Value applySparsity(OpBuilder &b, Location loc, Value weight,
   auto index = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
-  Value density = arith::ConstantOp::create(
-      b, loc, b.getF32FloatAttr(sparsity.getDensity().convertToDouble()));
+  auto density = [&]() -> Value {
+    return arith::ConstantOp::create(
+        b, loc, b.getF32FloatAttr(sparsity.getDensity().convertToDouble()));
+  };
   Type type = weight.getType();
   switch (sparsity.getKind()) {
   case SparsityKind::Dense:
@@ -92,11 +96,11 @@ Value applySparsity(OpBuilder &b, Location loc, Value weight,
   case SparsityKind::Block:
     return callKernel(b, loc, "quilt_ref_prune_blocks",
                       {weight, index(sparsity.getBlockRows()),
-                       index(sparsity.getBlockCols()), density},
+                       index(sparsity.getBlockCols()), density()},
                       type)[0];
   case SparsityKind::Unstructured:
     return callKernel(b, loc, "quilt_ref_prune_unstructured",
-                      {weight, density}, type)[0];
+                      {weight, density()}, type)[0];
   }
   llvm_unreachable("unknown sparsity kind");
 }
