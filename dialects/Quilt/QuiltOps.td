@@ -59,6 +59,7 @@ def Quilt_UnpackOp : Quilt_Op<"unpack", [Pure]> {
   let results = (outs 2DTensorOf<[F32]>:$result);
   let assemblyFormat = "$input attr-dict `:` qualified(type($input)) `->` type($result)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -89,6 +90,7 @@ def Quilt_LinearOp : Quilt_Op<"linear", [Pure]> {
     `:` type($input) `,` type($weight) (`,` type($bias)^)? `->` type($result)
   }];
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
   let extraClassDeclaration = [{
     /// K and N of the weight.
     int64_t getReductionSize();
