@@ -138,6 +138,45 @@ struct LowerSoftmax : OpConversionPattern<SoftmaxOp> {
   }
 };
 
+/// y = x * rsqrt(mean(x^2) + eps) * weight (+ bias), over the last dim. For
+/// RMSNorm `x` is the input; for LayerNorm it is the centered input, and then
+/// mean(x^2) is the variance.
+Value normalizeLastDim(OpBuilder &b, Location loc, Value x, Value weight,
+                       Value bias, FloatAttr epsilon, Type resultElementType) {
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  Type f32 = b.getF32Type();
+  Reduction red(b, rank, rank - 1);
+  Value sumSq = red.reduce(
+      b, loc, x, 0.0, [](OpBuilder &nb, Location nl, Value e, Value acc) {
+        Value sq = arith::MulFOp::create(nb, nl, e, e);
+        return arith::AddFOp::create(nb, nl, sq, acc).getResult();
+      });
+  Value d = dimAsF32(b, loc, x, rank - 1);
+  Value eps = arith::ConstantOp::create(b, loc, epsilon);
+  SmallVector<Value> inputs = {x, sumSq, weight};
+  SmallVector<AffineMap> maps = {red.identity, red.reduced, red.along};
+  if (bias) {
+    inputs.push_back(bias);
+    maps.push_back(red.along);
+  }
+  maps.push_back(red.identity);
+  return buildGeneric(
+      b, loc, inputs, emptyLike(b, loc, x, resultElementType), maps,
+      red.parallelIterators, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value e = convertScalar(nb, nl, args[0], f32);
+        Value meanSq = arith::DivFOp::create(nb, nl, args[1], d);
+        Value scale = math::RsqrtOp::create(
+            nb, nl, arith::AddFOp::create(nb, nl, meanSq, eps));
+        Value g = convertScalar(nb, nl, args[2], f32);
+        Value y = arith::MulFOp::create(
+            nb, nl, arith::MulFOp::create(nb, nl, e, scale), g);
+        if (bias)
+          y = arith::AddFOp::create(nb, nl, y,
+                                    convertScalar(nb, nl, args[3], f32));
+        return convertScalar(nb, nl, y, resultElementType);
+      });
+}
+
 /// quilt.rmsnorm: x * rsqrt(mean(x^2) + eps) * weight.
 struct LowerRMSNorm : OpConversionPattern<RMSNormOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -145,36 +184,11 @@ struct LowerRMSNorm : OpConversionPattern<RMSNormOp> {
   LogicalResult
   matchAndRewrite(RMSNormOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    OpBuilder &b = rewriter;
-    Value x = adaptor.getInput();
-    auto type = op.getResult().getType();
-    int64_t last = type.getRank() - 1;
-    Type f32 = b.getF32Type();
-    Reduction red(b, type.getRank(), last);
-    Value sumSq = red.reduce(
-        b, loc, x, 0.0, [](OpBuilder &nb, Location nl, Value e, Value acc) {
-          Value sq = arith::MulFOp::create(nb, nl, e, e);
-          return arith::AddFOp::create(nb, nl, sq, acc).getResult();
-        });
-    Value d = dimAsF32(b, loc, x, last);
-    Value eps = arith::ConstantOp::create(b, loc, op.getEpsilonAttr());
-    Value result = buildGeneric(
-        b, loc, {x, sumSq, adaptor.getWeight()},
-        emptyLike(b, loc, x, type.getElementType()),
-        {red.identity, red.reduced, red.along, red.identity},
-        red.parallelIterators,
-        [&](OpBuilder &nb, Location nl, ValueRange args) {
-          Value e = convertScalar(nb, nl, args[0], f32);
-          Value mean = arith::DivFOp::create(nb, nl, args[1], d);
-          Value scale = math::RsqrtOp::create(
-              nb, nl, arith::AddFOp::create(nb, nl, mean, eps));
-          Value g = convertScalar(nb, nl, args[2], f32);
-          Value y = arith::MulFOp::create(
-              nb, nl, arith::MulFOp::create(nb, nl, e, scale), g);
-          return convertScalar(nb, nl, y, type.getElementType());
-        });
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(
+        op, normalizeLastDim(rewriter, op.getLoc(), adaptor.getInput(),
+                             adaptor.getWeight(), /*bias=*/Value(),
+                             op.getEpsilonAttr(),
+                             op.getResult().getType().getElementType()));
     return success();
   }
 };
@@ -189,16 +203,15 @@ struct LowerLayerNorm : OpConversionPattern<LayerNormOp> {
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;
     Value x = adaptor.getInput();
-    auto type = op.getResult().getType();
-    int64_t last = type.getRank() - 1;
+    int64_t rank = op.getResult().getType().getRank();
     Type f32 = b.getF32Type();
-    Reduction red(b, type.getRank(), last);
-    Value d = dimAsF32(b, loc, x, last);
-    auto add = [](OpBuilder &nb, Location nl, Value e, Value acc) -> Value {
-      return arith::AddFOp::create(nb, nl, e, acc);
-    };
-    Value sum = red.reduce(b, loc, x, 0.0, add);
-    // Centered values, then the biased variance from them.
+    Reduction red(b, rank, rank - 1);
+    Value d = dimAsF32(b, loc, x, rank - 1);
+    Value sum = red.reduce(
+        b, loc, x, 0.0,
+        [](OpBuilder &nb, Location nl, Value e, Value acc) -> Value {
+          return arith::AddFOp::create(nb, nl, e, acc);
+        });
     Value centered = buildGeneric(
         b, loc, {x, sum}, emptyLike(b, loc, x, f32),
         {red.identity, red.reduced, red.identity}, red.parallelIterators,
@@ -207,32 +220,10 @@ struct LowerLayerNorm : OpConversionPattern<LayerNormOp> {
           Value mean = arith::DivFOp::create(nb, nl, args[1], d);
           return arith::SubFOp::create(nb, nl, e, mean);
         });
-    Value sumSq = red.reduce(
-        b, loc, centered, 0.0,
-        [](OpBuilder &nb, Location nl, Value e, Value acc) -> Value {
-          Value sq = arith::MulFOp::create(nb, nl, e, e);
-          return arith::AddFOp::create(nb, nl, sq, acc);
-        });
-    Value eps = arith::ConstantOp::create(b, loc, op.getEpsilonAttr());
-    Value result = buildGeneric(
-        b, loc, {centered, sumSq, adaptor.getWeight(), adaptor.getBias()},
-        emptyLike(b, loc, x, type.getElementType()),
-        {red.identity, red.reduced, red.along, red.along, red.identity},
-        red.parallelIterators,
-        [&](OpBuilder &nb, Location nl, ValueRange args) {
-          Value var = arith::DivFOp::create(nb, nl, args[1], d);
-          Value scale = math::RsqrtOp::create(
-              nb, nl, arith::AddFOp::create(nb, nl, var, eps));
-          Value g = convertScalar(nb, nl, args[2], f32);
-          Value beta = convertScalar(nb, nl, args[3], f32);
-          Value y = arith::AddFOp::create(
-              nb, nl,
-              arith::MulFOp::create(
-                  nb, nl, arith::MulFOp::create(nb, nl, args[0], scale), g),
-              beta);
-          return convertScalar(nb, nl, y, type.getElementType());
-        });
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(
+        op, normalizeLastDim(b, loc, centered, adaptor.getWeight(),
+                             adaptor.getBias(), op.getEpsilonAttr(),
+                             op.getResult().getType().getElementType()));
     return success();
   }
 };
