@@ -4,7 +4,8 @@
 
 // Block sparsity: exact results for a hand-made 4x4 matrix (blocks of
 // highest Frobenius norm kept, k = ceil(density * #blocks), blocks tied
-// with the k-th norm kept too, rectangular blocks), and for pseudo-random
+// with the k-th norm kept too, rectangular blocks, int8 scales taken after
+// pruning), and for pseudo-random
 // 16x16 matrices, that the number of kept blocks is ceil(density * #blocks),
 // kept blocks are unchanged and complete, and every kept block's norm is
 // >= every dropped block's norm (all counted here in IR).
@@ -13,6 +14,7 @@
 !b03 = !quilt.packed<4x4, sparsity<block<2x2>, density = 0.3>>
 !b075 = !quilt.packed<4x4, sparsity<block<2x2>, density = 0.75>>
 !b21 = !quilt.packed<4x4, sparsity<block<2x1>, density = 0.375>>
+!bq = !quilt.packed<4x2, precision<i8, channel>, sparsity<block<2x1>, density = 0.5>>
 !r44a = !quilt.packed<16x16, sparsity<block<4x4>, density = 0.25>>
 !r44b = !quilt.packed<16x16, sparsity<block<4x4>, density = 0.1>>
 !r42 = !quilt.packed<16x16, sparsity<block<4x2>, density = 0.3>>
@@ -204,6 +206,24 @@ func.func @main() {
   %u4 = quilt.unpack %p4 : !b21 -> tensor<4x4xf32>
   %u4d = tensor.cast %u4 : tensor<4x4xf32> to tensor<?x?xf32>
   call @print(%u4d) : (tensor<?x?xf32>) -> ()
+
+  // With int8 per-channel scales, pruning comes first: 2x1 blocks with
+  // norms 142 ([127, 63.5]), 130 ([130, 0]), 254 ([254, -3]), 1.4 ([1, 1]);
+  // the two kept ones give scales 1 and 2, not 130 / 127 from the dropped
+  // [130, 0].
+  %wq = arith.constant dense<[[127.0, 254.0],
+                              [63.5, -3.0],
+                              [130.0, 1.0],
+                              [0.0, 1.0]]> : tensor<4x2xf32>
+  // CHECK: data =
+  // CHECK-NEXT: [127,   254]
+  // CHECK-NEXT: [64,   -4]
+  // CHECK-NEXT: [0,   0]
+  // CHECK-NEXT: [0,   0]
+  %pq = quilt.pack %wq : tensor<4x2xf32> -> !bq
+  %uq = quilt.unpack %pq : !bq -> tensor<4x2xf32>
+  %uqd = tensor.cast %uq : tensor<4x2xf32> to tensor<?x?xf32>
+  call @print(%uqd) : (tensor<?x?xf32>) -> ()
 
   // Pseudo-random 16x16: [#kept blocks, unchanged, whole blocks, ordered].
   %c16 = arith.constant 16 : index

@@ -6,17 +6,21 @@
 // here as U V from pseudo-random factors pack to themselves (8x6 and 4x8
 // with r = 2), and full rank (r = min(K, N)) is the identity. (2) For a
 // pseudo-random 8x6 W and r = 2, the projection P: packing P again changes
-// nothing (rank <= 2), its rank-1 projection does change it (rank 2);
-// ||W||^2 = ||P||^2 + ||W - P||^2 and P^T (W - P) = 0 (projection onto an
-// invariant subspace of W^T W); and P beats other rank-2 candidates:
-// ||P||^2 = sigma_1^2 + sigma_2^2 >= ||W|| restricted to any two columns
-// or any two rows. (3) With bf16 factors the product is close to, but not
-// as close as with f32 factors, the rank-2 matrix.
+// nothing (rank <= 2), its rank-1 projection does change it (rank 2), it
+// differs from W and from the rank-3 projection; ||W||^2 = ||P||^2 +
+// ||W - P||^2 and P^T (W - P) = 0 (projection onto an invariant subspace of
+// W^T W); P beats other rank-2 candidates: ||P||^2 = sigma_1^2 + sigma_2^2
+// >= ||W|| restricted to any two columns or any two rows; and the rank-1
+// projection equals Monarch with one block (computed by another method).
+// (3) With bf16 factors the product is close to, but not as close as with
+// f32 factors, the rank-2 matrix.
 
 !lr2 = !quilt.packed<8x6, structure<lowrank<2>>>
 !lr1 = !quilt.packed<8x6, structure<lowrank<1>>>
+!lr3 = !quilt.packed<8x6, structure<lowrank<3>>>
 !lr6 = !quilt.packed<8x6, structure<lowrank<6>>>
 !wide2 = !quilt.packed<4x8, structure<lowrank<2>>>
+!mon1 = !quilt.packed<8x6, structure<monarch<1>>>
 !lr2bf = !quilt.packed<8x6, precision<bf16>, structure<lowrank<2>>>
 
 func.func private @printMemrefF32(tensor<*xf32>)
@@ -94,8 +98,12 @@ func.func @max_abs_diff(%a: tensor<?x?xf32>, %b: tensor<?x?xf32>) -> f32 {
 func.func @close(%a: tensor<?x?xf32>, %b: tensor<?x?xf32>, %tol: f32) -> f32 {
   %zero = arith.constant 0.0 : f32
   %one = arith.constant 1.0 : f32
-  %z = arith.constant 0.0 : f32
-  %zb = linalg.fill ins(%z : f32) outs(%b : tensor<?x?xf32>) -> tensor<?x?xf32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %d0 = tensor.dim %b, %c0 : tensor<?x?xf32>
+  %d1 = tensor.dim %b, %c1 : tensor<?x?xf32>
+  %eb = tensor.empty(%d0, %d1) : tensor<?x?xf32>
+  %zb = linalg.fill ins(%zero : f32) outs(%eb : tensor<?x?xf32>) -> tensor<?x?xf32>
   %d = call @max_abs_diff(%a, %b) : (tensor<?x?xf32>, tensor<?x?xf32>) -> f32
   %m = call @max_abs_diff(%b, %zb) : (tensor<?x?xf32>, tensor<?x?xf32>) -> f32
   %lim = arith.mulf %tol, %m : f32
@@ -295,11 +303,30 @@ func.func @main() {
   %ok5 = arith.cmpf oge, %np_tol, %cand : f32
   %v_opt = arith.select %ok5, %one, %zero : f32
 
-  // [idempotent, rank 1, Pythagoras, invariant, optimal]
+  // Discrimination against ignoring the rank: P differs from W and from
+  // the rank-3 projection (expect 0, 0).
+  %v_w = call @close(%pd, %wd, %tol3) : (tensor<?x?xf32>, tensor<?x?xf32>, f32) -> f32
+  %pp3 = quilt.pack %w : tensor<8x6xf32> -> !lr3
+  %p3 = quilt.unpack %pp3 : !lr3 -> tensor<8x6xf32>
+  %p3d = tensor.cast %p3 : tensor<8x6xf32> to tensor<?x?xf32>
+  %v_r3 = call @close(%pd, %p3d, %tol3) : (tensor<?x?xf32>, tensor<?x?xf32>, f32) -> f32
+
+  // Two independent methods agree: rank 1 (Jacobi eigensolver) equals
+  // Monarch with one block (power iteration).
+  %pl1 = quilt.pack %w : tensor<8x6xf32> -> !lr1
+  %ul1 = quilt.unpack %pl1 : !lr1 -> tensor<8x6xf32>
+  %ul1d = tensor.cast %ul1 : tensor<8x6xf32> to tensor<?x?xf32>
+  %pm1 = quilt.pack %w : tensor<8x6xf32> -> !mon1
+  %um1 = quilt.unpack %pm1 : !mon1 -> tensor<8x6xf32>
+  %um1d = tensor.cast %um1 : tensor<8x6xf32> to tensor<?x?xf32>
+  %v_m1 = call @close(%um1d, %ul1d, %tol) : (tensor<?x?xf32>, tensor<?x?xf32>, f32) -> f32
+
+  // [idempotent, rank 1, Pythagoras, invariant, optimal, = W, = rank 3,
+  //  rank 1 = monarch<1>]
   // CHECK: data =
-  // CHECK-NEXT: [1,   0,   1,   1,   1]
-  %r2 = tensor.from_elements %v_idem, %v_r1, %v_pyth, %v_inv, %v_opt : tensor<1x5xf32>
-  %r2d = tensor.cast %r2 : tensor<1x5xf32> to tensor<?x?xf32>
+  // CHECK-NEXT: [1,   0,   1,   1,   1,   0,   0,   1]
+  %r2 = tensor.from_elements %v_idem, %v_r1, %v_pyth, %v_inv, %v_opt, %v_w, %v_r3, %v_m1 : tensor<1x8xf32>
+  %r2d = tensor.cast %r2 : tensor<1x8xf32> to tensor<?x?xf32>
   call @print(%r2d) : (tensor<?x?xf32>) -> ()
 
   // (3) bf16 factors of the rank-2 U V.

@@ -393,5 +393,25 @@ func.func @main() {
   %v3 = tensor.from_elements %ok_bf, %ok_bf_exact : tensor<1x2xf32>
   %v3d = tensor.cast %v3 : tensor<1x2xf32> to tensor<?x?xf32>
   call @print(%v3d) : (tensor<?x?xf32>) -> ()
+
+  // (4) Regression: a rank-1 block orthogonal to any fixed start vector of
+  // the power iteration (here [3, -5] against 1/(o + 1.5)) is kept exactly,
+  // and so is a block whose largest rows cancel when summed (b and -b).
+  %reg1 = arith.constant dense<[[3.0, -5.0]]> : tensor<1x2xf32>
+  %pr1 = quilt.pack %reg1 : tensor<1x2xf32> -> !quilt.packed<1x2, structure<monarch<1>>>
+  %ur1 = quilt.unpack %pr1 : !quilt.packed<1x2, structure<monarch<1>>> -> tensor<1x2xf32>
+  // CHECK: data =
+  // CHECK-NEXT: {{\[\[}}3,   -5]]
+  %ur1d = tensor.cast %ur1 : tensor<1x2xf32> to tensor<?x?xf32>
+  call @print(%ur1d) : (tensor<?x?xf32>) -> ()
+  %reg2 = arith.constant dense<[[1.0, 2.0], [-1.0, -2.0], [0.5, 1.0]]> : tensor<3x2xf32>
+  %pr2 = quilt.pack %reg2 : tensor<3x2xf32> -> !quilt.packed<3x2, structure<monarch<1>>>
+  %ur2 = quilt.unpack %pr2 : !quilt.packed<3x2, structure<monarch<1>>> -> tensor<3x2xf32>
+  // CHECK: data =
+  // CHECK-NEXT: {{\[\[}}1,   2],
+  // CHECK-NEXT: [-1,   -2],
+  // CHECK-NEXT: [0.5,   1]]
+  %ur2d = tensor.cast %ur2 : tensor<3x2xf32> to tensor<?x?xf32>
+  call @print(%ur2d) : (tensor<?x?xf32>) -> ()
   return
 }

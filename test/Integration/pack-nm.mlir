@@ -4,13 +4,14 @@
 
 // N:M sparsity along K (2:4, 1:4, 4:8): exact results for a hand-made
 // matrix (largest magnitudes kept, ties to the lower row, zeros counted as
-// entries), and for a pseudo-random 16x8 matrix, per group of M rows of a
+// entries; 2:4 with int8 scales), and for a pseudo-random 16x8 matrix, per group of M rows of a
 // column: exactly N non-zeros, kept entries unchanged, and every kept
 // magnitude >= every dropped one (all counted here in IR).
 
 !nm24 = !quilt.packed<8x3, sparsity<nm<2, 4>>>
 !nm14 = !quilt.packed<8x3, sparsity<nm<1, 4>>>
 !nm48 = !quilt.packed<8x3, sparsity<nm<4, 8>>>
+!nmq = !quilt.packed<8x1, precision<i8, channel>, sparsity<nm<2, 4>>>
 !r24 = !quilt.packed<16x8, sparsity<nm<2, 4>>>
 !r14 = !quilt.packed<16x8, sparsity<nm<1, 4>>>
 !r48 = !quilt.packed<16x8, sparsity<nm<4, 8>>>
@@ -191,6 +192,24 @@ func.func @main() {
   %u48 = quilt.unpack %p48 : !nm48 -> tensor<8x3xf32>
   %u48d = tensor.cast %u48 : tensor<8x3xf32> to tensor<?x?xf32>
   call @print(%u48d) : (tensor<?x?xf32>) -> ()
+
+  // 2:4 with int8 per-channel scales: pruning keeps [-127, 63.5] and
+  // [0.5, 1.5] (|0.5| tie to the lower row), then scale 1 rounds 63.5 to 64,
+  // 0.5 to 0 and 1.5 to 2.
+  %wq = arith.constant dense<[[1.0], [-127.0], [63.5], [2.0], [0.5], [1.5], [-0.5], [0.25]]> : tensor<8x1xf32>
+  // CHECK: data =
+  // CHECK-NEXT: [0]
+  // CHECK-NEXT: [-127]
+  // CHECK-NEXT: [64]
+  // CHECK-NEXT: [0]
+  // CHECK-NEXT: [0]
+  // CHECK-NEXT: [2]
+  // CHECK-NEXT: [0]
+  // CHECK-NEXT: [0]
+  %pq = quilt.pack %wq : tensor<8x1xf32> -> !nmq
+  %uq = quilt.unpack %pq : !nmq -> tensor<8x1xf32>
+  %uqd = tensor.cast %uq : tensor<8x1xf32> to tensor<?x?xf32>
+  call @print(%uqd) : (tensor<?x?xf32>) -> ()
 
   // Pseudo-random 16x8: [#groups with exactly N non-zeros (of 32, 32, 16),
   // kept entries unchanged, kept >= dropped].

@@ -698,14 +698,13 @@ func.func private @quilt_ref_mask_blockdiag(%w: tensor<?x?xf32>, %b: index) -> t
 //       L[p, :, q] = S v,   R[q, p, :] = v,     v = top right singular vector.
 //   v is found by power iteration on S^T S, for all b*b blocks at once, in
 //   f64:
-//       v_0[o]     = 1 / (o + 1.5)                 (same for every block)
+//       v_0        = S^T e_i*, i* the first row of S of largest norm
 //       v_{t+1}    = S^T S v_t / ||S^T S v_t||_2   (0 if that norm is 0)
 //   stopping after the first iteration t+1 where max over all blocks and o
 //   of |v_{t+1} - v_t| < 1e-7 (v is unit-norm, so this is relative), or after
 //   1000 iterations. L and R are computed in f64 and rounded to f32.
 //   All-zero blocks give zero L and R (never NaN). The sign of v is whatever
-//   the iteration converges to; only the product L R matters. If S v_0 == 0
-//   exactly for a non-zero block, that block is (wrongly) projected to 0.
+//   the iteration converges to; only the product L R matters.
 //   Precondition: b divides K and N.
 func.func private @quilt_ref_monarch_factors(%w: tensor<?x?xf32>, %b: index)
     -> (tensor<?x?x?xf32>, tensor<?x?x?xf32>) {
@@ -713,8 +712,6 @@ func.func private @quilt_ref_monarch_factors(%w: tensor<?x?xf32>, %b: index)
   %c1 = arith.constant 1 : index
   %max_iters = arith.constant 1000 : index
   %tol = arith.constant 1.0e-7 : f64
-  %one = arith.constant 1.0 : f64
-  %offset = arith.constant 1.5 : f64
   %K = tensor.dim %w, %c0 : tensor<?x?xf32>
   %N = tensor.dim %w, %c1 : tensor<?x?xf32>
   %k = arith.divui %K, %b : index
@@ -733,19 +730,66 @@ func.func private @quilt_ref_monarch_factors(%w: tensor<?x?xf32>, %b: index)
     %xd = arith.extf %x : f32 to f64
     linalg.yield %xd : f64
   } -> tensor<?x?x?x?xf64>
-  // v0[p, q, o] = 1 / (o + 1.5)
+  // v0 = the first row of largest norm of each block, S^T e_i*: it is never
+  // orthogonal to the top right singular vector unless the block is zero
+  // (v0 . v1 = sigma_1 u1[i*], and u1[i*] != 0 for the largest row of a
+  // rank-1 block), and for a rank-1 block it already is that vector.
+  // rn[p, q, i] = ||S_{p,q}[i, :]||^2
+  %zero = arith.constant 0.0 : f64
+  %rn_empty = tensor.empty(%b, %b, %k) : tensor<?x?x?xf64>
+  %rn_init = linalg.fill ins(%zero : f64) outs(%rn_empty : tensor<?x?x?xf64>) -> tensor<?x?x?xf64>
+  %rn = linalg.generic {
+      indexing_maps = [affine_map<(p, q, i, o) -> (p, i, q, o)>,
+                       affine_map<(p, q, i, o) -> (p, q, i)>],
+      iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%s : tensor<?x?x?x?xf64>) outs(%rn_init : tensor<?x?x?xf64>) {
+  ^bb0(%x: f64, %acc: f64):
+    %x2 = arith.mulf %x, %x : f64
+    %sum = arith.addf %acc, %x2 : f64
+    linalg.yield %sum : f64
+  } -> tensor<?x?x?xf64>
+  // rmax[p, q] = max_i rn[p, q, i]
+  %rmax_empty = tensor.empty(%b, %b) : tensor<?x?xf64>
+  %rmax_init = linalg.fill ins(%zero : f64) outs(%rmax_empty : tensor<?x?xf64>) -> tensor<?x?xf64>
+  %rmax = linalg.generic {
+      indexing_maps = [affine_map<(p, q, i) -> (p, q, i)>, affine_map<(p, q, i) -> (p, q)>],
+      iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%rn : tensor<?x?x?xf64>) outs(%rmax_init : tensor<?x?xf64>) {
+  ^bb0(%x: f64, %acc: f64):
+    %m = arith.maximumf %acc, %x : f64
+    linalg.yield %m : f64
+  } -> tensor<?x?xf64>
+  // best[p, q] = min { i : rn[p, q, i] == rmax[p, q] }
+  %k_i64 = arith.index_cast %k : index to i64
+  %best_empty = tensor.empty(%b, %b) : tensor<?x?xi64>
+  %best_init = linalg.fill ins(%k_i64 : i64) outs(%best_empty : tensor<?x?xi64>) -> tensor<?x?xi64>
+  %best = linalg.generic {
+      indexing_maps = [affine_map<(p, q, i) -> (p, q, i)>, affine_map<(p, q, i) -> (p, q)>,
+                       affine_map<(p, q, i) -> (p, q)>],
+      iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%rn, %rmax : tensor<?x?x?xf64>, tensor<?x?xf64>) outs(%best_init : tensor<?x?xi64>) {
+  ^bb0(%x: f64, %mx: f64, %acc: i64):
+    %i = linalg.index 2 : index
+    %i_i64 = arith.index_cast %i : index to i64
+    %is_max = arith.cmpf oeq, %x, %mx : f64
+    %cand = arith.select %is_max, %i_i64, %acc : i64
+    %first = arith.minsi %acc, %cand : i64
+    linalg.yield %first : i64
+  } -> tensor<?x?xi64>
+  // v0[p, q, o] = S_{p,q}[best[p, q], o]
   %v0_empty = tensor.empty(%b, %b, %n) : tensor<?x?x?xf64>
+  %v0_init = linalg.fill ins(%zero : f64) outs(%v0_empty : tensor<?x?x?xf64>) -> tensor<?x?x?xf64>
   %v0 = linalg.generic {
-      indexing_maps = [affine_map<(p, q, o) -> (p, q, o)>],
-      iterator_types = ["parallel", "parallel", "parallel"]}
-      outs(%v0_empty : tensor<?x?x?xf64>) {
-  ^bb0(%unused: f64):
-    %o = linalg.index 2 : index
-    %o_i = arith.index_cast %o : index to i64
-    %o_f = arith.sitofp %o_i : i64 to f64
-    %den = arith.addf %o_f, %offset : f64
-    %val = arith.divf %one, %den : f64
-    linalg.yield %val : f64
+      indexing_maps = [affine_map<(p, q, o, i) -> (p, i, q, o)>, affine_map<(p, q, o, i) -> (p, q)>,
+                       affine_map<(p, q, o, i) -> (p, q, o)>],
+      iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%s, %best : tensor<?x?x?x?xf64>, tensor<?x?xi64>) outs(%v0_init : tensor<?x?x?xf64>) {
+  ^bb0(%x: f64, %row: i64, %acc: f64):
+    %i = linalg.index 3 : index
+    %i_i64 = arith.index_cast %i : index to i64
+    %is_row = arith.cmpi eq, %i_i64, %row : i64
+    %picked = arith.select %is_row, %x, %acc : f64
+    linalg.yield %picked : f64
   } -> tensor<?x?x?xf64>
   %iter:2 = scf.while (%v = %v0, %it = %c0) : (tensor<?x?x?xf64>, index)
       -> (tensor<?x?x?xf64>, index) {
