@@ -19,7 +19,8 @@ func.func @main() {
     %p1 = quilt.pack %z : tensor<2x2xf32> -> !p
     scf.yield %p1 : !p
   }
-  cf.br ^bb1(%q : !p)
+  %other = quilt.pack %w : tensor<2x2xf32> -> !quilt.packed<2x2, precision<i8, channel>>
+  cf.cond_br %c, ^bb1(%q : !p), ^bb1(%other : !p)
 ^bb1(%r: !p):
   %u = quilt.unpack %r : !p -> tensor<2x2xf32>
   %uc = tensor.cast %u : tensor<2x2xf32> to tensor<*xf32>

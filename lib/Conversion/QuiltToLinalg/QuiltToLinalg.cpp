@@ -41,6 +41,32 @@ void mlir::quilt::populateQuiltToLinalgConversionPatterns(
 }
 
 namespace {
+/// Gives a function dense types in its signature and in every block (the
+/// upstream signature pattern converts only the entry block).
+struct ConvertFuncTypes : OpConversionPattern<func::FuncOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(func::FuncOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    const TypeConverter &converter = *getTypeConverter();
+    FunctionType type = op.getFunctionType();
+    TypeConverter::SignatureConversion entry(type.getNumInputs());
+    SmallVector<Type> results;
+    if (failed(converter.convertSignatureArgs(type.getInputs(), entry)) ||
+        failed(converter.convertTypes(type.getResults(), results)))
+      return failure();
+    if (!op.isExternal() &&
+        failed(rewriter.convertRegionTypes(&op.getBody(), converter, &entry)))
+      return failure();
+    rewriter.modifyOpInPlace(op, [&] {
+      op.setType(FunctionType::get(getContext(), entry.getConvertedTypes(),
+                                   results));
+    });
+    return success();
+  }
+};
+
 struct ConvertQuiltToLinalgPass
     : quilt::impl::ConvertQuiltToLinalgBase<ConvertQuiltToLinalgPass> {
   void runOnOperation() override {
@@ -79,8 +105,7 @@ struct ConvertQuiltToLinalgPass
 
     RewritePatternSet patterns(ctx);
     populateQuiltToLinalgConversionPatterns(converter, patterns);
-    populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
-                                                                   converter);
+    patterns.add<ConvertFuncTypes>(converter, ctx);
     populateCallOpTypeConversionPattern(patterns, converter);
     populateReturnOpTypeConversionPattern(patterns, converter);
     populateBranchOpInterfaceTypeConversionPattern(patterns, converter);

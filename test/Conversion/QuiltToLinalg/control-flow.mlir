@@ -9,7 +9,7 @@
 // CHECK: } else {
 // CHECK: call @quilt_ref_round_bf16
 // CHECK: scf.yield %{{.*}} : tensor<2x2xf32>
-// CHECK: cf.br ^bb1(%[[IF]] : tensor<2x2xf32>)
+// CHECK: cf.cond_br %[[C]], ^bb1(%[[IF]] : tensor<2x2xf32>), ^bb1(%[[W:.*]] : tensor<2x2xf32>)
 // CHECK: ^bb1(%[[R:.*]]: tensor<2x2xf32>):
 // CHECK-NEXT: return %[[R]] : tensor<2x2xf32>
 !p = !quilt.packed<2x2, precision<bf16>>
@@ -21,7 +21,8 @@ func.func @select_weight(%w: tensor<2x2xf32>, %c: i1) -> tensor<2x2xf32> {
     %p1 = quilt.pack %w : tensor<2x2xf32> -> !p
     scf.yield %p1 : !p
   }
-  cf.br ^bb1(%q : !p)
+  %d = quilt.pack %w : tensor<2x2xf32> -> !p
+  cf.cond_br %c, ^bb1(%q : !p), ^bb1(%d : !p)
 ^bb1(%r: !p):
   %u = quilt.unpack %r : !p -> tensor<2x2xf32>
   return %u : tensor<2x2xf32>
