@@ -38,8 +38,9 @@ func.func @forward_dense(%x: tensor<4x64xf32>, %gamma: tensor<64xf32>,
   return %r : tensor<4x64xf32>
 }
 
-// Deterministic pseudo-random values in [-scale, scale).
-func.func @random(%rows: index, %cols: index, %seed: f32, %scale: f32) -> tensor<?x?xf32> {
+// Deterministic pseudo-random values in [-scale, scale) with 24 random bits
+// each (a murmur3-style hash of (i, j, seed)), so that ties are unlikely.
+func.func @random(%rows: index, %cols: index, %seed: i32, %scale: f32) -> tensor<?x?xf32> {
   %e = tensor.empty(%rows, %cols) : tensor<?x?xf32>
   %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>],
                        iterator_types = ["parallel", "parallel"]} outs(%e : tensor<?x?xf32>) {
@@ -48,23 +49,33 @@ func.func @random(%rows: index, %cols: index, %seed: f32, %scale: f32) -> tensor
     %j = linalg.index 1 : index
     %ii = arith.index_cast %i : index to i32
     %jj = arith.index_cast %j : index to i32
-    %fi = arith.sitofp %ii : i32 to f32
-    %fj = arith.sitofp %jj : i32 to f32
-    %a = arith.constant 12.9898 : f32
-    %b = arith.constant 78.233 : f32
-    %big = arith.constant 43758.5453 : f32
-    %t0 = arith.mulf %fi, %a : f32
-    %t1 = arith.mulf %fj, %b : f32
-    %t2 = arith.addf %t0, %t1 : f32
-    %t3 = arith.addf %t2, %seed : f32
-    %s = math.sin %t3 : f32
-    %h = arith.mulf %s, %big : f32
-    %fl = math.floor %h : f32
-    %fr = arith.subf %h, %fl : f32
-    %half = arith.constant 0.5 : f32
-    %c = arith.subf %fr, %half : f32
-    %two = arith.constant 2.0 : f32
-    %v0 = arith.mulf %c, %two : f32
+    %p1 = arith.constant 73856093 : i32
+    %p2 = arith.constant 19349663 : i32
+    %p3 = arith.constant 83492791 : i32
+    %a = arith.muli %ii, %p1 : i32
+    %b = arith.muli %jj, %p2 : i32
+    %c = arith.muli %seed, %p3 : i32
+    %ab = arith.xori %a, %b : i32
+    %h0 = arith.xori %ab, %c : i32
+    %s16 = arith.constant 16 : i32
+    %s13 = arith.constant 13 : i32
+    %m1 = arith.constant -2048144789 : i32
+    %m2 = arith.constant -1028477387 : i32
+    %t0 = arith.shrui %h0, %s16 : i32
+    %h1 = arith.xori %h0, %t0 : i32
+    %h2 = arith.muli %h1, %m1 : i32
+    %t1 = arith.shrui %h2, %s13 : i32
+    %h3 = arith.xori %h2, %t1 : i32
+    %h4 = arith.muli %h3, %m2 : i32
+    %t2 = arith.shrui %h4, %s16 : i32
+    %h5 = arith.xori %h4, %t2 : i32
+    %s8 = arith.constant 8 : i32
+    %top = arith.shrui %h5, %s8 : i32
+    %f = arith.uitofp %top : i32 to f32
+    %inv = arith.constant 1.1920928955078125e-07 : f32
+    %one = arith.constant 1.0 : f32
+    %u = arith.mulf %f, %inv : f32
+    %v0 = arith.subf %u, %one : f32
     %v = arith.mulf %v0, %scale : f32
     linalg.yield %v : f32
   } -> tensor<?x?xf32>
@@ -89,21 +100,21 @@ func.func @main() {
   %c4 = arith.constant 4 : index
   %c64 = arith.constant 64 : index
   %c128 = arith.constant 128 : index
-  %s0 = arith.constant 0.0 : f32
-  %s1 = arith.constant 1.0 : f32
-  %s2 = arith.constant 2.0 : f32
-  %s3 = arith.constant 3.0 : f32
+  %s0 = arith.constant 0 : i32
+  %s1 = arith.constant 1 : i32
+  %s2 = arith.constant 2 : i32
+  %s3 = arith.constant 3 : i32
   %one = arith.constant 1.0 : f32
   %wscale = arith.constant 0.125 : f32
 
-  %xd = call @random(%c4, %c64, %s0, %one) : (index, index, f32, f32) -> tensor<?x?xf32>
+  %xd = call @random(%c4, %c64, %s0, %one) : (index, index, i32, f32) -> tensor<?x?xf32>
   %x = tensor.cast %xd : tensor<?x?xf32> to tensor<4x64xf32>
-  %gd = call @random(%c1, %c64, %s1, %one) : (index, index, f32, f32) -> tensor<?x?xf32>
+  %gd = call @random(%c1, %c64, %s1, %one) : (index, index, i32, f32) -> tensor<?x?xf32>
   %g2 = tensor.cast %gd : tensor<?x?xf32> to tensor<1x64xf32>
   %gamma = tensor.collapse_shape %g2 [[0, 1]] : tensor<1x64xf32> into tensor<64xf32>
-  %ud = call @random(%c64, %c128, %s2, %wscale) : (index, index, f32, f32) -> tensor<?x?xf32>
+  %ud = call @random(%c64, %c128, %s2, %wscale) : (index, index, i32, f32) -> tensor<?x?xf32>
   %w_up = tensor.cast %ud : tensor<?x?xf32> to tensor<64x128xf32>
-  %dd = call @random(%c128, %c64, %s3, %wscale) : (index, index, f32, f32) -> tensor<?x?xf32>
+  %dd = call @random(%c128, %c64, %s3, %wscale) : (index, index, i32, f32) -> tensor<?x?xf32>
   %w_down = tensor.cast %dd : tensor<?x?xf32> to tensor<128x64xf32>
 
   %p_up = quilt.pack %w_up : tensor<64x128xf32> -> !up

@@ -21,7 +21,11 @@ name="$(basename "$example" .mlir)"
 banner() { printf '\n==== %s ====\n' "$*"; }
 
 banner "Input: $example"
-grep -v '^//' "$example" | sed '/^$/N;/^\n$/D'
+sed -n '/^\/\//p;/^$/q' "$example"
+# The quilt IR: everything before the harness (@random, @max_abs, @main).
+awk '/^\/\/ Deterministic|^func.func @random|^func.func @main/ {exit} !/^\/\// {print}' \
+  "$example" | sed '/./,$!d'
+echo "  ... plus the harness that builds inputs and prints results (@main)"
 
 banner "Reference meaning (convert-quilt-to-linalg; quilt_ref_* kernels elided)"
 "$opt" "$example" --convert-quilt-to-linalg --canonicalize --cse \
