@@ -5,8 +5,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "quilt/Conversion/Passes.h"
-#include "quilt/Pipelines/Pipelines.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -15,6 +13,8 @@
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "quilt/Conversion/Passes.h"
+#include "quilt/Pipelines/Pipelines.h"
 
 using namespace mlir;
 

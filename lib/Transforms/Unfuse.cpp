@@ -5,10 +5,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "quilt/Dialect/Quilt/QuiltOps.h"
-#include "quilt/Transforms/Passes.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "quilt/Dialect/Quilt/QuiltOps.h"
+#include "quilt/Transforms/Passes.h"
 
 namespace mlir::quilt {
 #define GEN_PASS_DEF_QUILTUNFUSE

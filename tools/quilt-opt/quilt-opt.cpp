@@ -1,4 +1,5 @@
-//===- quilt-opt.cpp - Quilt's opt tool --------------------------*- C++ -*-===//
+//===- quilt-opt.cpp - Quilt's opt tool --------------------------*- C++
+//-*-===//
 //
 // mlir-opt with every upstream dialect and pass plus Quilt's.
 //

@@ -1,4 +1,5 @@
-//===- quilt-plugin.cpp - Quilt as an mlir-opt plugin ------------*- C++ -*-===//
+//===- quilt-plugin.cpp - Quilt as an mlir-opt plugin ------------*- C++
+//-*-===//
 //
 // One shared library that stock mlir-opt loads with both
 // --load-dialect-plugin and --load-pass-plugin.

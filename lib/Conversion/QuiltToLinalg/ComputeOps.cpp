@@ -1,4 +1,5 @@
-//===- ComputeOps.cpp - Reference lowering of linear and matmul --*- C++ -*-===//
+//===- ComputeOps.cpp - Reference lowering of linear and matmul --*- C++
+//-*-===//
 //
 // This file lowers quilt.linear and quilt.matmul to f32 contractions
 // (linalg.generic), with activation rounding, bias and the result cast as
@@ -38,7 +39,8 @@ Value buildContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
   iterators.back() = utils::IteratorType::reduction;
 
   Type f32 = b.getF32Type();
-  Value init = fill(b, loc, tensor::EmptyOp::create(b, loc, outSizes, f32), 0.0);
+  Value init =
+      fill(b, loc, tensor::EmptyOp::create(b, loc, outSizes, f32), 0.0);
   return buildGeneric(
       b, loc, {lhs, rhs}, init,
       {map(m, k), transposeB ? map(n, k) : map(k, n), map(m, n)}, iterators,
@@ -114,11 +116,9 @@ struct LowerMatmul : OpConversionPattern<MatmulOp> {
       sizes.push_back(tensor::getMixedSize(b, loc, lhs, d));
     sizes.push_back(tensor::getMixedSize(
         b, loc, rhs, op.getTransposeB() ? rank - 2 : rank - 1));
-    Value acc =
-        buildContraction(b, loc, lhs, rhs, op.getTransposeB(), sizes);
+    Value acc = buildContraction(b, loc, lhs, rhs, op.getTransposeB(), sizes);
     auto resultType = op.getResult().getType();
-    Value result =
-        convertElements(b, loc, acc, resultType.getElementType());
+    Value result = convertElements(b, loc, acc, resultType.getElementType());
     rewriter.replaceOp(op, tensor::CastOp::create(b, loc, resultType, result));
     return success();
   }

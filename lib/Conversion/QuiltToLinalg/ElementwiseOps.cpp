@@ -1,4 +1,5 @@
-//===- ElementwiseOps.cpp - Reference lowering of element-wise ops -*- C++ -*-===//
+//===- ElementwiseOps.cpp - Reference lowering of element-wise ops -*- C++
+//-*-===//
 //
 // This file lowers the element-wise ops (through ElementwiseOpInterface),
 // softmax and the normalizations to f32 linalg.generic ops.
@@ -18,9 +19,9 @@ namespace {
 
 /// The iteration structure of a reduction of a rank-`rank` tensor over `dim`.
 struct Reduction {
-  AffineMap identity;  // the full tensor
-  AffineMap reduced;   // the tensor without `dim`
-  AffineMap along;     // a 1-d parameter indexed by `dim`
+  AffineMap identity; // the full tensor
+  AffineMap reduced;  // the tensor without `dim`
+  AffineMap along;    // a 1-d parameter indexed by `dim`
   SmallVector<int64_t> keptDims;
   SmallVector<utils::IteratorType> reduceIterators;
   SmallVector<utils::IteratorType> parallelIterators;
@@ -44,9 +45,9 @@ struct Reduction {
 
   /// Reduces `x` over the dim, starting from `initValue`, combining each f32
   /// element into the accumulator with `combine(element, acc)`.
-  Value reduce(OpBuilder &b, Location loc, Value x, double initValue,
-               function_ref<Value(OpBuilder &, Location, Value, Value)>
-                   combine) const {
+  Value reduce(
+      OpBuilder &b, Location loc, Value x, double initValue,
+      function_ref<Value(OpBuilder &, Location, Value, Value)> combine) const {
     Type f32 = b.getF32Type();
     Value init = fill(b, loc, emptyLike(b, loc, x, keptDims, f32), initValue);
     return buildGeneric(b, loc, x, init, {identity, reduced}, reduceIterators,
@@ -108,24 +109,24 @@ struct LowerSoftmax : OpConversionPattern<SoftmaxOp> {
     auto type = op.getResult().getType();
     Type f32 = b.getF32Type();
     Reduction red(b, type.getRank(), op.getNormalizedAxis());
-    Value max = red.reduce(
-        b, loc, x, -std::numeric_limits<double>::infinity(),
-        [](OpBuilder &nb, Location nl, Value e, Value acc) -> Value {
-          return arith::MaximumFOp::create(nb, nl, e, acc);
-        });
+    Value max =
+        red.reduce(b, loc, x, -std::numeric_limits<double>::infinity(),
+                   [](OpBuilder &nb, Location nl, Value e, Value acc) -> Value {
+                     return arith::MaximumFOp::create(nb, nl, e, acc);
+                   });
     Value exps = buildGeneric(
         b, loc, {x, max}, emptyLike(b, loc, x, f32),
         {red.identity, red.reduced, red.identity}, red.parallelIterators,
         [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
           Value e = convertScalar(nb, nl, args[0], f32);
-          return math::ExpOp::create(
-              nb, nl, arith::SubFOp::create(nb, nl, e, args[1]));
+          return math::ExpOp::create(nb, nl,
+                                     arith::SubFOp::create(nb, nl, e, args[1]));
         });
-    Value sum = red.reduce(
-        b, loc, exps, 0.0,
-        [](OpBuilder &nb, Location nl, Value e, Value acc) -> Value {
-          return arith::AddFOp::create(nb, nl, e, acc);
-        });
+    Value sum =
+        red.reduce(b, loc, exps, 0.0,
+                   [](OpBuilder &nb, Location nl, Value e, Value acc) -> Value {
+                     return arith::AddFOp::create(nb, nl, e, acc);
+                   });
     Value result = buildGeneric(
         b, loc, {exps, sum}, emptyLike(b, loc, x, type.getElementType()),
         {red.identity, red.reduced, red.identity}, red.parallelIterators,
@@ -207,11 +208,11 @@ struct LowerLayerNorm : OpConversionPattern<LayerNormOp> {
     Type f32 = b.getF32Type();
     Reduction red(b, rank, rank - 1);
     Value d = dimAsF32(b, loc, x, rank - 1);
-    Value sum = red.reduce(
-        b, loc, x, 0.0,
-        [](OpBuilder &nb, Location nl, Value e, Value acc) -> Value {
-          return arith::AddFOp::create(nb, nl, e, acc);
-        });
+    Value sum =
+        red.reduce(b, loc, x, 0.0,
+                   [](OpBuilder &nb, Location nl, Value e, Value acc) -> Value {
+                     return arith::AddFOp::create(nb, nl, e, acc);
+                   });
     Value centered = buildGeneric(
         b, loc, {x, sum}, emptyLike(b, loc, x, f32),
         {red.identity, red.reduced, red.identity}, red.parallelIterators,

@@ -1,4 +1,5 @@
-//===- PackOps.cpp - Reference lowering of pack and unpack -------*- C++ -*-===//
+//===- PackOps.cpp - Reference lowering of pack and unpack -------*- C++
+//-*-===//
 //
 // This file lowers quilt.pack to the projection its format defines and
 // quilt.unpack to the identity: in the reference lowering a packed weight is
@@ -35,7 +36,8 @@ Value applyStructure(OpBuilder &b, Location loc, Value weight,
                      PackedType packed, bool &rounded) {
   StructureAttr structure = packed.getStructure();
   PrecisionAttr precision = packed.getPrecision();
-  int64_t k = packed.getRows(), n = packed.getCols(), size = structure.getSize();
+  int64_t k = packed.getRows(), n = packed.getCols(),
+          size = structure.getSize();
   Type f32 = b.getF32Type();
   rounded = false;
   if (structure.isDense())

@@ -47,8 +47,8 @@ Value reference::emptyLike(OpBuilder &b, Location loc, Value like,
 
 Value reference::fill(OpBuilder &b, Location loc, Value init, double value) {
   Type elementType = getElementTypeOrSelf(init.getType());
-  Value scalar = arith::ConstantOp::create(
-      b, loc, b.getFloatAttr(elementType, value));
+  Value scalar =
+      arith::ConstantOp::create(b, loc, b.getFloatAttr(elementType, value));
   return linalg::FillOp::create(b, loc, ValueRange{scalar}, ValueRange{init})
       .getResult(0);
 }
@@ -156,14 +156,14 @@ Value reference::roundToPrecision(OpBuilder &b, Location loc, Value matrix,
   if (precision.isInteger()) {
     Value bits =
         arith::ConstantIntOp::create(b, loc, precision.getBitWidth(), 32);
-    return callKernel(b, loc, "quilt_ref_fake_quant_int",
-                      {matrix, group, perTensor, bits,
-                       flag(precision.getZeroPoint())},
-                      type)[0];
+    return callKernel(
+        b, loc, "quilt_ref_fake_quant_int",
+        {matrix, group, perTensor, bits, flag(precision.getZeroPoint())},
+        type)[0];
   }
   // f8E4M3FN: scaled unless no granularity is given.
-  return callKernel(b, loc, "quilt_ref_fake_quant_f8e4m3fn",
-                    {matrix, group, perTensor,
-                     flag(granularity != Granularity::None)},
-                    type)[0];
+  return callKernel(
+      b, loc, "quilt_ref_fake_quant_f8e4m3fn",
+      {matrix, group, perTensor, flag(granularity != Granularity::None)},
+      type)[0];
 }

@@ -1,4 +1,5 @@
-//===- PatternUtils.h - Shared helpers of the reference lowering -*- C++ -*-===//
+//===- PatternUtils.h - Shared helpers of the reference lowering -*- C++
+//-*-===//
 //
 // Private helpers shared by the convert-quilt-to-linalg pattern files:
 // building linalg.generic ops, element casts, calls into the reference
@@ -9,10 +10,10 @@
 #ifndef QUILT_LIB_CONVERSION_QUILTTOLINALG_PATTERNUTILS_H
 #define QUILT_LIB_CONVERSION_QUILTTOLINALG_PATTERNUTILS_H
 
-#include "quilt/Conversion/QuiltToLinalg/QuiltToLinalg.h"
-#include "quilt/Dialect/Quilt/QuiltOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
+#include "quilt/Conversion/QuiltToLinalg/QuiltToLinalg.h"
+#include "quilt/Dialect/Quilt/QuiltOps.h"
 
 namespace mlir::quilt::reference {
 

@@ -6,8 +6,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "PatternUtils.h"
-#include "quilt/Conversion/Passes.h"
-#include "quilt/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -19,6 +17,8 @@
 #include "mlir/Dialect/SCF/Transforms/Patterns.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "quilt/Conversion/Passes.h"
+#include "quilt/Transforms/Passes.h"
 
 namespace mlir::quilt {
 #define GEN_PASS_DEF_CONVERTQUILTTOLINALG
@@ -60,8 +60,8 @@ struct ConvertFuncTypes : OpConversionPattern<func::FuncOp> {
         failed(rewriter.convertRegionTypes(&op.getBody(), converter, &entry)))
       return failure();
     rewriter.modifyOpInPlace(op, [&] {
-      op.setType(FunctionType::get(getContext(), entry.getConvertedTypes(),
-                                   results));
+      op.setType(
+          FunctionType::get(getContext(), entry.getConvertedTypes(), results));
     });
     return success();
   }
@@ -85,10 +85,10 @@ struct ConvertQuiltToLinalgPass
     ReferenceTypeConverter converter;
     ConversionTarget target(*ctx);
     target.addIllegalDialect<QuiltDialect>();
-    target.addLegalDialect<arith::ArithDialect, bufferization::BufferizationDialect,
-                           linalg::LinalgDialect, math::MathDialect,
-                           memref::MemRefDialect, scf::SCFDialect,
-                           tensor::TensorDialect>();
+    target.addLegalDialect<
+        arith::ArithDialect, bufferization::BufferizationDialect,
+        linalg::LinalgDialect, math::MathDialect, memref::MemRefDialect,
+        scf::SCFDialect, tensor::TensorDialect>();
     // Functions that take or return packed weights get dense signatures.
     target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
       return converter.isSignatureLegal(op.getFunctionType()) &&

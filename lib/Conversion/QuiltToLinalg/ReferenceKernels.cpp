@@ -5,10 +5,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "quilt/Conversion/QuiltToLinalg/QuiltToLinalg.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Parser/Parser.h"
+#include "quilt/Conversion/QuiltToLinalg/QuiltToLinalg.h"
 
 using namespace mlir;
 
@@ -21,9 +21,8 @@ static constexpr StringLiteral kKernelPrefix = "quilt_ref_";
 
 LogicalResult mlir::quilt::insertReferenceKernels(ModuleOp module) {
   MLIRContext *ctx = module.getContext();
-  OwningOpRef<ModuleOp> library =
-      parseSourceString<ModuleOp>(kReferenceKernels, ParserConfig(ctx),
-                                  "ReferenceKernels.mlir");
+  OwningOpRef<ModuleOp> library = parseSourceString<ModuleOp>(
+      kReferenceKernels, ParserConfig(ctx), "ReferenceKernels.mlir");
   if (!library)
     return module.emitError("failed to parse the reference kernel library");
   SymbolTable symbols(module);

@@ -6,12 +6,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "quilt/Dialect/Quilt/QuiltAttrs.h"
-#include "quilt/Dialect/Quilt/QuiltDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "quilt/Dialect/Quilt/QuiltDialect.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include <cstdio>
 #include <cstdlib>
-#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 using namespace mlir::quilt;
@@ -80,9 +80,8 @@ Attribute PrecisionAttr::parse(AsmParser &parser, Type) {
   }
   if (parser.parseGreater())
     return {};
-  return parser.getChecked<PrecisionAttr>(loc, parser.getContext(),
-                                          elementType, granularity, groupSize,
-                                          zeroPoint);
+  return parser.getChecked<PrecisionAttr>(loc, parser.getContext(), elementType,
+                                          granularity, groupSize, zeroPoint);
 }
 
 void PrecisionAttr::print(AsmPrinter &printer) const {
@@ -105,8 +104,8 @@ LogicalResult
 PrecisionAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                       Type elementType, Granularity granularity,
                       int64_t groupSize, bool zeroPoint) {
-  bool isInt = elementType.isSignlessInteger(8) ||
-               elementType.isSignlessInteger(4);
+  bool isInt =
+      elementType.isSignlessInteger(8) || elementType.isSignlessInteger(4);
   bool isScaledFloat = isa<Float8E4M3FNType>(elementType);
   bool isPlainFloat =
       elementType.isF32() || elementType.isBF16() || elementType.isF16();
@@ -234,11 +233,10 @@ void SparsityAttr::print(AsmPrinter &printer) const {
   printer << ">";
 }
 
-LogicalResult
-SparsityAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                     SparsityKind kind, int64_t n, int64_t m,
-                     int64_t blockRows, int64_t blockCols,
-                     llvm::APFloat density) {
+LogicalResult SparsityAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   SparsityKind kind, int64_t n, int64_t m,
+                                   int64_t blockRows, int64_t blockCols,
+                                   llvm::APFloat density) {
   double d = density.convertToDouble();
   switch (kind) {
   case SparsityKind::Dense:
@@ -326,13 +324,16 @@ FormatAttr FormatAttr::parseBody(AsmParser &parser) {
       return {};
     Attribute parsed;
     if (keyword == "precision" && !precision) {
-      precision = dyn_cast_or_null<PrecisionAttr>(PrecisionAttr::parse(parser, {}));
+      precision =
+          dyn_cast_or_null<PrecisionAttr>(PrecisionAttr::parse(parser, {}));
       parsed = precision;
     } else if (keyword == "sparsity" && !sparsity) {
-      sparsity = dyn_cast_or_null<SparsityAttr>(SparsityAttr::parse(parser, {}));
+      sparsity =
+          dyn_cast_or_null<SparsityAttr>(SparsityAttr::parse(parser, {}));
       parsed = sparsity;
     } else if (keyword == "structure" && !structure) {
-      structure = dyn_cast_or_null<StructureAttr>(StructureAttr::parse(parser, {}));
+      structure =
+          dyn_cast_or_null<StructureAttr>(StructureAttr::parse(parser, {}));
       parsed = structure;
     } else {
       parser.emitError(loc, "expected 'precision<...>', 'sparsity<...>' or "

@@ -5,8 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "quilt/Dialect/Quilt/QuiltOps.h"
 #include "mlir/IR/PatternMatch.h"
+#include "quilt/Dialect/Quilt/QuiltOps.h"
 
 using namespace mlir;
 using namespace mlir::quilt;

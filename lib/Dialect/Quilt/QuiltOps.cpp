@@ -141,10 +141,10 @@ LogicalResult MatmulOp::verify() {
   for (int64_t d = 0, e = rank - 2; d < e; ++d)
     if (!dimsCompatible(lhs.getDimSize(d), rhs.getDimSize(d)) ||
         !dimsCompatible(lhs.getDimSize(d), result.getDimSize(d)))
-      return emitOpError("batch dim ") << d << " differs: "
-                                       << formatShape(lhs.getShape()) << ", "
-                                       << formatShape(rhs.getShape()) << " -> "
-                                       << formatShape(result.getShape());
+      return emitOpError("batch dim ")
+             << d << " differs: " << formatShape(lhs.getShape()) << ", "
+             << formatShape(rhs.getShape()) << " -> "
+             << formatShape(result.getShape());
   int64_t m = lhs.getDimSize(rank - 2), k = lhs.getDimSize(rank - 1);
   int64_t rhsK = rhs.getDimSize(getTransposeB() ? rank - 1 : rank - 2);
   int64_t n = rhs.getDimSize(getTransposeB() ? rank - 2 : rank - 1);
@@ -209,8 +209,8 @@ Value GeluOp::buildElementFunction(OpBuilder &b, Location loc,
   Value inner;
   if (getTanh()) {
     // tanh(sqrt(2/pi) * (x + 0.044715 x^3))
-    Value x3 = arith::MulFOp::create(
-        b, loc, x, arith::MulFOp::create(b, loc, x, x));
+    Value x3 =
+        arith::MulFOp::create(b, loc, x, arith::MulFOp::create(b, loc, x, x));
     Value poly = arith::AddFOp::create(
         b, loc, x, arith::MulFOp::create(b, loc, cst(0.044715), x3));
     inner = math::TanhOp::create(
@@ -238,8 +238,7 @@ LogicalResult SoftmaxOp::verify() {
   int64_t rank = getInput().getType().getRank();
   int64_t axis = getAxisAttr().getInt();
   if (rank < 1 || axis < -rank || axis >= rank)
-    return emitOpError("axis ") << axis << " is out of range for rank "
-                                << rank;
+    return emitOpError("axis ") << axis << " is out of range for rank " << rank;
   return success();
 }
 
@@ -317,10 +316,9 @@ ParseResult FusedOp::parse(OpAsmParser &parser, OperationState &result) {
 
 void FusedOp::print(OpAsmPrinter &p) {
   p << " (";
-  llvm::interleaveComma(llvm::zip(getBody().getArguments(), getInputs()), p,
-                        [&](auto pair) {
-                          p << std::get<0>(pair) << " = " << std::get<1>(pair);
-                        });
+  llvm::interleaveComma(
+      llvm::zip(getBody().getArguments(), getInputs()), p,
+      [&](auto pair) { p << std::get<0>(pair) << " = " << std::get<1>(pair); });
   p << ") : ";
   p.printFunctionalType(getInputs().getTypes(), getResultTypes());
   p << " ";
@@ -332,10 +330,9 @@ LogicalResult FusedOp::verifyRegions() {
   Block &body = getBody().front();
   if (body.getNumArguments() != getInputs().size())
     return emitOpError("region has ")
-           << body.getNumArguments() << " arguments for "
-           << getInputs().size() << " inputs";
-  for (auto [i, arg, input] :
-       llvm::enumerate(body.getArguments(), getInputs()))
+           << body.getNumArguments() << " arguments for " << getInputs().size()
+           << " inputs";
+  for (auto [i, arg, input] : llvm::enumerate(body.getArguments(), getInputs()))
     if (arg.getType() != input.getType())
       return emitOpError("region argument #")
              << i << " has type " << arg.getType() << ", its input "

@@ -6,9 +6,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "quilt/Dialect/Quilt/QuiltTypes.h"
-#include "quilt/Dialect/Quilt/QuiltDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "quilt/Dialect/Quilt/QuiltDialect.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -118,7 +118,8 @@ LogicalResult PackedType::verify(function_ref<InFlightDiagnostic()> emitError,
     break;
   }
   if (!sparsity.isDense())
-    return emitError() << "sparsity " << stringifySparsityKind(sparsity.getKind())
+    return emitError() << "sparsity "
+                       << stringifySparsityKind(sparsity.getKind())
                        << " cannot be combined with structure "
                        << stringifyStructureKind(structure.getKind());
   bool factorized = structure.getKind() == StructureKind::Monarch ||
