@@ -7,4 +7,4 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/build.sh"
-"$root/scripts/build.sh" check-quilt
+"$root/scripts/build.sh" quilt-doc check-quilt
