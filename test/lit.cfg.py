@@ -9,12 +9,13 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "Quilt"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir"]
-config.excludes = ["CMakeLists.txt", "Inputs", "lit.cfg.py", "lit.site.cfg.py"]
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["CMakeLists.txt", "Inputs", "consumer", "lit.cfg.py", "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.quilt_obj_root, "test")
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%quilt_obj_root", config.quilt_obj_root))
 config.substitutions.append(
     ("%quilt_plugin", os.path.join(config.quilt_lib_dir, "QuiltPlugin.so"))
 )
