@@ -38,10 +38,10 @@ void mlir::quilt::populateReferencePipeline(
   if (!options.lowerToLLVM)
     return;
 
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createSCFToControlFlowPass());
+  // expand-strided-metadata emits affine.apply, so lower affine after it.
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   // Math ops with LLVM intrinsics first; the rest (erf) become libm calls.
   pm.addPass(createConvertMathToLLVMPass());

@@ -5,11 +5,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "mlir/AsmParser/AsmParser.h"
+#include "mlir/IR/MLIRContext.h"
 #include "quilt/Dialect/Quilt/QuiltOps.h"
 #include "quilt/InitAllDialects.h"
 #include "quilt/InitAllPasses.h"
-#include "mlir/AsmParser/AsmParser.h"
-#include "mlir/IR/MLIRContext.h"
 #include <cstdio>
 
 int main() {
@@ -18,9 +18,8 @@ int main() {
   mlir::quilt::registerAllDialects(registry);
   mlir::MLIRContext context(registry);
   context.loadAllAvailableDialects();
-  auto packed = llvm::dyn_cast_or_null<mlir::quilt::PackedType>(
-      mlir::parseType("!quilt.packed<64x32, precision<i4, group<32>>>",
-                      &context));
+  auto packed = llvm::dyn_cast_or_null<mlir::quilt::PackedType>(mlir::parseType(
+      "!quilt.packed<64x32, precision<i4, group<32>>>", &context));
   if (!packed)
     return 1;
   std::printf("parsed group %lld\n",
