@@ -95,8 +95,6 @@ def Quilt_LinearOp : Quilt_Op<"linear", [Pure]> {
     /// K and N of the weight.
     int64_t getReductionSize();
     int64_t getOutputSize();
-    /// The weight's format (dense f32 for a plain tensor weight).
-    FormatAttr getWeightFormat();
   }];
 }
 

@@ -30,49 +30,50 @@ Value roundFactor(OpBuilder &b, Location loc, Value factor,
   return tensor::ExpandShapeOp::create(b, loc, type, rounded, reassociation);
 }
 
+/// A factorized structure: `factorKernel` splits the weight into two factors
+/// of the given types, which are rounded to `precision` (per tensor) and
+/// multiplied back by `expandKernel`.
+Value projectFactorized(OpBuilder &b, Location loc, Value weight, Value size,
+                        StringRef factorKernel, StringRef expandKernel,
+                        TypeRange factorTypes, PrecisionAttr precision) {
+  SmallVector<Value> factors =
+      callKernel(b, loc, factorKernel, {weight, size}, factorTypes);
+  Value first = roundFactor(b, loc, factors[0], precision);
+  Value second = roundFactor(b, loc, factors[1], precision);
+  return callKernel(b, loc, expandKernel, {first, second}, weight.getType())[0];
+}
+
 /// Applies the structure of `packed` to `weight`. Factorized structures
-/// round their factors to the precision; returns true in `rounded` then.
+/// (Monarch, low-rank) also round their factors to the precision.
 Value applyStructure(OpBuilder &b, Location loc, Value weight,
-                     PackedType packed, bool &rounded) {
+                     PackedType packed) {
   StructureAttr structure = packed.getStructure();
-  PrecisionAttr precision = packed.getPrecision();
   int64_t k = packed.getRows(), n = packed.getCols(),
           size = structure.getSize();
   Type f32 = b.getF32Type();
-  rounded = false;
-  if (structure.isDense())
-    return weight;
-  Value sizeValue = arith::ConstantIndexOp::create(b, loc, size);
+  auto sizeValue = [&]() -> Value {
+    return arith::ConstantIndexOp::create(b, loc, size);
+  };
   switch (structure.getKind()) {
   case StructureKind::Dense:
     return weight;
   case StructureKind::BlockDiag:
-    return callKernel(b, loc, "quilt_ref_mask_blockdiag", {weight, sizeValue},
+    return callKernel(b, loc, "quilt_ref_mask_blockdiag", {weight, sizeValue()},
                       weight.getType())[0];
-  case StructureKind::Monarch: {
-    auto lType = RankedTensorType::get({size, k / size, size}, f32);
-    auto rType = RankedTensorType::get({size, size, n / size}, f32);
-    SmallVector<Value> factors =
-        callKernel(b, loc, "quilt_ref_monarch_factors", {weight, sizeValue},
-                   {lType, rType});
-    rounded = true;
-    Value l = roundFactor(b, loc, factors[0], precision);
-    Value r = roundFactor(b, loc, factors[1], precision);
-    return callKernel(b, loc, "quilt_ref_monarch_expand", {l, r},
-                      weight.getType())[0];
-  }
-  case StructureKind::LowRank: {
-    auto uType = RankedTensorType::get({k, size}, f32);
-    auto vType = RankedTensorType::get({size, n}, f32);
-    SmallVector<Value> factors =
-        callKernel(b, loc, "quilt_ref_lowrank_factors", {weight, sizeValue},
-                   {uType, vType});
-    rounded = true;
-    Value u = roundFactor(b, loc, factors[0], precision);
-    Value v = roundFactor(b, loc, factors[1], precision);
-    return callKernel(b, loc, "quilt_ref_lowrank_expand", {u, v},
-                      weight.getType())[0];
-  }
+  case StructureKind::Monarch:
+    return projectFactorized(
+        b, loc, weight, sizeValue(), "quilt_ref_monarch_factors",
+        "quilt_ref_monarch_expand",
+        {RankedTensorType::get({size, k / size, size}, f32),
+         RankedTensorType::get({size, size, n / size}, f32)},
+        packed.getPrecision());
+  case StructureKind::LowRank:
+    return projectFactorized(b, loc, weight, sizeValue(),
+                             "quilt_ref_lowrank_factors",
+                             "quilt_ref_lowrank_expand",
+                             {RankedTensorType::get({k, size}, f32),
+                              RankedTensorType::get({size, n}, f32)},
+                             packed.getPrecision());
   }
   llvm_unreachable("unknown structure kind");
 }
@@ -116,11 +117,12 @@ struct LowerPack : OpConversionPattern<PackOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     PackedType packed = op.getResult().getType();
-    bool rounded = false;
-    Value weight =
-        applyStructure(rewriter, loc, adaptor.getInput(), packed, rounded);
+    Value weight = applyStructure(rewriter, loc, adaptor.getInput(), packed);
     weight = applySparsity(rewriter, loc, weight, packed.getSparsity());
-    if (!rounded)
+    StructureKind structure = packed.getStructure().getKind();
+    bool factorized = structure == StructureKind::Monarch ||
+                      structure == StructureKind::LowRank;
+    if (!factorized)
       weight = roundToPrecision(rewriter, loc, weight, packed.getPrecision());
     rewriter.replaceOp(op, weight);
     return success();

@@ -78,12 +78,6 @@ int64_t LinearOp::getOutputSize() {
   return cast<RankedTensorType>(getWeight().getType()).getDimSize(1);
 }
 
-FormatAttr LinearOp::getWeightFormat() {
-  if (auto packed = dyn_cast<PackedType>(getWeight().getType()))
-    return packed.getFormat();
-  return FormatAttr::get(getContext());
-}
-
 LogicalResult LinearOp::verify() {
   if (auto dense = dyn_cast<RankedTensorType>(getWeight().getType());
       dense && !dense.hasStaticShape())
