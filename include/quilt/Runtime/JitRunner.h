@@ -1,0 +1,113 @@
+//===- JitRunner.h - JIT-compile and call Quilt entry points ----*- C++ -*-===//
+//
+// The in-process runner behind `quilt-run` and `bench/`: lowers a module
+// through a Quilt pipeline, JIT-compiles it with LLVM's ORC engine for the
+// host CPU, and calls an entry function on host arrays. Packed weight
+// arguments are packed once, untimed, by a synthesized `quilt.pack` function
+// lowered through the same pipeline, so timings cover only the entry.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUILT_RUNTIME_JITRUNNER_H
+#define QUILT_RUNTIME_JITRUNNER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mlir::quilt::runtime {
+
+/// The pipeline that lowers the module before JIT compilation.
+enum class PipelineKind {
+  CPU,       // quilt-cpu-pipeline: the optimized SIMD backend
+  Reference, // quilt-reference-pipeline: the executable specification
+};
+
+struct CompileOptions {
+  PipelineKind pipeline = PipelineKind::CPU;
+  /// Worker threads of the generated code (quilt-cpu-pipeline `threads`).
+  unsigned threads = 1;
+};
+
+/// Element kinds a host array may hold (tensor element types at the entry).
+enum class ElementKind { F32, F16, BF16, I8, I32, I64 };
+
+/// A dense row-major host array for one tensor argument or result, 64-byte
+/// aligned. For a `!quilt.packed<K x N, ...>` argument it is the dense f32
+/// K x N weight before packing.
+class HostArray {
+public:
+  HostArray(ElementKind kind, std::vector<int64_t> shape);
+  ElementKind getKind() const;
+  llvm::ArrayRef<int64_t> getShape() const;
+  int64_t getNumElements() const;
+  void *getData();
+  const void *getData() const;
+  /// Element `i` widened to f64 (for error checks and printing).
+  double getAsDouble(int64_t i) const;
+
+private:
+  ElementKind kind;
+  std::vector<int64_t> shape;
+  std::shared_ptr<void> storage;
+};
+
+/// Uniform values in [-1, 1) (integers: in the kind's small range), fully
+/// determined by `seed`.
+HostArray makeRandomArray(ElementKind kind, llvm::ArrayRef<int64_t> shape,
+                          uint64_t seed);
+/// Reads a little-endian, C-order `.npy` file (f32, f16, i8, i32, i64).
+llvm::Expected<HostArray> readNpy(llvm::StringRef path);
+llvm::Error writeNpy(llvm::StringRef path, const HostArray &array);
+
+/// One argument or result of an entry as seen at the quilt level.
+struct ArgumentInfo {
+  ElementKind kind;           // f32 for packed weights (the dense input)
+  std::vector<int64_t> shape; // static sizes; dynamic sizes are errors
+  bool isPackedWeight = false;
+  std::string typeString; // the MLIR type, for messages
+};
+
+struct EntrySignature {
+  std::vector<ArgumentInfo> arguments;
+  std::vector<ArgumentInfo> results;
+};
+
+/// An entry bound to its inputs: packed weights already packed, ready to be
+/// called repeatedly. Results of the latest call are kept until the next.
+class Invocation {
+public:
+  virtual ~Invocation();
+  /// Calls the entry once.
+  virtual llvm::Error run() = 0;
+  /// Results of the latest run(), copied to host arrays.
+  virtual llvm::Expected<std::vector<HostArray>> getResults() = 0;
+};
+
+/// A module lowered by one pipeline and JIT-compiled.
+class JitModule {
+public:
+  virtual ~JitModule();
+  /// Parses nothing: takes ownership of a clone of `module`. Fails with the
+  /// pipeline's diagnostics when lowering fails.
+  static llvm::Expected<std::unique_ptr<JitModule>>
+  compile(ModuleOp module, const CompileOptions &options);
+  /// Signature of `entry` before lowering; an error names a missing entry.
+  virtual llvm::Expected<EntrySignature>
+  getSignature(llvm::StringRef entry) const = 0;
+  /// Checks `inputs` against the signature (clear error naming the argument,
+  /// the expected and the given type), packs packed weights, and returns a
+  /// callable invocation.
+  virtual llvm::Expected<std::unique_ptr<Invocation>>
+  prepare(llvm::StringRef entry, std::vector<HostArray> inputs) = 0;
+};
+
+} // namespace mlir::quilt::runtime
+
+#endif // QUILT_RUNTIME_JITRUNNER_H
