@@ -12,6 +12,8 @@ PACKAGES=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   clang-22 lld-22 libomp-22-dev
   cmake ninja-build ccache python3
+  # Baselines of bench/ (OpenBLAS sgemm, oneDNN bf16/int8) and .npy tooling.
+  libopenblas-dev libdnnl-dev python3-numpy
 )
 
 missing=()
