@@ -49,11 +49,3 @@ void mlir::quilt::populateReferencePipeline(
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
-
-void mlir::quilt::registerPipelines() {
-  PassPipelineRegistration<ReferencePipelineOptions>(
-      "quilt-reference-pipeline",
-      "Lower quilt IR through its reference meaning (dense f32 linalg) to "
-      "the LLVM dialect, for mlir-runner or quilt-run",
-      populateReferencePipeline);
-}

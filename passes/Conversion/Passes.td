@@ -47,4 +47,103 @@ def ConvertQuiltToLinalg : Pass<"convert-quilt-to-linalg", "::mlir::ModuleOp"> {
   ];
 }
 
+def ConvertQuiltToCPU : Pass<"convert-quilt-to-cpu", "::mlir::ModuleOp"> {
+  let summary = "Lower quilt ops to tiled, vectorized x86 CPU kernels";
+  let description = [{
+    The fast CPU backend. Packed weights in a format the CPU kernels read
+    natively become one 64-byte aligned byte buffer (`tensor<B x i8>`) laid
+    out for the register tiles:
+
+    - f32: column panels of 32, `[N/32][K][32]` floats;
+    - bf16: panels of 32 columns holding bf16 pairs along K,
+      `[N/32][K/2][32][2]` (the operand layout of `vdpbf16ps`);
+    - int8 (symmetric, per tensor or per channel): panels of 32 columns
+      holding quads along K, `[N/32][K/4][32][4]` (the operand layout of
+      `vpdpbusd`), then one f32 scale and one i32 column sum per column.
+
+    `quilt.linear` becomes a call to a generated kernel function: a loop nest
+    blocked for the caches (a parallel loop over column blocks, one per
+    thread, then K blocks, row blocks, 32-column panels and register tiles of
+    up to 12 x 32 outputs) around a register-tile microkernel written with
+    the vector dialect: f32 FMAs with broadcast activations; bf16 pairs
+    through `x86vector.avx512.dot` (`vdpbf16ps`) when the activations are
+    rounded to bf16; int8 x int8 through `vpdpbusd` (activations quantized to
+    u8 with a +128 shift that the column sums undo) when the activations are
+    quantized to int8. Weights stored as bf16 or int8 feeding f32 activations
+    are widened in registers. Dequantization, the bias and the ragged edges
+    (masked loads and stores) live in the epilogue of the register tile.
+
+    Formats and precisions the kernels do not read natively, and the
+    element-wise ops, keep their reference lowering (convert-quilt-to-linalg
+    patterns), so every module still compiles.
+  }];
+  let options = [
+    Option<"cpuFeatures", "cpu-features", "std::string", "\"host\"",
+           "Target features the kernels may use: `host` (detect), or a comma "
+           "list of LLVM feature names such as "
+           "`+avx512f,+avx512vnni,+avx512bf16`">,
+    Option<"threads", "threads", "unsigned", "1",
+           "Column blocks of every linear, run in parallel when the "
+           "pipeline maps scf.parallel to OpenMP threads">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+    "::mlir::x86vector::X86VectorDialect"
+  ];
+}
+
+def QuiltAnnotateCPUTarget
+    : Pass<"quilt-annotate-cpu-target", "::mlir::ModuleOp"> {
+  let summary = "Set the target CPU and features on every llvm.func";
+  let description = [{
+    Generated kernels carry explicit 512-bit vectors and x86 intrinsics. LLVM
+    compiles them well only when each function says which CPU it targets
+    (`target_cpu`, `target_features`) and that 512-bit vectors are welcome:
+    on CPUs tuned to prefer 256-bit vectors LLVM would otherwise split every
+    zmm operation in two. This pass sets those attributes (`passthrough`
+    `"prefer-vector-width"="512"` and `"min-legal-vector-width"="512"`) on
+    every function with a body.
+  }];
+  let options = [
+    Option<"cpuFeatures", "cpu-features", "std::string", "\"host\"",
+           "`host` or a comma list of LLVM feature names (as for "
+           "convert-quilt-to-cpu)">
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def QuiltInlineIntrinsicCalls
+    : Pass<"quilt-inline-intrinsic-calls", "::mlir::ModuleOp"> {
+  let summary = "Turn calls to intrinsic stand-ins into llvm.call_intrinsic";
+  let description = [{
+    Some instructions the CPU kernels need (e.g. `vpdpbusd`, u8 x s8 dot
+    products) have no op in the vector or x86vector dialects. The kernels
+    call a bodiless private function carrying a `quilt.llvm_intrinsic`
+    attribute instead: unlike `llvm.call_intrinsic`, whose memory effects
+    are unknown, such a call with vector operands passes through
+    bufferization and buffer deallocation. This pass, run after them,
+    replaces each such call by `llvm.call_intrinsic` of the named intrinsic
+    and erases the stand-in declarations.
+
+    ```mlir
+    func.func private @quilt_x86_vpdpbusd_512(vector<16xi32>, vector<64xi8>,
+        vector<64xi8>) -> vector<16xi32>
+        attributes {quilt.llvm_intrinsic = "llvm.x86.avx512.vpdpbusd.512"}
+    %d = func.call @quilt_x86_vpdpbusd_512(%acc, %a, %b) : ...
+    // becomes
+    %d = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%acc, %a, %b) : ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // QUILT_CONVERSION_PASSES_TD

@@ -9,6 +9,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
+#include "quilt/Conversion/QuiltToCPU/QuiltToCPU.h"
 #include "quilt/Conversion/QuiltToLinalg/QuiltToLinalg.h"
 
 namespace mlir::quilt {

@@ -27,6 +27,30 @@ struct ReferencePipelineOptions
 void populateReferencePipeline(OpPassManager &pm,
                                const ReferencePipelineOptions &options);
 
+/// Options of `quilt-cpu-pipeline`.
+struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
+  Option<std::string> cpuFeatures{
+      *this, "cpu-features",
+      llvm::cl::desc("Target features: `host` (detect the running CPU) or a "
+                     "comma list of LLVM features, e.g. "
+                     "`+avx512f,+avx512bw,+avx512vnni,+avx512bf16`"),
+      llvm::cl::init("host")};
+  Option<unsigned> threads{
+      *this, "threads",
+      llvm::cl::desc("Threads the kernels split their columns over (OpenMP "
+                     "when more than 1)"),
+      llvm::cl::init(1)};
+  Option<bool> lowerToLLVM{
+      *this, "lower-to-llvm",
+      llvm::cl::desc("Lower all the way to the LLVM dialect (otherwise stop "
+                     "after bufferization, on scf/vector ops over memrefs)"),
+      llvm::cl::init(true)};
+};
+
+/// quilt IR -> tiled, vectorized x86 kernels (convert-quilt-to-cpu) ->
+/// bufferized loops -> OpenMP -> LLVM dialect with x86 intrinsics.
+void populateCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
+
 /// Registers every Quilt pipeline under its name.
 void registerPipelines();
 

@@ -127,6 +127,6 @@ struct LowerMatmul : OpConversionPattern<MatmulOp> {
 } // namespace
 
 void mlir::quilt::populateContractionPatterns(
-    const ReferenceTypeConverter &converter, RewritePatternSet &patterns) {
+    const TypeConverter &converter, RewritePatternSet &patterns) {
   patterns.add<LowerLinear, LowerMatmul>(converter, patterns.getContext());
 }

@@ -232,7 +232,7 @@ struct LowerLayerNorm : OpConversionPattern<LayerNormOp> {
 } // namespace
 
 void mlir::quilt::populateElementwisePatterns(
-    const ReferenceTypeConverter &converter, RewritePatternSet &patterns) {
+    const TypeConverter &converter, RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<LowerElementwise>(converter, ctx);
   patterns.add<LowerSoftmax, LowerRMSNorm, LowerLayerNorm>(converter, ctx);

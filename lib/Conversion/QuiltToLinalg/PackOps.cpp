@@ -143,7 +143,7 @@ struct LowerUnpack : OpConversionPattern<UnpackOp> {
 
 } // namespace
 
-void mlir::quilt::populatePackPatterns(const ReferenceTypeConverter &converter,
+void mlir::quilt::populatePackPatterns(const TypeConverter &converter,
                                        RewritePatternSet &patterns) {
   patterns.add<LowerPack, LowerUnpack>(converter, patterns.getContext());
 }

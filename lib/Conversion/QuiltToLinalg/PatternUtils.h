@@ -66,11 +66,11 @@ Value roundToPrecision(OpBuilder &b, Location loc, Value matrix,
 
 namespace mlir::quilt {
 /// The pattern groups, one per file.
-void populatePackPatterns(const ReferenceTypeConverter &converter,
+void populatePackPatterns(const TypeConverter &converter,
                           RewritePatternSet &patterns);
-void populateContractionPatterns(const ReferenceTypeConverter &converter,
+void populateContractionPatterns(const TypeConverter &converter,
                                  RewritePatternSet &patterns);
-void populateElementwisePatterns(const ReferenceTypeConverter &converter,
+void populateElementwisePatterns(const TypeConverter &converter,
                                  RewritePatternSet &patterns);
 } // namespace mlir::quilt
 

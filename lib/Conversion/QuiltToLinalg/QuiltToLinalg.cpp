@@ -34,7 +34,7 @@ ReferenceTypeConverter::ReferenceTypeConverter() {
 }
 
 void mlir::quilt::populateQuiltToLinalgConversionPatterns(
-    const ReferenceTypeConverter &converter, RewritePatternSet &patterns) {
+    const TypeConverter &converter, RewritePatternSet &patterns) {
   populatePackPatterns(converter, patterns);
   populateContractionPatterns(converter, patterns);
   populateElementwisePatterns(converter, patterns);
@@ -67,6 +67,37 @@ struct ConvertFuncTypes : OpConversionPattern<func::FuncOp> {
   }
 };
 
+} // namespace
+
+void mlir::quilt::populateQuiltStructuralConversions(
+    const TypeConverter &converter, RewritePatternSet &patterns,
+    ConversionTarget &target) {
+  MLIRContext *ctx = patterns.getContext();
+  // Functions that take or return packed weights get converted signatures.
+  // The legality callbacks outlive this call: capture the converter, which
+  // the caller keeps alive, by address.
+  const TypeConverter *conv = &converter;
+  target.addDynamicallyLegalOp<func::FuncOp>([conv](func::FuncOp op) {
+    return conv->isSignatureLegal(op.getFunctionType()) &&
+           conv->isLegal(&op.getBody());
+  });
+  target.addDynamicallyLegalOp<func::CallOp, func::ReturnOp>(
+      [conv](Operation *op) { return conv->isLegal(op); });
+  // Packed values may also flow through branches and scf results.
+  target.markUnknownOpDynamicallyLegal([conv](Operation *op) {
+    return isNotBranchOpInterfaceOrReturnLikeOp(op) ||
+           isLegalForBranchOpInterfaceTypeConversionPattern(op, *conv) ||
+           isLegalForReturnOpTypeConversionPattern(op, *conv);
+  });
+  patterns.add<ConvertFuncTypes>(converter, ctx);
+  populateCallOpTypeConversionPattern(patterns, converter);
+  populateReturnOpTypeConversionPattern(patterns, converter);
+  populateBranchOpInterfaceTypeConversionPattern(patterns, converter);
+  scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,
+                                                       target);
+}
+
+namespace {
 struct ConvertQuiltToLinalgPass
     : quilt::impl::ConvertQuiltToLinalgBase<ConvertQuiltToLinalgPass> {
   void runOnOperation() override {
@@ -89,28 +120,9 @@ struct ConvertQuiltToLinalgPass
         arith::ArithDialect, bufferization::BufferizationDialect,
         linalg::LinalgDialect, math::MathDialect, memref::MemRefDialect,
         scf::SCFDialect, tensor::TensorDialect>();
-    // Functions that take or return packed weights get dense signatures.
-    target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
-      return converter.isSignatureLegal(op.getFunctionType()) &&
-             converter.isLegal(&op.getBody());
-    });
-    target.addDynamicallyLegalOp<func::CallOp, func::ReturnOp>(
-        [&](Operation *op) { return converter.isLegal(op); });
-    // Packed values may also flow through branches and scf results.
-    target.markUnknownOpDynamicallyLegal([&](Operation *op) {
-      return isNotBranchOpInterfaceOrReturnLikeOp(op) ||
-             isLegalForBranchOpInterfaceTypeConversionPattern(op, converter) ||
-             isLegalForReturnOpTypeConversionPattern(op, converter);
-    });
-
     RewritePatternSet patterns(ctx);
     populateQuiltToLinalgConversionPatterns(converter, patterns);
-    patterns.add<ConvertFuncTypes>(converter, ctx);
-    populateCallOpTypeConversionPattern(patterns, converter);
-    populateReturnOpTypeConversionPattern(patterns, converter);
-    populateBranchOpInterfaceTypeConversionPattern(patterns, converter);
-    scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,
-                                                         target);
+    populateQuiltStructuralConversions(converter, patterns, target);
     if (failed(applyPartialConversion(module, target, std::move(patterns))))
       return signalPassFailure();
 

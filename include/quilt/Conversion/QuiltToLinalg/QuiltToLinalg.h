@@ -24,7 +24,14 @@ public:
 /// quilt.pack and activation rounding call the reference kernels, which must
 /// already be in the module (see `insertReferenceKernels`).
 void populateQuiltToLinalgConversionPatterns(
-    const ReferenceTypeConverter &converter, RewritePatternSet &patterns);
+    const TypeConverter &converter, RewritePatternSet &patterns);
+
+/// Converts the types of functions, calls, returns, branches and scf ops
+/// that carry packed weights, and marks them legal once converted. Shared by
+/// every lowering that gives packed types a new representation.
+void populateQuiltStructuralConversions(const TypeConverter &converter,
+                                        RewritePatternSet &patterns,
+                                        ConversionTarget &target);
 
 /// Copies the reference kernel library (`quilt_ref_*` private functions) into
 /// `module`, skipping functions it already has.

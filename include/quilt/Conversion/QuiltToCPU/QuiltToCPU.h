@@ -1,0 +1,75 @@
+//===- QuiltToCPU.h - The x86 CPU backend -----------------------*- C++ -*-===//
+//
+// Declares the pieces of convert-quilt-to-cpu that other components (the
+// pipeline, the runtime, the cost model) rely on: the target description and
+// the byte layout of packed weights the CPU kernels read.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUILT_CONVERSION_QUILTTOCPU_QUILTTOCPU_H
+#define QUILT_CONVERSION_QUILTTOCPU_QUILTTOCPU_H
+
+#include "mlir/Transforms/DialectConversion.h"
+#include "quilt/Dialect/Quilt/QuiltTypes.h"
+
+#include <optional>
+#include <string>
+
+namespace mlir::quilt {
+
+/// The attribute naming the LLVM intrinsic a bodiless stand-in function
+/// means (see quilt-inline-intrinsic-calls).
+inline constexpr llvm::StringLiteral kIntrinsicAttrName =
+    "quilt.llvm_intrinsic";
+
+/// What the generated code may use.
+struct CPUTarget {
+  std::string cpu = "generic"; // LLVM CPU name (target-cpu)
+  std::string features;        // LLVM feature string, "+a,+b,-c"
+  bool hasAVX512 = false;      // avx512f (+bw, +vl, +dq)
+  bool hasVNNI = false;        // avx512vnni: vpdpbusd
+  bool hasBF16 = false;        // avx512bf16: vdpbf16ps
+
+  /// `spec` is "host" (the running CPU) or a comma list of LLVM features.
+  static CPUTarget get(StringRef spec);
+};
+
+/// How a packed weight is encoded for the CPU kernels.
+enum class CPUWeightEncoding {
+  F32,       // [P][K][32] f32
+  BF16Pairs, // [P][ceil(K/2)][32] words, each two bf16 along K
+  I8Quads,   // [P][ceil(K/4)][32] words, each four i8 along K; then scales
+             // f32[P*32] and column sums i32[P*32]
+};
+
+/// The byte layout of a packed weight in one buffer (offsets 64-aligned).
+struct CPUWeightLayout {
+  static constexpr int64_t kPanelWidth = 32; // columns per panel
+  CPUWeightEncoding encoding;
+  int64_t rows, cols;  // K, N
+  int64_t kStep;       // K elements per 32-bit word: 1, 2 or 4
+  int64_t kWords;      // ceil(K / kStep)
+  int64_t panels;      // ceil(N / 32)
+  int64_t scalesOffset = 0, sumsOffset = 0; // I8Quads only
+  int64_t totalBytes;
+  bool perTensorScale = false; // I8Quads: one scale replicated per column
+
+  /// The layout of `type`, or none when the CPU kernels do not read its
+  /// format natively (it then keeps the reference, dense f32 lowering).
+  static std::optional<CPUWeightLayout> get(PackedType type);
+  /// The layout of a K x N weight in `encoding`.
+  static CPUWeightLayout make(CPUWeightEncoding encoding, int64_t k,
+                              int64_t n, bool perTensorScale = false);
+  int64_t getPaddedCols() const { return panels * kPanelWidth; }
+};
+
+/// Packed types with a native layout become `tensor<totalBytes x i8>`; other
+/// packed types become the dense `tensor<K x N x f32>` they decode to.
+class CPUTypeConverter : public TypeConverter {
+public:
+  CPUTypeConverter();
+};
+
+} // namespace mlir::quilt
+
+#endif // QUILT_CONVERSION_QUILTTOCPU_QUILTTOCPU_H

@@ -1,0 +1,384 @@
+//===- GemmKernel.cpp - The blocked, vectorized GEMM generator --*- C++ -*-===//
+//
+// Loop nest (BLIS-like, with the weight already in panels):
+//
+//   parallel  column block (one per thread)       B block stays in L2
+//     for     K block of 256 words                B micro-panel in L1
+//       for   row block of 16 register tiles      A block stays in L2
+//         for 32-column panel
+//           for register tile of up to 12 rows    accumulators in zmm
+//
+// The microkernel keeps rows x 2 accumulators of 16 lanes in registers and,
+// per 32-bit word of K, loads the panel's two B vectors once and broadcasts
+// one A word per row. Its epilogue adds the partial sums of earlier K blocks
+// and, after the last one, dequantizes and adds the bias; masked loads and
+// stores handle a ragged N.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GemmKernel.h"
+#include "KernelUtils.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
+
+using namespace mlir;
+using namespace mlir::quilt;
+using namespace mlir::quilt::cpu;
+
+namespace {
+
+constexpr int64_t kLanes = 16;
+constexpr int64_t kVectors = CPUWeightLayout::kPanelWidth / kLanes;
+constexpr int64_t kMaxRows = 12;     // 12 x 2 accumulators + 2 B + 1 A zmm
+constexpr int64_t kBlockWords = 256; // K block: a 32 KiB B micro-panel
+constexpr int64_t kRowBlockTiles = 16;
+
+struct TileEmitter {
+  OpBuilder &b;
+  Location loc;
+  const GemmConfig &config;
+  const GemmOperands &ops;
+  func::FuncOp vnni; // the vpdpbusd stand-in, for I8Dot
+
+  bool widens() const {
+    return config.kind == GemmKind::F32 &&
+           config.weight.encoding != CPUWeightEncoding::F32;
+  }
+  /// A words consumed per K word: the F32 kernel reads kStep floats.
+  int64_t subSteps() const {
+    return config.kind == GemmKind::F32 ? config.weight.kStep : 1;
+  }
+  VectorType accType() const {
+    Type element = config.kind == GemmKind::I8Dot ? (Type)b.getI32Type()
+                                                  : (Type)b.getF32Type();
+    return VectorType::get({kLanes}, element);
+  }
+  Value splat(VectorType type, Attribute value) {
+    return arith::ConstantOp::create(b, loc, type,
+                                     DenseElementsAttr::get(type, value));
+  }
+  Value splatI32(int64_t value) {
+    auto type = VectorType::get({kLanes}, b.getI32Type());
+    return splat(type, b.getI32IntegerAttr(value));
+  }
+
+  /// The B vectors of K word `kw` of `panel`: [subStep][vector].
+  SmallVector<SmallVector<Value>> loadB(Value panel, Value kw) {
+    SmallVector<SmallVector<Value>> out(subSteps());
+    auto bType = cast<MemRefType>(ops.b.getType());
+    auto loadType = VectorType::get({kLanes}, bType.getElementType());
+    auto f32Vec = VectorType::get({kLanes}, b.getF32Type());
+    for (int64_t v = 0; v < kVectors; ++v) {
+      Value word = vector::LoadOp::create(
+          b, loc, loadType, ops.b,
+          ValueRange{panel, kw, indexConst(b, loc, v * kLanes)});
+      if (!widens()) {
+        out[0].push_back(retype(word));
+        continue;
+      }
+      // Widen in registers: bf16 is the top half of an f32; an int8 is
+      // sign-extended out of its byte with two shifts.
+      for (int64_t s = 0; s < subSteps(); ++s) {
+        Value f;
+        if (config.weight.encoding == CPUWeightEncoding::BF16Pairs) {
+          Value bits =
+              s == 0 ? arith::ShLIOp::create(b, loc, word, splatI32(16))
+                           .getResult()
+                     : arith::AndIOp::create(b, loc, word, splatI32(0xFFFF0000))
+                           .getResult();
+          f = vector::BitCastOp::create(b, loc, f32Vec, bits);
+        } else {
+          Value bits = word;
+          if (s != 3)
+            bits = arith::ShLIOp::create(b, loc, word, splatI32(24 - 8 * s));
+          bits = arith::ShRSIOp::create(b, loc, bits, splatI32(24));
+          f = arith::SIToFPOp::create(b, loc, f32Vec, bits);
+        }
+        out[s].push_back(f);
+      }
+    }
+    return out;
+  }
+
+  /// A B or broadcast-A word vector in the operand type of the dot product.
+  Value retype(Value words) {
+    switch (config.kind) {
+    case GemmKind::F32:
+      return words;
+    case GemmKind::BF16Dot:
+      return vector::BitCastOp::create(
+          b, loc, VectorType::get({2 * kLanes}, b.getBF16Type()), words);
+    case GemmKind::I8Dot:
+      return vector::BitCastOp::create(
+          b, loc, VectorType::get({4 * kLanes}, b.getI8Type()), words);
+    }
+    llvm_unreachable("unknown GEMM kind");
+  }
+
+  /// Row `row`'s A operand for sub-step `s` of K word `kw`, broadcast.
+  Value loadA(Value row, Value kw, int64_t s) {
+    Value col = kw;
+    if (subSteps() > 1) {
+      col = arith::MulIOp::create(b, loc, kw, indexConst(b, loc, subSteps()));
+      col = arith::AddIOp::create(b, loc, col, indexConst(b, loc, s));
+    }
+    Value scalar = memref::LoadOp::create(b, loc, ops.a, ValueRange{row, col});
+    auto type = VectorType::get({kLanes}, scalar.getType());
+    return retype(vector::BroadcastOp::create(b, loc, type, scalar));
+  }
+
+  Value multiplyAdd(Value acc, Value a, Value bv) {
+    switch (config.kind) {
+    case GemmKind::F32:
+      return vector::FMAOp::create(b, loc, a, bv, acc);
+    case GemmKind::BF16Dot:
+      return x86vector::DotBF16Op::create(b, loc, accType(), acc, a, bv);
+    case GemmKind::I8Dot:
+      // u8 (activations, shifted by +128) x s8 (weights), 4 per lane.
+      return func::CallOp::create(b, loc, vnni, ValueRange{acc, a, bv})
+          .getResult(0);
+    }
+    llvm_unreachable("unknown GEMM kind");
+  }
+
+  /// Accumulators after K words [kw0, kw1), `sets` independent copies
+  /// (summed at the end) to hide the FMA latency when rows are few.
+  SmallVector<Value> accumulate(Value row0, int64_t rows, Value panel,
+                                Value kw0, Value kw1) {
+    int64_t perSet = rows * kVectors;
+    int64_t sets = rows == 1 ? 4 : rows == 2 ? 2 : 1;
+    Value zero = config.kind == GemmKind::I8Dot
+                     ? splatI32(0)
+                     : splat(accType(), b.getF32FloatAttr(0));
+    auto body = [&](int64_t unroll) {
+      return [&, unroll](OpBuilder &, Location, Value kw, ValueRange accs) {
+        SmallVector<Value> next(accs);
+        for (int64_t u = 0; u < unroll; ++u) {
+          Value k =
+              u == 0 ? kw
+                     : arith::AddIOp::create(b, loc, kw, indexConst(b, loc, u))
+                           .getResult();
+          SmallVector<SmallVector<Value>> bv = loadB(panel, k);
+          for (int64_t i = 0; i < rows; ++i) {
+            Value row =
+                arith::AddIOp::create(b, loc, row0, indexConst(b, loc, i));
+            for (int64_t s = 0; s < subSteps(); ++s) {
+              Value a = loadA(row, k, s);
+              for (int64_t v = 0; v < kVectors; ++v) {
+                Value &acc = next[u * perSet + i * kVectors + v];
+                acc = multiplyAdd(acc, a, bv[s][v]);
+              }
+            }
+          }
+        }
+        scf::YieldOp::create(b, loc, next);
+      };
+    };
+    auto loop = [&](Value lb, Value ub, int64_t step, ValueRange init) {
+      OpBuilder::InsertionGuard guard(b);
+      auto forOp = scf::ForOp::create(
+          b, loc, lb, ub, indexConst(b, loc, step), init,
+          [&](OpBuilder &nb, Location nl, Value iv, ValueRange accs) {
+            b.setInsertionPointToStart(nb.getInsertionBlock());
+            body(step)(nb, nl, iv, accs);
+          });
+      return SmallVector<Value>(forOp.getResults());
+    };
+    SmallVector<Value> init(perSet * sets, zero);
+    if (sets == 1)
+      return loop(kw0, kw1, 1, init);
+    Value span = arith::SubIOp::create(b, loc, kw1, kw0);
+    Value setsValue = indexConst(b, loc, sets);
+    Value mainSpan = arith::MulIOp::create(
+        b, loc, arith::DivUIOp::create(b, loc, span, setsValue), setsValue);
+    Value mainEnd = arith::AddIOp::create(b, loc, kw0, mainSpan);
+    SmallVector<Value> partial = loop(kw0, mainEnd, sets, init);
+    SmallVector<Value> acc(partial.begin(), partial.begin() + perSet);
+    for (int64_t u = 1; u < sets; ++u)
+      for (int64_t j = 0; j < perSet; ++j)
+        acc[j] =
+            config.kind == GemmKind::I8Dot
+                ? arith::AddIOp::create(b, loc, acc[j], partial[u * perSet + j])
+                      .getResult()
+                : arith::AddFOp::create(b, loc, acc[j], partial[u * perSet + j])
+                      .getResult();
+    return loop(mainEnd, kw1, 1, acc);
+  }
+
+  /// Adds the tile to C; after the last K block also dequantizes and adds
+  /// the bias.
+  void epilogue(Value row0, int64_t rows, Value panel, ArrayRef<Value> acc,
+                Value isLast) {
+    auto f32Vec = VectorType::get({kLanes}, b.getF32Type());
+    Value zero = splat(f32Vec, b.getF32FloatAttr(0));
+    Value n = indexConst(b, loc, config.weight.cols);
+    Value panelCol = arith::MulIOp::create(
+        b, loc, panel, indexConst(b, loc, CPUWeightLayout::kPanelWidth));
+    for (int64_t v = 0; v < kVectors; ++v) {
+      Value col =
+          arith::AddIOp::create(b, loc, panelCol, indexConst(b, loc, v * 16));
+      Value mask = tailMask(b, loc, col, n, kLanes);
+      // Per-column factors, loaded once for all rows of the tile.
+      Value colScale, colShift, bias;
+      if (ops.colScale)
+        colScale = vector::LoadOp::create(b, loc, f32Vec, ops.colScale, col);
+      if (config.kind == GemmKind::I8Dot) {
+        Value sums = vector::LoadOp::create(
+            b, loc, VectorType::get({kLanes}, b.getI32Type()), ops.colSum, col);
+        Value sumsF = arith::SIToFPOp::create(b, loc, f32Vec, sums);
+        colShift = arith::MulFOp::create(b, loc, sumsF,
+                                         splat(f32Vec, b.getF32FloatAttr(128)));
+      }
+      if (ops.bias)
+        bias = vector::MaskedLoadOp::create(b, loc, f32Vec, ops.bias,
+                                            ValueRange{col}, mask, zero);
+      for (int64_t i = 0; i < rows; ++i) {
+        Value row = arith::AddIOp::create(b, loc, row0, indexConst(b, loc, i));
+        Value value = acc[i * kVectors + v];
+        if (config.kind == GemmKind::I8Dot)
+          value = arith::SIToFPOp::create(b, loc, f32Vec, value);
+        Value old = vector::MaskedLoadOp::create(
+            b, loc, f32Vec, ops.c, ValueRange{row, col}, mask, zero);
+        value = arith::AddFOp::create(b, loc, value, old);
+        Value final = value;
+        if (config.kind == GemmKind::I8Dot) {
+          // (sum (qa + 128) qw - 128 sum qw) * scale_a * scale_w
+          Value rowScale =
+              memref::LoadOp::create(b, loc, ops.rowScale, ValueRange{row});
+          Value scale = arith::MulFOp::create(
+              b, loc, vector::BroadcastOp::create(b, loc, f32Vec, rowScale),
+              colScale);
+          final = arith::SubFOp::create(b, loc, final, colShift);
+          final = arith::MulFOp::create(b, loc, final, scale);
+        } else if (colScale) {
+          final = arith::MulFOp::create(b, loc, final, colScale);
+        }
+        if (bias)
+          final = arith::AddFOp::create(b, loc, final, bias);
+        if (final != value)
+          value = arith::SelectOp::create(b, loc, isLast, final, value);
+        vector::MaskedStoreOp::create(b, loc, ops.c, ValueRange{row, col}, mask,
+                                      value);
+      }
+    }
+  }
+
+  void tile(Value row0, int64_t rows, Value panel, Value kw0, Value kw1,
+            Value isLast) {
+    SmallVector<Value> acc = accumulate(row0, rows, panel, kw0, kw1);
+    epilogue(row0, rows, panel, acc, isLast);
+  }
+};
+
+/// The stand-in for vpdpbusd (see quilt-inline-intrinsic-calls), declared
+/// in the module that holds the insertion point.
+func::FuncOp getVNNIStandIn(OpBuilder &b) {
+  auto module =
+      b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  StringRef name = "quilt_x86_vpdpbusd_512";
+  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+    return existing;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(module.getBody());
+  auto acc = VectorType::get({kLanes}, b.getI32Type());
+  auto bytes = VectorType::get({4 * kLanes}, b.getI8Type());
+  auto type = FunctionType::get(b.getContext(), {acc, bytes, bytes}, acc);
+  auto func = func::FuncOp::create(b, module.getLoc(), name, type);
+  func.setPrivate();
+  func->setAttr(kIntrinsicAttrName,
+                b.getStringAttr("llvm.x86.avx512.vpdpbusd.512"));
+  return func;
+}
+
+} // namespace
+
+void cpu::emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,
+                   const GemmOperands &ops) {
+  const CPUWeightLayout &w = config.weight;
+  int64_t panels = w.panels;
+  int64_t blocks =
+      std::max<int64_t>(1, std::min<int64_t>(config.colBlocks, panels));
+  int64_t panelsPerBlock = (panels + blocks - 1) / blocks;
+  blocks = (panels + panelsPerBlock - 1) / panelsPerBlock;
+
+  // Few rows reuse nothing from L1: stream the whole K at once.
+  bool fewRows = config.staticM && *config.staticM <= kMaxRows;
+  int64_t blockWords = fewRows ? w.kWords : std::min(w.kWords, kBlockWords);
+  // Balanced register tiles when M is known (16 rows: two tiles of 8).
+  int64_t tileRows = kMaxRows;
+  if (config.staticM && *config.staticM > 0) {
+    int64_t tiles = (*config.staticM + kMaxRows - 1) / kMaxRows;
+    tileRows = (*config.staticM + tiles - 1) / tiles;
+  }
+  int64_t blockRows = tileRows * kRowBlockTiles;
+  std::optional<int64_t> tailRows;
+  if (config.staticM)
+    tailRows = (*config.staticM % blockRows) % tileRows;
+
+  TileEmitter emitter{b, loc, config, ops, {}};
+  if (config.kind == GemmKind::I8Dot)
+    emitter.vnni = getVNNIStandIn(b);
+  Value c0 = indexConst(b, loc, 0);
+  Value kWords = indexConst(b, loc, w.kWords);
+  scf::ParallelOp::create(
+      b, loc, ValueRange{c0}, ValueRange{indexConst(b, loc, blocks)},
+      ValueRange{indexConst(b, loc, 1)},
+      [&](OpBuilder &, Location, ValueRange ivs) {
+        Value p0 = arith::MulIOp::create(b, loc, ivs[0],
+                                         indexConst(b, loc, panelsPerBlock));
+        Value p1 = arith::MinUIOp::create(
+            b, loc,
+            arith::AddIOp::create(b, loc, p0,
+                                  indexConst(b, loc, panelsPerBlock)),
+            indexConst(b, loc, panels));
+        forLoop(
+            b, loc, c0, kWords, blockWords,
+            [&](OpBuilder &, Location, Value kw0) {
+              Value kw1 = arith::MinUIOp::create(
+                  b, loc,
+                  arith::AddIOp::create(b, loc, kw0,
+                                        indexConst(b, loc, blockWords)),
+                  kWords);
+              Value isLast = arith::CmpIOp::create(
+                  b, loc, arith::CmpIPredicate::eq, kw1, kWords);
+              forLoop(
+                  b, loc, c0, ops.m, blockRows,
+                  [&](OpBuilder &, Location, Value r0) {
+                    Value r1 = arith::MinUIOp::create(
+                        b, loc,
+                        arith::AddIOp::create(b, loc, r0,
+                                              indexConst(b, loc, blockRows)),
+                        ops.m);
+                    Value rows = arith::SubIOp::create(b, loc, r1, r0);
+                    Value tileRowsValue = indexConst(b, loc, tileRows);
+                    Value full = arith::AddIOp::create(
+                        b, loc, r0,
+                        arith::MulIOp::create(
+                            b, loc,
+                            arith::DivUIOp::create(b, loc, rows, tileRowsValue),
+                            tileRowsValue));
+                    forLoop(b, loc, p0, p1, 1,
+                            [&](OpBuilder &, Location, Value p) {
+                              forLoop(b, loc, r0, full, tileRows,
+                                      [&](OpBuilder &, Location, Value row) {
+                                        emitter.tile(row, tileRows, p, kw0, kw1,
+                                                     isLast);
+                                      });
+                              // Leftover rows: one static tile when M is known,
+                              // else rows one at a time.
+                              int64_t step = tailRows ? *tailRows : 1;
+                              if (step > 0)
+                                forLoop(b, loc, full, r1, step,
+                                        [&](OpBuilder &, Location, Value row) {
+                                          emitter.tile(row, step, p, kw0, kw1,
+                                                       isLast);
+                                        });
+                            });
+                  });
+            });
+      });
+}

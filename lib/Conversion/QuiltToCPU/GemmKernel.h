@@ -1,0 +1,49 @@
+//===- GemmKernel.h - The blocked, vectorized GEMM generator ----*- C++ -*-===//
+//
+// Generates C += A * B (with a dequantizing, bias-adding epilogue) on memrefs
+// as a cache-blocked loop nest around register-tile microkernels.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUILT_LIB_CONVERSION_QUILTTOCPU_GEMMKERNEL_H
+#define QUILT_LIB_CONVERSION_QUILTTOCPU_GEMMKERNEL_H
+
+#include "mlir/IR/Builders.h"
+#include "quilt/Conversion/QuiltToCPU/QuiltToCPU.h"
+
+#include <optional>
+
+namespace mlir::quilt::cpu {
+
+/// The instruction the microkernel is built on.
+enum class GemmKind {
+  F32,     // vfmadd231ps; bf16/int8 weights are widened in registers
+  BF16Dot, // vdpbf16ps on bf16 pairs (activations rounded to bf16)
+  I8Dot,   // vpdpbusd on u8 x s8 quads (activations quantized to int8)
+};
+
+struct GemmConfig {
+  GemmKind kind;
+  CPUWeightLayout weight;
+  std::optional<int64_t> staticM; // M when static
+  unsigned colBlocks = 1;         // parallel column blocks (threads)
+};
+
+struct GemmOperands {
+  Value a;        // memref<M x LDA x f32> (F32) or x i32 words (dot kinds)
+  Value b;        // memref<P x kWords x 32 x f32|i32>
+  Value colScale; // memref<P*32 x f32>: int8 weights only
+  Value colSum;   // memref<P*32 x i32>: I8Dot only
+  Value rowScale; // memref<M x f32>: I8Dot only
+  Value bias;     // memref<N x f32> or null
+  Value c;        // memref<M x N x f32>, zero on entry
+  Value m;        // M as an index
+};
+
+/// Emits the whole product at the builder's insertion point.
+void emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,
+              const GemmOperands &operands);
+
+} // namespace mlir::quilt::cpu
+
+#endif // QUILT_LIB_CONVERSION_QUILTTOCPU_GEMMKERNEL_H

@@ -1,0 +1,89 @@
+//===- KernelUtils.cpp - Helpers of the CPU kernel generators ---*- C++ -*-===//
+//
+// Implements KernelUtils.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelUtils.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::quilt;
+using namespace mlir::quilt::cpu;
+
+Value cpu::indexConst(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+Value cpu::toBuffer(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
+  return bufferization::ToBufferOp::create(b, loc, memrefType, tensor,
+                                           /*read_only=*/true);
+}
+
+Value cpu::toTensor(OpBuilder &b, Location loc, Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  auto tensorType =
+      RankedTensorType::get(type.getShape(), type.getElementType());
+  return bufferization::ToTensorOp::create(b, loc, tensorType, buffer,
+                                           /*restrict=*/true,
+                                           /*writable=*/true);
+}
+
+func::FuncOp cpu::getOrCreateKernel(
+    OpBuilder &b, ModuleOp module, StringRef name, FunctionType type,
+    function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)> body) {
+  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+    return existing;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(module.getBody());
+  Location loc = module.getLoc();
+  auto func = func::FuncOp::create(b, loc, name, type);
+  func.setPrivate();
+  Block *entry = func.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  SmallVector<Value> results = body(b, loc, entry->getArguments());
+  func::ReturnOp::create(b, loc, results);
+  return func;
+}
+
+Value cpu::allocBytes(OpBuilder &b, Location loc, OpFoldResult bytes) {
+  Type i8 = b.getI8Type();
+  IntegerAttr alignment = b.getI64IntegerAttr(64);
+  if (auto attr = dyn_cast<Attribute>(bytes)) {
+    auto type = MemRefType::get({cast<IntegerAttr>(attr).getInt()}, i8);
+    return memref::AllocOp::create(b, loc, type, ValueRange{}, alignment);
+  }
+  auto type = MemRefType::get({ShapedType::kDynamic}, i8);
+  return memref::AllocOp::create(b, loc, type, ValueRange{cast<Value>(bytes)},
+                                 alignment);
+}
+
+Value cpu::viewAs(OpBuilder &b, Location loc, Value bytes, int64_t byteOffset,
+                  MemRefType type, ValueRange sizes) {
+  return memref::ViewOp::create(b, loc, type, bytes,
+                                indexConst(b, loc, byteOffset), sizes);
+}
+
+void cpu::forLoop(OpBuilder &b, Location loc, Value lb, Value ub, int64_t step,
+                  function_ref<void(OpBuilder &, Location, Value)> body) {
+  scf::ForOp::create(b, loc, lb, ub, indexConst(b, loc, step), ValueRange{},
+                     [&](OpBuilder &nb, Location nl, Value iv, ValueRange) {
+                       body(nb, nl, iv);
+                       scf::YieldOp::create(nb, nl);
+                     });
+}
+
+Value cpu::tailMask(OpBuilder &b, Location loc, Value start, Value limit,
+                    int64_t width) {
+  Value left = arith::SubIOp::create(b, loc, limit, start);
+  left = arith::MaxSIOp::create(b, loc, left, indexConst(b, loc, 0));
+  left = arith::MinSIOp::create(b, loc, left, indexConst(b, loc, width));
+  auto maskType = VectorType::get({width}, b.getI1Type());
+  return vector::CreateMaskOp::create(b, loc, maskType, ValueRange{left});
+}

@@ -1,0 +1,21 @@
+//===- LinearOps.h - Patterns of convert-quilt-to-cpu -----------*- C++ -*-===//
+//
+// The pattern groups of convert-quilt-to-cpu, one per file.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUILT_LIB_CONVERSION_QUILTTOCPU_LINEAROPS_H
+#define QUILT_LIB_CONVERSION_QUILTTOCPU_LINEAROPS_H
+
+#include "quilt/Conversion/QuiltToCPU/QuiltToCPU.h"
+
+namespace mlir::quilt::cpu {
+
+/// quilt.pack / quilt.unpack of native layouts and every quilt.linear.
+void populateLinearPatterns(const TypeConverter &converter,
+                            RewritePatternSet &patterns,
+                            const CPUTarget &target, unsigned threads);
+
+} // namespace mlir::quilt::cpu
+
+#endif // QUILT_LIB_CONVERSION_QUILTTOCPU_LINEAROPS_H

@@ -1,0 +1,72 @@
+//===- QuiltToCPU.cpp - convert-quilt-to-cpu --------------------*- C++ -*-===//
+//
+// This file implements the pass that lowers quilt IR to the x86 CPU kernels
+// (see the pass description in Passes.td).
+//
+//===----------------------------------------------------------------------===//
+
+#include "LinearOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "quilt/Conversion/Passes.h"
+#include "quilt/Dialect/Quilt/QuiltDialect.h"
+#include "quilt/Transforms/Passes.h"
+
+namespace mlir::quilt {
+#define GEN_PASS_DEF_CONVERTQUILTTOCPU
+#include "quilt/Conversion/Passes.h.inc"
+} // namespace mlir::quilt
+
+using namespace mlir;
+using namespace mlir::quilt;
+
+namespace {
+struct ConvertQuiltToCPUPass
+    : quilt::impl::ConvertQuiltToCPUBase<ConvertQuiltToCPUPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+
+    // Fused blocks are compiled as their bodies for now.
+    RewritePatternSet unfuse(ctx);
+    populateUnfusePatterns(unfuse);
+    if (failed(applyPatternsGreedily(module, std::move(unfuse))))
+      return signalPassFailure();
+    // Fallbacks (non-native formats, activation rounding) use the reference
+    // kernels.
+    if (failed(insertReferenceKernels(module)))
+      return signalPassFailure();
+
+    CPUTarget cpu = CPUTarget::get(cpuFeatures);
+    CPUTypeConverter converter;
+    ConversionTarget target(*ctx);
+    target.addIllegalDialect<QuiltDialect>();
+    target.addLegalDialect<
+        arith::ArithDialect, bufferization::BufferizationDialect,
+        linalg::LinalgDialect, LLVM::LLVMDialect, math::MathDialect,
+        memref::MemRefDialect, scf::SCFDialect, tensor::TensorDialect,
+        vector::VectorDialect, x86vector::X86VectorDialect>();
+
+    RewritePatternSet patterns(ctx);
+    cpu::populateLinearPatterns(converter, patterns, cpu, threads);
+    populateQuiltToLinalgConversionPatterns(converter, patterns);
+    populateQuiltStructuralConversions(converter, patterns, target);
+    if (failed(applyPartialConversion(module, target, std::move(patterns))))
+      return signalPassFailure();
+
+    eraseUnusedReferenceKernels(module);
+  }
+};
+} // namespace

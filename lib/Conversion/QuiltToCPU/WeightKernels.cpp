@@ -1,0 +1,246 @@
+//===- WeightKernels.cpp - Packing weights into the CPU layouts -*- C++ -*-===//
+//
+// quilt.pack / quilt.unpack for the formats the CPU kernels read natively
+// (see CPUWeightLayout). Packing runs once per weight, so plain scalar
+// loops suffice; they visit the weight row by row to stay cache friendly.
+// Quantization follows the reference kernels operation for operation
+// (scale = absmax / 127, q = clamp(roundeven(w / scale))), so a packed
+// weight decodes to exactly what the reference lowering computes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelUtils.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+using namespace mlir::quilt;
+using namespace mlir::quilt::cpu;
+
+namespace {
+constexpr int64_t kPanel = CPUWeightLayout::kPanelWidth;
+
+struct WeightViews {
+  Value values; // [P][kWords][32][kStep] of the element type
+  Value scales; // [P*32] f32 (int8)
+  Value sums;   // [P*32] i32 (int8)
+};
+
+WeightViews viewWeight(OpBuilder &b, Location loc, Value bytes,
+                       const CPUWeightLayout &layout) {
+  Type element;
+  switch (layout.encoding) {
+  case CPUWeightEncoding::F32:
+    element = b.getF32Type();
+    break;
+  case CPUWeightEncoding::BF16Pairs:
+    element = b.getBF16Type();
+    break;
+  case CPUWeightEncoding::I8Quads:
+    element = b.getI8Type();
+    break;
+  }
+  WeightViews views;
+  views.values = viewAs(
+      b, loc, bytes, 0,
+      MemRefType::get({layout.panels, layout.kWords, kPanel, layout.kStep},
+                      element));
+  if (layout.encoding == CPUWeightEncoding::I8Quads) {
+    int64_t cols = layout.getPaddedCols();
+    views.scales = viewAs(b, loc, bytes, layout.scalesOffset,
+                          MemRefType::get({cols}, b.getF32Type()));
+    views.sums = viewAs(b, loc, bytes, layout.sumsOffset,
+                        MemRefType::get({cols}, b.getI32Type()));
+  }
+  return views;
+}
+
+/// Loop indices of one weight element in the packed order.
+struct Position {
+  Value panel, word, lane, sub; // [P][kWords][32][kStep]
+  Value row, col;               // k and n
+  Value valid;                  // k < K and n < N
+};
+
+/// Visits every element of the packed values: panel, word, sub-step, lane
+/// (lanes innermost, so a row of the dense weight is read contiguously).
+void forEachPacked(OpBuilder &b, Location loc, const CPUWeightLayout &layout,
+                   function_ref<void(const Position &)> body) {
+  Value c0 = indexConst(b, loc, 0);
+  forLoop(
+      b, loc, c0, indexConst(b, loc, layout.panels), 1,
+      [&](OpBuilder &, Location, Value p) {
+        forLoop(
+            b, loc, c0, indexConst(b, loc, layout.kWords), 1,
+            [&](OpBuilder &, Location, Value kw) {
+              forLoop(
+                  b, loc, c0, indexConst(b, loc, layout.kStep), 1,
+                  [&](OpBuilder &, Location, Value s) {
+                    forLoop(
+                        b, loc, c0, indexConst(b, loc, kPanel), 1,
+                        [&](OpBuilder &, Location, Value lane) {
+                          Position pos{p, kw, lane, s, {}, {}, {}};
+                          pos.row = arith::AddIOp::create(
+                              b, loc,
+                              arith::MulIOp::create(
+                                  b, loc, kw, indexConst(b, loc, layout.kStep)),
+                              s);
+                          pos.col = arith::AddIOp::create(
+                              b, loc,
+                              arith::MulIOp::create(b, loc, p,
+                                                    indexConst(b, loc, kPanel)),
+                              lane);
+                          Value rowOk = arith::CmpIOp::create(
+                              b, loc, arith::CmpIPredicate::ult, pos.row,
+                              indexConst(b, loc, layout.rows));
+                          Value colOk = arith::CmpIOp::create(
+                              b, loc, arith::CmpIPredicate::ult, pos.col,
+                              indexConst(b, loc, layout.cols));
+                          pos.valid =
+                              arith::AndIOp::create(b, loc, rowOk, colOk);
+                          body(pos);
+                        });
+                  });
+            });
+      });
+}
+
+/// w[k, n] for an in-range position, else 0 (the padding of the layout).
+Value loadOrZero(OpBuilder &b, Location loc, Value w, const Position &pos,
+                 const CPUWeightLayout &layout) {
+  Value row = arith::MinUIOp::create(b, loc, pos.row,
+                                     indexConst(b, loc, layout.rows - 1));
+  Value col = arith::MinUIOp::create(b, loc, pos.col,
+                                     indexConst(b, loc, layout.cols - 1));
+  Value value = memref::LoadOp::create(b, loc, w, ValueRange{row, col});
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  return arith::SelectOp::create(b, loc, pos.valid, value, zero);
+}
+
+/// Per-column (or, `perTensor`, global) scales absmax / 127 into `scales`;
+/// padding columns get 0.
+void computeScales(OpBuilder &b, Location loc, Value w, Value scales,
+                   const CPUWeightLayout &layout) {
+  Value c0 = indexConst(b, loc, 0);
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  Value n = indexConst(b, loc, layout.cols);
+  forLoop(b, loc, c0, indexConst(b, loc, layout.getPaddedCols()), 1,
+          [&](OpBuilder &, Location, Value col) {
+            memref::StoreOp::create(b, loc, zero, scales, col);
+          });
+  // Column maxima, row by row (scales holds the running absmax).
+  forLoop(
+      b, loc, c0, indexConst(b, loc, layout.rows), 1,
+      [&](OpBuilder &, Location, Value row) {
+        forLoop(b, loc, c0, n, 1, [&](OpBuilder &, Location, Value col) {
+          Value value = memref::LoadOp::create(b, loc, w, ValueRange{row, col});
+          Value abs = math::AbsFOp::create(b, loc, value);
+          Value max = memref::LoadOp::create(b, loc, scales, col);
+          max = arith::MaximumFOp::create(b, loc, max, abs);
+          memref::StoreOp::create(b, loc, max, scales, col);
+        });
+      });
+  Value global;
+  if (layout.perTensorScale) {
+    auto loop = scf::ForOp::create(
+        b, loc, c0, n, indexConst(b, loc, 1), ValueRange{zero},
+        [&](OpBuilder &, Location, Value col, ValueRange acc) {
+          Value max = memref::LoadOp::create(b, loc, scales, col);
+          scf::YieldOp::create(
+              b, loc,
+              arith::MaximumFOp::create(b, loc, acc[0], max).getResult());
+        });
+    global = loop.getResult(0);
+  }
+  Value qmax = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(127));
+  forLoop(b, loc, c0, n, 1, [&](OpBuilder &, Location, Value col) {
+    Value max = global
+                    ? global
+                    : memref::LoadOp::create(b, loc, scales, col).getResult();
+    Value scale = arith::DivFOp::create(b, loc, max, qmax);
+    memref::StoreOp::create(b, loc, scale, scales, col);
+  });
+}
+} // namespace
+
+void cpu::emitWeightPacking(OpBuilder &b, Location loc, Value w, Value bytes,
+                            const CPUWeightLayout &layout) {
+  WeightViews views = viewWeight(b, loc, bytes, layout);
+  Type f32 = b.getF32Type();
+  if (layout.encoding == CPUWeightEncoding::I8Quads) {
+    computeScales(b, loc, w, views.scales, layout);
+    Value c0 = indexConst(b, loc, 0);
+    Value zeroI = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
+    forLoop(b, loc, c0, indexConst(b, loc, layout.getPaddedCols()), 1,
+            [&](OpBuilder &, Location, Value col) {
+              memref::StoreOp::create(b, loc, zeroI, views.sums, col);
+            });
+  }
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  Value lo = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(-128));
+  Value hi = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(127));
+  forEachPacked(b, loc, layout, [&](const Position &pos) {
+    Value value = loadOrZero(b, loc, w, pos, layout);
+    SmallVector<Value> at = {pos.panel, pos.word, pos.lane, pos.sub};
+    switch (layout.encoding) {
+    case CPUWeightEncoding::F32:
+      memref::StoreOp::create(b, loc, value, views.values, at);
+      return;
+    case CPUWeightEncoding::BF16Pairs:
+      memref::StoreOp::create(
+          b, loc, arith::TruncFOp::create(b, loc, b.getBF16Type(), value),
+          views.values, at);
+      return;
+    case CPUWeightEncoding::I8Quads: {
+      Value scale = memref::LoadOp::create(b, loc, views.scales, pos.col);
+      Value q = arith::DivFOp::create(b, loc, value, scale);
+      q = math::RoundEvenOp::create(b, loc, q);
+      q = arith::MaximumFOp::create(b, loc, q, lo);
+      q = arith::MinimumFOp::create(b, loc, q, hi);
+      Value isZero =
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, scale, zero);
+      q = arith::SelectOp::create(b, loc, isZero, zero, q);
+      Value qi = arith::FPToSIOp::create(b, loc, b.getI32Type(), q);
+      memref::StoreOp::create(
+          b, loc, arith::TruncIOp::create(b, loc, b.getI8Type(), qi),
+          views.values, at);
+      Value sum = memref::LoadOp::create(b, loc, views.sums, pos.col);
+      memref::StoreOp::create(b, loc, arith::AddIOp::create(b, loc, sum, qi),
+                              views.sums, pos.col);
+      return;
+    }
+    }
+  });
+  (void)f32;
+}
+
+void cpu::emitWeightUnpacking(OpBuilder &b, Location loc, Value bytes, Value w,
+                              const CPUWeightLayout &layout) {
+  WeightViews views = viewWeight(b, loc, bytes, layout);
+  forEachPacked(b, loc, layout, [&](const Position &pos) {
+    auto ifOp = scf::IfOp::create(b, loc, pos.valid, /*withElse=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    Value stored = memref::LoadOp::create(
+        b, loc, views.values,
+        ValueRange{pos.panel, pos.word, pos.lane, pos.sub});
+    Value value;
+    switch (layout.encoding) {
+    case CPUWeightEncoding::F32:
+      value = stored;
+      break;
+    case CPUWeightEncoding::BF16Pairs:
+      value = arith::ExtFOp::create(b, loc, b.getF32Type(), stored);
+      break;
+    case CPUWeightEncoding::I8Quads: {
+      Value q = arith::SIToFPOp::create(b, loc, b.getF32Type(), stored);
+      Value scale = memref::LoadOp::create(b, loc, views.scales, pos.col);
+      value = arith::MulFOp::create(b, loc, q, scale);
+      break;
+    }
+    }
+    memref::StoreOp::create(b, loc, value, w, ValueRange{pos.row, pos.col});
+  });
+}

@@ -1,0 +1,66 @@
+//===- CPUPipeline.cpp - quilt-cpu-pipeline ---------------------*- C++ -*-===//
+//
+// This file implements the pipeline that compiles quilt IR to fast x86 code:
+// the CPU kernels of convert-quilt-to-cpu, bufferized, threaded with OpenMP
+// and lowered to the LLVM dialect with the target's features attached.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Transforms/Passes.h"
+#include "quilt/Conversion/Passes.h"
+#include "quilt/Pipelines/Pipelines.h"
+
+using namespace mlir;
+
+void mlir::quilt::populateCPUPipeline(OpPassManager &pm,
+                                      const CPUPipelineOptions &options) {
+  ConvertQuiltToCPUOptions cpu;
+  cpu.cpuFeatures = options.cpuFeatures;
+  cpu.threads = options.threads;
+  pm.addPass(createConvertQuiltToCPU(cpu));
+  pm.addPass(createConvertElementwiseToLinalgPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  // Kernel functions take and return tensors: bufferize across function
+  // boundaries with identity layouts, as the reference pipeline does.
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createQuiltInlineIntrinsicCalls());
+  pm.addPass(createConvertLinalgToLoopsPass());
+  if (options.threads > 1) {
+    ConvertSCFToOpenMPPassOptions openmp;
+    openmp.numThreads = options.threads;
+    pm.addPass(createConvertSCFToOpenMPPass(openmp));
+  }
+  if (!options.lowerToLLVM)
+    return;
+
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  // Memrefs before scf: scf-to-openmp wraps each parallel body in a
+  // single-block memref.alloca_scope, which scf-to-cf would split.
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createSCFToControlFlowPass());
+  ConvertVectorToLLVMPassOptions vector;
+  vector.x86Vector = true;
+  pm.addPass(createConvertVectorToLLVMPass(vector));
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  if (options.threads > 1)
+    pm.addPass(createConvertOpenMPToLLVMPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  QuiltAnnotateCPUTargetOptions annotate;
+  annotate.cpuFeatures = options.cpuFeatures;
+  pm.addPass(createQuiltAnnotateCPUTarget(annotate));
+}
