@@ -157,11 +157,29 @@ std::string formatNumber(double value) {
   return text;
 }
 
+bool isInteger(ElementKind kind) {
+  return kind == ElementKind::I8 || kind == ElementKind::I32 ||
+         kind == ElementKind::I64;
+}
+
+/// Element `i`, exact for integers (doubles would round large i64).
+int64_t getInteger(const HostArray &array, int64_t i) {
+  if (array.getKind() == ElementKind::I64)
+    return static_cast<const int64_t *>(array.getData())[i];
+  return int64_t(array.getAsDouble(i));
+}
+
+std::string formatElement(const HostArray &array, int64_t i) {
+  if (isInteger(array.getKind()))
+    return std::to_string(getInteger(array, i));
+  return formatNumber(array.getAsDouble(i));
+}
+
 /// Values as nested brackets, one innermost row per line.
 void printValues(llvm::raw_ostream &os, const HostArray &array) {
   llvm::ArrayRef<int64_t> shape = array.getShape();
   if (shape.empty()) {
-    os << formatNumber(array.getAsDouble(0)) << "\n";
+    os << formatElement(array, 0) << "\n";
     return;
   }
   int64_t rowSize = shape.back();
@@ -180,8 +198,7 @@ void printValues(llvm::raw_ostream &os, const HostArray &array) {
     }
     os.indent(shape.size() - opening) << std::string(opening, '[');
     for (int64_t i = 0; i < rowSize; ++i)
-      os << (i ? ", " : "")
-         << formatNumber(array.getAsDouble(row * rowSize + i));
+      os << (i ? ", " : "") << formatElement(array, row * rowSize + i);
     os << std::string(closing, ']') << (row + 1 < rows ? "," : "") << "\n";
   }
 }
@@ -314,8 +331,12 @@ int main(int argc, char **argv) {
       llvm::json::Object entry{{"type", info.typeString}};
       if (printResults) {
         llvm::json::Array values;
-        for (int64_t i = 0, e = result.getNumElements(); i < e; ++i)
-          values.push_back(result.getAsDouble(i));
+        for (int64_t i = 0, e = result.getNumElements(); i < e; ++i) {
+          if (isInteger(result.getKind()))
+            values.push_back(getInteger(result, i));
+          else
+            values.push_back(result.getAsDouble(i));
+        }
         entry["values"] = std::move(values);
       }
       resultArray.push_back(std::move(entry));
