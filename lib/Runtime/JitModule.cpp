@@ -308,11 +308,13 @@ public:
     if (!function)
       return function.takeError();
 
-    // Deep copies: the caller's arrays stay untouched even if the entry
-    // writes its arguments, and live as long as the invocation.
-    for (HostArray &input : inputs)
-      input = input.clone();
+    // Tensor arguments are deep copies, so the caller's arrays stay
+    // untouched even if the entry writes its arguments; dense weights are
+    // only read by their pack function.
     const FunctionRecord &record = functions.find(entry)->second;
+    for (auto [input, pack] : llvm::zip(inputs, record.packFunctions))
+      if (pack.empty())
+        input = input.clone();
     auto invocation = std::make_unique<InvocationImpl>(*function, *signature,
                                                        std::move(inputs));
     for (auto [i, pack] : llvm::enumerate(record.packFunctions)) {

@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <optional>
 
 using namespace mlir;
@@ -203,6 +204,13 @@ void printValues(llvm::raw_ostream &os, const HostArray &array) {
   }
 }
 
+/// JSON has no inf or NaN: they become null.
+llvm::json::Value jsonNumber(double value) {
+  if (std::isfinite(value))
+    return value;
+  return nullptr;
+}
+
 struct Timing {
   double medianMs = 0, minMs = 0, maxMs = 0;
 };
@@ -319,8 +327,8 @@ int main(int argc, char **argv) {
       object["max_ms"] = timing->maxMs;
     }
     if (difference) {
-      object["max_abs_err"] = difference->maxAbsErr;
-      object["max_rel_err"] = difference->maxRelErr;
+      object["max_abs_err"] = jsonNumber(difference->maxAbsErr);
+      object["max_rel_err"] = jsonNumber(difference->maxRelErr);
     }
     if (gflops) {
       object["gflops"] = *gflops;
@@ -335,7 +343,7 @@ int main(int argc, char **argv) {
           if (isInteger(result.getKind()))
             values.push_back(getInteger(result, i));
           else
-            values.push_back(result.getAsDouble(i));
+            values.push_back(jsonNumber(result.getAsDouble(i)));
         }
         entry["values"] = std::move(values);
       }
