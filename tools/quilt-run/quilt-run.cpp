@@ -31,48 +31,61 @@ using namespace mlir;
 using namespace mlir::quilt::runtime;
 namespace cl = llvm::cl;
 
+static cl::OptionCategory category("quilt-run options");
+
 static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
-                                      cl::desc("<input .mlir file>"));
+                                      cl::desc("<input .mlir file>"),
+                                      cl::cat(category));
 static cl::opt<std::string> entryName("entry", cl::init("main"),
-                                      cl::desc("Function to call"));
+                                      cl::desc("Function to call"),
+                                      cl::cat(category));
 static cl::opt<PipelineKind>
     pipelineKind("pipeline", cl::init(PipelineKind::CPU),
                  cl::desc("Pipeline that lowers the module"),
                  cl::values(clEnumValN(PipelineKind::CPU, "cpu",
                                        "quilt-cpu-pipeline (default)"),
                             clEnumValN(PipelineKind::Reference, "reference",
-                                       "quilt-reference-pipeline")));
+                                       "quilt-reference-pipeline")),
+                 cl::cat(category));
 static cl::opt<bool> check(
     "check",
     cl::desc("Also run the entry through the reference pipeline and report "
-             "max_abs_err and max_rel_err of the results (see above)"));
+             "max_abs_err and max_rel_err of the results (see above)"),
+    cl::cat(category));
 static cl::opt<double>
     tolerance("tolerance",
               cl::desc("With --check: fail (exit 1) when max_rel_err exceeds "
-                       "this value"));
+                       "this value"),
+              cl::cat(category));
 static cl::opt<unsigned>
     benchRuns("bench", cl::init(0),
               cl::desc("Time N calls (after the warm-up calls) and report "
-                       "median/min/max ms, GFLOP/s and GB/s"));
+                       "median/min/max ms, GFLOP/s and GB/s"),
+              cl::cat(category));
 static cl::opt<unsigned>
     warmupRuns("warmup", cl::init(1),
-               cl::desc("Untimed calls before the timed ones (with --bench)"));
+               cl::desc("Untimed calls before the timed ones (with --bench)"),
+               cl::cat(category));
 static cl::opt<uint64_t>
     seed("seed", cl::init(1),
          cl::desc("Seed of the random inputs: argument #i is generated "
-                  "with seed S + i"));
+                  "with seed S + i"),
+         cl::cat(category));
 static cl::list<std::string>
     inputFiles("input",
                cl::desc("Argument #I from a .npy file (for a packed "
                         "weight: its dense f32 K x N matrix)"),
-               cl::value_desc("I=FILE.npy"));
+               cl::value_desc("I=FILE.npy"), cl::cat(category));
 static cl::opt<std::string>
     outputDir("output-npy", cl::value_desc("DIR"),
-              cl::desc("Write result #i to DIR/result<i>.npy"));
+              cl::desc("Write result #i to DIR/result<i>.npy"),
+              cl::cat(category));
 static cl::opt<bool> json("json",
-                          cl::desc("Print one JSON object instead of text"));
+                          cl::desc("Print one JSON object instead of text"),
+                          cl::cat(category));
 static cl::opt<bool> printResults("print-results",
-                                  cl::desc("Print the result values"));
+                                  cl::desc("Print the result values"),
+                                  cl::cat(category));
 
 static const char overview[] = R"(quilt-run: JIT-compile and run a Quilt entry
 
@@ -236,7 +249,10 @@ int main(int argc, char **argv) {
   }
   cl::opt<unsigned> threads(
       "threads", cl::init(1),
-      cl::desc("Worker threads of the generated code (cpu pipeline)"));
+      cl::desc("Worker threads of the generated code (cpu pipeline)"),
+      cl::cat(category));
+  // libLLVM registers hundreds of codegen options: keep --help to ours.
+  cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, overview);
   if (tolerance.getNumOccurrences() && !check)
     fail("--tolerance needs --check");
