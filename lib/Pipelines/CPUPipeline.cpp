@@ -45,6 +45,9 @@ void mlir::quilt::populateCPUPipeline(OpPassManager &pm,
   if (!options.lowerToLLVM)
     return;
 
+  // Entries that return an argument or a constant copy it (bufferization
+  // .clone); lower that first.
+  pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   // Memrefs before scf: scf-to-openmp wraps each parallel body in a
