@@ -128,6 +128,21 @@ bool parseOptions(int argc, char **argv, Options &options) {
   return true;
 }
 
+/// Other tenants of the cores distort every figure, the 2-thread ones most.
+void warnIfBusy(unsigned cores) {
+  double load = 0;
+  if (FILE *f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &load) != 1)
+      load = 0;
+    std::fclose(f);
+  }
+  if (load > 0.5)
+    std::fprintf(stderr,
+                 "quilt-bench: warning: load average %.2f on %u hardware "
+                 "threads; other processes will add noise\n",
+                 load, cores);
+}
+
 void listSuites() {
   for (const Suite *suite : getSuites()) {
     std::printf("%s: %s\n", suite->name.c_str(), suite->description.c_str());
@@ -153,15 +168,29 @@ int main(int argc, char **argv) {
     return 2;
   }
 
-  // OpenBLAS reads OPENBLAS_CORETYPE when it is loaded, so fixing its kernel
-  // choice takes a fresh process image.
+  // Libraries read these variables when they are loaded, so changing them
+  // takes a fresh process image: re-execute once with them set.
+  // - OpenMP workers (libdnnl's libgomp, an LLVM libomp) spin after each
+  //   parallel region; interleaved with another library on 2 cores the
+  //   spinning steals the core the next impl needs. PASSIVE makes idle
+  //   workers sleep at once (a futex wake per call, tens of microseconds).
+  // - OpenBLAS may pick generic kernels on an unrecognized CPU.
+  bool changed = false;
+  if (!std::getenv("OMP_WAIT_POLICY")) {
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    changed = true;
+  }
   std::string core = getOpenBlasCoreOverride();
   if (!core.empty() && !std::getenv("OPENBLAS_CORETYPE")) {
     std::fprintf(stderr,
-                 "quilt-bench: OpenBLAS chose generic kernels; re-running "
-                 "with OPENBLAS_CORETYPE=%s\n",
+                 "quilt-bench: OpenBLAS chose generic kernels; using "
+                 "OPENBLAS_CORETYPE=%s\n",
                  core.c_str());
     setenv("OPENBLAS_CORETYPE", core.c_str(), 1);
+    changed = true;
+  }
+  if (changed && !std::getenv("QUILT_BENCH_REEXEC")) {
+    setenv("QUILT_BENCH_REEXEC", "1", 1);
     execv("/proc/self/exe", argv);
     std::perror("quilt-bench: execv");
     return 1;
@@ -198,6 +227,12 @@ int main(int argc, char **argv) {
                "hardware threads\n  %s\n  %s\n",
                suite->name.c_str(), cases.size(), options.threads.size(), cores,
                describeOpenBlas().c_str(), describeOneDnn().c_str());
+  std::fprintf(stderr, "  OMP_WAIT_POLICY=%s OPENBLAS_CORETYPE=%s\n",
+               std::getenv("OMP_WAIT_POLICY"),
+               std::getenv("OPENBLAS_CORETYPE")
+                   ? std::getenv("OPENBLAS_CORETYPE")
+                   : "(auto)");
+  warnIfBusy(cores);
   for (unsigned t : options.threads)
     if (cores && t > cores)
       std::fprintf(stderr,
