@@ -32,6 +32,10 @@ struct Impl {
   std::function<std::string()> setup;
   /// One timed call. Returns an empty string on success.
   std::function<std::string()> run;
+  /// Optional, untimed, after every call: frees what the call returned
+  /// (Quilt entries allocate their results), so free() of one call does not
+  /// land in the next call's time.
+  std::function<void()> release;
   /// Optional: the f32 output of the latest run, row-major, to compare impls
   /// of a case with each other (once, untimed).
   std::function<std::vector<float>()> result;

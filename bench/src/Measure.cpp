@@ -21,10 +21,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 /// Times one call; returns seconds, or a negative value after an error.
-double timeCall(Impl &impl, std::string &error) {
+double timeCall(Impl &impl, std::string &error, bool release = true) {
   auto start = Clock::now();
   error = impl.run();
   auto stop = Clock::now();
+  if (release && impl.release)
+    impl.release();
   if (!error.empty())
     return -1;
   return std::chrono::duration<double>(stop - start).count();
@@ -82,8 +84,10 @@ std::vector<Record> measureCase(const std::string &caseName, unsigned threads,
   for (size_t i : active) {
     double best = 1e30;
     std::string error;
-    for (int w = 0; w < std::max(options.warmups, 1) && error.empty(); ++w)
-      best = std::min(best, timeCall(impls[i], error));
+    int warmups = std::max(options.warmups, 1);
+    // The last warm-up call keeps its results for the accuracy check.
+    for (int w = 0; w < warmups && error.empty(); ++w)
+      best = std::min(best, timeCall(impls[i], error, w + 1 < warmups));
     if (!error.empty()) {
       records[i].skipped = "run failed: " + error;
       continue;
@@ -99,9 +103,12 @@ std::vector<Record> measureCase(const std::string &caseName, unsigned threads,
   std::vector<float> reference;
   if (impls[warm.front()].result)
     reference = impls[warm.front()].result();
-  for (size_t i : warm)
+  for (size_t i : warm) {
     if (impls[i].result && !reference.empty())
       records[i].maxRelErr = compareOutputs(impls[i].result(), reference);
+    if (impls[i].release)
+      impls[i].release();
+  }
 
   int rounds = chooseRounds(estimates, options);
   if (options.verbose)
