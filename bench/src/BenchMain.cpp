@@ -128,6 +128,37 @@ bool parseOptions(int argc, char **argv, Options &options) {
   return true;
 }
 
+/// Sets the environment the baselines are measured in (see README), which
+/// libraries read when they are loaded: re-executes this process once if it
+/// changed anything. Returns false if that failed.
+bool normalizeEnvironment(char **argv) {
+  // OpenMP workers (libdnnl's libgomp, an LLVM libomp) spin after each
+  // parallel region; interleaved with another library on 2 cores the
+  // spinning steals the core the next impl needs. PASSIVE makes idle workers
+  // sleep at once (a futex wake per call, tens of microseconds).
+  bool changed = false;
+  if (!std::getenv("OMP_WAIT_POLICY")) {
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    changed = true;
+  }
+  // OpenBLAS may pick generic kernels on a CPU it does not recognize.
+  std::string core = getOpenBlasCoreOverride();
+  if (!core.empty() && !std::getenv("OPENBLAS_CORETYPE")) {
+    std::fprintf(stderr,
+                 "quilt-bench: OpenBLAS chose generic kernels; using "
+                 "OPENBLAS_CORETYPE=%s\n",
+                 core.c_str());
+    setenv("OPENBLAS_CORETYPE", core.c_str(), 1);
+    changed = true;
+  }
+  if (!changed || std::getenv("QUILT_BENCH_REEXEC"))
+    return true;
+  setenv("QUILT_BENCH_REEXEC", "1", 1);
+  execv("/proc/self/exe", argv);
+  std::perror("quilt-bench: execv");
+  return false;
+}
+
 /// Other tenants of the cores distort every figure, the 2-thread ones most.
 void warnIfBusy(unsigned cores) {
   double load = 0;
@@ -168,33 +199,8 @@ int main(int argc, char **argv) {
     return 2;
   }
 
-  // Libraries read these variables when they are loaded, so changing them
-  // takes a fresh process image: re-execute once with them set.
-  // - OpenMP workers (libdnnl's libgomp, an LLVM libomp) spin after each
-  //   parallel region; interleaved with another library on 2 cores the
-  //   spinning steals the core the next impl needs. PASSIVE makes idle
-  //   workers sleep at once (a futex wake per call, tens of microseconds).
-  // - OpenBLAS may pick generic kernels on an unrecognized CPU.
-  bool changed = false;
-  if (!std::getenv("OMP_WAIT_POLICY")) {
-    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-    changed = true;
-  }
-  std::string core = getOpenBlasCoreOverride();
-  if (!core.empty() && !std::getenv("OPENBLAS_CORETYPE")) {
-    std::fprintf(stderr,
-                 "quilt-bench: OpenBLAS chose generic kernels; using "
-                 "OPENBLAS_CORETYPE=%s\n",
-                 core.c_str());
-    setenv("OPENBLAS_CORETYPE", core.c_str(), 1);
-    changed = true;
-  }
-  if (changed && !std::getenv("QUILT_BENCH_REEXEC")) {
-    setenv("QUILT_BENCH_REEXEC", "1", 1);
-    execv("/proc/self/exe", argv);
-    std::perror("quilt-bench: execv");
+  if (!normalizeEnvironment(argv))
     return 1;
-  }
 
   // A baseline that computes the wrong thing makes every ratio meaningless.
   std::string blasError = checkOpenBlas();
