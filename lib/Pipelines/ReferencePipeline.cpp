@@ -38,6 +38,9 @@ void mlir::quilt::populateReferencePipeline(
   if (!options.lowerToLLVM)
     return;
 
+  // Deallocation clones the results it does not own (returned arguments and
+  // constants): clone becomes alloc + copy.
+  pm.addPass(createConvertBufferizationToMemRefPass());
   // expand-strided-metadata emits affine.apply, so lower affine after it.
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());

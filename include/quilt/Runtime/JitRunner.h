@@ -12,6 +12,7 @@
 #define QUILT_RUNTIME_JITRUNNER_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -38,6 +39,13 @@ struct CompileOptions {
 /// Element kinds a host array may hold (tensor element types at the entry).
 enum class ElementKind { F32, F16, BF16, I8, I32, I64 };
 
+/// The MLIR spelling of `kind`: "f32", "bf16", "i8", ...
+llvm::StringRef getElementKindName(ElementKind kind);
+/// Bytes per element of `kind`.
+unsigned getElementSize(ElementKind kind);
+/// The pipeline's registered name: "quilt-cpu-pipeline", ...
+llvm::StringRef getPipelineName(PipelineKind kind);
+
 /// A dense row-major host array for one tensor argument or result, 64-byte
 /// aligned. For a `!quilt.packed<K x N, ...>` argument it is the dense f32
 /// K x N weight before packing.
@@ -51,6 +59,10 @@ public:
   const void *getData() const;
   /// Element `i` widened to f64 (for error checks and printing).
   double getAsDouble(int64_t i) const;
+  /// A deep copy (copies of a HostArray share their storage).
+  HostArray clone() const;
+  /// "f32 array of shape 2x3", for messages.
+  std::string describe() const;
 
 private:
   ElementKind kind;
@@ -62,8 +74,24 @@ private:
 /// determined by `seed`.
 HostArray makeRandomArray(ElementKind kind, llvm::ArrayRef<int64_t> shape,
                           uint64_t seed);
+
+/// How far `actual` is from `reference` (same kind and shape):
+/// maxAbsErr = max_i |actual_i - reference_i| and
+/// maxRelErr = maxAbsErr / max_i |reference_i| (relative to the largest
+/// reference magnitude, not element-wise, so near-zero entries do not blow it
+/// up; equal to maxAbsErr when the reference is all zeros). A NaN on one side
+/// only, or a shape mismatch, gives +inf.
+struct ArrayDifference {
+  double maxAbsErr = 0;
+  double maxRelErr = 0;
+};
+ArrayDifference compareArrays(const HostArray &actual,
+                              const HostArray &reference);
+
 /// Reads a little-endian, C-order `.npy` file (f32, f16, i8, i32, i64).
 llvm::Expected<HostArray> readNpy(llvm::StringRef path);
+/// Writes a version 1.0 `.npy` file. numpy has no bf16, so bf16 arrays are
+/// written widened to f32 ('<f4').
 llvm::Error writeNpy(llvm::StringRef path, const HostArray &array);
 
 /// One argument or result of an entry as seen at the quilt level.
@@ -88,9 +116,20 @@ public:
   virtual llvm::Error run() = 0;
   /// Results of the latest run(), copied to host arrays.
   virtual llvm::Expected<std::vector<HostArray>> getResults() = 0;
+  /// Frees the buffers the latest run() returned. run() does it itself
+  /// before calling the entry again; call this between timed runs to keep
+  /// free() out of the timing.
+  virtual void releaseResults() = 0;
 };
 
-/// A module lowered by one pipeline and JIT-compiled.
+/// Everything compile() needs registered in a context: the upstream
+/// dialects and extensions, Quilt's dialect, and the LLVM IR translations.
+/// compile() appends it to the module's context itself; callers use it to
+/// create contexts that can parse any input.
+void registerRuntimeDependencies(DialectRegistry &registry);
+
+/// A module lowered by one pipeline and JIT-compiled. It must outlive the
+/// invocations it prepares.
 class JitModule {
 public:
   virtual ~JitModule();

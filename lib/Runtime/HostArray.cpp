@@ -1,0 +1,279 @@
+//===- HostArray.cpp - Host arrays, random inputs, comparison ---*- C++ -*-===//
+//
+// This file implements the host arrays quilt-run and bench/ pass to JIT-ed
+// entries: aligned storage, element conversions, the deterministic random
+// generator for inputs, and the error measure of `--check`.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quilt/Runtime/JitRunner.h"
+
+#include "llvm/Support/ErrorHandling.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+using namespace mlir::quilt::runtime;
+
+//===----------------------------------------------------------------------===//
+// Element kinds
+//===----------------------------------------------------------------------===//
+
+llvm::StringRef mlir::quilt::runtime::getElementKindName(ElementKind kind) {
+  switch (kind) {
+  case ElementKind::F32:
+    return "f32";
+  case ElementKind::F16:
+    return "f16";
+  case ElementKind::BF16:
+    return "bf16";
+  case ElementKind::I8:
+    return "i8";
+  case ElementKind::I32:
+    return "i32";
+  case ElementKind::I64:
+    return "i64";
+  }
+  llvm_unreachable("unknown element kind");
+}
+
+unsigned mlir::quilt::runtime::getElementSize(ElementKind kind) {
+  switch (kind) {
+  case ElementKind::F16:
+  case ElementKind::BF16:
+    return 2;
+  case ElementKind::I8:
+    return 1;
+  case ElementKind::F32:
+  case ElementKind::I32:
+    return 4;
+  case ElementKind::I64:
+    return 8;
+  }
+  llvm_unreachable("unknown element kind");
+}
+
+llvm::StringRef mlir::quilt::runtime::getPipelineName(PipelineKind kind) {
+  switch (kind) {
+  case PipelineKind::CPU:
+    return "quilt-cpu-pipeline";
+  case PipelineKind::Reference:
+    return "quilt-reference-pipeline";
+  }
+  llvm_unreachable("unknown pipeline kind");
+}
+
+namespace {
+
+// 16-bit float conversions, by bit manipulation so that large random inputs
+// are cheap to make (APFloat would be far slower).
+
+float bitsToFloat(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, sizeof(f));
+  return f;
+}
+
+uint32_t floatToBits(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof(bits));
+  return bits;
+}
+
+float bf16ToFloat(uint16_t h) { return bitsToFloat(uint32_t(h) << 16); }
+
+/// Round to nearest even; NaNs stay (quiet) NaNs.
+uint16_t floatToBf16(float f) {
+  uint32_t bits = floatToBits(f);
+  if (std::isnan(f))
+    return uint16_t((bits >> 16) | 0x40);
+  bits += 0x7fff + ((bits >> 16) & 1);
+  return uint16_t(bits >> 16);
+}
+
+float f16ToFloat(uint16_t h) {
+  uint32_t sign = uint32_t(h & 0x8000) << 16;
+  uint32_t exp = (h >> 10) & 0x1f;
+  uint32_t mant = h & 0x3ff;
+  if (exp == 0x1f) // inf / NaN
+    return bitsToFloat(sign | 0x7f800000 | (mant << 13));
+  if (exp == 0) { // zero / subnormal: mant * 2^-24
+    float value = std::ldexp(float(mant), -24);
+    return sign ? -value : value;
+  }
+  return bitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+}
+
+/// Round to nearest even through float arithmetic on exact values; inputs of
+/// makeRandomArray are in [-1, 1), so overflow is not a concern but is
+/// handled (saturates to inf).
+uint16_t floatToF16(float f) {
+  uint32_t bits = floatToBits(f);
+  uint16_t sign = uint16_t((bits >> 16) & 0x8000);
+  float a = std::fabs(f);
+  if (std::isnan(f))
+    return sign | 0x7e00;
+  if (a >= 65520.0f)
+    return sign | 0x7c00;
+  if (a < 6.103515625e-05f) { // subnormal: multiples of 2^-24
+    float q = std::nearbyint(std::ldexp(a, 24));
+    return sign | uint16_t(q);
+  }
+  int e;
+  std::frexp(a, &e); // a = m * 2^e, m in [0.5, 1)
+  // 11 significant bits: quantum 2^(e - 11).
+  float q = std::ldexp(std::nearbyint(std::ldexp(a, 11 - e)), e - 11);
+  uint32_t qb = floatToBits(q);
+  uint32_t exp = ((qb >> 23) & 0xff) - 112;
+  return sign | uint16_t(exp << 10) | uint16_t((qb >> 13) & 0x3ff);
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// HostArray
+//===----------------------------------------------------------------------===//
+
+HostArray::HostArray(ElementKind kind, std::vector<int64_t> shape)
+    : kind(kind), shape(std::move(shape)) {
+  // aligned_alloc needs a size that is a multiple of the alignment; never 0
+  // so that getData() is a valid pointer for empty arrays too.
+  size_t bytes = size_t(getNumElements()) * getElementSize(kind);
+  size_t rounded = std::max<size_t>(64, (bytes + 63) / 64 * 64);
+  void *data = std::aligned_alloc(64, rounded);
+  if (!data)
+    llvm::report_fatal_error("quilt runtime: out of memory allocating " +
+                             llvm::Twine(rounded) + " bytes");
+  std::memset(data, 0, rounded);
+  storage = std::shared_ptr<void>(data, std::free);
+}
+
+ElementKind HostArray::getKind() const { return kind; }
+
+llvm::ArrayRef<int64_t> HostArray::getShape() const { return shape; }
+
+int64_t HostArray::getNumElements() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+void *HostArray::getData() { return storage.get(); }
+
+const void *HostArray::getData() const { return storage.get(); }
+
+double HostArray::getAsDouble(int64_t i) const {
+  const void *data = storage.get();
+  switch (kind) {
+  case ElementKind::F32:
+    return static_cast<const float *>(data)[i];
+  case ElementKind::F16:
+    return f16ToFloat(static_cast<const uint16_t *>(data)[i]);
+  case ElementKind::BF16:
+    return bf16ToFloat(static_cast<const uint16_t *>(data)[i]);
+  case ElementKind::I8:
+    return static_cast<const int8_t *>(data)[i];
+  case ElementKind::I32:
+    return static_cast<const int32_t *>(data)[i];
+  case ElementKind::I64:
+    return double(static_cast<const int64_t *>(data)[i]);
+  }
+  llvm_unreachable("unknown element kind");
+}
+
+HostArray HostArray::clone() const {
+  HostArray copy(kind, shape);
+  std::memcpy(copy.getData(), getData(),
+              size_t(getNumElements()) * getElementSize(kind));
+  return copy;
+}
+
+std::string HostArray::describe() const {
+  std::string text = getElementKindName(kind).str() + " array of shape ";
+  if (shape.empty())
+    return text + "() (scalar)";
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i ? "x" : "") + std::to_string(shape[i]);
+  return text;
+}
+
+//===----------------------------------------------------------------------===//
+// Random inputs
+//===----------------------------------------------------------------------===//
+
+/// splitmix64 (Steele, Lea, Flood 2014): element i of an array is the i-th
+/// output of the generator started at `seed`. Floats take the top 24 bits,
+/// u = bits * 2^-24 in [0, 1), and are 2u - 1, exact in f32 (then rounded to
+/// nearest even for f16/bf16); integers are (bits mod 16) - 8, in [-8, 7].
+HostArray mlir::quilt::runtime::makeRandomArray(ElementKind kind,
+                                                llvm::ArrayRef<int64_t> shape,
+                                                uint64_t seed) {
+  HostArray array(kind, std::vector<int64_t>(shape.begin(), shape.end()));
+  uint64_t state = seed;
+  auto next = [&state]() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  auto nextFloat = [&]() {
+    return float(next() >> 40) * (1.0f / 16777216.0f) * 2.0f - 1.0f;
+  };
+  auto nextInt = [&]() { return int64_t(next() & 15) - 8; };
+
+  void *data = array.getData();
+  int64_t n = array.getNumElements();
+  for (int64_t i = 0; i < n; ++i) {
+    switch (kind) {
+    case ElementKind::F32:
+      static_cast<float *>(data)[i] = nextFloat();
+      break;
+    case ElementKind::F16:
+      static_cast<uint16_t *>(data)[i] = floatToF16(nextFloat());
+      break;
+    case ElementKind::BF16:
+      static_cast<uint16_t *>(data)[i] = floatToBf16(nextFloat());
+      break;
+    case ElementKind::I8:
+      static_cast<int8_t *>(data)[i] = int8_t(nextInt());
+      break;
+    case ElementKind::I32:
+      static_cast<int32_t *>(data)[i] = int32_t(nextInt());
+      break;
+    case ElementKind::I64:
+      static_cast<int64_t *>(data)[i] = nextInt();
+      break;
+    }
+  }
+  return array;
+}
+
+//===----------------------------------------------------------------------===//
+// Comparison
+//===----------------------------------------------------------------------===//
+
+ArrayDifference
+mlir::quilt::runtime::compareArrays(const HostArray &actual,
+                                    const HostArray &reference) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  if (actual.getShape() != reference.getShape())
+    return {inf, inf};
+  double maxAbs = 0, maxRef = 0;
+  for (int64_t i = 0, e = actual.getNumElements(); i < e; ++i) {
+    double a = actual.getAsDouble(i), r = reference.getAsDouble(i);
+    if (std::isnan(a) || std::isnan(r)) {
+      if (std::isnan(a) != std::isnan(r))
+        maxAbs = inf;
+      continue;
+    }
+    // Equal infinities are no error (their difference would be NaN).
+    double diff = a == r ? 0.0 : std::fabs(a - r);
+    maxAbs = std::max(maxAbs, diff);
+    if (std::isfinite(r))
+      maxRef = std::max(maxRef, std::fabs(r));
+  }
+  return {maxAbs, maxRef > 0 ? maxAbs / maxRef : maxAbs};
+}
