@@ -127,6 +127,10 @@ enum class QuiltFormat { F32, BF16, Int8 };
 /// The quilt IR module of one linear with a packed weight.
 std::string makeQuiltLinearModule(int64_t m, int64_t k, int64_t n,
                                   QuiltFormat format);
+/// Lowers the quilt-* impls with quilt-reference-pipeline instead of
+/// quilt-cpu-pipeline; they are then named quilt-ref-<format>. For checking
+/// the runtime wiring, not for performance.
+void setQuiltReferencePipeline(bool reference);
 /// Quilt's JIT-compiled linear through quilt-cpu-pipeline.
 Impl makeQuiltLinear(std::shared_ptr<const LinearProblem> p, QuiltFormat format,
                      unsigned threads);

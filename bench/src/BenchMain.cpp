@@ -30,6 +30,7 @@ struct Options {
   std::string jsonPath;
   bool list = false;
   bool quick = false;
+  bool referencePipeline = false;
   MeasureOptions measure;
 };
 
@@ -39,6 +40,7 @@ void printUsage() {
       "usage: quilt-bench SUITE [--threads 1,2] [--repeats N] [--quick]\n"
       "                   [--cases REGEX] [--impls REGEX] [--json PATH]\n"
       "                   [--min-time S] [--max-case-time S] [--verbose]\n"
+      "                   [--quilt-reference]\n"
       "       quilt-bench --list\n");
 }
 
@@ -73,6 +75,8 @@ bool parseOptions(int argc, char **argv, Options &options) {
       options.list = true;
     } else if (arg == "--quick") {
       options.quick = true;
+    } else if (arg == "--quilt-reference") {
+      options.referencePipeline = true;
     } else if (arg == "--verbose") {
       options.measure.verbose = true;
     } else if (arg == "--threads") {
@@ -201,6 +205,7 @@ int main(int argc, char **argv) {
 
   if (!normalizeEnvironment(argv))
     return 1;
+  setQuiltReferencePipeline(options.referencePipeline);
 
   // A baseline that computes the wrong thing makes every ratio meaningless.
   std::string blasError = checkOpenBlas();

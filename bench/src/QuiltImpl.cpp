@@ -15,11 +15,12 @@
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
-#include "mlir/Target/LLVMIR/Dialect/All.h"
+#if !QUILT_BENCH_HAVE_RUNTIME
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "quilt/InitAllDialects.h"
+#endif
 #include "quilt/Runtime/JitRunner.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -28,6 +29,12 @@
 namespace quilt::bench {
 
 namespace rt = mlir::quilt::runtime;
+
+static bool useReferencePipeline = false;
+
+void setQuiltReferencePipeline(bool reference) {
+  useReferencePipeline = reference;
+}
 
 std::string makeQuiltLinearModule(int64_t m, int64_t k, int64_t n,
                                   QuiltFormat format) {
@@ -59,17 +66,19 @@ std::string makeQuiltLinearModule(int64_t m, int64_t k, int64_t n,
 }
 
 namespace {
-/// A context that knows every dialect the CPU pipeline may produce, with the
-/// interfaces bufferization and LLVM IR translation look up at run time.
+/// A context that knows everything the runtime's pipelines and LLVM IR
+/// translation need (the runtime's own list).
 std::unique_ptr<mlir::MLIRContext> makeContext() {
   mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
-  mlir::registerAllToLLVMIRTranslations(registry);
+#if QUILT_BENCH_HAVE_RUNTIME
+  rt::registerRuntimeDependencies(registry);
+#else
+  registry.insert<mlir::func::FuncDialect, mlir::tensor::TensorDialect>();
   mlir::quilt::registerAllDialects(registry);
+#endif
   auto context = std::make_unique<mlir::MLIRContext>(registry);
-  // Compilation is untimed; one thread keeps the other core quiet for
-  // nothing else and keeps pipeline diagnostics in order.
+  // Compilation is untimed; single-threaded keeps its diagnostics in order
+  // and starts no thread pool that would idle beside the timed calls.
   context->disableMultithreading();
   return context;
 }
@@ -139,12 +148,16 @@ std::string checkQuiltModuleParses(const std::string &text) {
 Impl makeQuiltLinear(std::shared_ptr<const LinearProblem> p, QuiltFormat format,
                      unsigned threads) {
   Impl impl;
-  impl.name = std::string("quilt-") + getFormatSuffix(format);
+  // Reference timings must never pass for the CPU backend's, so they get
+  // their own impl names.
+  impl.name = std::string(useReferencePipeline ? "quilt-ref-" : "quilt-") +
+              getFormatSuffix(format);
+  bool reference = useReferencePipeline;
   impl.flops = p->flops();
   impl.bytes = 4.0 * double(p->m * p->k + p->m * p->n) +
                getWeightBytes(p->k, p->n, format);
   auto s = std::make_shared<QuiltState>();
-  impl.setup = [p, s, format, threads]() -> std::string {
+  impl.setup = [p, s, format, threads, reference]() -> std::string {
     s->context = makeContext();
     std::string error;
     auto module = parseModule(
@@ -153,7 +166,8 @@ Impl makeQuiltLinear(std::shared_ptr<const LinearProblem> p, QuiltFormat format,
       return "quilt module does not parse: " + error;
 #if QUILT_BENCH_HAVE_RUNTIME
     rt::CompileOptions options;
-    options.pipeline = rt::PipelineKind::CPU;
+    options.pipeline =
+        reference ? rt::PipelineKind::Reference : rt::PipelineKind::CPU;
     options.threads = threads;
     auto jit = rt::JitModule::compile(*module, options);
     if (!jit)
@@ -169,6 +183,7 @@ Impl makeQuiltLinear(std::shared_ptr<const LinearProblem> p, QuiltFormat format,
     return "";
 #else
     (void)threads;
+    (void)reference;
     return "QuiltRuntime (JitRunner.h) not built on this branch yet";
 #endif
   };
@@ -180,6 +195,10 @@ Impl makeQuiltLinear(std::shared_ptr<const LinearProblem> p, QuiltFormat format,
     return "";
   };
 #if QUILT_BENCH_HAVE_RUNTIME
+  impl.release = [s]() {
+    if (s->invocation)
+      s->invocation->releaseResults();
+  };
   impl.result = [s]() -> std::vector<float> {
     if (!s->invocation)
       return {};
