@@ -13,7 +13,7 @@
 namespace quilt::bench {
 
 void printTable(const std::vector<Record> &records) {
-  std::printf("%-22s %3s %-13s %10s %10s %10s %9s %8s %8s %9s %5s\n", "case",
+  std::printf("%-22s %3s %-15s %10s %10s %10s %9s %8s %8s %9s %5s\n", "case",
               "thr", "impl", "median_ms", "min_ms", "max_ms", "GFLOP/s", "GB/s",
               "vs_oblas", "rel_err", "reps");
   std::string previous;
@@ -23,7 +23,7 @@ void printTable(const std::vector<Record> &records) {
       std::printf("\n");
     previous = group;
     if (!r.skipped.empty()) {
-      std::printf("%-22s %3u %-13s skipped: %s\n", r.caseName.c_str(),
+      std::printf("%-22s %3u %-15s skipped: %s\n", r.caseName.c_str(),
                   r.threads, r.impl.c_str(), r.skipped.c_str());
       continue;
     }
@@ -32,7 +32,7 @@ void printTable(const std::vector<Record> &records) {
       std::snprintf(ratio, sizeof(ratio), "%.2fx", r.ratioVsOpenBlas);
     if (r.maxRelErr >= 0)
       std::snprintf(err, sizeof(err), "%.1e", r.maxRelErr);
-    std::printf("%-22s %3u %-13s %10.3f %10.3f %10.3f %9.1f %8.1f %8s %9s "
+    std::printf("%-22s %3u %-15s %10.3f %10.3f %10.3f %9.1f %8.1f %8s %9s "
                 "%5d\n",
                 r.caseName.c_str(), r.threads, r.impl.c_str(), r.medianMs,
                 r.minMs, r.maxMs, r.gflops, r.gbps, ratio, err, r.repeats);
