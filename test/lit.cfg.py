@@ -33,6 +33,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.quilt_tools_dir, append_path=True)
 tools = [
     ToolSubst("quilt-opt", unresolved="fatal"),
+    ToolSubst("quilt-run", unresolved="fatal"),
     ToolSubst("mlir-opt", unresolved="fatal"),
     ToolSubst("mlir-runner", unresolved="fatal"),
 ]

@@ -308,11 +308,13 @@ public:
     if (!function)
       return function.takeError();
 
-    // Deep copies: the caller's arrays stay untouched even if the entry
-    // writes its arguments, and live as long as the invocation.
-    for (HostArray &input : inputs)
-      input = input.clone();
+    // Tensor arguments are deep copies, so the caller's arrays stay
+    // untouched even if the entry writes its arguments; dense weights are
+    // only read by their pack function.
     const FunctionRecord &record = functions.find(entry)->second;
+    for (auto [input, pack] : llvm::zip(inputs, record.packFunctions))
+      if (pack.empty())
+        input = input.clone();
     auto invocation = std::make_unique<InvocationImpl>(*function, *signature,
                                                        std::move(inputs));
     for (auto [i, pack] : llvm::enumerate(record.packFunctions)) {
@@ -411,6 +413,15 @@ void computeLayouts(ModuleOp lowered,
   }
 }
 
+/// "file:line:col: " of a location (the first file location inside it).
+std::string formatLocation(Location loc) {
+  if (auto file = loc->findInstanceOf<FileLineColLoc>())
+    return llvm::formatv("{0}:{1}:{2}: ", file.getFilename().getValue(),
+                         file.getLine(), file.getColumn())
+        .str();
+  return "";
+}
+
 /// Collects error diagnostics (with their notes) while alive.
 class DiagnosticCollector {
 public:
@@ -419,10 +430,15 @@ public:
           if (diag.getSeverity() != DiagnosticSeverity::Error)
             return success();
           llvm::raw_string_ostream os(messages);
-          os << (messages.empty() ? "" : "\n") << diag.getLocation() << ": "
-             << diag.str();
-          for (Diagnostic &note : diag.getNotes())
-            os << "\n  " << note.getLocation() << ": note: " << note.str();
+          os << (messages.empty() ? "" : "\n")
+             << formatLocation(diag.getLocation()) << "error: " << diag.str();
+          for (Diagnostic &note : diag.getNotes()) {
+            // The pass manager's note prints the whole failing op: too long.
+            std::string text = note.str();
+            if (!llvm::StringRef(text).starts_with("see current operation"))
+              os << "\n  " << formatLocation(note.getLocation())
+                 << "note: " << text;
+          }
           return success();
         }) {}
   std::string take() { return std::move(messages); }

@@ -24,54 +24,68 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <optional>
 
 using namespace mlir;
 using namespace mlir::quilt::runtime;
 namespace cl = llvm::cl;
 
+static cl::OptionCategory category("quilt-run options");
+
 static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
-                                      cl::desc("<input .mlir file>"));
+                                      cl::desc("<input .mlir file>"),
+                                      cl::cat(category));
 static cl::opt<std::string> entryName("entry", cl::init("main"),
-                                      cl::desc("Function to call"));
+                                      cl::desc("Function to call"),
+                                      cl::cat(category));
 static cl::opt<PipelineKind>
     pipelineKind("pipeline", cl::init(PipelineKind::CPU),
                  cl::desc("Pipeline that lowers the module"),
                  cl::values(clEnumValN(PipelineKind::CPU, "cpu",
                                        "quilt-cpu-pipeline (default)"),
                             clEnumValN(PipelineKind::Reference, "reference",
-                                       "quilt-reference-pipeline")));
+                                       "quilt-reference-pipeline")),
+                 cl::cat(category));
 static cl::opt<bool> check(
     "check",
     cl::desc("Also run the entry through the reference pipeline and report "
-             "max_abs_err and max_rel_err of the results (see above)"));
+             "max_abs_err and max_rel_err of the results (see above)"),
+    cl::cat(category));
 static cl::opt<double>
     tolerance("tolerance",
               cl::desc("With --check: fail (exit 1) when max_rel_err exceeds "
-                       "this value"));
+                       "this value"),
+              cl::cat(category));
 static cl::opt<unsigned>
     benchRuns("bench", cl::init(0),
               cl::desc("Time N calls (after the warm-up calls) and report "
-                       "median/min/max ms, GFLOP/s and GB/s"));
+                       "median/min/max ms, GFLOP/s and GB/s"),
+              cl::cat(category));
 static cl::opt<unsigned>
     warmupRuns("warmup", cl::init(1),
-               cl::desc("Untimed calls before the timed ones (with --bench)"));
+               cl::desc("Untimed calls before the timed ones (with --bench)"),
+               cl::cat(category));
 static cl::opt<uint64_t>
     seed("seed", cl::init(1),
          cl::desc("Seed of the random inputs: argument #i is generated "
-                  "with seed S + i"));
+                  "with seed S + i"),
+         cl::cat(category));
 static cl::list<std::string>
     inputFiles("input",
                cl::desc("Argument #I from a .npy file (for a packed "
                         "weight: its dense f32 K x N matrix)"),
-               cl::value_desc("I=FILE.npy"));
+               cl::value_desc("I=FILE.npy"), cl::cat(category));
 static cl::opt<std::string>
     outputDir("output-npy", cl::value_desc("DIR"),
-              cl::desc("Write result #i to DIR/result<i>.npy"));
+              cl::desc("Write result #i to DIR/result<i>.npy"),
+              cl::cat(category));
 static cl::opt<bool> json("json",
-                          cl::desc("Print one JSON object instead of text"));
+                          cl::desc("Print one JSON object instead of text"),
+                          cl::cat(category));
 static cl::opt<bool> printResults("print-results",
-                                  cl::desc("Print the result values"));
+                                  cl::desc("Print the result values"),
+                                  cl::cat(category));
 
 static const char overview[] = R"(quilt-run: JIT-compile and run a Quilt entry
 
@@ -157,11 +171,29 @@ std::string formatNumber(double value) {
   return text;
 }
 
+bool isInteger(ElementKind kind) {
+  return kind == ElementKind::I8 || kind == ElementKind::I32 ||
+         kind == ElementKind::I64;
+}
+
+/// Element `i`, exact for integers (doubles would round large i64).
+int64_t getInteger(const HostArray &array, int64_t i) {
+  if (array.getKind() == ElementKind::I64)
+    return static_cast<const int64_t *>(array.getData())[i];
+  return int64_t(array.getAsDouble(i));
+}
+
+std::string formatElement(const HostArray &array, int64_t i) {
+  if (isInteger(array.getKind()))
+    return std::to_string(getInteger(array, i));
+  return formatNumber(array.getAsDouble(i));
+}
+
 /// Values as nested brackets, one innermost row per line.
 void printValues(llvm::raw_ostream &os, const HostArray &array) {
   llvm::ArrayRef<int64_t> shape = array.getShape();
   if (shape.empty()) {
-    os << formatNumber(array.getAsDouble(0)) << "\n";
+    os << formatElement(array, 0) << "\n";
     return;
   }
   int64_t rowSize = shape.back();
@@ -180,10 +212,16 @@ void printValues(llvm::raw_ostream &os, const HostArray &array) {
     }
     os.indent(shape.size() - opening) << std::string(opening, '[');
     for (int64_t i = 0; i < rowSize; ++i)
-      os << (i ? ", " : "")
-         << formatNumber(array.getAsDouble(row * rowSize + i));
+      os << (i ? ", " : "") << formatElement(array, row * rowSize + i);
     os << std::string(closing, ']') << (row + 1 < rows ? "," : "") << "\n";
   }
+}
+
+/// JSON has no inf or NaN: they become null.
+llvm::json::Value jsonNumber(double value) {
+  if (std::isfinite(value))
+    return value;
+  return nullptr;
 }
 
 struct Timing {
@@ -211,7 +249,10 @@ int main(int argc, char **argv) {
   }
   cl::opt<unsigned> threads(
       "threads", cl::init(1),
-      cl::desc("Worker threads of the generated code (cpu pipeline)"));
+      cl::desc("Worker threads of the generated code (cpu pipeline)"),
+      cl::cat(category));
+  // libLLVM registers hundreds of codegen options: keep --help to ours.
+  cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, overview);
   if (tolerance.getNumOccurrences() && !check)
     fail("--tolerance needs --check");
@@ -302,8 +343,8 @@ int main(int argc, char **argv) {
       object["max_ms"] = timing->maxMs;
     }
     if (difference) {
-      object["max_abs_err"] = difference->maxAbsErr;
-      object["max_rel_err"] = difference->maxRelErr;
+      object["max_abs_err"] = jsonNumber(difference->maxAbsErr);
+      object["max_rel_err"] = jsonNumber(difference->maxRelErr);
     }
     if (gflops) {
       object["gflops"] = *gflops;
@@ -314,8 +355,12 @@ int main(int argc, char **argv) {
       llvm::json::Object entry{{"type", info.typeString}};
       if (printResults) {
         llvm::json::Array values;
-        for (int64_t i = 0, e = result.getNumElements(); i < e; ++i)
-          values.push_back(result.getAsDouble(i));
+        for (int64_t i = 0, e = result.getNumElements(); i < e; ++i) {
+          if (isInteger(result.getKind()))
+            values.push_back(getInteger(result, i));
+          else
+            values.push_back(jsonNumber(result.getAsDouble(i)));
+        }
         entry["values"] = std::move(values);
       }
       resultArray.push_back(std::move(entry));
