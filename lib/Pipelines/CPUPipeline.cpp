@@ -22,6 +22,7 @@ void mlir::quilt::populateCPUPipeline(OpPassManager &pm,
   ConvertQuiltToCPUOptions cpu;
   cpu.cpuFeatures = options.cpuFeatures;
   cpu.threads = options.threads;
+  cpu.bf16Dot = options.bf16Dot;
   pm.addPass(createConvertQuiltToCPU(cpu));
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());

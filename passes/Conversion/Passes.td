@@ -67,7 +67,9 @@ def ConvertQuiltToCPU : Pass<"convert-quilt-to-cpu", "::mlir::ModuleOp"> {
     up to 12 x 32 outputs) around a register-tile microkernel written with
     the vector dialect: f32 FMAs with broadcast activations; bf16 pairs
     through `x86vector.avx512.dot` (`vdpbf16ps`) when the activations are
-    rounded to bf16; int8 x int8 through `vpdpbusd` (activations quantized to
+    rounded to bf16 and `bf16-dot` is set (otherwise bf16 pairs are widened
+    in registers and multiplied with FMAs, which is exact and, where
+    vdpbf16ps retires at half the FMA rate, twice as fast); int8 x int8 through `vpdpbusd` (activations quantized to
     u8 with a +128 shift that the column sums undo) when the activations are
     quantized to int8. Weights stored as bf16 or int8 feeding f32 activations
     are widened in registers. Dequantization, the bias and the ragged edges
@@ -84,7 +86,11 @@ def ConvertQuiltToCPU : Pass<"convert-quilt-to-cpu", "::mlir::ModuleOp"> {
            "`+avx512f,+avx512vnni,+avx512bf16`">,
     Option<"threads", "threads", "unsigned", "1",
            "Column blocks of every linear, run in parallel when the "
-           "pipeline maps scf.parallel to OpenMP threads">
+           "pipeline maps scf.parallel to OpenMP threads">,
+    Option<"bf16Dot", "bf16-dot", "bool", "false",
+           "Multiply bf16 x bf16 with vdpbf16ps (avx512bf16) instead of "
+           "FMAs on bf16 widened in registers; off by default because "
+           "vdpbf16ps runs at half the FMA rate on the CPUs measured">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

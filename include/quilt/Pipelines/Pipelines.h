@@ -40,6 +40,11 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Threads the kernels split their columns over (OpenMP "
                      "when more than 1)"),
       llvm::cl::init(1)};
+  Option<bool> bf16Dot{
+      *this, "bf16-dot",
+      llvm::cl::desc("Multiply bf16 x bf16 with vdpbf16ps instead of FMAs on "
+                     "widened bf16 (see convert-quilt-to-cpu)"),
+      llvm::cl::init(false)};
   Option<bool> lowerToLLVM{
       *this, "lower-to-llvm",
       llvm::cl::desc("Lower all the way to the LLVM dialect (otherwise stop "

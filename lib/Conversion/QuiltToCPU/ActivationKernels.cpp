@@ -78,7 +78,8 @@ Value rowAbsMax(OpBuilder &b, Location loc, Value x, Value row, int64_t k) {
 } // namespace
 
 Value cpu::prepareF32Activations(OpBuilder &b, Location loc, Value x, Value m,
-                                 const CPUWeightLayout &layout) {
+                                 const CPUWeightLayout &layout,
+                                 bool roundToBF16) {
   int64_t cols = layout.kWords * layout.kStep;
   RowBuffer buffer = RowBuffer::alloc(b, loc, m, cols + kRowPadWords);
   Value out = buffer.view(b, loc, b.getF32Type());

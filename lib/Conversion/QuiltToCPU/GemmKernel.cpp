@@ -2,11 +2,12 @@
 //
 // Loop nest (BLIS-like, with the weight already in panels):
 //
-//   parallel  column block (one per thread)       B block stays in L2
-//     for     K block of 256 words                B micro-panel in L1
-//       for   row block of 16 register tiles      A block stays in L2
-//         for 32-column panel
-//           for register tile of up to 12 rows    accumulators in zmm
+//   parallel      column block (one per thread)
+//     for         1024 columns                    K block of B stays in L2
+//       for       K block of 256 words            B micro-panel in L1
+//         for     row block of 16 register tiles  A block stays in L2
+//           for   32-column panel
+//             for register tile of up to 12 rows  accumulators in zmm
 //
 // The microkernel keeps rows x 2 accumulators of 16 lanes in registers and,
 // per 32-bit word of K, loads the panel's two B vectors once and broadcasts
@@ -36,6 +37,7 @@ constexpr int64_t kVectors = CPUWeightLayout::kPanelWidth / kLanes;
 constexpr int64_t kMaxRows = 12;     // 12 x 2 accumulators + 2 B + 1 A zmm
 constexpr int64_t kBlockWords = 256; // K block: a 32 KiB B micro-panel
 constexpr int64_t kRowBlockTiles = 16;
+constexpr int64_t kL2Panels = 32; // 1024 columns: a 1 MiB K block of B
 
 struct TileEmitter {
   OpBuilder &b;
@@ -305,8 +307,9 @@ void cpu::emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,
   int64_t panelsPerBlock = (panels + blocks - 1) / blocks;
   blocks = (panels + panelsPerBlock - 1) / panelsPerBlock;
 
-  // Few rows reuse nothing from L1: stream the whole K at once.
-  bool fewRows = config.staticM && *config.staticM <= kMaxRows;
+  // Few rows reuse little of a B micro-panel: stream each panel's whole K
+  // (sequential, prefetcher- and TLB-friendly) instead of revisiting it.
+  bool fewRows = config.staticM && *config.staticM <= 4 * kMaxRows;
   int64_t blockWords = fewRows ? w.kWords : std::min(w.kWords, kBlockWords);
   // Balanced register tiles when M is known (16 rows: two tiles of 8).
   int64_t tileRows = kMaxRows;
@@ -315,70 +318,67 @@ void cpu::emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,
     tileRows = (*config.staticM + tiles - 1) / tiles;
   }
   int64_t blockRows = tileRows * kRowBlockTiles;
-  std::optional<int64_t> tailRows;
-  if (config.staticM)
-    tailRows = (*config.staticM % blockRows) % tileRows;
+  // Leftover rows of a row block: one static tile when M is known, else
+  // rows one at a time.
+  int64_t tailRows =
+      config.staticM ? (*config.staticM % blockRows) % tileRows : 1;
 
   TileEmitter emitter{b, loc, config, ops, {}};
   if (config.kind == GemmKind::I8Dot)
     emitter.vnni = getVNNIStandIn(b);
+  auto add = [&](Value x, int64_t y) -> Value {
+    return arith::AddIOp::create(b, loc, x, indexConst(b, loc, y));
+  };
+  auto min = [&](Value x, Value y) -> Value {
+    return arith::MinUIOp::create(b, loc, x, y);
+  };
   Value c0 = indexConst(b, loc, 0);
   Value kWords = indexConst(b, loc, w.kWords);
+
+  // Row block [r0, r1) of the panels [q0, q1), K words [kw0, kw1).
+  auto rowBlock = [&](Value q0, Value q1, Value kw0, Value kw1, Value isLast,
+                      Value r0) {
+    Value r1 = min(add(r0, blockRows), ops.m);
+    Value tileRowsValue = indexConst(b, loc, tileRows);
+    Value rows = arith::SubIOp::create(b, loc, r1, r0);
+    Value full = arith::AddIOp::create(
+        b, loc, r0,
+        arith::MulIOp::create(
+            b, loc, arith::DivUIOp::create(b, loc, rows, tileRowsValue),
+            tileRowsValue));
+    forLoop(b, loc, q0, q1, 1, [&](OpBuilder &, Location, Value p) {
+      forLoop(b, loc, r0, full, tileRows, [&](OpBuilder &, Location, Value r) {
+        emitter.tile(r, tileRows, p, kw0, kw1, isLast);
+      });
+      if (tailRows > 0)
+        forLoop(b, loc, full, r1, tailRows,
+                [&](OpBuilder &, Location, Value r) {
+                  emitter.tile(r, tailRows, p, kw0, kw1, isLast);
+                });
+    });
+  };
+
   scf::ParallelOp::create(
       b, loc, ValueRange{c0}, ValueRange{indexConst(b, loc, blocks)},
       ValueRange{indexConst(b, loc, 1)},
       [&](OpBuilder &, Location, ValueRange ivs) {
         Value p0 = arith::MulIOp::create(b, loc, ivs[0],
                                          indexConst(b, loc, panelsPerBlock));
-        Value p1 = arith::MinUIOp::create(
-            b, loc,
-            arith::AddIOp::create(b, loc, p0,
-                                  indexConst(b, loc, panelsPerBlock)),
-            indexConst(b, loc, panels));
-        forLoop(
-            b, loc, c0, kWords, blockWords,
-            [&](OpBuilder &, Location, Value kw0) {
-              Value kw1 = arith::MinUIOp::create(
-                  b, loc,
-                  arith::AddIOp::create(b, loc, kw0,
-                                        indexConst(b, loc, blockWords)),
-                  kWords);
-              Value isLast = arith::CmpIOp::create(
-                  b, loc, arith::CmpIPredicate::eq, kw1, kWords);
-              forLoop(
-                  b, loc, c0, ops.m, blockRows,
-                  [&](OpBuilder &, Location, Value r0) {
-                    Value r1 = arith::MinUIOp::create(
-                        b, loc,
-                        arith::AddIOp::create(b, loc, r0,
-                                              indexConst(b, loc, blockRows)),
-                        ops.m);
-                    Value rows = arith::SubIOp::create(b, loc, r1, r0);
-                    Value tileRowsValue = indexConst(b, loc, tileRows);
-                    Value full = arith::AddIOp::create(
-                        b, loc, r0,
-                        arith::MulIOp::create(
-                            b, loc,
-                            arith::DivUIOp::create(b, loc, rows, tileRowsValue),
-                            tileRowsValue));
-                    forLoop(b, loc, p0, p1, 1,
-                            [&](OpBuilder &, Location, Value p) {
-                              forLoop(b, loc, r0, full, tileRows,
-                                      [&](OpBuilder &, Location, Value row) {
-                                        emitter.tile(row, tileRows, p, kw0, kw1,
-                                                     isLast);
-                                      });
-                              // Leftover rows: one static tile when M is known,
-                              // else rows one at a time.
-                              int64_t step = tailRows ? *tailRows : 1;
-                              if (step > 0)
-                                forLoop(b, loc, full, r1, step,
-                                        [&](OpBuilder &, Location, Value row) {
-                                          emitter.tile(row, step, p, kw0, kw1,
-                                                       isLast);
-                                        });
-                            });
-                  });
-            });
+        Value p1 = min(add(p0, panelsPerBlock), indexConst(b, loc, panels));
+        // Column sub-blocks whose K block of B stays in L2.
+        forLoop(b, loc, p0, p1, kL2Panels,
+                [&](OpBuilder &, Location, Value q0) {
+                  Value q1 = min(add(q0, kL2Panels), p1);
+                  forLoop(b, loc, c0, kWords, blockWords,
+                          [&](OpBuilder &, Location, Value kw0) {
+                            Value kw1 = min(add(kw0, blockWords), kWords);
+                            Value isLast = arith::CmpIOp::create(
+                                b, loc, arith::CmpIPredicate::eq, kw1, kWords);
+                            forLoop(b, loc, c0, ops.m, blockRows,
+                                    [&](OpBuilder &, Location, Value r0) {
+                                      rowBlock(q0, q1, kw0, kw1, isLast, r0);
+                                    });
+                          });
+                });
       });
 }

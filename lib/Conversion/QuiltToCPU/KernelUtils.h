@@ -54,13 +54,15 @@ Value tailMask(OpBuilder &b, Location loc, Value start, Value limit,
 /// Activations `x` (memref<M x K x f32>) as the A operand of a GEMM whose
 /// weight has `layout`, with K padded by zeros to whole words and rows
 /// padded so that consecutive rows do not alias in the L1 cache:
-/// - f32 copy, memref<M x (kWords * kStep + 16) x f32>;
+/// - f32 copy, memref<M x (kWords * kStep + 16) x f32>, optionally rounded
+///   to bf16 (round to nearest even) on the way;
 /// - bf16 pairs rounded to nearest even, memref<M x (kWords + 16) x i32>;
 /// - int8 quantized symmetrically per row (`perTensor`: one scale) and
 ///   shifted to u8 by +128, memref<M x (kWords + 16) x i32>, with the scales
 ///   in `rowScales` (memref<M x f32>).
 Value prepareF32Activations(OpBuilder &b, Location loc, Value x, Value m,
-                            const CPUWeightLayout &layout);
+                            const CPUWeightLayout &layout,
+                            bool roundToBF16 = false);
 Value prepareBF16Activations(OpBuilder &b, Location loc, Value x, Value m,
                              const CPUWeightLayout &layout);
 Value prepareI8Activations(OpBuilder &b, Location loc, Value x, Value m,

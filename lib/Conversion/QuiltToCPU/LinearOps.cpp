@@ -118,6 +118,7 @@ struct KernelChoice {
   GemmKind kind = GemmKind::F32;
   bool actHandled = false;
   bool perTensorAct = false;
+  bool roundActToBF16 = false; // the F32 kernel's A copy rounds to bf16
 };
 
 KernelChoice chooseKernel(const CPUWeightLayout &layout, PrecisionAttr act,
@@ -126,10 +127,16 @@ KernelChoice chooseKernel(const CPUWeightLayout &layout, PrecisionAttr act,
   if (!act)
     return choice;
   Type element = act.getElementType();
-  if (layout.encoding == CPUWeightEncoding::BF16Pairs && element.isBF16() &&
-      target.hasBF16) {
-    choice.kind = GemmKind::BF16Dot;
+  if (element.isBF16()) {
+    // bf16 x bf16 products are exact in f32, so FMAs on widened bf16 give
+    // the same sums as vdpbf16ps, which is only faster where its throughput
+    // is (the CPUs this was measured on retire one per two cycles).
     choice.actHandled = true;
+    if (layout.encoding == CPUWeightEncoding::BF16Pairs && target.hasBF16 &&
+        target.preferBF16Dot)
+      choice.kind = GemmKind::BF16Dot;
+    else
+      choice.roundActToBF16 = true;
   }
   if (layout.encoding == CPUWeightEncoding::I8Quads &&
       element.isSignlessInteger(8) && !act.getZeroPoint() &&
@@ -207,7 +214,8 @@ struct LowerLinear : OpConversionPattern<LinearOp> {
         ("quilt_cpu_linear_" + kindName(choice.kind) + "_" +
          layoutName(*layout) + "_m" +
          (staticM ? Twine(*staticM) : Twine("dyn")) + (bias ? "_bias" : "") +
-         (choice.perTensorAct ? "_acttensor" : ""))
+         (choice.perTensorAct ? "_acttensor" : "") +
+         (choice.roundActToBF16 ? "_actbf16" : ""))
             .str();
     GemmConfig config{choice.kind, *layout, staticM, threads};
     func::FuncOp kernel = getOrCreateKernel(
@@ -247,11 +255,15 @@ struct LowerLinear : OpConversionPattern<LinearOp> {
     linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{ops.c});
 
     switch (choice.kind) {
-    case GemmKind::F32:
-      ops.a = layout.rows % layout.kStep == 0
-                  ? x
-                  : prepareF32Activations(b, loc, x, ops.m, layout);
+    case GemmKind::F32: {
+      // x itself when no padding or rounding is needed (a padded copy was
+      // measured slower, not faster).
+      bool direct = layout.rows % layout.kStep == 0 && !choice.roundActToBF16;
+      ops.a = direct ? x
+                     : prepareF32Activations(b, loc, x, ops.m, layout,
+                                             choice.roundActToBF16);
       break;
+    }
     case GemmKind::BF16Dot:
       ops.a = prepareBF16Activations(b, loc, x, ops.m, layout);
       break;

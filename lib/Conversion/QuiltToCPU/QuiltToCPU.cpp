@@ -50,6 +50,7 @@ struct ConvertQuiltToCPUPass
       return signalPassFailure();
 
     CPUTarget cpu = CPUTarget::get(cpuFeatures);
+    cpu.preferBF16Dot = bf16Dot;
     CPUTypeConverter converter;
     ConversionTarget target(*ctx);
     target.addIllegalDialect<QuiltDialect>();

@@ -29,6 +29,9 @@ struct CPUTarget {
   bool hasAVX512 = false;      // avx512f (+bw, +vl, +dq)
   bool hasVNNI = false;        // avx512vnni: vpdpbusd
   bool hasBF16 = false;        // avx512bf16: vdpbf16ps
+  /// Use vdpbf16ps for bf16 x bf16 (else FMAs on widened bf16, which are
+  /// faster where vdpbf16ps retires at half the FMA rate).
+  bool preferBF16Dot = false;
 
   /// `spec` is "host" (the running CPU) or a comma list of LLVM features.
   static CPUTarget get(StringRef spec);
