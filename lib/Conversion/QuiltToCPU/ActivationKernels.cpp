@@ -90,6 +90,11 @@ Value cpu::prepareF32Activations(OpBuilder &b, Location loc, Value x, Value m,
             b, loc, indexConst(b, loc, 0), indexConst(b, loc, cols), kLanes,
             [&](OpBuilder &, Location, Value k) {
               Value chunk = loadRowChunk(b, loc, x, row, k, layout.rows);
+              if (roundToBF16) {
+                auto halves = VectorType::get({kLanes}, b.getBF16Type());
+                Value rounded = arith::TruncFOp::create(b, loc, halves, chunk);
+                chunk = arith::ExtFOp::create(b, loc, f32Vector(b), rounded);
+              }
               vector::StoreOp::create(b, loc, chunk, out, ValueRange{row, k});
             });
       });
