@@ -36,5 +36,7 @@ tools = [
     ToolSubst("quilt-run", unresolved="fatal"),
     ToolSubst("mlir-opt", unresolved="fatal"),
     ToolSubst("mlir-runner", unresolved="fatal"),
+    ToolSubst("mlir-translate", unresolved="fatal"),
+    ToolSubst("llc", unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(tools, [config.quilt_tools_dir, config.llvm_tools_dir])

@@ -145,6 +145,12 @@ bool normalizeEnvironment(char **argv) {
     setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
     changed = true;
   }
+  // OpenBLAS's own pthreads spin the same way unless told to sleep soon
+  // (the timeout is 2^N cycles; 4 is its minimum).
+  if (!std::getenv("OPENBLAS_THREAD_TIMEOUT")) {
+    setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1);
+    changed = true;
+  }
   // OpenBLAS may pick generic kernels on a CPU it does not recognize.
   std::string core = getOpenBlasCoreOverride();
   if (!core.empty() && !std::getenv("OPENBLAS_CORETYPE")) {
@@ -238,8 +244,11 @@ int main(int argc, char **argv) {
                "hardware threads\n  %s\n  %s\n",
                suite->name.c_str(), cases.size(), options.threads.size(), cores,
                describeOpenBlas().c_str(), describeOneDnn().c_str());
-  std::fprintf(stderr, "  OMP_WAIT_POLICY=%s OPENBLAS_CORETYPE=%s\n",
+  std::fprintf(stderr,
+               "  OMP_WAIT_POLICY=%s OPENBLAS_THREAD_TIMEOUT=%s "
+               "OPENBLAS_CORETYPE=%s\n",
                std::getenv("OMP_WAIT_POLICY"),
+               std::getenv("OPENBLAS_THREAD_TIMEOUT"),
                std::getenv("OPENBLAS_CORETYPE")
                    ? std::getenv("OPENBLAS_CORETYPE")
                    : "(auto)");

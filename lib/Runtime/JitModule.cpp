@@ -460,11 +460,13 @@ void initializeOnce() {
   });
 }
 
-/// Runtime libraries the generated code may call: MLIR's C runner utils and
+/// Runtime libraries the generated code may call: MLIR's runner utils
+/// (memrefCopy, printMemref*) and
 /// the OpenMP runtime (the CPU pipeline emits __kmpc_* calls).
 std::vector<std::string> getRuntimeLibraries() {
   std::vector<std::string> libraries;
-  for (const char *name : {"libmlir_c_runner_utils.so", "libomp.so"}) {
+  for (const char *name :
+       {"libmlir_c_runner_utils.so", "libmlir_runner_utils.so", "libomp.so"}) {
     std::string path = std::string(QUILT_LLVM_LIBRARY_DIR) + "/" + name;
     if (llvm::sys::fs::exists(path))
       libraries.push_back(path);

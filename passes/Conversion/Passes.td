@@ -75,9 +75,12 @@ def ConvertQuiltToCPU : Pass<"convert-quilt-to-cpu", "::mlir::ModuleOp"> {
     are widened in registers. Dequantization, the bias and the ragged edges
     (masked loads and stores) live in the epilogue of the register tile.
 
-    Formats and precisions the kernels do not read natively, and the
-    element-wise ops, keep their reference lowering (convert-quilt-to-linalg
-    patterns), so every module still compiles.
+    Element-wise ops on static f32 tensors become one loop of 16-lane vector
+    operations over the flattened elements (masked tail) built from the op's
+    own element function; exp/tanh/erf on vectors are then expanded to
+    polynomial approximations. Formats and precisions the kernels do not read
+    natively, normalizations, softmax and `quilt.matmul` keep their reference
+    lowering (convert-quilt-to-linalg patterns), so every module compiles.
   }];
   let options = [
     Option<"cpuFeatures", "cpu-features", "std::string", "\"host\"",

@@ -45,6 +45,9 @@ struct TileEmitter {
   const GemmConfig &config;
   const GemmOperands &ops;
   func::FuncOp vnni; // the vpdpbusd stand-in, for I8Dot
+  /// When set, A is read from this copy of rows [aRow0, ...) and K words
+  /// [aWord0, ...) instead of `ops.a`.
+  Value aBlock, aRow0, aWord0;
 
   bool widens() const {
     return config.kind == GemmKind::F32 &&
@@ -123,12 +126,19 @@ struct TileEmitter {
 
   /// Row `row`'s A operand for sub-step `s` of K word `kw`, broadcast.
   Value loadA(Value row, Value kw, int64_t s) {
+    Value source = ops.a;
+    if (aBlock) {
+      // Coordinates inside the copied block.
+      source = aBlock;
+      row = arith::SubIOp::create(b, loc, row, aRow0);
+      kw = arith::SubIOp::create(b, loc, kw, aWord0);
+    }
     Value col = kw;
     if (subSteps() > 1) {
       col = arith::MulIOp::create(b, loc, kw, indexConst(b, loc, subSteps()));
       col = arith::AddIOp::create(b, loc, col, indexConst(b, loc, s));
     }
-    Value scalar = memref::LoadOp::create(b, loc, ops.a, ValueRange{row, col});
+    Value scalar = memref::LoadOp::create(b, loc, source, ValueRange{row, col});
     auto type = VectorType::get({kLanes}, scalar.getType());
     return retype(vector::BroadcastOp::create(b, loc, type, scalar));
   }
@@ -323,7 +333,7 @@ void cpu::emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,
   int64_t tailRows =
       config.staticM ? (*config.staticM % blockRows) % tileRows : 1;
 
-  TileEmitter emitter{b, loc, config, ops, {}};
+  TileEmitter emitter{b, loc, config, ops, {}, {}, {}, {}};
   if (config.kind == GemmKind::I8Dot)
     emitter.vnni = getVNNIStandIn(b);
   auto add = [&](Value x, int64_t y) -> Value {
@@ -334,6 +344,36 @@ void cpu::emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,
   };
   Value c0 = indexConst(b, loc, 0);
   Value kWords = indexConst(b, loc, w.kWords);
+
+  // With K blocks, each thread copies the A block it is about to reuse
+  // across all panels into a small buffer whose row stride is not a
+  // multiple of 4 KiB: the rows of a register tile then do not all map to
+  // the same L1 sets, and the block stays in L2.
+  bool packA = !fewRows;
+  int64_t subSteps = config.kind == GemmKind::F32 ? w.kStep : 1;
+  auto aElement = cast<MemRefType>(ops.a.getType()).getElementType();
+  int64_t aCols = blockWords * subSteps + 16;
+  auto aBlockType = MemRefType::get({blockRows, aCols}, aElement);
+  Value aBlock;
+  auto copyABlock = [&](Value block, Value r0, Value r1, Value kw0, Value kw1) {
+    auto vecType = VectorType::get({16}, aElement);
+    Value zero = arith::ConstantOp::create(
+        b, loc, vecType,
+        DenseElementsAttr::get(vecType, b.getZeroAttr(aElement)));
+    Value steps = indexConst(b, loc, subSteps);
+    Value c0In = arith::MulIOp::create(b, loc, kw0, steps);
+    Value c1In = arith::MulIOp::create(b, loc, kw1, steps);
+    forLoop(b, loc, r0, r1, 1, [&](OpBuilder &, Location, Value r) {
+      Value row = arith::SubIOp::create(b, loc, r, r0);
+      forLoop(b, loc, c0In, c1In, 16, [&](OpBuilder &, Location, Value c) {
+        Value mask = tailMask(b, loc, c, c1In, 16);
+        Value chunk = vector::MaskedLoadOp::create(
+            b, loc, vecType, ops.a, ValueRange{r, c}, mask, zero);
+        Value col = arith::SubIOp::create(b, loc, c, c0In);
+        vector::StoreOp::create(b, loc, chunk, block, ValueRange{row, col});
+      });
+    });
+  };
 
   // Row block [r0, r1) of the panels [q0, q1), K words [kw0, kw1).
   auto rowBlock = [&](Value q0, Value q1, Value kw0, Value kw1, Value isLast,
@@ -346,6 +386,12 @@ void cpu::emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,
         arith::MulIOp::create(
             b, loc, arith::DivUIOp::create(b, loc, rows, tileRowsValue),
             tileRowsValue));
+    if (aBlock) {
+      copyABlock(aBlock, r0, r1, kw0, kw1);
+      emitter.aBlock = aBlock;
+      emitter.aRow0 = r0;
+      emitter.aWord0 = kw0;
+    }
     forLoop(b, loc, q0, q1, 1, [&](OpBuilder &, Location, Value p) {
       forLoop(b, loc, r0, full, tileRows, [&](OpBuilder &, Location, Value r) {
         emitter.tile(r, tileRows, p, kw0, kw1, isLast);
@@ -362,6 +408,9 @@ void cpu::emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,
       b, loc, ValueRange{c0}, ValueRange{indexConst(b, loc, blocks)},
       ValueRange{indexConst(b, loc, 1)},
       [&](OpBuilder &, Location, ValueRange ivs) {
+        if (packA)
+          aBlock = memref::AllocOp::create(b, loc, aBlockType, ValueRange{},
+                                           b.getI64IntegerAttr(64));
         Value p0 = arith::MulIOp::create(b, loc, ivs[0],
                                          indexConst(b, loc, panelsPerBlock));
         Value p1 = min(add(p0, panelsPerBlock), indexConst(b, loc, panels));

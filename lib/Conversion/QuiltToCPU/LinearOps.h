@@ -16,6 +16,10 @@ void populateLinearPatterns(const TypeConverter &converter,
                             RewritePatternSet &patterns,
                             const CPUTarget &target, unsigned threads);
 
+/// Element-wise ops (ElementwiseOpInterface) on static f32 tensors.
+void populateElementwisePatterns(const TypeConverter &converter,
+                                 RewritePatternSet &patterns);
+
 } // namespace mlir::quilt::cpu
 
 #endif // QUILT_LIB_CONVERSION_QUILTTOCPU_LINEAROPS_H

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -62,12 +63,20 @@ struct ConvertQuiltToCPUPass
 
     RewritePatternSet patterns(ctx);
     cpu::populateLinearPatterns(converter, patterns, cpu, threads);
+    cpu::populateElementwisePatterns(converter, patterns);
     populateQuiltToLinalgConversionPatterns(converter, patterns);
     populateQuiltStructuralConversions(converter, patterns, target);
     if (failed(applyPartialConversion(module, target, std::move(patterns))))
       return signalPassFailure();
 
     eraseUnusedReferenceKernels(module);
+
+    // exp/tanh/erf on vectors as polynomials (LLVM would scalarize them
+    // into one libm call per lane).
+    RewritePatternSet approximations(ctx);
+    populateMathPolynomialApproximationPatterns(approximations);
+    if (failed(applyPatternsGreedily(module, std::move(approximations))))
+      return signalPassFailure();
   }
 };
 } // namespace
