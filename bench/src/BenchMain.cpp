@@ -244,14 +244,13 @@ int main(int argc, char **argv) {
                "hardware threads\n  %s\n  %s\n",
                suite->name.c_str(), cases.size(), options.threads.size(), cores,
                describeOpenBlas().c_str(), describeOneDnn().c_str());
-  std::fprintf(stderr,
-               "  OMP_WAIT_POLICY=%s OPENBLAS_THREAD_TIMEOUT=%s "
-               "OPENBLAS_CORETYPE=%s\n",
-               std::getenv("OMP_WAIT_POLICY"),
-               std::getenv("OPENBLAS_THREAD_TIMEOUT"),
-               std::getenv("OPENBLAS_CORETYPE")
-                   ? std::getenv("OPENBLAS_CORETYPE")
-                   : "(auto)");
+  std::fprintf(
+      stderr,
+      "  OMP_WAIT_POLICY=%s OPENBLAS_THREAD_TIMEOUT=%s "
+      "OPENBLAS_CORETYPE=%s\n",
+      std::getenv("OMP_WAIT_POLICY"), std::getenv("OPENBLAS_THREAD_TIMEOUT"),
+      std::getenv("OPENBLAS_CORETYPE") ? std::getenv("OPENBLAS_CORETYPE")
+                                       : "(auto)");
   warnIfBusy(cores);
   for (unsigned t : options.threads)
     if (cores && t > cores)

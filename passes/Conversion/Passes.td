@@ -75,11 +75,13 @@ def ConvertQuiltToCPU : Pass<"convert-quilt-to-cpu", "::mlir::ModuleOp"> {
     are widened in registers. Dequantization, the bias and the ragged edges
     (masked loads and stores) live in the epilogue of the register tile.
 
-    Element-wise ops on static f32 tensors become one loop of 16-lane vector
+    `quilt.matmul` with static shapes packs its right operand (transposed
+    for `transpose_b`) into f32 panels at run time, batch by batch, and uses
+    the same kernel. Element-wise ops on static f32 tensors become one loop of 16-lane vector
     operations over the flattened elements (masked tail) built from the op's
     own element function; exp/tanh/erf on vectors are then expanded to
     polynomial approximations. Formats and precisions the kernels do not read
-    natively, normalizations, softmax and `quilt.matmul` keep their reference
+    natively, normalizations and softmax keep their reference
     lowering (convert-quilt-to-linalg patterns), so every module compiles.
   }];
   let options = [

@@ -1,4 +1,4 @@
-//===- LinearOps.cpp - quilt.pack/unpack/linear to CPU kernels --*- C++ -*-===//
+//===- LinearOps.cpp - Linears and matmuls as CPU kernels -------*- C++ -*-===//
 //
 // Replaces each op by a call to a generated kernel function (one per
 // signature, shared by all call sites), choosing the microkernel from the
@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "quilt/Dialect/Quilt/QuiltOps.h"
 #include "llvm/ADT/StringExtras.h"
@@ -160,6 +161,65 @@ StringRef kindName(GemmKind kind) {
   llvm_unreachable("unknown kind");
 }
 
+/// The body of a linear kernel: (x, weight bytes[, bias]) -> y.
+Value buildLinearKernel(OpBuilder &b, Location loc, const GemmConfig &config,
+                        const KernelChoice &choice, ValueRange args);
+
+/// y = x W (+ bias) on f32 tensors through a generated GEMM kernel. `weight`
+/// holds the bytes of `layout`, or, without a layout, is a dense f32 K x N
+/// tensor packed into f32 panels at run time.
+Value emitLinear(OpBuilder &b, Location loc, ModuleOp module, Value x,
+                 Value weight, std::optional<CPUWeightLayout> layout, int64_t k,
+                 int64_t n, Value bias, PrecisionAttr act,
+                 const CPUTarget &target, unsigned threads) {
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type();
+  if (!layout) {
+    layout = CPUWeightLayout::make(CPUWeightEncoding::F32, k, n);
+    weight = callPack(b, loc, module, weight, *layout);
+  }
+  KernelChoice choice = chooseKernel(*layout, act, target);
+  x = reference::convertElements(b, loc, x, f32);
+  if (act && !choice.actHandled) {
+    // Rounded exactly as the reference does, then a float product.
+    Value rounded = reference::roundToPrecision(
+        b, loc, reference::transpose2D(b, loc, x), act);
+    x = reference::transpose2D(b, loc, rounded);
+  }
+  int64_t m = cast<RankedTensorType>(x.getType()).getDimSize(0);
+  std::optional<int64_t> staticM;
+  if (!ShapedType::isDynamic(m))
+    staticM = m;
+
+  SmallVector<Value> operands = {x, weight};
+  if (bias)
+    operands.push_back(reference::convertElements(b, loc, bias, f32));
+  SmallVector<Type> argTypes;
+  for (Value operand : operands)
+    argTypes.push_back(operand.getType());
+  auto type =
+      FunctionType::get(ctx, argTypes, RankedTensorType::get({m, n}, f32));
+  std::string name =
+      ("quilt_cpu_linear_" + kindName(choice.kind) + "_" + layoutName(*layout) +
+       "_m" + (staticM ? Twine(*staticM) : Twine("dyn")) +
+       (bias ? "_bias" : "") + (choice.perTensorAct ? "_acttensor" : "") +
+       (choice.roundActToBF16 ? "_actbf16" : ""))
+          .str();
+  GemmConfig config{choice.kind, *layout, staticM, threads};
+  func::FuncOp kernel = getOrCreateKernel(
+      b, module, name, type,
+      [&](OpBuilder &kb, Location kl, ValueRange args) -> SmallVector<Value> {
+        return {buildLinearKernel(kb, kl, config, choice, args)};
+      });
+  return func::CallOp::create(b, loc, kernel, operands).getResult(0);
+}
+
+/// The result cast from the f32 product to the op's result type.
+Value castResult(OpBuilder &b, Location loc, Value y, RankedTensorType type) {
+  y = reference::convertElements(b, loc, y, type.getElementType());
+  return tensor::CastOp::create(b, loc, type, y);
+}
+
 struct LowerLinear : OpConversionPattern<LinearOp> {
   LowerLinear(const TypeConverter &converter, MLIRContext *ctx,
               const CPUTarget &target, unsigned threads)
@@ -169,130 +229,163 @@ struct LowerLinear : OpConversionPattern<LinearOp> {
   LogicalResult
   matchAndRewrite(LinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    OpBuilder &b = rewriter;
-    MLIRContext *ctx = getContext();
-    auto module = op->getParentOfType<ModuleOp>();
-    int64_t k = op.getReductionSize(), n = op.getOutputSize();
-    Type f32 = b.getF32Type();
-
-    // The weight in a native layout; anything else is packed (at run time)
-    // as f32 panels from the dense matrix it decodes to.
-    Value weight = adaptor.getWeight();
     std::optional<CPUWeightLayout> layout;
     if (auto packed = dyn_cast<PackedType>(op.getWeight().getType()))
       layout = CPUWeightLayout::get(packed);
-    if (!layout) {
-      layout = CPUWeightLayout::make(CPUWeightEncoding::F32, k, n);
-      weight = callPack(b, loc, module, weight, *layout);
-    }
-
-    KernelChoice choice = chooseKernel(*layout, op.getActAttr(), target);
-    Value x = reference::convertElements(b, loc, adaptor.getInput(), f32);
-    if (PrecisionAttr act = op.getActAttr(); act && !choice.actHandled) {
-      // Rounded exactly as the reference does, then a float product.
-      Value rounded = reference::roundToPrecision(
-          b, loc, reference::transpose2D(b, loc, x), act);
-      x = reference::transpose2D(b, loc, rounded);
-    }
-    auto xType = cast<RankedTensorType>(x.getType());
-    int64_t m = xType.getDimSize(0);
-    std::optional<int64_t> staticM;
-    if (!ShapedType::isDynamic(m))
-      staticM = m;
-
-    SmallVector<Value> operands = {x, weight};
-    Value bias = adaptor.getBias();
-    if (bias)
-      operands.push_back(reference::convertElements(b, loc, bias, f32));
-    auto outType = RankedTensorType::get({m, n}, f32);
-    SmallVector<Type> argTypes;
-    for (Value operand : operands)
-      argTypes.push_back(operand.getType());
-    auto type = FunctionType::get(ctx, argTypes, outType);
-    std::string name =
-        ("quilt_cpu_linear_" + kindName(choice.kind) + "_" +
-         layoutName(*layout) + "_m" +
-         (staticM ? Twine(*staticM) : Twine("dyn")) + (bias ? "_bias" : "") +
-         (choice.perTensorAct ? "_acttensor" : "") +
-         (choice.roundActToBF16 ? "_actbf16" : ""))
-            .str();
-    GemmConfig config{choice.kind, *layout, staticM, threads};
-    func::FuncOp kernel = getOrCreateKernel(
-        b, module, name, type,
-        [&](OpBuilder &kb, Location kl, ValueRange args) -> SmallVector<Value> {
-          return {buildLinearKernel(kb, kl, config, choice, args)};
-        });
-    Value result = func::CallOp::create(b, loc, kernel, operands).getResult(0);
-    Type elementType = op.getResult().getType().getElementType();
-    result = reference::convertElements(b, loc, result, elementType);
+    Value y = emitLinear(rewriter, op.getLoc(), op->getParentOfType<ModuleOp>(),
+                         adaptor.getInput(), adaptor.getWeight(), layout,
+                         op.getReductionSize(), op.getOutputSize(),
+                         adaptor.getBias(), op.getActAttr(), target, threads);
     rewriter.replaceOp(
-        op, tensor::CastOp::create(b, loc, op.getResult().getType(), result));
+        op, castResult(rewriter, op.getLoc(), y, op.getResult().getType()));
     return success();
-  }
-
-  /// The body of a linear kernel: (x, weight bytes[, bias]) -> y.
-  static Value buildLinearKernel(OpBuilder &b, Location loc,
-                                 const GemmConfig &config,
-                                 const KernelChoice &choice, ValueRange args) {
-    const CPUWeightLayout &layout = config.weight;
-    Value x = toBuffer(b, loc, args[0]);
-    Value bytes = toBuffer(b, loc, args[1]);
-    GemmOperands ops;
-    ops.bias = args.size() > 2 ? toBuffer(b, loc, args[2]) : Value();
-    ops.m = config.staticM ? indexConst(b, loc, *config.staticM)
-                           : memref::DimOp::create(b, loc, x, 0).getResult();
-
-    auto cType = MemRefType::get(
-        {config.staticM ? *config.staticM : ShapedType::kDynamic, layout.cols},
-        b.getF32Type());
-    SmallVector<Value> dynSizes;
-    if (!config.staticM)
-      dynSizes.push_back(ops.m);
-    ops.c = memref::AllocOp::create(b, loc, cType, dynSizes,
-                                    b.getI64IntegerAttr(64));
-    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
-    linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{ops.c});
-
-    switch (choice.kind) {
-    case GemmKind::F32: {
-      // x itself when no padding or rounding is needed (a padded copy was
-      // measured slower, not faster).
-      bool direct = layout.rows % layout.kStep == 0 && !choice.roundActToBF16;
-      ops.a = direct ? x
-                     : prepareF32Activations(b, loc, x, ops.m, layout,
-                                             choice.roundActToBF16);
-      break;
-    }
-    case GemmKind::BF16Dot:
-      ops.a = prepareBF16Activations(b, loc, x, ops.m, layout);
-      break;
-    case GemmKind::I8Dot:
-      ops.a = prepareI8Activations(b, loc, x, ops.m, layout,
-                                   choice.perTensorAct, ops.rowScale);
-      break;
-    }
-    Type word = layout.encoding == CPUWeightEncoding::F32
-                    ? (Type)b.getF32Type()
-                    : (Type)b.getI32Type();
-    ops.b = viewAs(b, loc, bytes, 0,
-                   MemRefType::get({layout.panels, layout.kWords,
-                                    CPUWeightLayout::kPanelWidth},
-                                   word));
-    if (layout.encoding == CPUWeightEncoding::I8Quads) {
-      int64_t cols = layout.getPaddedCols();
-      ops.colScale = viewAs(b, loc, bytes, layout.scalesOffset,
-                            MemRefType::get({cols}, b.getF32Type()));
-      ops.colSum = viewAs(b, loc, bytes, layout.sumsOffset,
-                          MemRefType::get({cols}, b.getI32Type()));
-    }
-    emitGemm(b, loc, config, ops);
-    return toTensor(b, loc, ops.c);
   }
 
   CPUTarget target;
   unsigned threads;
 };
+
+/// quilt.matmul with static shapes: per batch, the right operand (transposed
+/// for transpose_b) is packed into f32 panels at run time and multiplied by
+/// the same GEMM kernel as a linear.
+struct LowerMatmul : OpConversionPattern<MatmulOp> {
+  LowerMatmul(const TypeConverter &converter, MLIRContext *ctx,
+              const CPUTarget &target, unsigned threads)
+      : OpConversionPattern(converter, ctx, /*benefit=*/10), target(target),
+        threads(threads) {}
+
+  LogicalResult
+  matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto lhsType = op.getLhs().getType();
+    auto rhsType = op.getRhs().getType();
+    auto resultType = op.getResult().getType();
+    if (!lhsType.hasStaticShape() || !rhsType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "needs static shapes");
+    Location loc = op.getLoc();
+    OpBuilder &b = rewriter;
+    auto module = op->getParentOfType<ModuleOp>();
+    Type f32 = b.getF32Type();
+    int64_t rank = lhsType.getRank();
+    int64_t m = lhsType.getDimSize(rank - 2), k = lhsType.getDimSize(rank - 1);
+    int64_t n = resultType.getDimSize(rank - 1);
+    Value lhs = reference::convertElements(b, loc, adaptor.getLhs(), f32);
+    Value rhs = reference::convertElements(b, loc, adaptor.getRhs(), f32);
+    auto product = [&](Value x, Value w) {
+      if (op.getTransposeB())
+        w = reference::transpose2D(b, loc, w);
+      return emitLinear(b, loc, module, x, w, std::nullopt, k, n, Value(),
+                        PrecisionAttr(), target, threads);
+    };
+    if (rank == 2) {
+      rewriter.replaceOp(op, castResult(b, loc, product(lhs, rhs), resultType));
+      return success();
+    }
+
+    // Batch dims folded into one, then one product per batch.
+    int64_t batch = 1;
+    for (int64_t d = 0; d < rank - 2; ++d)
+      batch *= lhsType.getDimSize(d);
+    SmallVector<ReassociationIndices> fold = {{}, {rank - 2}, {rank - 1}};
+    for (int64_t d = 0; d < rank - 2; ++d)
+      fold[0].push_back(d);
+    auto collapse = [&](Value t) -> Value {
+      return rank == 3 ? t : tensor::CollapseShapeOp::create(b, loc, t, fold);
+    };
+    lhs = collapse(lhs);
+    rhs = collapse(rhs);
+    int64_t rhsRows = rhsType.getDimSize(rank - 2),
+            rhsCols = rhsType.getDimSize(rank - 1);
+    Value init = tensor::EmptyOp::create(b, loc, {batch, m, n}, f32);
+    auto loop = scf::ForOp::create(b, loc, indexConst(b, loc, 0),
+                                   indexConst(b, loc, batch),
+                                   indexConst(b, loc, 1), ValueRange{init});
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value i = loop.getInductionVar();
+      auto slice = [&](Value t, int64_t rows, int64_t cols) -> Value {
+        auto type = RankedTensorType::get({rows, cols}, f32);
+        return tensor::ExtractSliceOp::create(
+            b, loc, type, t, ValueRange{i}, ValueRange{}, ValueRange{},
+            ArrayRef<int64_t>{ShapedType::kDynamic, 0, 0},
+            ArrayRef<int64_t>{1, rows, cols}, ArrayRef<int64_t>{1, 1, 1});
+      };
+      Value y = product(slice(lhs, m, k), slice(rhs, rhsRows, rhsCols));
+      Value out = tensor::InsertSliceOp::create(
+          b, loc, y, loop.getRegionIterArgs()[0], ValueRange{i}, ValueRange{},
+          ValueRange{}, ArrayRef<int64_t>{ShapedType::kDynamic, 0, 0},
+          ArrayRef<int64_t>{1, m, n}, ArrayRef<int64_t>{1, 1, 1});
+      scf::YieldOp::create(b, loc, out);
+    }
+    Value result = loop.getResult(0);
+    if (rank > 3) {
+      auto expanded = RankedTensorType::get(resultType.getShape(), f32);
+      result = tensor::ExpandShapeOp::create(b, loc, expanded, result, fold);
+    }
+    rewriter.replaceOp(op, castResult(b, loc, result, resultType));
+    return success();
+  }
+
+  CPUTarget target;
+  unsigned threads;
+};
+
+Value buildLinearKernel(OpBuilder &b, Location loc, const GemmConfig &config,
+                        const KernelChoice &choice, ValueRange args) {
+  const CPUWeightLayout &layout = config.weight;
+  Value x = toBuffer(b, loc, args[0]);
+  Value bytes = toBuffer(b, loc, args[1]);
+  GemmOperands ops;
+  ops.bias = args.size() > 2 ? toBuffer(b, loc, args[2]) : Value();
+  ops.m = config.staticM ? indexConst(b, loc, *config.staticM)
+                         : memref::DimOp::create(b, loc, x, 0).getResult();
+
+  auto cType = MemRefType::get(
+      {config.staticM ? *config.staticM : ShapedType::kDynamic, layout.cols},
+      b.getF32Type());
+  SmallVector<Value> dynSizes;
+  if (!config.staticM)
+    dynSizes.push_back(ops.m);
+  ops.c =
+      memref::AllocOp::create(b, loc, cType, dynSizes, b.getI64IntegerAttr(64));
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{ops.c});
+
+  switch (choice.kind) {
+  case GemmKind::F32: {
+    // x itself when no padding or rounding is needed (a padded copy was
+    // measured slower, not faster).
+    bool direct = layout.rows % layout.kStep == 0 && !choice.roundActToBF16;
+    ops.a = direct ? x
+                   : prepareF32Activations(b, loc, x, ops.m, layout,
+                                           choice.roundActToBF16);
+    break;
+  }
+  case GemmKind::BF16Dot:
+    ops.a = prepareBF16Activations(b, loc, x, ops.m, layout);
+    break;
+  case GemmKind::I8Dot:
+    ops.a = prepareI8Activations(b, loc, x, ops.m, layout, choice.perTensorAct,
+                                 ops.rowScale);
+    break;
+  }
+  Type word = layout.encoding == CPUWeightEncoding::F32 ? (Type)b.getF32Type()
+                                                        : (Type)b.getI32Type();
+  ops.b = viewAs(
+      b, loc, bytes, 0,
+      MemRefType::get(
+          {layout.panels, layout.kWords, CPUWeightLayout::kPanelWidth}, word));
+  if (layout.encoding == CPUWeightEncoding::I8Quads) {
+    int64_t cols = layout.getPaddedCols();
+    ops.colScale = viewAs(b, loc, bytes, layout.scalesOffset,
+                          MemRefType::get({cols}, b.getF32Type()));
+    ops.colSum = viewAs(b, loc, bytes, layout.sumsOffset,
+                        MemRefType::get({cols}, b.getI32Type()));
+  }
+  emitGemm(b, loc, config, ops);
+  return toTensor(b, loc, ops.c);
+}
 
 } // namespace
 
@@ -301,5 +394,5 @@ void cpu::populateLinearPatterns(const TypeConverter &converter,
                                  const CPUTarget &target, unsigned threads) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<LowerPack, LowerUnpack>(converter, ctx, /*benefit=*/10);
-  patterns.add<LowerLinear>(converter, ctx, target, threads);
+  patterns.add<LowerLinear, LowerMatmul>(converter, ctx, target, threads);
 }

@@ -168,7 +168,6 @@ void computeScales(OpBuilder &b, Location loc, Value w, Value scales,
 void cpu::emitWeightPacking(OpBuilder &b, Location loc, Value w, Value bytes,
                             const CPUWeightLayout &layout) {
   WeightViews views = viewWeight(b, loc, bytes, layout);
-  Type f32 = b.getF32Type();
   if (layout.encoding == CPUWeightEncoding::I8Quads) {
     computeScales(b, loc, w, views.scales, layout);
     Value c0 = indexConst(b, loc, 0);
@@ -213,7 +212,6 @@ void cpu::emitWeightPacking(OpBuilder &b, Location loc, Value w, Value bytes,
     }
     }
   });
-  (void)f32;
 }
 
 void cpu::emitWeightUnpacking(OpBuilder &b, Location loc, Value bytes, Value w,

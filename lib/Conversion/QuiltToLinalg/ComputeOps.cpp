@@ -126,7 +126,7 @@ struct LowerMatmul : OpConversionPattern<MatmulOp> {
 
 } // namespace
 
-void mlir::quilt::populateContractionPatterns(
-    const TypeConverter &converter, RewritePatternSet &patterns) {
+void mlir::quilt::populateContractionPatterns(const TypeConverter &converter,
+                                              RewritePatternSet &patterns) {
   patterns.add<LowerLinear, LowerMatmul>(converter, patterns.getContext());
 }

@@ -231,8 +231,8 @@ struct LowerLayerNorm : OpConversionPattern<LayerNormOp> {
 
 } // namespace
 
-void mlir::quilt::populateElementwisePatterns(
-    const TypeConverter &converter, RewritePatternSet &patterns) {
+void mlir::quilt::populateElementwisePatterns(const TypeConverter &converter,
+                                              RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<LowerElementwise>(converter, ctx);
   patterns.add<LowerSoftmax, LowerRMSNorm, LowerLayerNorm>(converter, ctx);

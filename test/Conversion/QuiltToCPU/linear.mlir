@@ -98,3 +98,19 @@ func.func @int4(%x: tensor<2x64xf32>, %w: tensor<64x40xf32>) -> tensor<2x40xf32>
   %y = quilt.linear %x, %p : tensor<2x64xf32>, !quilt.packed<64x40, precision<i4, group<32>>> -> tensor<2x40xf32>
   return %y : tensor<2x40xf32>
 }
+
+// -----
+
+// quilt.matmul: per batch, the right operand (transposed for transpose_b) is
+// packed into f32 panels at run time and multiplied by the linear kernel.
+// CHECK-LABEL: func.func @scores(
+// CHECK:         scf.for
+// CHECK:           tensor.extract_slice %{{.*}} : tensor<3x20x16xf32> to tensor<20x16xf32>
+// CHECK:           linalg.generic {{.*}} ins(%{{.*}} : tensor<20x16xf32>) outs(%{{.*}} : tensor<16x20xf32>)
+// CHECK:           call @quilt_cpu_pack_f32_16x20(
+// CHECK:           call @quilt_cpu_linear_fma_f32_16x20_m20(
+// CHECK:           tensor.insert_slice %{{.*}} : tensor<20x20xf32> into tensor<3x20x20xf32>
+func.func @scores(%q: tensor<3x20x16xf32>, %k: tensor<3x20x16xf32>) -> tensor<3x20x20xf32> {
+  %s = quilt.matmul %q, %k transpose_b : tensor<3x20x16xf32>, tensor<3x20x16xf32> -> tensor<3x20x20xf32>
+  return %s : tensor<3x20x20xf32>
+}

@@ -49,10 +49,10 @@ enum class CPUWeightEncoding {
 struct CPUWeightLayout {
   static constexpr int64_t kPanelWidth = 32; // columns per panel
   CPUWeightEncoding encoding;
-  int64_t rows, cols;  // K, N
-  int64_t kStep;       // K elements per 32-bit word: 1, 2 or 4
-  int64_t kWords;      // ceil(K / kStep)
-  int64_t panels;      // ceil(N / 32)
+  int64_t rows, cols; // K, N
+  int64_t kStep;      // K elements per 32-bit word: 1, 2 or 4
+  int64_t kWords;     // ceil(K / kStep)
+  int64_t panels;     // ceil(N / 32)
   int64_t scalesOffset = 0, sumsOffset = 0; // I8Quads only
   int64_t totalBytes;
   bool perTensorScale = false; // I8Quads: one scale replicated per column
@@ -61,8 +61,8 @@ struct CPUWeightLayout {
   /// format natively (it then keeps the reference, dense f32 lowering).
   static std::optional<CPUWeightLayout> get(PackedType type);
   /// The layout of a K x N weight in `encoding`.
-  static CPUWeightLayout make(CPUWeightEncoding encoding, int64_t k,
-                              int64_t n, bool perTensorScale = false);
+  static CPUWeightLayout make(CPUWeightEncoding encoding, int64_t k, int64_t n,
+                              bool perTensorScale = false);
   int64_t getPaddedCols() const { return panels * kPanelWidth; }
 };
 

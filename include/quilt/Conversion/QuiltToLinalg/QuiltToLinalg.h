@@ -23,8 +23,8 @@ public:
 /// Adds the patterns lowering every quilt op to linalg/tensor/arith/math.
 /// quilt.pack and activation rounding call the reference kernels, which must
 /// already be in the module (see `insertReferenceKernels`).
-void populateQuiltToLinalgConversionPatterns(
-    const TypeConverter &converter, RewritePatternSet &patterns);
+void populateQuiltToLinalgConversionPatterns(const TypeConverter &converter,
+                                             RewritePatternSet &patterns);
 
 /// Converts the types of functions, calls, returns, branches and scf ops
 /// that carry packed weights, and marks them legal once converted. Shared by
