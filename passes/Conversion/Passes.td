@@ -80,8 +80,10 @@ def ConvertQuiltToCPU : Pass<"convert-quilt-to-cpu", "::mlir::ModuleOp"> {
     the same kernel. Element-wise ops on static f32 tensors become one loop of 16-lane vector
     operations over the flattened elements (masked tail) built from the op's
     own element function; exp/tanh/erf on vectors are then expanded to
-    polynomial approximations. Formats and precisions the kernels do not read
-    natively, normalizations and softmax keep their reference
+    polynomial approximations. softmax (last axis), rmsnorm and layernorm
+    process each row in passes of 16-lane vectors with lane-wise reductions.
+    Formats and precisions the kernels do not read natively, and other
+    shapes (dynamic, non-f32, softmax on another axis) keep their reference
     lowering (convert-quilt-to-linalg patterns), so every module compiles.
   }];
   let options = [

@@ -279,8 +279,29 @@ struct TileEmitter {
     }
   }
 
+  /// Starts loading the C tile the epilogue will read, so that its cache
+  /// misses overlap the K loop instead of stalling after it.
+  void prefetchC(Value row0, int64_t rows, Value panel) {
+    Value lastCol = indexConst(b, loc, config.weight.cols - 1);
+    Value col = arith::MulIOp::create(
+        b, loc, panel, indexConst(b, loc, CPUWeightLayout::kPanelWidth));
+    for (int64_t v = 0; v < kVectors; ++v) {
+      Value c = arith::MinUIOp::create(
+          b, loc,
+          arith::AddIOp::create(b, loc, col, indexConst(b, loc, v * kLanes)),
+          lastCol);
+      for (int64_t i = 0; i < rows; ++i) {
+        Value row = arith::AddIOp::create(b, loc, row0, indexConst(b, loc, i));
+        memref::PrefetchOp::create(b, loc, ops.c, ValueRange{row, c},
+                                   /*isWrite=*/true, /*localityHint=*/3,
+                                   /*isDataCache=*/true);
+      }
+    }
+  }
+
   void tile(Value row0, int64_t rows, Value panel, Value kw0, Value kw1,
             Value isLast) {
+    prefetchC(row0, rows, panel);
     SmallVector<Value> acc = accumulate(row0, rows, panel, kw0, kw1);
     epilogue(row0, rows, panel, acc, isLast);
   }

@@ -20,6 +20,10 @@ void populateLinearPatterns(const TypeConverter &converter,
 void populateElementwisePatterns(const TypeConverter &converter,
                                  RewritePatternSet &patterns);
 
+/// softmax (last axis), rmsnorm and layernorm on static f32 tensors.
+void populateNormalizationPatterns(const TypeConverter &converter,
+                                   RewritePatternSet &patterns);
+
 } // namespace mlir::quilt::cpu
 
 #endif // QUILT_LIB_CONVERSION_QUILTTOCPU_LINEAROPS_H

@@ -64,6 +64,7 @@ struct ConvertQuiltToCPUPass
     RewritePatternSet patterns(ctx);
     cpu::populateLinearPatterns(converter, patterns, cpu, threads);
     cpu::populateElementwisePatterns(converter, patterns);
+    cpu::populateNormalizationPatterns(converter, patterns);
     populateQuiltToLinalgConversionPatterns(converter, patterns);
     populateQuiltStructuralConversions(converter, patterns, target);
     if (failed(applyPartialConversion(module, target, std::move(patterns))))

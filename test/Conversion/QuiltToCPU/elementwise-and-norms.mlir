@@ -28,3 +28,27 @@ func.func @bf16(%x: tensor<8xbf16>) -> tensor<8xbf16> {
   %r = quilt.relu %x : tensor<8xbf16>
   return %r : tensor<8xbf16>
 }
+
+// Row-wise ops: per row, lane-wise reductions reduced once (vector.reduction)
+// and a final pass of masked stores; exp expanded to a vector polynomial.
+// CHECK-LABEL: func.func @softmax(
+// CHECK:         memref.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : memref<2x3x20xf32> into memref<6x20xf32>
+// CHECK:         vector.reduction <maximumf>
+// CHECK-NOT:     math.exp
+// CHECK:         vector.reduction <add>
+// CHECK:         arith.divf %{{.*}} : vector<16xf32>
+// CHECK:         vector.maskedstore
+func.func @softmax(%x: tensor<2x3x20xf32>) -> tensor<2x3x20xf32> {
+  %y = quilt.softmax %x : tensor<2x3x20xf32>
+  return %y : tensor<2x3x20xf32>
+}
+
+// CHECK-LABEL: func.func @layernorm(
+// CHECK:         vector.reduction <add>
+// CHECK:         vector.reduction <add>
+// CHECK:         math.sqrt %{{.*}} : f32
+// CHECK:         vector.maskedstore
+func.func @layernorm(%x: tensor<4x20xf32>, %g: tensor<20xf32>, %b: tensor<20xf32>) -> tensor<4x20xf32> {
+  %y = quilt.layernorm %x, %g, %b : tensor<4x20xf32>, tensor<20xf32>, tensor<20xf32>
+  return %y : tensor<4x20xf32>
+}
