@@ -121,7 +121,8 @@ struct LowerSoftmax : OpConversionPattern<SoftmaxOp> {
     OpBuilder &b = rewriter;
     Location loc = op.getLoc();
     Value x = e.rowsOf(adaptor.getInput());
-    auto [out, outRows] = e.allocOut(type);
+    auto [outBuffer, outView] = e.allocOut(type);
+    Value out = outBuffer, outRows = outView;
     float inf = std::numeric_limits<float>::infinity();
     Value result = e.forRows(type, out, [&](Value row) {
       // Lanes past D read -inf: they do not change the max, exp gives 0.
@@ -174,7 +175,8 @@ template <typename OpTy> struct LowerNorm : OpConversionPattern<OpTy> {
     Value bias;
     if constexpr (kCentered)
       bias = toBuffer(b, loc, adaptor.getBias());
-    auto [out, outRows] = e.allocOut(type);
+    auto [outBuffer, outView] = e.allocOut(type);
+    Value out = outBuffer, outRows = outView;
     Value dSize = e.scalar(static_cast<float>(e.d));
     Value eps = arith::ConstantOp::create(b, loc, op.getEpsilonAttr());
     Value result = e.forRows(type, out, [&](Value row) {
