@@ -24,18 +24,7 @@ void mlir::quilt::populateCPUPipeline(OpPassManager &pm,
   cpu.threads = options.threads;
   cpu.bf16Dot = options.bf16Dot;
   pm.addPass(createConvertQuiltToCPU(cpu));
-  pm.addPass(createConvertElementwiseToLinalgPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-
-  // Kernel functions take and return tensors: bufferize across function
-  // boundaries with identity layouts, as the reference pipeline does.
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  bufferization::buildBufferDeallocationPipeline(pm);
+  addBufferizationPasses(pm);
   pm.addPass(createQuiltInlineIntrinsicCalls());
   pm.addPass(createConvertLinalgToLoopsPass());
   if (options.threads > 1) {

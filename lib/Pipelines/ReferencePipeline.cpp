@@ -18,22 +18,23 @@
 
 using namespace mlir;
 
-void mlir::quilt::populateReferencePipeline(
-    OpPassManager &pm, const ReferencePipelineOptions &options) {
-  pm.addPass(createConvertQuiltToLinalg());
+void mlir::quilt::addBufferizationPasses(OpPassManager &pm) {
   // Lets tests and examples use arith/math directly on tensors.
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-
-  // The reference kernels take and return dynamically shaped tensors, so
-  // bufferize across function boundaries with plain (identity) layouts.
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::buildBufferDeallocationPipeline(pm);
+}
+
+void mlir::quilt::populateReferencePipeline(
+    OpPassManager &pm, const ReferencePipelineOptions &options) {
+  pm.addPass(createConvertQuiltToLinalg());
+  addBufferizationPasses(pm);
   pm.addPass(createConvertLinalgToLoopsPass());
   if (!options.lowerToLLVM)
     return;

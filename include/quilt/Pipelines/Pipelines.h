@@ -56,6 +56,12 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
 /// bufferized loops -> OpenMP -> LLVM dialect with x86 intrinsics.
 void populateCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
 
+/// The tensor-to-buffer part both pipelines share: element-wise arith/math
+/// on tensors to linalg, cleanup, one-shot bufferization across function
+/// boundaries with identity layouts (kernels take and return tensors of
+/// any shape), and ownership-based deallocation.
+void addBufferizationPasses(OpPassManager &pm);
+
 /// Registers every Quilt pipeline under its name.
 void registerPipelines();
 
