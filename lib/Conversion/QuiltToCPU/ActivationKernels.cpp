@@ -60,6 +60,17 @@ struct RowBuffer {
   }
 };
 
+/// Rows are independent: a scf.parallel, which becomes an OpenMP loop when
+/// the pipeline runs more than one thread (and a plain loop otherwise).
+void forEachRow(OpBuilder &b, Location loc, Value m,
+                function_ref<void(OpBuilder &, Location, Value)> body) {
+  scf::ParallelOp::create(b, loc, ValueRange{indexConst(b, loc, 0)},
+                          ValueRange{m}, ValueRange{indexConst(b, loc, 1)},
+                          [&](OpBuilder &nb, Location nl, ValueRange ivs) {
+                            body(nb, nl, ivs[0]);
+                          });
+}
+
 /// The largest |x| of row `row` (0 for an all-zero row).
 Value rowAbsMax(OpBuilder &b, Location loc, Value x, Value row, int64_t k) {
   Value init = zeroVector(b, loc);
@@ -83,11 +94,8 @@ Value cpu::prepareF32Activations(OpBuilder &b, Location loc, Value x, Value m,
   int64_t cols = layout.kWords * layout.kStep;
   RowBuffer buffer = RowBuffer::alloc(b, loc, m, cols + kRowPadWords);
   Value out = buffer.view(b, loc, b.getF32Type());
-  forLoop(
-      b, loc, indexConst(b, loc, 0), m, 1,
-      [&](OpBuilder &, Location, Value row) {
-        forLoop(
-            b, loc, indexConst(b, loc, 0), indexConst(b, loc, cols), kLanes,
+  forEachRow(b, loc, m, [&](OpBuilder &, Location, Value row) {
+    forLoop(b, loc, indexConst(b, loc, 0), indexConst(b, loc, cols), kLanes,
             [&](OpBuilder &, Location, Value k) {
               Value chunk = loadRowChunk(b, loc, x, row, k, layout.rows);
               if (roundToBF16) {
@@ -97,7 +105,7 @@ Value cpu::prepareF32Activations(OpBuilder &b, Location loc, Value x, Value m,
               }
               vector::StoreOp::create(b, loc, chunk, out, ValueRange{row, k});
             });
-      });
+  });
   return out;
 }
 
@@ -106,19 +114,15 @@ Value cpu::prepareBF16Activations(OpBuilder &b, Location loc, Value x, Value m,
   RowBuffer buffer = RowBuffer::alloc(b, loc, m, layout.kWords + kRowPadWords);
   Value halves = buffer.view(b, loc, b.getBF16Type());
   auto bf16Vector = VectorType::get({kLanes}, b.getBF16Type());
-  forLoop(b, loc, indexConst(b, loc, 0), m, 1,
-          [&](OpBuilder &, Location, Value row) {
-            forLoop(b, loc, indexConst(b, loc, 0),
-                    indexConst(b, loc, layout.kWords * 2), kLanes,
-                    [&](OpBuilder &, Location, Value k) {
-                      Value chunk =
-                          loadRowChunk(b, loc, x, row, k, layout.rows);
-                      Value rounded =
-                          arith::TruncFOp::create(b, loc, bf16Vector, chunk);
-                      vector::StoreOp::create(b, loc, rounded, halves,
-                                              ValueRange{row, k});
-                    });
-          });
+  forEachRow(b, loc, m, [&](OpBuilder &, Location, Value row) {
+    forLoop(
+        b, loc, indexConst(b, loc, 0), indexConst(b, loc, layout.kWords * 2),
+        kLanes, [&](OpBuilder &, Location, Value k) {
+          Value chunk = loadRowChunk(b, loc, x, row, k, layout.rows);
+          Value rounded = arith::TruncFOp::create(b, loc, bf16Vector, chunk);
+          vector::StoreOp::create(b, loc, rounded, halves, ValueRange{row, k});
+        });
+  });
   return buffer.view(b, loc, b.getI32Type());
 }
 
@@ -158,7 +162,7 @@ Value cpu::prepareI8Activations(OpBuilder &b, Location loc, Value x, Value m,
   Value lo = splat(f32Vec, b.getF32FloatAttr(-128));
   Value hi = splat(f32Vec, b.getF32FloatAttr(127));
   Value shift = splat(i32Vec, b.getI32IntegerAttr(128));
-  forLoop(b, loc, c0, m, 1, [&](OpBuilder &, Location, Value row) {
+  forEachRow(b, loc, m, [&](OpBuilder &, Location, Value row) {
     Value scale = tensorScale;
     if (!perTensor)
       scale = arith::DivFOp::create(
