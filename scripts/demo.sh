@@ -2,8 +2,10 @@
 #===- scripts/demo.sh - Build Quilt and run the bundled example -----------===#
 #
 # README command one: shows the example's quilt IR, its reference meaning
-# (the IR after convert-quilt-to-linalg, user functions only), and the result
-# of executing it through quilt-reference-pipeline and mlir-runner.
+# (the IR after convert-quilt-to-linalg, user functions only), the result of
+# executing it through quilt-reference-pipeline and mlir-runner, and its
+# @forward* entries compiled by quilt-cpu-pipeline (quilt-run: checked
+# against the reference, timed).
 #
 #===----------------------------------------------------------------------===#
 set -euo pipefail
@@ -12,7 +14,7 @@ build="${QUILT_BUILD_DIR:-$root/build}"
 example="${1:-$root/examples/mlp-block.mlir}"
 llvm=/usr/lib/llvm-22
 
-"$root/scripts/build.sh" quilt-opt >/dev/null
+"$root/scripts/build.sh" quilt-opt quilt-run >/dev/null
 opt="$build/bin/quilt-opt"
 out="$build/examples"
 mkdir -p "$out"
@@ -46,3 +48,15 @@ banner "Executed (mlir-runner)"
     BEGIN { n = split(labels, label, ";") }
     /^Unranked Memref/ { i++; if (i <= n) print label[i] ":"; next }
     { print }'
+
+# The x86 backend on the same entries: seeded random inputs, results checked
+# against the reference pipeline, median time over 20 calls.
+entries=$(sed -n 's/^func.func @\(forward[a-z_0-9]*\)(.*/\1/p' "$example")
+if [ -n "$entries" ]; then
+  banner "Compiled with quilt-cpu-pipeline (quilt-run --check --bench 20)"
+  for entry in $entries; do
+    echo "@$entry:"
+    "$build/bin/quilt-run" "$example" --entry "$entry" --pipeline cpu \
+      --check --bench 20 --warmup 3 | sed -n 's/^/  /;/time:\|check vs/p'
+  done
+fi
