@@ -21,7 +21,7 @@ config.substitutions.append(
 )
 runner_libs = ",".join(
     os.path.join(config.llvm_lib_dir, lib)
-    for lib in ["libmlir_runner_utils.so", "libmlir_c_runner_utils.so"]
+    for lib in ["libmlir_runner_utils.so", "libmlir_c_runner_utils.so", "libomp.so"]
 )
 config.substitutions.append(("%mlir_runner_libs", runner_libs))
 
