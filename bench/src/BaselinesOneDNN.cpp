@@ -84,6 +84,23 @@ int8_t quantize(float v, float scale) {
 }
 } // namespace
 
+/// Times one execution of the prepared primitive; the result is dst.
+static void bindExecution(Impl &impl, std::shared_ptr<const LinearProblem> p,
+                          std::shared_ptr<OneDnnState> s) {
+  impl.run = [s]() -> std::string {
+    try {
+      s->prim.execute(s->strm, {{DNNL_ARG_SRC, s->src},
+                                {DNNL_ARG_WEIGHTS, s->weights},
+                                {DNNL_ARG_DST, s->dst}});
+      s->strm.wait();
+      return "";
+    } catch (const dnnl::error &e) {
+      return e.what();
+    }
+  };
+  impl.result = [p, s]() { return readDst(*s, p->m * p->n); };
+}
+
 Impl makeOneDnnBf16(std::shared_ptr<const LinearProblem> p) {
   Impl impl;
   impl.name = "onednn-bf16";
@@ -109,18 +126,7 @@ Impl makeOneDnnBf16(std::shared_ptr<const LinearProblem> p) {
       return std::string("oneDNN bf16 matmul unavailable: ") + e.what();
     }
   };
-  impl.run = [s]() -> std::string {
-    try {
-      s->prim.execute(s->strm, {{DNNL_ARG_SRC, s->src},
-                                {DNNL_ARG_WEIGHTS, s->weights},
-                                {DNNL_ARG_DST, s->dst}});
-      s->strm.wait();
-      return "";
-    } catch (const dnnl::error &e) {
-      return e.what();
-    }
-  };
-  impl.result = [p, s]() { return readDst(*s, p->m * p->n); };
+  bindExecution(impl, p, s);
   return impl;
 }
 
@@ -179,18 +185,7 @@ Impl makeOneDnnInt8(std::shared_ptr<const LinearProblem> p) {
       return std::string("oneDNN int8 matmul unavailable: ") + e.what();
     }
   };
-  impl.run = [s]() -> std::string {
-    try {
-      s->prim.execute(s->strm, {{DNNL_ARG_SRC, s->src},
-                                {DNNL_ARG_WEIGHTS, s->weights},
-                                {DNNL_ARG_DST, s->dst}});
-      s->strm.wait();
-      return "";
-    } catch (const dnnl::error &e) {
-      return e.what();
-    }
-  };
-  impl.result = [p, s]() { return readDst(*s, p->m * p->n); };
+  bindExecution(impl, p, s);
   return impl;
 }
 

@@ -21,7 +21,6 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "quilt/Conversion/Passes.h"
 #include "quilt/Dialect/Quilt/QuiltDialect.h"
-#include "quilt/Transforms/Passes.h"
 
 namespace mlir::quilt {
 #define GEN_PASS_DEF_CONVERTQUILTTOCPU
@@ -40,14 +39,9 @@ struct ConvertQuiltToCPUPass
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
 
-    // Fused blocks are compiled as their bodies for now.
-    RewritePatternSet unfuse(ctx);
-    populateUnfusePatterns(unfuse);
-    if (failed(applyPatternsGreedily(module, std::move(unfuse))))
-      return signalPassFailure();
-    // Fallbacks (non-native formats, activation rounding) use the reference
-    // kernels.
-    if (failed(insertReferenceKernels(module)))
+    // Fused blocks are compiled as their bodies for now; fallbacks
+    // (non-native formats, activation rounding) call the reference kernels.
+    if (failed(prepareQuiltModuleForLowering(module)))
       return signalPassFailure();
 
     CPUTarget cpu = CPUTarget::get(cpuFeatures);

@@ -97,6 +97,14 @@ void mlir::quilt::populateQuiltStructuralConversions(
                                                        target);
 }
 
+LogicalResult mlir::quilt::prepareQuiltModuleForLowering(ModuleOp module) {
+  RewritePatternSet unfuse(module.getContext());
+  populateUnfusePatterns(unfuse);
+  if (failed(applyPatternsGreedily(module, std::move(unfuse))))
+    return failure();
+  return insertReferenceKernels(module);
+}
+
 namespace {
 struct ConvertQuiltToLinalgPass
     : quilt::impl::ConvertQuiltToLinalgBase<ConvertQuiltToLinalgPass> {
@@ -104,13 +112,7 @@ struct ConvertQuiltToLinalgPass
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
 
-    // A fused block means its body.
-    RewritePatternSet unfuse(ctx);
-    populateUnfusePatterns(unfuse);
-    if (failed(applyPatternsGreedily(module, std::move(unfuse))))
-      return signalPassFailure();
-
-    if (failed(insertReferenceKernels(module)))
+    if (failed(prepareQuiltModuleForLowering(module)))
       return signalPassFailure();
 
     ReferenceTypeConverter converter;

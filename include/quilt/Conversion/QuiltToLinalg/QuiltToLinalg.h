@@ -33,6 +33,11 @@ void populateQuiltStructuralConversions(const TypeConverter &converter,
                                         RewritePatternSet &patterns,
                                         ConversionTarget &target);
 
+/// What every lowering of quilt IR does first: inlines quilt.fused blocks
+/// (their meaning is their body) and copies in the reference kernels the
+/// reference patterns call.
+LogicalResult prepareQuiltModuleForLowering(ModuleOp module);
+
 /// Copies the reference kernel library (`quilt_ref_*` private functions) into
 /// `module`, skipping functions it already has.
 LogicalResult insertReferenceKernels(ModuleOp module);
