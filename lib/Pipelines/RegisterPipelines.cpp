@@ -21,4 +21,9 @@ void mlir::quilt::registerPipelines() {
       "Compile quilt IR to tiled, vectorized, multi-threaded x86 code (the "
       "LLVM dialect, for quilt-run or mlir-runner)",
       populateCPUPipeline);
+  PassPipelineRegistration<NVPTXPipelineOptions>(
+      "quilt-nvptx-pipeline",
+      "Compile quilt linears to tensor-core PTX kernels and a launch "
+      "manifest, for quilt-cuda-run",
+      populateNVPTXPipeline);
 }

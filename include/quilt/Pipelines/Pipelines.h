@@ -27,6 +27,33 @@ struct ReferencePipelineOptions
 void populateReferencePipeline(OpPassManager &pm,
                                const ReferencePipelineOptions &options);
 
+/// Options of `quilt-nvptx-pipeline`.
+struct NVPTXPipelineOptions : public PassPipelineOptions<NVPTXPipelineOptions> {
+  Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("GPU to compile for (sm_80, sm_90a, ...)"),
+      llvm::cl::init("sm_90a")};
+  Option<std::string> tiles{
+      *this, "tiles",
+      llvm::cl::desc("CTA tile MxNxK of every linear, or `auto`"),
+      llvm::cl::init("auto")};
+  Option<std::string> warps{*this, "warps",
+                            llvm::cl::desc("Warps per CTA as MxN, or `auto`"),
+                            llvm::cl::init("auto")};
+  Option<unsigned> stages{*this, "stages",
+                          llvm::cl::desc("cp.async pipeline depth (0: auto)"),
+                          llvm::cl::init(0)};
+  Option<std::string> outputDir{
+      *this, "output-dir",
+      llvm::cl::desc("Write kernels.ptx and one manifest per entry here"),
+      llvm::cl::init("")};
+};
+
+/// convert-quilt-to-nvptx, the kernels lowered to NVVM and compiled to PTX
+/// by LLVM's NVPTX backend (gpu-module-to-binary, format isa), then
+/// exported with quilt-export-nvptx.
+void populateNVPTXPipeline(OpPassManager &pm,
+                           const NVPTXPipelineOptions &options);
+
 /// Options of `quilt-cpu-pipeline`.
 struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
   Option<std::string> cpuFeatures{

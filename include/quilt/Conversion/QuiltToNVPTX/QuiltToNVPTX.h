@@ -1,0 +1,28 @@
+//===- QuiltToNVPTX.h - Quilt's NVPTX backend -------------------*- C++ -*-===//
+//
+// The names convert-quilt-to-nvptx and quilt-export-nvptx agree on: the
+// GPU module the kernels go to and the attributes of the host launch
+// schedule from which the manifest is written.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUILT_CONVERSION_QUILTTONVPTX_QUILTTONVPTX_H
+#define QUILT_CONVERSION_QUILTTONVPTX_QUILTTONVPTX_H
+
+#include "llvm/ADT/StringRef.h"
+
+namespace mlir::quilt::nvptx {
+
+/// The gpu.module holding every kernel of a converted module.
+inline constexpr llvm::StringLiteral kKernelModuleName = "quilt_kernels";
+/// On a host function: the number of trailing arguments that are outputs.
+inline constexpr llvm::StringLiteral kEntryResultsAttr = "quilt.gpu_results";
+/// On a gpu.launch_func: "setup" (once, untimed) or "run".
+inline constexpr llvm::StringLiteral kPhaseAttr = "quilt.phase";
+/// On a gpu.launch_func: floating-point operations and minimal bytes moved.
+inline constexpr llvm::StringLiteral kFlopsAttr = "quilt.flops";
+inline constexpr llvm::StringLiteral kBytesAttr = "quilt.bytes";
+
+} // namespace mlir::quilt::nvptx
+
+#endif // QUILT_CONVERSION_QUILTTONVPTX_QUILTTONVPTX_H

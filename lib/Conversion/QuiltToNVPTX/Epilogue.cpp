@@ -1,0 +1,181 @@
+//===- Epilogue.cpp - Fused epilogues of the NVPTX kernels ------*- C++ -*-===//
+//
+// Bias, activation and residual applied to accumulators in registers, then
+// rounded and stored: the element-wise ops after a linear cost no pass over
+// memory of their own.
+//
+//===----------------------------------------------------------------------===//
+
+#include "NVPTXKernels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+
+using namespace mlir;
+using namespace mlir::quilt::nvptx;
+
+static Value f32Const(PtxBuilder &ptx, double value) {
+  return arith::ConstantFloatOp::create(ptx.b, ptx.b.getF32Type(),
+                                        APFloat(float(value)));
+}
+
+/// e^x as 2^(x log2 e) with one ex2.approx (relative error 2^-22): math.exp
+/// and llvm.exp2 would become libdevice calls, and kernels link no library.
+static Value exp(PtxBuilder &ptx, Value x) {
+  Value scaled = arith::MulFOp::create(ptx.b, x, f32Const(ptx, M_LOG2E));
+  auto op = LLVM::InlineAsmOp::create(
+      ptx.b, ptx.f32, ValueRange{scaled}, "ex2.approx.ftz.f32 $0, $1;", "=f,f",
+      /*has_side_effects=*/false, /*is_align_stack=*/false,
+      LLVM::TailCallKind::None, /*asm_dialect=*/LLVM::AsmDialectAttr(),
+      /*operand_attrs=*/ArrayAttr());
+  return op.getResult(0);
+}
+
+/// |x| and sign(x) * magnitude by bit operations (llvm.fabs / copysign are
+/// illegal under gpu-to-nvvm, which maps them to libdevice).
+static Value signBits(PtxBuilder &ptx, Value x) {
+  Value bits = arith::BitcastOp::create(ptx.b, ptx.i32, x);
+  return arith::AndIOp::create(ptx.b, bits, ptx.c32(0x80000000LL));
+}
+static Value absolute(PtxBuilder &ptx, Value x) {
+  Value bits = arith::BitcastOp::create(ptx.b, ptx.i32, x);
+  return arith::BitcastOp::create(
+      ptx.b, ptx.f32, arith::AndIOp::create(ptx.b, bits, ptx.c32(0x7fffffff)));
+}
+
+/// 1 / (1 + e^-x).
+static Value sigmoid(PtxBuilder &ptx, Value x) {
+  Value negated = arith::NegFOp::create(ptx.b, x);
+  Value denominator =
+      arith::AddFOp::create(ptx.b, f32Const(ptx, 1.0), exp(ptx, negated));
+  return arith::DivFOp::create(ptx.b, f32Const(ptx, 1.0), denominator);
+}
+
+/// erf(x) by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7, below the f32
+/// accumulation error of any K the kernels see).
+static Value erf(PtxBuilder &ptx, Value x) {
+  ImplicitLocOpBuilder &b = ptx.b;
+  Value ax = absolute(ptx, x);
+  Value t = arith::DivFOp::create(
+      b, f32Const(ptx, 1.0),
+      arith::AddFOp::create(
+          b, f32Const(ptx, 1.0),
+          arith::MulFOp::create(b, f32Const(ptx, 0.3275911), ax)));
+  const double coefficients[] = {1.061405429, -1.453152027, 1.421413741,
+                                 -0.284496736, 0.254829592};
+  Value poly = f32Const(ptx, coefficients[0]);
+  for (double c : ArrayRef<double>(coefficients).drop_front())
+    poly = arith::AddFOp::create(b, arith::MulFOp::create(b, poly, t),
+                                 f32Const(ptx, c));
+  poly = arith::MulFOp::create(b, poly, t);
+  Value gauss =
+      exp(ptx, arith::NegFOp::create(b, arith::MulFOp::create(b, ax, ax)));
+  Value magnitude = arith::SubFOp::create(
+      b, f32Const(ptx, 1.0), arith::MulFOp::create(b, poly, gauss));
+  Value magnitudeBits = arith::BitcastOp::create(b, ptx.i32, magnitude);
+  return arith::BitcastOp::create(
+      b, ptx.f32, arith::OrIOp::create(b, magnitudeBits, signBits(ptx, x)));
+}
+
+Value mlir::quilt::nvptx::applyActivation(PtxBuilder &ptx,
+                                          Activation activation, Value x) {
+  ImplicitLocOpBuilder &b = ptx.b;
+  switch (activation) {
+  case Activation::None:
+    return x;
+  case Activation::Relu:
+    return arith::MaximumFOp::create(b, x, f32Const(ptx, 0.0));
+  case Activation::Silu:
+    return arith::MulFOp::create(b, x, sigmoid(ptx, x));
+  case Activation::Gelu: {
+    Value scaled = arith::MulFOp::create(b, x, f32Const(ptx, M_SQRT1_2));
+    Value phi = arith::AddFOp::create(b, f32Const(ptx, 1.0), erf(ptx, scaled));
+    return arith::MulFOp::create(
+        b, arith::MulFOp::create(b, f32Const(ptx, 0.5), x), phi);
+  }
+  case Activation::GeluTanh: {
+    // 0.5 x (1 + tanh(u)) = x * sigmoid(2u), u = sqrt(2/pi)(x + 0.044715x^3).
+    Value cube = arith::MulFOp::create(b, arith::MulFOp::create(b, x, x), x);
+    Value inner = arith::AddFOp::create(
+        b, x, arith::MulFOp::create(b, f32Const(ptx, 0.044715), cube));
+    Value twoU = arith::MulFOp::create(
+        b, f32Const(ptx, 2.0 * 0.7978845608028654), inner);
+    return arith::MulFOp::create(b, x, sigmoid(ptx, twoU));
+  }
+  }
+  llvm_unreachable("unknown activation");
+}
+
+static int64_t byteWidth(Type type) { return type.getIntOrFloatBitWidth() / 8; }
+
+/// &base[index] for an i32 element index whose byte offset may pass 2^31.
+static Value elementPtr(PtxBuilder &ptx, Value base, Value index,
+                        Type elementType) {
+  Value wide = arith::ExtUIOp::create(ptx.b, ptx.i64, index);
+  Value bytes = arith::MulIOp::create(
+      ptx.b, wide,
+      arith::ConstantIntOp::create(ptx.b, ptx.i64, byteWidth(elementType)));
+  return ptx.offset(base, bytes);
+}
+
+/// The epilogue of one element, from the f32 accumulator to the f32 value
+/// that is rounded and stored.
+static Value finishElement(PtxBuilder &ptx, const Epilogue &epilogue,
+                           const EpilogueOperands &operands, int64_t n,
+                           Value row, Value col, Value acc) {
+  Value value = acc;
+  if (epilogue.biasType) {
+    Value bias =
+        ptx.load(epilogue.biasType,
+                 elementPtr(ptx, operands.bias, col, epilogue.biasType),
+                 byteWidth(epilogue.biasType));
+    value = arith::AddFOp::create(ptx.b, value, ptx.toF32(bias));
+  }
+  value = applyActivation(ptx, epilogue.activation, value);
+  if (epilogue.residual) {
+    Value index = ptx.add(ptx.mul(row, n), col);
+    Value residual =
+        ptx.load(epilogue.outputType,
+                 elementPtr(ptx, operands.residual, index, epilogue.outputType),
+                 byteWidth(epilogue.outputType));
+    value = arith::AddFOp::create(ptx.b, value, ptx.toF32(residual));
+  }
+  return value;
+}
+
+void mlir::quilt::nvptx::storeAccumulatorPair(PtxBuilder &ptx,
+                                              const Epilogue &epilogue,
+                                              const EpilogueOperands &operands,
+                                              int64_t m, int64_t n, Value row,
+                                              Value col, Value v0, Value v1) {
+  Type out = epilogue.outputType;
+  Value rowOk = ptx.ult(row, m);
+  Value col1 = ptx.add(col, 1);
+  if (n % 2 == 0) {
+    // col is even, so col < n covers col + 1: one 2-element store.
+    ptx.ifThen(ptx.andB(rowOk, ptx.ult(col, n)), [&] {
+      Value y0 = ptx.fromF32(
+          finishElement(ptx, epilogue, operands, n, row, col, v0), out);
+      Value y1 = ptx.fromF32(
+          finishElement(ptx, epilogue, operands, n, row, col1, v1), out);
+      Type pairType = VectorType::get({2}, out);
+      Value pair = LLVM::PoisonOp::create(ptx.b, pairType);
+      pair = LLVM::InsertElementOp::create(ptx.b, pair, y0, ptx.c32(0));
+      pair = LLVM::InsertElementOp::create(ptx.b, pair, y1, ptx.c32(1));
+      Value index = ptx.add(ptx.mul(row, n), col);
+      ptx.store(pair, elementPtr(ptx, operands.output, index, out),
+                2 * byteWidth(out));
+    });
+    return;
+  }
+  for (auto [c, v] : {std::pair(col, v0), std::pair(col1, v1)}) {
+    Value column = c, value = v;
+    ptx.ifThen(ptx.andB(rowOk, ptx.ult(column, n)), [&] {
+      Value y = ptx.fromF32(
+          finishElement(ptx, epilogue, operands, n, row, column, value), out);
+      Value index = ptx.add(ptx.mul(row, n), column);
+      ptx.store(y, elementPtr(ptx, operands.output, index, out),
+                byteWidth(out));
+    });
+  }
+}

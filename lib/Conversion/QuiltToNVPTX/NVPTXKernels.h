@@ -1,0 +1,102 @@
+//===- NVPTXKernels.h - The generators of the NVPTX kernels -----*- C++ -*-===//
+//
+// Private interface between convert-quilt-to-nvptx and its kernel
+// generators: what a kernel computes (problem, weight layout, fused
+// epilogue), how it is tiled, and one builder per kernel family. Every
+// kernel takes one memref argument per buffer (passed as a bare pointer);
+// the generator returns the gpu.func and the launch geometry.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUILT_LIB_CONVERSION_QUILTTONVPTX_NVPTXKERNELS_H
+#define QUILT_LIB_CONVERSION_QUILTTONVPTX_NVPTXKERNELS_H
+
+#include "PtxBuilder.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+
+namespace mlir::quilt::nvptx {
+
+/// Element-wise functions fused into a kernel's epilogue.
+enum class Activation { None, Relu, Silu, Gelu, GeluTanh };
+
+/// What happens to the f32 accumulators before they are stored:
+/// y = activation(acc + bias[col]) + residual[row, col], rounded to `output`.
+struct Epilogue {
+  Type biasType; // null: no bias argument
+  Activation activation = Activation::None;
+  bool residual = false; // an M x N argument of the output type
+  Type outputType;
+};
+
+/// y[M, N] = x[M, K] * W[K, N] with x and the stored weight in `element`.
+struct GemmProblem {
+  int64_t m, n, k;
+  MmaElement element;
+};
+
+/// One CTA computes a blockM x blockN tile with warpsM x warpsN warps,
+/// staging blockK-deep slices of both operands through `stages` shared
+/// memory buffers filled by cp.async.
+struct MmaTiling {
+  int64_t blockM = 128, blockN = 128, blockK = 32;
+  int64_t warpsM = 2, warpsN = 2;
+  int64_t stages = 4;
+
+  int64_t getThreads() const { return 32 * warpsM * warpsN; }
+  int64_t getSharedBytes() const {
+    return stages * (blockM + blockN) * blockK * 2;
+  }
+  /// Empty if the tiling fits the kernels' rules, else why not.
+  std::string verify() const;
+};
+
+/// Launch geometry of a generated kernel.
+struct KernelLaunch {
+  gpu::GPUFuncOp func;
+  std::array<int64_t, 3> grid = {1, 1, 1};
+  int64_t threads = 0;
+  int64_t sharedBytes = 0;
+};
+
+/// A tensor-core GEMM over a dense weight stored transposed, W^T[N][K] in
+/// the same 16-bit element as x (K contiguous, the layout cuBLAS calls TN).
+/// Arguments: x, packed W, [bias], [residual], y. Needs K % 8 == 0.
+KernelLaunch buildDenseMmaKernel(OpBuilder &b, Location loc,
+                                 gpu::GPUModuleOp module, StringRef name,
+                                 const GemmProblem &problem,
+                                 const Epilogue &epilogue,
+                                 const MmaTiling &tiling,
+                                 ArrayRef<Type> argumentTypes);
+
+/// The tiling `auto` picks for a dense GEMM of this shape.
+MmaTiling chooseDenseTiling(const GemmProblem &problem);
+
+/// Packs a dense f32 K x N weight (argument 0) into W^T[N][K] of
+/// `elementType` (argument 1, bytes), rounding to nearest even.
+KernelLaunch buildTransposePackKernel(OpBuilder &b, Location loc,
+                                      gpu::GPUModuleOp module, StringRef name,
+                                      int64_t k, int64_t n, Type elementType,
+                                      ArrayRef<Type> argumentTypes);
+
+//===----------------------------------------------------------------------===//
+// Epilogues (Epilogue.cpp)
+//===----------------------------------------------------------------------===//
+
+/// Pointers to the epilogue's operands inside a kernel.
+struct EpilogueOperands {
+  Value bias, residual, output; // !llvm.ptr<1>; bias/residual may be null
+};
+
+/// Applies the epilogue to the accumulators (v0, v1) of output row `row`
+/// and columns `col`, `col + 1` (i32) and stores them where in bounds.
+void storeAccumulatorPair(PtxBuilder &ptx, const Epilogue &epilogue,
+                          const EpilogueOperands &operands, int64_t m,
+                          int64_t n, Value row, Value col, Value v0, Value v1);
+
+/// The activation of an f32 value (no libdevice: exp2 and polynomials).
+Value applyActivation(PtxBuilder &ptx, Activation activation, Value value);
+
+} // namespace mlir::quilt::nvptx
+
+#endif // QUILT_LIB_CONVERSION_QUILTTONVPTX_NVPTXKERNELS_H

@@ -1,0 +1,241 @@
+//===- PtxBuilder.cpp - Building NVVM kernels op by op ----------*- C++ -*-===//
+//
+// Implements the NVVM-level vocabulary of the NVPTX kernel generators.
+//
+//===----------------------------------------------------------------------===//
+
+#include "PtxBuilder.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+using namespace mlir::quilt::nvptx;
+
+/// The dynamic shared memory of every kernel of a module: one extern array,
+/// as gpu-to-nvvm makes for gpu.dynamic_shared_memory.
+static constexpr StringLiteral kSharedSymbol = "__quilt_shared";
+
+PtxBuilder::PtxBuilder(ImplicitLocOpBuilder &b)
+    : b(b), i1(b.getI1Type()), i16(b.getI16Type()), i32(b.getI32Type()),
+      i64(b.getI64Type()), f32(b.getF32Type()),
+      globalPtr(LLVM::LLVMPointerType::get(b.getContext(), 1)),
+      sharedPtr(LLVM::LLVMPointerType::get(b.getContext(), 3)) {}
+
+Value PtxBuilder::c32(int64_t value) {
+  return arith::ConstantIntOp::create(b, i32, value);
+}
+Value PtxBuilder::add(Value lhs, Value rhs) {
+  return arith::AddIOp::create(b, lhs, rhs);
+}
+Value PtxBuilder::mul(Value lhs, Value rhs) {
+  return arith::MulIOp::create(b, lhs, rhs);
+}
+Value PtxBuilder::div(Value lhs, int64_t rhs) {
+  return arith::DivUIOp::create(b, lhs, c32(rhs));
+}
+Value PtxBuilder::rem(Value lhs, int64_t rhs) {
+  return arith::RemUIOp::create(b, lhs, c32(rhs));
+}
+Value PtxBuilder::xorI(Value lhs, Value rhs) {
+  return arith::XOrIOp::create(b, lhs, rhs);
+}
+Value PtxBuilder::andI(Value lhs, int64_t rhs) {
+  return arith::AndIOp::create(b, lhs, c32(rhs));
+}
+Value PtxBuilder::shr(Value lhs, int64_t rhs) {
+  return arith::ShRUIOp::create(b, lhs, c32(rhs));
+}
+Value PtxBuilder::shl(Value lhs, int64_t rhs) {
+  return arith::ShLIOp::create(b, lhs, c32(rhs));
+}
+Value PtxBuilder::orI(Value lhs, Value rhs) {
+  return arith::OrIOp::create(b, lhs, rhs);
+}
+Value PtxBuilder::minU(Value lhs, Value rhs) {
+  return arith::MinUIOp::create(b, lhs, rhs);
+}
+Value PtxBuilder::ult(Value lhs, Value rhs) {
+  return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, lhs, rhs);
+}
+Value PtxBuilder::select(Value cond, Value lhs, Value rhs) {
+  return arith::SelectOp::create(b, cond, lhs, rhs);
+}
+Value PtxBuilder::andB(Value lhs, Value rhs) {
+  return arith::AndIOp::create(b, lhs, rhs);
+}
+
+Value PtxBuilder::threadId() { return NVVM::ThreadIdXOp::create(b, i32); }
+
+Value PtxBuilder::blockId(gpu::Dimension dim) {
+  switch (dim) {
+  case gpu::Dimension::x:
+    return NVVM::BlockIdXOp::create(b, i32);
+  case gpu::Dimension::y:
+    return NVVM::BlockIdYOp::create(b, i32);
+  case gpu::Dimension::z:
+    return NVVM::BlockIdZOp::create(b, i32);
+  }
+  llvm_unreachable("unknown dimension");
+}
+
+Value PtxBuilder::globalBase(Value memref) {
+  Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, memref);
+  Value bits = arith::IndexCastUIOp::create(b, i64, address);
+  return LLVM::IntToPtrOp::create(b, globalPtr, bits);
+}
+
+Value PtxBuilder::sharedBase(gpu::GPUModuleOp module) {
+  if (!module.lookupSymbol(kSharedSymbol)) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    auto global = LLVM::GlobalOp::create(
+        b, LLVM::LLVMArrayType::get(b.getI8Type(), 0), /*isConstant=*/false,
+        LLVM::Linkage::External, kSharedSymbol, Attribute(),
+        /*alignment=*/1024, /*addrSpace=*/3);
+    (void)global;
+  }
+  return LLVM::AddressOfOp::create(b, sharedPtr, kSharedSymbol);
+}
+
+Value PtxBuilder::offset(Value ptr, Value bytes) {
+  return LLVM::GEPOp::create(b, ptr.getType(), b.getI8Type(), ptr,
+                             ValueRange{bytes});
+}
+
+Value PtxBuilder::load(Type type, Value ptr, unsigned alignment) {
+  return LLVM::LoadOp::create(b, type, ptr, alignment);
+}
+
+void PtxBuilder::store(Value value, Value ptr, unsigned alignment) {
+  LLVM::StoreOp::create(b, value, ptr, alignment);
+}
+
+void PtxBuilder::copyAsync16(Value sharedDst, Value globalSrc, Value srcBytes) {
+  // .cg: the tile is staged in shared memory, so bypass L1.
+  NVVM::CpAsyncOp::create(b, sharedDst, globalSrc, 16,
+                          NVVM::LoadCacheModifierKind::CG, srcBytes);
+}
+
+void PtxBuilder::commitGroup() { NVVM::CpAsyncCommitGroupOp::create(b); }
+
+void PtxBuilder::waitGroup(int64_t pending) {
+  NVVM::CpAsyncWaitGroupOp::create(b, pending);
+}
+
+void PtxBuilder::barrier() { NVVM::Barrier0Op::create(b); }
+
+SmallVector<Value, 4> PtxBuilder::loadMatrixX4(Value sharedPtr,
+                                               bool transpose) {
+  auto type =
+      LLVM::LLVMStructType::getLiteral(b.getContext(), {i32, i32, i32, i32});
+  auto shape = NVVM::LdStMatrixShapeAttr::get(b.getContext(), 8, 8);
+  Value matrices = NVVM::LdMatrixOp::create(
+      b, type, sharedPtr, 4,
+      transpose ? NVVM::MMALayout::col : NVVM::MMALayout::row, shape,
+      NVVM::LdStMatrixEltType::B16);
+  SmallVector<Value, 4> words;
+  for (int64_t i = 0; i < 4; ++i)
+    words.push_back(LLVM::ExtractValueOp::create(b, matrices, i));
+  return words;
+}
+
+/// The operands of an f16 mma are vector<2xf16> registers, those of a bf16
+/// mma are i32 (NVVM's typing of the same 32-bit registers).
+static SmallVector<Value> asMmaOperands(PtxBuilder &ptx, MmaElement element,
+                                        ValueRange words) {
+  SmallVector<Value> operands(words.begin(), words.end());
+  if (element == MmaElement::BF16)
+    return operands;
+  Type pair = VectorType::get({2}, ptx.b.getF16Type());
+  for (Value &operand : operands)
+    operand = LLVM::BitcastOp::create(ptx.b, pair, operand);
+  return operands;
+}
+
+static SmallVector<Value, 4> extractAccumulators(PtxBuilder &ptx,
+                                                 Value result) {
+  SmallVector<Value, 4> d;
+  for (int64_t i = 0; i < 4; ++i)
+    d.push_back(LLVM::ExtractValueOp::create(ptx.b, result, i));
+  return d;
+}
+
+SmallVector<Value, 4> PtxBuilder::mma16816(MmaElement element, ValueRange a,
+                                           ValueRange bw, ValueRange c) {
+  auto type =
+      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+  NVVM::MMATypes kind =
+      element == MmaElement::BF16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+  Value d =
+      NVVM::MmaOp::create(b, type, asMmaOperands(*this, element, a),
+                          asMmaOperands(*this, element, bw), c, {16, 8, 16},
+                          /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
+                          std::array<NVVM::MMATypes, 2>{kind, kind},
+                          std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                                         NVVM::MMALayout::col});
+  return extractAccumulators(*this, d);
+}
+
+SmallVector<Value, 4> PtxBuilder::mmaSparse16832(MmaElement element,
+                                                 ValueRange a, ValueRange bw,
+                                                 ValueRange c, Value metadata) {
+  auto type =
+      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+  NVVM::MMATypes kind =
+      element == MmaElement::BF16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+  Value d = NVVM::MmaSpOp::create(
+      b, type, asMmaOperands(*this, element, a),
+      asMmaOperands(*this, element, bw), c, metadata, c32(0), {16, 8, 32},
+      /*intOverflow=*/std::nullopt, std::array<NVVM::MMATypes, 2>{kind, kind});
+  return extractAccumulators(*this, d);
+}
+
+Value PtxBuilder::toF32(Value value) {
+  if (value.getType() == f32)
+    return value;
+  return arith::ExtFOp::create(b, f32, value);
+}
+
+Value PtxBuilder::fromF32(Value value, Type type) {
+  if (type == f32)
+    return value;
+  return arith::TruncFOp::create(b, type, value);
+}
+
+Value PtxBuilder::unpackPair(Value word, Type halfType) {
+  return LLVM::BitcastOp::create(b, VectorType::get({2}, halfType), word);
+}
+
+Value PtxBuilder::packPair(Value lo, Value hi) {
+  Type pairType = VectorType::get({2}, lo.getType());
+  Value pair = LLVM::PoisonOp::create(b, pairType);
+  pair = LLVM::InsertElementOp::create(b, pair, lo, c32(0));
+  pair = LLVM::InsertElementOp::create(b, pair, hi, c32(1));
+  return LLVM::BitcastOp::create(b, i32, pair);
+}
+
+SmallVector<Value>
+PtxBuilder::forLoop(Value lb, Value ub, int64_t step, ValueRange init,
+                    function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+  auto loop = scf::ForOp::create(b, lb, ub, c32(step), init);
+  OpBuilder::InsertionGuard guard(b);
+  Block *block = loop.getBody();
+  if (!block->empty() && block->back().hasTrait<OpTrait::IsTerminator>())
+    block->back().erase();
+  b.setInsertionPointToEnd(block);
+  SmallVector<Value> yields =
+      body(loop.getInductionVar(), loop.getRegionIterArgs());
+  scf::YieldOp::create(b, yields);
+  return SmallVector<Value>(loop.getResults());
+}
+
+void PtxBuilder::ifThen(Value condition, function_ref<void()> body) {
+  auto op = scf::IfOp::create(b, condition, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(op.thenBlock()->getTerminator());
+  body();
+}

@@ -1,0 +1,101 @@
+//===- PtxBuilder.h - Building NVVM kernels op by op ------------*- C++ -*-===//
+//
+// The vocabulary the NVPTX kernel generators are written in: 32-bit index
+// arithmetic, special registers, global and shared pointers, cp.async,
+// ldmatrix and mma.sync, one call each, at the level of the NVVM dialect
+// (what Triton's TritonGPU-to-LLVM lowering emits), so every address and
+// every instruction of a kernel is chosen by the generator.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUILT_LIB_CONVERSION_QUILTTONVPTX_PTXBUILDER_H
+#define QUILT_LIB_CONVERSION_QUILTTONVPTX_PTXBUILDER_H
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+namespace mlir::quilt::nvptx {
+
+/// Element kinds of the tensor-core operands.
+enum class MmaElement { F16, BF16 };
+
+class PtxBuilder {
+public:
+  explicit PtxBuilder(ImplicitLocOpBuilder &b);
+
+  ImplicitLocOpBuilder &b;
+  Type i1, i16, i32, i64, f32, globalPtr, sharedPtr;
+
+  // i32 arithmetic (all index math of the kernels is 32-bit, as in PTX).
+  Value c32(int64_t value);
+  Value add(Value lhs, Value rhs);
+  Value add(Value lhs, int64_t rhs) { return add(lhs, c32(rhs)); }
+  Value mul(Value lhs, Value rhs);
+  Value mul(Value lhs, int64_t rhs) { return mul(lhs, c32(rhs)); }
+  Value div(Value lhs, int64_t rhs);
+  Value rem(Value lhs, int64_t rhs);
+  Value xorI(Value lhs, Value rhs);
+  Value andI(Value lhs, int64_t rhs);
+  Value shr(Value lhs, int64_t rhs);
+  Value shl(Value lhs, int64_t rhs);
+  Value orI(Value lhs, Value rhs);
+  Value minU(Value lhs, Value rhs);
+  Value ult(Value lhs, Value rhs);
+  Value ult(Value lhs, int64_t rhs) { return ult(lhs, c32(rhs)); }
+  Value select(Value cond, Value lhs, Value rhs);
+  Value andB(Value lhs, Value rhs);
+
+  // Special registers.
+  Value threadId();
+  Value blockId(gpu::Dimension dim);
+
+  /// The global address of a kernel's memref argument.
+  Value globalBase(Value memref);
+  /// The shared-memory window of the kernel's module (dynamic shared memory).
+  Value sharedBase(gpu::GPUModuleOp module);
+  /// `ptr + bytes` for an i32 or i64 byte offset.
+  Value offset(Value ptr, Value bytes);
+
+  // Memory.
+  Value load(Type type, Value ptr, unsigned alignment);
+  void store(Value value, Value ptr, unsigned alignment);
+  /// cp.async of 16 bytes, of which `srcBytes` (i32: 0 or 16) are read and
+  /// the rest zero-filled: the out-of-bounds chunks of a tile.
+  void copyAsync16(Value sharedDst, Value globalSrc, Value srcBytes);
+  void commitGroup();
+  void waitGroup(int64_t pending);
+  void barrier();
+
+  // Tensor cores.
+  /// ldmatrix .x4 (or .x4.trans): four 8x8 16-bit matrices, one i32 each.
+  SmallVector<Value, 4> loadMatrixX4(Value sharedPtr, bool transpose);
+  /// mma.sync m16n8k16 with f32 accumulators: a = 4 x i32, b = 2 x i32,
+  /// c = 4 x f32; returns d = 4 x f32.
+  SmallVector<Value, 4> mma16816(MmaElement element, ValueRange a, ValueRange b,
+                                 ValueRange c);
+  /// mma.sp.sync m16n8k32 (2:4 sparse A) with f32 accumulators: a = 4 x i32
+  /// (16 kept f16 of 32 per row), b = 4 x i32, c = 4 x f32, metadata i32.
+  SmallVector<Value, 4> mmaSparse16832(MmaElement element, ValueRange a,
+                                       ValueRange b, ValueRange c,
+                                       Value metadata);
+
+  // Conversions.
+  Value toF32(Value value);
+  Value fromF32(Value value, Type type);
+  /// Two 16-bit floats packed in an i32 as the vector<2 x type> it holds.
+  Value unpackPair(Value word, Type halfType);
+  Value packPair(Value lo, Value hi);
+
+  // Structured control flow at the builder's insertion point.
+  /// scf.for over i32 `lb` to `ub` step `step` carrying `init`; `body`
+  /// returns the values to yield.
+  SmallVector<Value>
+  forLoop(Value lb, Value ub, int64_t step, ValueRange init,
+          function_ref<SmallVector<Value>(Value, ValueRange)> body);
+  /// scf.if without results.
+  void ifThen(Value condition, function_ref<void()> body);
+};
+
+} // namespace mlir::quilt::nvptx
+
+#endif // QUILT_LIB_CONVERSION_QUILTTONVPTX_PTXBUILDER_H

@@ -1,0 +1,356 @@
+//===- QuiltToNVPTX.cpp - convert-quilt-to-nvptx ----------------*- C++ -*-===//
+//
+// Turns each function of quilt linears into GPU kernels plus a host launch
+// schedule (gpu.alloc / gpu.launch_func), fusing element-wise consumers
+// into the linears' epilogues.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quilt/Conversion/QuiltToNVPTX/QuiltToNVPTX.h"
+#include "NVPTXKernels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "quilt/Conversion/Passes.h"
+#include "quilt/Dialect/Quilt/QuiltOps.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace mlir::quilt {
+#define GEN_PASS_DEF_CONVERTQUILTTONVPTX
+#include "quilt/Conversion/Passes.h.inc"
+} // namespace mlir::quilt
+
+using namespace mlir;
+using namespace mlir::quilt;
+using namespace mlir::quilt::nvptx;
+
+namespace {
+
+/// A linear and the element-wise ops fused behind it.
+struct FusedLinear {
+  LinearOp linear;
+  Epilogue epilogue;
+  Value residual; // the add's other operand, if any
+  Value result;   // the last fused value
+  SmallVector<Operation *> fused;
+};
+
+/// Follows the single-use chain of element-wise ops after `linear` while
+/// each can run on the accumulators: one activation, then one residual add
+/// of a value that exists before the linear runs.
+FusedLinear fuseEpilogue(LinearOp linear) {
+  FusedLinear f{linear, {}, {}, linear.getResult(), {}};
+  f.epilogue.outputType =
+      cast<RankedTensorType>(linear.getType()).getElementType();
+  if (Value bias = linear.getBias())
+    f.epilogue.biasType =
+        cast<RankedTensorType>(bias.getType()).getElementType();
+  while (f.result.hasOneUse()) {
+    Operation *user = *f.result.getUsers().begin();
+    if (f.epilogue.activation == Activation::None && !f.residual) {
+      Activation activation =
+          TypeSwitch<Operation *, Activation>(user)
+              .Case([](ReluOp) { return Activation::Relu; })
+              .Case([](SiluOp) { return Activation::Silu; })
+              .Case([](GeluOp op) {
+                return op.getTanh() ? Activation::GeluTanh : Activation::Gelu;
+              })
+              .Default([](Operation *) { return Activation::None; });
+      if (activation != Activation::None) {
+        f.epilogue.activation = activation;
+        f.fused.push_back(user);
+        f.result = user->getResult(0);
+        continue;
+      }
+    }
+    auto add = dyn_cast<AddOp>(user);
+    if (!add || f.residual)
+      break;
+    Value other = add.getLhs() == f.result ? add.getRhs() : add.getLhs();
+    // The residual must be computed before the linear's kernel launches.
+    Operation *producer = other.getDefiningOp();
+    if (other == f.result || (producer && !producer->isBeforeInBlock(linear)))
+      break;
+    f.residual = other;
+    f.epilogue.residual = true;
+    f.fused.push_back(user);
+    f.result = add.getResult();
+  }
+  return f;
+}
+
+MemRefType bufferType(Type type) {
+  if (auto packed = dyn_cast<PackedType>(type))
+    return MemRefType::get({packed.getRows(), packed.getCols()},
+                           Float32Type::get(type.getContext()));
+  auto tensor = cast<RankedTensorType>(type);
+  return MemRefType::get(tensor.getShape(), tensor.getElementType());
+}
+
+int64_t bufferBytes(MemRefType type) {
+  return type.getNumElements() * type.getElementTypeBitWidth() / 8;
+}
+
+std::optional<std::array<int64_t, 3>> parseTriple(StringRef text) {
+  SmallVector<StringRef> parts;
+  text.split(parts, 'x');
+  std::array<int64_t, 3> values = {0, 0, 0};
+  if (parts.size() > 3)
+    return std::nullopt;
+  for (auto [i, part] : llvm::enumerate(parts))
+    if (part.getAsInteger(10, values[i]) || values[i] <= 0)
+      return std::nullopt;
+  return values;
+}
+
+class ConvertQuiltToNVPTX
+    : public quilt::impl::ConvertQuiltToNVPTXBase<ConvertQuiltToNVPTX> {
+public:
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<func::FuncOp> entries;
+    for (auto func : module.getOps<func::FuncOp>())
+      if (!func.isExternal() && func.walk([](Operation *op) {
+                                      return isa<QuiltDialect>(op->getDialect())
+                                                 ? WalkResult::interrupt()
+                                                 : WalkResult::advance();
+                                    })
+                                    .wasInterrupted())
+        entries.push_back(func);
+    if (entries.empty())
+      return;
+    if (failed(parseOptions()))
+      return signalPassFailure();
+
+    OpBuilder b(module.getContext());
+    b.setInsertionPointToEnd(module.getBody());
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                    b.getUnitAttr());
+    kernels = module.lookupSymbol<gpu::GPUModuleOp>(kKernelModuleName);
+    if (!kernels)
+      kernels = gpu::GPUModuleOp::create(b, module.getLoc(), kKernelModuleName);
+    for (func::FuncOp func : entries)
+      if (failed(convertEntry(func)))
+        return signalPassFailure();
+  }
+
+private:
+  LogicalResult parseOptions();
+  LogicalResult convertEntry(func::FuncOp func);
+  LogicalResult emitLinear(OpBuilder &b, const FusedLinear &f,
+                           DenseMap<Value, Value> &buffers, StringRef prefix,
+                           int64_t index);
+  void launch(OpBuilder &b, Location loc, const KernelLaunch &kernel,
+              ValueRange args, StringRef phase, int64_t flops, int64_t bytes);
+
+  gpu::GPUModuleOp kernels;
+  std::optional<std::array<int64_t, 3>> forcedTiles, forcedWarps;
+};
+
+} // namespace
+
+LogicalResult ConvertQuiltToNVPTX::parseOptions() {
+  ModuleOp module = getOperation();
+  unsigned sm = 0;
+  StringRef chipName(chip);
+  if (!chipName.consume_front("sm_") ||
+      chipName.take_while(llvm::isDigit).getAsInteger(10, sm) || sm < 80)
+    return module.emitError() << "convert-quilt-to-nvptx: chip '" << chip
+                              << "' is not sm_80 or newer (cp.async, bf16 "
+                                 "mma.sync and ldmatrix need Ampere)";
+  if (tiles != "auto") {
+    forcedTiles = parseTriple(tiles);
+    if (!forcedTiles || !(*forcedTiles)[2])
+      return module.emitError()
+             << "convert-quilt-to-nvptx: tiles '" << tiles
+             << "' is not `auto` or MxNxK with positive integers";
+  }
+  if (warps != "auto") {
+    forcedWarps = parseTriple(warps);
+    if (!forcedWarps || (*forcedWarps)[2])
+      return module.emitError() << "convert-quilt-to-nvptx: warps '" << warps
+                                << "' is not `auto` or MxN";
+  }
+  return success();
+}
+
+void ConvertQuiltToNVPTX::launch(OpBuilder &b, Location loc,
+                                 const KernelLaunch &kernel, ValueRange args,
+                                 StringRef phase, int64_t flops,
+                                 int64_t bytes) {
+  auto index = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  };
+  gpu::KernelDim3 grid{index(kernel.grid[0]), index(kernel.grid[1]),
+                       index(kernel.grid[2])};
+  gpu::KernelDim3 block{index(kernel.threads), index(1), index(1)};
+  Value shared =
+      arith::ConstantIntOp::create(b, loc, b.getI32Type(), kernel.sharedBytes);
+  auto op =
+      gpu::LaunchFuncOp::create(b, loc, kernel.func, grid, block, shared, args);
+  op->setAttr(kPhaseAttr, b.getStringAttr(phase));
+  op->setAttr(kFlopsAttr, b.getI64IntegerAttr(flops));
+  op->setAttr(kBytesAttr, b.getI64IntegerAttr(bytes));
+}
+
+LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
+                                              const FusedLinear &f,
+                                              DenseMap<Value, Value> &buffers,
+                                              StringRef prefix, int64_t index) {
+  LinearOp linear = f.linear;
+  Location loc = linear.getLoc();
+  auto xType = cast<RankedTensorType>(linear.getInput().getType());
+  auto packed = dyn_cast<PackedType>(linear.getWeight().getType());
+  if (!xType.hasStaticShape() || xType.getRank() != 2)
+    return linear.emitError("NVPTX backend: x must be a static 2-d tensor");
+  if (!packed)
+    return linear.emitError(
+        "NVPTX backend: the weight must be a !quilt.packed argument (a dense "
+        "f32 weight has no tensor-core format)");
+  if (!isa<BlockArgument>(linear.getWeight()))
+    return linear.emitError(
+        "NVPTX backend: the packed weight must be an argument of the "
+        "function (constant weights need quilt-pack-weights)");
+  if (linear.getAct())
+    return linear.emitError(
+        "NVPTX backend: `act` rounding is not supported; give x in the "
+        "weight's 16-bit type");
+
+  PrecisionAttr precision = packed.getPrecision();
+  Type xElement = xType.getElementType();
+  bool dense16 = packed.getSparsity().isDense() &&
+                 packed.getStructure().isDense() &&
+                 (precision.getElementType().isBF16() ||
+                  precision.getElementType().isF16());
+  if (!dense16)
+    return linear.emitError()
+           << "NVPTX backend: weight format " << packed
+           << " has no GPU kernel yet (supported: dense bf16 and f16)";
+  if (xElement != precision.getElementType())
+    return linear.emitError()
+           << "NVPTX backend: x is " << xElement << " but the weight is "
+           << precision.getElementType() << "; tensor cores need both the same";
+  GemmProblem problem{xType.getDimSize(0), packed.getCols(), packed.getRows(),
+                      xElement.isBF16() ? MmaElement::BF16 : MmaElement::F16};
+  if (problem.k % 8)
+    return linear.emitError() << "NVPTX backend: K = " << problem.k
+                              << " is not a multiple of 8 (16-byte rows)";
+
+  MmaTiling tiling = chooseDenseTiling(problem);
+  if (forcedTiles)
+    std::tie(tiling.blockM, tiling.blockN, tiling.blockK) =
+        std::tuple((*forcedTiles)[0], (*forcedTiles)[1], (*forcedTiles)[2]);
+  if (forcedWarps)
+    std::tie(tiling.warpsM, tiling.warpsN) =
+        std::pair((*forcedWarps)[0], (*forcedWarps)[1]);
+  if (stages)
+    tiling.stages = stages;
+  if (std::string why = tiling.verify(); !why.empty())
+    return linear.emitError()
+           << "NVPTX backend: tiling " << tiling.blockM << "x" << tiling.blockN
+           << "x" << tiling.blockK << " with " << tiling.warpsM << "x"
+           << tiling.warpsN << " warps: " << why;
+
+  // Setup: pack the weight argument once.
+  Value dense = buffers.lookup(linear.getWeight());
+  auto packedType = MemRefType::get({problem.n * problem.k * 2}, b.getI8Type());
+  Value packedBuffer = gpu::AllocOp::create(b, loc, packedType,
+                                            /*asyncToken=*/Type(), {}, {}, {})
+                           .getMemref();
+  KernelLaunch pack = buildTransposePackKernel(
+      b, loc, kernels, (prefix + "_pack_" + Twine(index)).str(), problem.k,
+      problem.n, xElement, {dense.getType(), packedType});
+  launch(b, loc, pack, {dense, packedBuffer}, "setup", 0,
+         problem.k * problem.n * 6);
+
+  SmallVector<Value> args = {buffers.lookup(linear.getInput()), packedBuffer};
+  if (linear.getBias())
+    args.push_back(buffers.lookup(linear.getBias()));
+  if (f.residual)
+    args.push_back(buffers.lookup(f.residual));
+  args.push_back(buffers.lookup(f.result));
+  if (llvm::is_contained(args, Value()))
+    return linear.emitError(
+        "NVPTX backend: an operand is neither an argument nor the result "
+        "of a converted linear");
+  KernelLaunch kernel = buildDenseMmaKernel(
+      b, loc, kernels, (prefix + "_linear_" + Twine(index)).str(), problem,
+      f.epilogue, tiling, llvm::to_vector(ValueRange(args).getTypes()));
+  int64_t bytes = 0;
+  for (Value arg : args)
+    bytes += bufferBytes(cast<MemRefType>(arg.getType()));
+  launch(b, loc, kernel, args, "run", 2 * problem.m * problem.n * problem.k,
+         bytes);
+  return success();
+}
+
+LogicalResult ConvertQuiltToNVPTX::convertEntry(func::FuncOp func) {
+  Location loc = func.getLoc();
+  if (!func.getBody().hasOneBlock())
+    return func.emitError("NVPTX backend: the function must be one block");
+  Block &body = func.getBody().front();
+
+  // Plan: every linear with its fused consumers; nothing else may remain.
+  SmallVector<FusedLinear> linears;
+  DenseSet<Operation *> covered;
+  for (Operation &op : body.without_terminator()) {
+    if (covered.contains(&op))
+      continue;
+    auto linear = dyn_cast<LinearOp>(op);
+    if (!linear)
+      return op.emitError() << "NVPTX backend: '" << op.getName()
+                            << "' has no GPU kernel yet (only quilt.linear "
+                               "and the element-wise ops fused into it)";
+    linears.push_back(fuseEpilogue(linear));
+    covered.insert(linears.back().fused.begin(), linears.back().fused.end());
+  }
+
+  // The host schedule: inputs, then the results as output arguments.
+  SmallVector<Type> argTypes;
+  for (Type type : func.getArgumentTypes())
+    argTypes.push_back(bufferType(type));
+  auto returnOp = cast<func::ReturnOp>(body.getTerminator());
+  for (Type type : func.getResultTypes())
+    argTypes.push_back(bufferType(type));
+  OpBuilder b(func);
+  auto host = func::FuncOp::create(b, loc, func.getName(),
+                                   b.getFunctionType(argTypes, {}));
+  host->setAttr(kEntryResultsAttr, b.getI64IntegerAttr(func.getNumResults()));
+  Block *entry = host.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+
+  DenseMap<Value, Value> buffers;
+  for (auto [arg, buffer] :
+       llvm::zip(func.getArguments(), entry->getArguments()))
+    buffers[arg] = buffer;
+  for (auto [i, result] : llvm::enumerate(returnOp.getOperands())) {
+    if (buffers.count(result))
+      return returnOp.emitError(
+          "NVPTX backend: a result is an argument or returned twice");
+    buffers[result] = entry->getArgument(func.getNumArguments() + i);
+  }
+  SmallVector<Value> temporaries;
+  for (FusedLinear &f : linears) {
+    if (buffers.count(f.result))
+      continue;
+    Value temp = gpu::AllocOp::create(b, loc, bufferType(f.result.getType()),
+                                      Type(), {}, {}, {})
+                     .getMemref();
+    buffers[f.result] = temp;
+    temporaries.push_back(temp);
+  }
+  for (auto [i, f] : llvm::enumerate(linears))
+    if (failed(emitLinear(b, f, buffers, func.getName(), i)))
+      return failure();
+  func::ReturnOp::create(b, loc);
+  func.erase();
+  return success();
+}

@@ -1,0 +1,77 @@
+// RUN: quilt-opt %s --convert-quilt-to-nvptx --split-input-file --verify-diagnostics | FileCheck %s
+
+// A linear with bias, gelu and a residual add becomes one kernel: the host
+// function packs the weight (setup) and launches the fused GEMM (run).
+
+// CHECK-LABEL: module attributes {gpu.container_module}
+// CHECK: func.func @fused(%[[X:.*]]: memref<128x256xbf16>, %[[W:.*]]: memref<256x512xf32>, %[[B:.*]]: memref<512xf32>, %[[R:.*]]: memref<128x512xbf16>, %[[Y:.*]]: memref<128x512xbf16>)
+// CHECK-SAME: quilt.gpu_results = 1
+// CHECK: %[[P:.*]] = gpu.alloc () : memref<262144xi8>
+// CHECK: gpu.launch_func @quilt_kernels::@fused_pack_0 {{.*}} args(%[[W]] : memref<256x512xf32>, %[[P]] : memref<262144xi8>) {{.*}}quilt.phase = "setup"
+// CHECK: gpu.launch_func @quilt_kernels::@fused_linear_0 blocks in (%c4, {{.*}}) threads in (%c128, {{.*}}) dynamic_shared_memory_size %c65536_i32 args(%[[X]] : {{.*}}, %[[P]] : {{.*}}, %[[B]] : {{.*}}, %[[R]] : {{.*}}, %[[Y]] : {{.*}}) {quilt.bytes = {{.*}}, quilt.flops = 33554432 : i64, quilt.phase = "run"}
+// CHECK-NOT: quilt.
+// CHECK: gpu.module @quilt_kernels
+// CHECK: gpu.func @fused_linear_0({{.*}}) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
+// CHECK-COUNT-4: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
+// CHECK: scf.for
+// CHECK: nvvm.cp.async.wait.group 2
+// CHECK: nvvm.barrier0
+// CHECK: nvvm.ldmatrix
+// CHECK: nvvm.mma.sync
+// CHECK-SAME: multiplicandAPtxType = #nvvm.mma_type<bf16>
+// CHECK: ex2.approx.ftz.f32
+func.func @fused(%x: tensor<128x256xbf16>, %w: !quilt.packed<256x512, precision<bf16>>, %b: tensor<512xf32>, %r: tensor<128x512xbf16>) -> tensor<128x512xbf16> {
+  %y = quilt.linear %x, %w bias %b : tensor<128x256xbf16>, !quilt.packed<256x512, precision<bf16>>, tensor<512xf32> -> tensor<128x512xbf16>
+  %g = quilt.gelu %y : tensor<128x512xbf16>
+  %s = quilt.add %g, %r : tensor<128x512xbf16>
+  return %s : tensor<128x512xbf16>
+}
+
+// -----
+
+// Chained linears: the first result lives in a temporary; a residual that
+// is produced after the linear cannot be fused (it does not exist yet when
+// the kernel runs) and is reported.
+
+// CHECK-LABEL: func.func @chain(
+// CHECK: %[[T:.*]] = gpu.alloc () : memref<16x64xf16>
+// CHECK: gpu.launch_func @quilt_kernels::@chain_linear_0 {{.*}} args({{.*}}, %[[T]] : memref<16x64xf16>)
+// CHECK: gpu.launch_func @quilt_kernels::@chain_linear_1 {{.*}} args(%[[T]] : memref<16x64xf16>,
+func.func @chain(%x: tensor<16x32xf16>, %w1: !quilt.packed<32x64, precision<f16>>, %w2: !quilt.packed<64x48, precision<f16>>) -> tensor<16x48xf16> {
+  %h = quilt.linear %x, %w1 : tensor<16x32xf16>, !quilt.packed<32x64, precision<f16>> -> tensor<16x64xf16>
+  %a = quilt.silu %h : tensor<16x64xf16>
+  %y = quilt.linear %a, %w2 : tensor<16x64xf16>, !quilt.packed<64x48, precision<f16>> -> tensor<16x48xf16>
+  return %y : tensor<16x48xf16>
+}
+
+// -----
+
+func.func @mixed(%x: tensor<16x32xf16>, %w: !quilt.packed<32x64, precision<bf16>>) -> tensor<16x64xf16> {
+  // expected-error @below {{x is 'f16' but the weight is 'bf16'; tensor cores need both the same}}
+  %y = quilt.linear %x, %w : tensor<16x32xf16>, !quilt.packed<32x64, precision<bf16>> -> tensor<16x64xf16>
+  return %y : tensor<16x64xf16>
+}
+
+// -----
+
+func.func @ragged_k(%x: tensor<16x36xbf16>, %w: !quilt.packed<36x64, precision<bf16>>) -> tensor<16x64xbf16> {
+  // expected-error @below {{K = 36 is not a multiple of 8 (16-byte rows)}}
+  %y = quilt.linear %x, %w : tensor<16x36xbf16>, !quilt.packed<36x64, precision<bf16>> -> tensor<16x64xbf16>
+  return %y : tensor<16x64xbf16>
+}
+
+// -----
+
+func.func @dense_weight(%x: tensor<16x32xbf16>, %w: tensor<32x64xf32>) -> tensor<16x64xbf16> {
+  // expected-error @below {{the weight must be a !quilt.packed argument}}
+  %y = quilt.linear %x, %w : tensor<16x32xbf16>, tensor<32x64xf32> -> tensor<16x64xbf16>
+  return %y : tensor<16x64xbf16>
+}
+
+// -----
+
+func.func @softmax(%x: tensor<16x32xf32>) -> tensor<16x32xf32> {
+  // expected-error @below {{'quilt.softmax' has no GPU kernel yet}}
+  %y = quilt.softmax %x {axis = 1 : i64} : tensor<16x32xf32>
+  return %y : tensor<16x32xf32>
+}
