@@ -1,6 +1,7 @@
 # -*- Python -*-
 # lit configuration of Quilt's tests.
 
+import ctypes
 import os
 
 import lit.formats
@@ -34,9 +35,18 @@ llvm_config.with_environment("PATH", config.quilt_tools_dir, append_path=True)
 tools = [
     ToolSubst("quilt-opt", unresolved="fatal"),
     ToolSubst("quilt-run", unresolved="fatal"),
+    ToolSubst("quilt-cuda-run", unresolved="fatal"),
     ToolSubst("mlir-opt", unresolved="fatal"),
     ToolSubst("mlir-runner", unresolved="fatal"),
     ToolSubst("mlir-translate", unresolved="fatal"),
     ToolSubst("llc", unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(tools, [config.quilt_tools_dir, config.llvm_tools_dir])
+
+# quilt-cuda-run runs PTX only where the CUDA driver loads; its error paths
+# are tested everywhere.
+try:
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass
