@@ -37,13 +37,21 @@ public:
       return false;
     skipSpace();
     if (pos != text.size())
-      return fail("expected the end of the document");
+      return fail("expected the end of the document, " + found());
     return true;
   }
 
   std::string error;
 
 private:
+  /// "found 'x'" (or the end) at the current position.
+  std::string found() {
+    skipSpace();
+    if (pos >= text.size())
+      return "found the end of the document";
+    return std::string("found '") + text[pos] + "'";
+  }
+
   bool fail(const std::string &message) {
     unsigned line = 1, column = 1;
     for (size_t i = 0; i < pos && i < text.size(); ++i) {
@@ -114,13 +122,13 @@ private:
     do {
       skipSpace();
       if (pos >= text.size() || text[pos] != '"')
-        return fail("expected a string key");
+        return fail("expected a string key, " + found());
       size_t keyPos = pos;
       std::string key;
       if (!parseString(key))
         return false;
       if (!consume(':'))
-        return fail("expected ':' after key \"" + key + "\"");
+        return fail("expected ':' after key \"" + key + "\", " + found());
       JsonValue member;
       if (!parseValue(member, depth + 1))
         return false;
@@ -130,7 +138,7 @@ private:
       }
     } while (consume(','));
     if (!consume('}'))
-      return fail("expected ',' or '}' in object");
+      return fail("expected ',' or '}' in object, " + found());
     return true;
   }
 
@@ -145,7 +153,7 @@ private:
         return false;
     } while (consume(','));
     if (!consume(']'))
-      return fail("expected ',' or ']' in array");
+      return fail("expected ',' or ']' in array, " + found());
     return true;
   }
 
