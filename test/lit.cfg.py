@@ -20,6 +20,9 @@ config.substitutions.append(("%quilt_obj_root", config.quilt_obj_root))
 config.substitutions.append(
     ("%quilt_plugin", os.path.join(config.quilt_lib_dir, "QuiltPlugin.so"))
 )
+config.substitutions.append(
+    ("%fake_cuda_driver", os.path.join(config.quilt_lib_dir, "libQuiltFakeCudaDriver.so"))
+)
 runner_libs = ",".join(
     os.path.join(config.llvm_lib_dir, lib)
     for lib in ["libmlir_runner_utils.so", "libmlir_c_runner_utils.so", "libomp.so"]
