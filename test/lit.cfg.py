@@ -1,6 +1,7 @@
 # -*- Python -*-
 # lit configuration of Quilt's tests.
 
+import ctypes
 import os
 
 import lit.formats
@@ -19,6 +20,9 @@ config.substitutions.append(("%quilt_obj_root", config.quilt_obj_root))
 config.substitutions.append(
     ("%quilt_plugin", os.path.join(config.quilt_lib_dir, "QuiltPlugin.so"))
 )
+config.substitutions.append(
+    ("%fake_cuda_driver", os.path.join(config.quilt_lib_dir, "libQuiltFakeCudaDriver.so"))
+)
 runner_libs = ",".join(
     os.path.join(config.llvm_lib_dir, lib)
     for lib in ["libmlir_runner_utils.so", "libmlir_c_runner_utils.so", "libomp.so"]
@@ -34,9 +38,18 @@ llvm_config.with_environment("PATH", config.quilt_tools_dir, append_path=True)
 tools = [
     ToolSubst("quilt-opt", unresolved="fatal"),
     ToolSubst("quilt-run", unresolved="fatal"),
+    ToolSubst("quilt-cuda-run", unresolved="fatal"),
     ToolSubst("mlir-opt", unresolved="fatal"),
     ToolSubst("mlir-runner", unresolved="fatal"),
     ToolSubst("mlir-translate", unresolved="fatal"),
     ToolSubst("llc", unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(tools, [config.quilt_tools_dir, config.llvm_tools_dir])
+
+# quilt-cuda-run runs PTX only where the CUDA driver loads; its error paths
+# are tested everywhere.
+try:
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass

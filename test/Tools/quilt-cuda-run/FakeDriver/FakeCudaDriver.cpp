@@ -1,0 +1,205 @@
+//===- FakeCudaDriver.cpp - A host-only stand-in for libcuda ----*- C++ -*-===//
+//
+// This file implements the CUDA driver entry points quilt-cuda-run calls,
+// on the host, so that its tests exercise the whole tool (loading, copies,
+// poisoning, launches, checks, timing, output) on machines without a GPU
+// (QUILT_CUDA_DRIVER=libQuiltFakeCudaDriver.so). "Kernels" are the ones of
+// Inputs/kernels.ptx, emulated by name; a launch of add_f32 with less than
+// the 64 KiB of shared memory it touches faults like the real one would.
+//
+//===----------------------------------------------------------------------===//
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace {
+
+using CUresult = int;
+
+constexpr CUresult kSuccess = 0, kInvalidValue = 1, kInvalidPtx = 218,
+                   kNotFound = 500, kIllegalAddress = 700;
+
+struct Module {
+  std::string ptx;
+};
+
+struct Function {
+  std::string name;
+};
+
+/// An error of an earlier launch, reported by the next synchronization.
+CUresult pendingError = kSuccess;
+
+double nowMs() {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+} // namespace
+
+extern "C" {
+
+CUresult cuInit(unsigned) { return kSuccess; }
+CUresult cuDriverGetVersion(int *version) {
+  *version = 12040;
+  return kSuccess;
+}
+CUresult cuDeviceGetCount(int *count) {
+  *count = 1;
+  return kSuccess;
+}
+CUresult cuDeviceGet(int *device, int ordinal) {
+  *device = ordinal;
+  return kSuccess;
+}
+CUresult cuDeviceGetName(char *name, int length, int) {
+  std::strncpy(name, "Fake CUDA Device", size_t(length));
+  return kSuccess;
+}
+CUresult cuDeviceGetAttribute(int *value, int attribute, int) {
+  // Compute capability 9.0 and the H100's opt-in shared memory per block.
+  *value = attribute == 75 ? 9 : attribute == 76 ? 0 : 232448;
+  return kSuccess;
+}
+CUresult cuGetErrorName(CUresult error, const char **name) {
+  switch (error) {
+  case kSuccess:
+    *name = "CUDA_SUCCESS";
+    return kSuccess;
+  case kInvalidValue:
+    *name = "CUDA_ERROR_INVALID_VALUE";
+    return kSuccess;
+  case kInvalidPtx:
+    *name = "CUDA_ERROR_INVALID_PTX";
+    return kSuccess;
+  case kNotFound:
+    *name = "CUDA_ERROR_NOT_FOUND";
+    return kSuccess;
+  case kIllegalAddress:
+    *name = "CUDA_ERROR_ILLEGAL_ADDRESS";
+    return kSuccess;
+  }
+  return kInvalidValue;
+}
+CUresult cuGetErrorString(CUresult error, const char **text) {
+  const char *name;
+  if (cuGetErrorName(error, &name) != kSuccess)
+    return kInvalidValue;
+  *text = error == kIllegalAddress ? "an illegal memory access was encountered"
+                                   : "fake driver error";
+  return kSuccess;
+}
+CUresult cuCtxCreate_v2(void **context, unsigned, int) {
+  *context = std::malloc(1);
+  return kSuccess;
+}
+CUresult cuCtxDestroy_v2(void *context) {
+  std::free(context);
+  return kSuccess;
+}
+CUresult cuCtxSynchronize() {
+  CUresult error = pendingError;
+  pendingError = kSuccess;
+  return error;
+}
+CUresult cuModuleLoadDataEx(Module **module, const void *image,
+                            unsigned numOptions, int *options, void **values) {
+  std::string ptx = static_cast<const char *>(image);
+  if (ptx.find("%bogus") != std::string::npos) {
+    // Like ptxas: the message goes to the error log buffer.
+    char *log = nullptr;
+    size_t size = 0;
+    for (unsigned i = 0; i < numOptions; ++i) {
+      if (options[i] == 5)
+        log = static_cast<char *>(values[i]);
+      if (options[i] == 6)
+        size = reinterpret_cast<size_t>(values[i]);
+    }
+    if (log && size)
+      std::strncpy(log,
+                   "ptxas application ptx input, line 1; error   : "
+                   "Unknown symbol '%bogus'",
+                   size - 1);
+    return kInvalidPtx;
+  }
+  *module = new Module{ptx};
+  return kSuccess;
+}
+CUresult cuModuleUnload(Module *module) {
+  delete module;
+  return kSuccess;
+}
+CUresult cuModuleGetFunction(Function **function, Module *module,
+                             const char *name) {
+  if (module->ptx.find(".entry " + std::string(name) + "(") ==
+      std::string::npos)
+    return kNotFound;
+  *function = new Function{name}; // leaked: lives as long as the module
+  return kSuccess;
+}
+CUresult cuFuncSetAttribute(Function *, int, int) { return kSuccess; }
+CUresult cuMemAlloc_v2(unsigned long long *pointer, size_t bytes) {
+  *pointer = reinterpret_cast<unsigned long long>(std::malloc(bytes));
+  return kSuccess;
+}
+CUresult cuMemFree_v2(unsigned long long pointer) {
+  std::free(reinterpret_cast<void *>(pointer));
+  return kSuccess;
+}
+CUresult cuMemcpyHtoD_v2(unsigned long long destination, const void *source,
+                         size_t bytes) {
+  std::memcpy(reinterpret_cast<void *>(destination), source, bytes);
+  return kSuccess;
+}
+CUresult cuMemcpyDtoH_v2(void *destination, unsigned long long source,
+                         size_t bytes) {
+  std::memcpy(destination, reinterpret_cast<void *>(source), bytes);
+  return kSuccess;
+}
+CUresult cuMemsetD8_v2(unsigned long long destination, unsigned char value,
+                       size_t count) {
+  std::memset(reinterpret_cast<void *>(destination), value, count);
+  return kSuccess;
+}
+CUresult cuLaunchKernel(Function *function, unsigned, unsigned, unsigned,
+                        unsigned, unsigned, unsigned, unsigned sharedBytes,
+                        void *, void **params, void **) {
+  auto arg = [&](int i) {
+    return reinterpret_cast<float *>(
+        *static_cast<unsigned long long *>(params[i]));
+  };
+  // The 15-element kernels of Inputs/kernels.ptx.
+  if (function->name == "copy_f32") {
+    std::memcpy(arg(1), arg(0), 15 * sizeof(float));
+  } else if (function->name == "add_f32") {
+    if (sharedBytes < 65536) {
+      pendingError = kIllegalAddress;
+      return kSuccess;
+    }
+    for (int i = 0; i < 15; ++i)
+      arg(2)[i] = arg(0)[i] + arg(1)[i];
+  }
+  return kSuccess;
+}
+CUresult cuEventCreate(double **event, unsigned) {
+  *event = new double(0);
+  return kSuccess;
+}
+CUresult cuEventDestroy_v2(double *event) {
+  delete event;
+  return kSuccess;
+}
+CUresult cuEventRecord(double *event, void *) {
+  *event = nowMs();
+  return kSuccess;
+}
+CUresult cuEventSynchronize(double *) { return kSuccess; }
+CUresult cuEventElapsedTime(float *ms, double *start, double *end) {
+  *ms = float(*end - *start);
+  return kSuccess;
+}
+
+} // extern "C"

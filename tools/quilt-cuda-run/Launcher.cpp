@@ -1,0 +1,238 @@
+//===- Launcher.cpp - Run manifest launches on a CUDA device ----*- C++ -*-===//
+//
+// This file implements the device side of quilt-cuda-run. Every driver call
+// is checked; a failure prints the call, the CUDA error name and its
+// description, and exits, leaving the context to the process teardown.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Launcher.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+
+using namespace quilt_cuda_run;
+
+void quilt_cuda_run::fail(const std::string &message) {
+  std::cout.flush();
+  std::cerr << "quilt-cuda-run: error: " << message << "\n";
+  std::exit(1);
+}
+
+std::string DeviceInfo::getSm() const {
+  return "sm_" + std::to_string(major) + std::to_string(minor);
+}
+
+std::string DeviceInfo::getDriverVersion() const {
+  return std::to_string(driverVersion / 1000) + "." +
+         std::to_string(driverVersion % 1000 / 10);
+}
+
+void Launcher::check(CUresult result, const std::string &call) const {
+  if (result != CUDA_SUCCESS)
+    fail(call + " failed: " + driver->describe(result));
+}
+
+Launcher::Launcher(std::unique_ptr<CudaDriver> loaded, int ordinal)
+    : driver(std::move(loaded)) {
+  if (CUresult result = driver->cuInit(0))
+    fail("no CUDA device found (cuInit failed: " + driver->describe(result) +
+         ")");
+  int count = 0;
+  check(driver->cuDeviceGetCount(&count), "cuDeviceGetCount");
+  if (count == 0)
+    fail("no CUDA device found (the driver reports 0 devices)");
+  if (ordinal < 0 || ordinal >= count)
+    fail("--device " + std::to_string(ordinal) + ": the machine has " +
+         std::to_string(count) + " CUDA device(s)");
+  check(driver->cuDeviceGet(&handle, ordinal), "cuDeviceGet");
+  char name[256] = {0};
+  check(driver->cuDeviceGetName(name, sizeof(name) - 1, handle),
+        "cuDeviceGetName");
+  device.name = name;
+  check(
+      driver->cuDeviceGetAttribute(
+          &device.major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, handle),
+      "cuDeviceGetAttribute(COMPUTE_CAPABILITY_MAJOR)");
+  check(
+      driver->cuDeviceGetAttribute(
+          &device.minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, handle),
+      "cuDeviceGetAttribute(COMPUTE_CAPABILITY_MINOR)");
+  check(driver->cuDriverGetVersion(&device.driverVersion),
+        "cuDriverGetVersion");
+  check(driver->cuCtxCreate(&context, 0, handle), "cuCtxCreate_v2");
+}
+
+Launcher::~Launcher() {
+  // Teardown errors are not reported: the results are already out.
+  for (CUevent event : events)
+    driver->cuEventDestroy(event);
+  for (CUdeviceptr pointer : pointers)
+    if (pointer)
+      driver->cuMemFree(pointer);
+  if (module)
+    driver->cuModuleUnload(module);
+  if (context)
+    driver->cuCtxDestroy(context);
+}
+
+void Launcher::checkChip(const std::string &chip) const {
+  // "sm_90a": compute capability 9.0; the "a" suffix marks
+  // architecture-specific features that run on exactly that one.
+  int number = 0;
+  char suffix = 0;
+  if (chip.empty() ||
+      std::sscanf(chip.c_str(), "sm_%d%c", &number, &suffix) < 1)
+    return;
+  int wanted = number, have = device.major * 10 + device.minor;
+  bool exact = suffix == 'a';
+  if (exact ? have != wanted : have < wanted)
+    fail("the manifest's chip '" + chip + "' does not run on " + device.name +
+         " (" + device.getSm() + ")");
+}
+
+void Launcher::loadModule(const std::string &ptx, const Manifest &spec) {
+  manifest = &spec;
+  // ptxas reports errors only through this buffer.
+  std::string log(16384, '\0');
+  CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER,
+                            CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+  void *values[] = {&log[0], reinterpret_cast<void *>(log.size())};
+  if (CUresult result = driver->cuModuleLoadDataEx(&module, ptx.c_str(), 2,
+                                                   options, values)) {
+    log.resize(log.find('\0'));
+    fail("cuModuleLoadDataEx failed: " + driver->describe(result) +
+         (log.empty() ? "" : "\nptxas log:\n" + log));
+  }
+
+  int maxShared = 0;
+  check(driver->cuDeviceGetAttribute(
+            &maxShared, CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
+            handle),
+        "cuDeviceGetAttribute(MAX_SHARED_MEMORY_PER_BLOCK_OPTIN)");
+  std::map<std::string, CUfunction> byName;
+  for (size_t i = 0; i < spec.launches.size(); ++i) {
+    const LaunchSpec &launch = spec.launches[i];
+    CUfunction &function = byName[launch.kernel];
+    if (!function)
+      check(
+          driver->cuModuleGetFunction(&function, module, launch.kernel.c_str()),
+          "cuModuleGetFunction('" + launch.kernel + "')");
+    if (launch.sharedBytes > unsigned(maxShared))
+      fail("launch #" + std::to_string(i) + " ('" + launch.kernel +
+           "'): shared_bytes " + std::to_string(launch.sharedBytes) +
+           " exceeds the device's " + std::to_string(maxShared) +
+           " bytes per block");
+    // Above 48 KiB dynamic shared memory must be opted into per kernel.
+    if (launch.sharedBytes > 48 * 1024)
+      check(driver->cuFuncSetAttribute(
+                function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                int(launch.sharedBytes)),
+            "cuFuncSetAttribute('" + launch.kernel +
+                "', MAX_DYNAMIC_SHARED_SIZE_BYTES)");
+    functions.push_back(function);
+  }
+}
+
+void Launcher::allocateBuffers(const Manifest &spec,
+                               const std::vector<HostBuffer> &inputs) {
+  pointers.assign(spec.buffers.size(), 0);
+  for (size_t i = 0; i < spec.buffers.size(); ++i) {
+    const BufferSpec &buffer = spec.buffers[i];
+    std::string what = " (buffer '" + buffer.name + "', " +
+                       std::to_string(buffer.bytes) + " bytes)";
+    // cuMemAlloc rejects 0 bytes; an empty buffer still needs a pointer.
+    size_t bytes = std::max<size_t>(1, size_t(buffer.bytes));
+    check(driver->cuMemAlloc(&pointers[i], bytes), "cuMemAlloc_v2" + what);
+    switch (buffer.kind) {
+    case BufferSpec::Kind::Input:
+      if (buffer.bytes)
+        check(driver->cuMemcpyHtoD(pointers[i], inputs[i].bytes.data(),
+                                   size_t(buffer.bytes)),
+              "cuMemcpyHtoD_v2" + what);
+      break;
+    case BufferSpec::Kind::Temp:
+      check(driver->cuMemsetD8(pointers[i], 0, bytes), "cuMemsetD8_v2" + what);
+      break;
+    case BufferSpec::Kind::Output:
+      check(driver->cuMemsetD8(pointers[i], 0xff, bytes),
+            "cuMemsetD8_v2" + what);
+      break;
+    }
+  }
+  check(driver->cuCtxSynchronize(), "cuCtxSynchronize (after the copies)");
+}
+
+void Launcher::launch(size_t index, const std::string &what) {
+  const LaunchSpec &spec = manifest->launches[index];
+  // Every kernel parameter is a device pointer, passed by address.
+  std::vector<CUdeviceptr> values;
+  for (size_t buffer : spec.args)
+    values.push_back(pointers[buffer]);
+  std::vector<void *> params;
+  for (CUdeviceptr &value : values)
+    params.push_back(&value);
+  check(driver->cuLaunchKernel(
+            functions[index], spec.grid[0], spec.grid[1], spec.grid[2],
+            spec.block[0], spec.block[1], spec.block[2], spec.sharedBytes,
+            nullptr, params.empty() ? nullptr : params.data(), nullptr),
+        "cuLaunchKernel" + what);
+}
+
+void Launcher::runPhase(bool setup) {
+  for (size_t i = 0; i < manifest->launches.size(); ++i) {
+    if (manifest->launches[i].isSetup != setup)
+      continue;
+    std::string what = " (launch #" + std::to_string(i) + ", kernel '" +
+                       manifest->launches[i].kernel + "')";
+    launch(i, what);
+    check(driver->cuCtxSynchronize(), "cuCtxSynchronize" + what);
+  }
+}
+
+std::vector<double> Launcher::benchmark(unsigned warmup, unsigned runs) {
+  auto runIteration = [&] {
+    for (size_t i = 0; i < manifest->launches.size(); ++i)
+      if (!manifest->launches[i].isSetup)
+        launch(i, " (launch #" + std::to_string(i) + ", kernel '" +
+                      manifest->launches[i].kernel + "')");
+  };
+  for (unsigned i = 0; i < warmup; ++i)
+    runIteration();
+  check(driver->cuCtxSynchronize(), "cuCtxSynchronize (after the warm-up)");
+
+  // One event pair per iteration, read after the last: no host round trip
+  // between iterations.
+  events.assign(2 * size_t(runs), nullptr);
+  for (CUevent &event : events)
+    check(driver->cuEventCreate(&event, 0), "cuEventCreate");
+  for (unsigned i = 0; i < runs; ++i) {
+    check(driver->cuEventRecord(events[2 * i], nullptr), "cuEventRecord");
+    runIteration();
+    check(driver->cuEventRecord(events[2 * i + 1], nullptr), "cuEventRecord");
+  }
+  if (runs)
+    check(driver->cuEventSynchronize(events.back()), "cuEventSynchronize");
+  check(driver->cuCtxSynchronize(), "cuCtxSynchronize (after the timed runs)");
+  std::vector<double> times;
+  for (unsigned i = 0; i < runs; ++i) {
+    float ms = 0;
+    check(driver->cuEventElapsedTime(&ms, events[2 * i], events[2 * i + 1]),
+          "cuEventElapsedTime");
+    times.push_back(ms);
+  }
+  return times;
+}
+
+HostBuffer Launcher::readBuffer(size_t index) const {
+  const BufferSpec &buffer = manifest->buffers[index];
+  HostBuffer host(buffer.dtype, buffer.shape);
+  if (buffer.bytes)
+    check(driver->cuMemcpyDtoH(host.bytes.data(), pointers[index],
+                               size_t(buffer.bytes)),
+          "cuMemcpyDtoH_v2 (buffer '" + buffer.name + "')");
+  return host;
+}
