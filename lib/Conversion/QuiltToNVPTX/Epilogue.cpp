@@ -179,3 +179,17 @@ void mlir::quilt::nvptx::storeAccumulatorPair(PtxBuilder &ptx,
     });
   }
 }
+
+void mlir::quilt::nvptx::storeAccumulator(PtxBuilder &ptx,
+                                          const Epilogue &epilogue,
+                                          const EpilogueOperands &operands,
+                                          int64_t m, int64_t n, Value row,
+                                          Value col, Value value) {
+  ptx.ifThen(ptx.andB(ptx.ult(row, m), ptx.ult(col, n)), [&] {
+    Type out = epilogue.outputType;
+    Value y = ptx.fromF32(
+        finishElement(ptx, epilogue, operands, n, row, col, value), out);
+    Value index = ptx.add(ptx.mul(row, n), col);
+    ptx.store(y, elementPtr(ptx, operands.output, index, out), byteWidth(out));
+  });
+}

@@ -80,6 +80,38 @@ KernelLaunch buildTransposePackKernel(OpBuilder &b, Location loc,
                                       ArrayRef<Type> argumentTypes);
 
 //===----------------------------------------------------------------------===//
+// int4 weights with group scales (Int4MmaKernel.cpp)
+//===----------------------------------------------------------------------===//
+
+/// The packed int4 weight: fragment-ordered nibbles, then f32 scales
+/// [K / group][paddedN].
+struct Int4Layout {
+  int64_t k, n, group;
+  int64_t paddedN() const { return (n + 15) / 16 * 16; }
+  int64_t getScalesOffset() const;
+  int64_t getTotalBytes() const;
+};
+
+/// Setup: the group scales of a dense f32 K x N weight (argument 0) into
+/// the packed buffer (argument 1).
+KernelLaunch buildInt4ScalesKernel(OpBuilder &b, Location loc,
+                                   gpu::GPUModuleOp module, StringRef name,
+                                   const Int4Layout &layout,
+                                   ArrayRef<Type> argumentTypes);
+/// Setup: the quantized nibbles (after the scales kernel).
+KernelLaunch buildInt4PackKernel(OpBuilder &b, Location loc,
+                                 gpu::GPUModuleOp module, StringRef name,
+                                 const Int4Layout &layout,
+                                 ArrayRef<Type> argumentTypes);
+/// y[M, N] = x[M, K] (f16) * dequant(W) with the epilogue. Arguments: x,
+/// packed W, [bias], [residual], y. Needs K % 64 == 0.
+KernelLaunch buildInt4MmaKernel(OpBuilder &b, Location loc,
+                                gpu::GPUModuleOp module, StringRef name,
+                                int64_t m, const Int4Layout &layout,
+                                const Epilogue &epilogue,
+                                ArrayRef<Type> argumentTypes);
+
+//===----------------------------------------------------------------------===//
 // Epilogues (Epilogue.cpp)
 //===----------------------------------------------------------------------===//
 
@@ -93,6 +125,11 @@ struct EpilogueOperands {
 void storeAccumulatorPair(PtxBuilder &ptx, const Epilogue &epilogue,
                           const EpilogueOperands &operands, int64_t m,
                           int64_t n, Value row, Value col, Value v0, Value v1);
+
+/// The same for one accumulator of output (row, col).
+void storeAccumulator(PtxBuilder &ptx, const Epilogue &epilogue,
+                      const EpilogueOperands &operands, int64_t m, int64_t n,
+                      Value row, Value col, Value value);
 
 /// The activation of an f32 value (no libdevice: exp2 and polynomials).
 Value applyActivation(PtxBuilder &ptx, Activation activation, Value value);

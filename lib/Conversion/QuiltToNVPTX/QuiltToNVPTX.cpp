@@ -226,23 +226,33 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
 
   PrecisionAttr precision = packed.getPrecision();
   Type xElement = xType.getElementType();
-  bool dense16 = packed.getSparsity().isDense() &&
-                 packed.getStructure().isDense() &&
-                 (precision.getElementType().isBF16() ||
-                  precision.getElementType().isF16());
-  if (!dense16)
+  bool denseLayout =
+      packed.getSparsity().isDense() && packed.getStructure().isDense();
+  bool dense16 = denseLayout && (precision.getElementType().isBF16() ||
+                                 precision.getElementType().isF16());
+  bool int4 = denseLayout && precision.getElementType().isInteger(4) &&
+              precision.getGranularity() == Granularity::Group &&
+              !precision.getZeroPoint() && precision.getGroupSize() % 16 == 0;
+  if (!dense16 && !int4)
     return linear.emitError()
            << "NVPTX backend: weight format " << packed
-           << " has no GPU kernel yet (supported: dense bf16 and f16)";
-  if (xElement != precision.getElementType())
-    return linear.emitError()
-           << "NVPTX backend: x is " << xElement << " but the weight is "
-           << precision.getElementType() << "; tensor cores need both the same";
+           << " has no GPU kernel yet (supported: dense bf16 and f16, and "
+              "symmetric i4 with group scales of a multiple of 16)";
+  Type mmaElement =
+      int4 ? Float16Type::get(b.getContext()) : precision.getElementType();
+  if (xElement != mmaElement)
+    return linear.emitError() << "NVPTX backend: x is " << xElement
+                              << " but the weight computes in " << mmaElement
+                              << "; tensor cores need both the same";
   GemmProblem problem{xType.getDimSize(0), packed.getCols(), packed.getRows(),
                       xElement.isBF16() ? MmaElement::BF16 : MmaElement::F16};
-  if (problem.k % 8)
-    return linear.emitError() << "NVPTX backend: K = " << problem.k
-                              << " is not a multiple of 8 (16-byte rows)";
+  int64_t kAlign = int4 ? 64 : 8;
+  if (problem.k % kAlign)
+    return linear.emitError()
+           << "NVPTX backend: K = " << problem.k << " is not a multiple of "
+           << kAlign << (int4 ? " (64-deep int4 blocks)" : " (16-byte rows)");
+  Int4Layout int4Layout{problem.k, problem.n,
+                        int4 ? precision.getGroupSize() : 0};
 
   MmaTiling tiling = chooseDenseTiling(problem);
   if (forcedTiles)
@@ -253,7 +263,7 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
         std::pair((*forcedWarps)[0], (*forcedWarps)[1]);
   if (stages)
     tiling.stages = stages;
-  if (std::string why = tiling.verify(); !why.empty())
+  if (std::string why = tiling.verify(); !int4 && !why.empty())
     return linear.emitError()
            << "NVPTX backend: tiling " << tiling.blockM << "x" << tiling.blockN
            << "x" << tiling.blockK << " with " << tiling.warpsM << "x"
@@ -261,15 +271,30 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
 
   // Setup: pack the weight argument once.
   Value dense = buffers.lookup(linear.getWeight());
-  auto packedType = MemRefType::get({problem.n * problem.k * 2}, b.getI8Type());
+  int64_t packedBytes =
+      int4 ? int4Layout.getTotalBytes() : problem.n * problem.k * 2;
+  auto packedType = MemRefType::get({packedBytes}, b.getI8Type());
   Value packedBuffer = gpu::AllocOp::create(b, loc, packedType,
                                             /*asyncToken=*/Type(), {}, {}, {})
                            .getMemref();
-  KernelLaunch pack = buildTransposePackKernel(
-      b, loc, kernels, (prefix + "_pack_" + Twine(index)).str(), problem.k,
-      problem.n, xElement, {dense.getType(), packedType});
-  launch(b, loc, pack, {dense, packedBuffer}, "setup", 0,
-         problem.k * problem.n * 6);
+  std::string packName = (prefix + "_pack_" + Twine(index)).str();
+  SmallVector<Type> packTypes = {dense.getType(), packedType};
+  int64_t denseBytes = problem.k * problem.n * 4;
+  if (int4) {
+    launch(b, loc,
+           buildInt4ScalesKernel(b, loc, kernels, packName + "_scales",
+                                 int4Layout, packTypes),
+           {dense, packedBuffer}, "setup", 0, denseBytes);
+    launch(
+        b, loc,
+        buildInt4PackKernel(b, loc, kernels, packName, int4Layout, packTypes),
+        {dense, packedBuffer}, "setup", 0, denseBytes + packedBytes);
+  } else {
+    launch(b, loc,
+           buildTransposePackKernel(b, loc, kernels, packName, problem.k,
+                                    problem.n, xElement, packTypes),
+           {dense, packedBuffer}, "setup", 0, denseBytes + packedBytes);
+  }
 
   SmallVector<Value> args = {buffers.lookup(linear.getInput()), packedBuffer};
   if (linear.getBias())
@@ -281,9 +306,13 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
     return linear.emitError(
         "NVPTX backend: an operand is neither an argument nor the result "
         "of a converted linear");
-  KernelLaunch kernel = buildDenseMmaKernel(
-      b, loc, kernels, (prefix + "_linear_" + Twine(index)).str(), problem,
-      f.epilogue, tiling, llvm::to_vector(ValueRange(args).getTypes()));
+  std::string name = (prefix + "_linear_" + Twine(index)).str();
+  SmallVector<Type> types = llvm::to_vector(ValueRange(args).getTypes());
+  KernelLaunch kernel =
+      int4 ? buildInt4MmaKernel(b, loc, kernels, name, problem.m, int4Layout,
+                                f.epilogue, types)
+           : buildDenseMmaKernel(b, loc, kernels, name, problem, f.epilogue,
+                                 tiling, types);
   int64_t bytes = 0;
   for (Value arg : args)
     bytes += bufferBytes(cast<MemRefType>(arg.getType()));

@@ -47,9 +47,38 @@ func.func @chain(%x: tensor<16x32xf16>, %w1: !quilt.packed<32x64, precision<f16>
 // -----
 
 func.func @mixed(%x: tensor<16x32xf16>, %w: !quilt.packed<32x64, precision<bf16>>) -> tensor<16x64xf16> {
-  // expected-error @below {{x is 'f16' but the weight is 'bf16'; tensor cores need both the same}}
+  // expected-error @below {{x is 'f16' but the weight computes in 'bf16'; tensor cores need both the same}}
   %y = quilt.linear %x, %w : tensor<16x32xf16>, !quilt.packed<32x64, precision<bf16>> -> tensor<16x64xf16>
   return %y : tensor<16x64xf16>
+}
+
+// -----
+
+// int4 weights with group scales: two setup kernels (scales, then the
+// fragment-ordered nibbles) and the weight-streaming mma kernel; splitK
+// warps add their partial sums in shared memory.
+
+// CHECK-LABEL: func.func @int4(
+// CHECK: gpu.alloc () : memref<{{[0-9]+}}xi8>
+// CHECK: gpu.launch_func @quilt_kernels::@int4_pack_0_scales {{.*}}quilt.phase = "setup"
+// CHECK: gpu.launch_func @quilt_kernels::@int4_pack_0 {{.*}}quilt.phase = "setup"
+// CHECK: gpu.launch_func @quilt_kernels::@int4_linear_0 blocks in (%c4{{[_0-9]*}}, %c1{{[_0-9]*}}, %c1{{[_0-9]*}}) threads in (%c128{{[_0-9]*}},
+// CHECK: gpu.func @int4_linear_0
+// CHECK: llvm.load {{.*}} {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xi32>
+// CHECK: nvvm.mma.sync
+// CHECK-SAME: : (vector<2xf16>, vector<2xf16>, f32)
+// CHECK: nvvm.barrier0
+func.func @int4(%x: tensor<4x512xf16>, %w: !quilt.packed<512x256, precision<i4, group<128>>>) -> tensor<4x256xf16> {
+  %y = quilt.linear %x, %w : tensor<4x512xf16>, !quilt.packed<512x256, precision<i4, group<128>>> -> tensor<4x256xf16>
+  return %y : tensor<4x256xf16>
+}
+
+// -----
+
+func.func @int4_zero_point(%x: tensor<4x512xf16>, %w: !quilt.packed<512x256, precision<i4, group<128>, zero_point>>) -> tensor<4x256xf16> {
+  // expected-error @below {{has no GPU kernel yet (supported: dense bf16 and f16, and symmetric i4 with group scales of a multiple of 16)}}
+  %y = quilt.linear %x, %w : tensor<4x512xf16>, !quilt.packed<512x256, precision<i4, group<128>, zero_point>> -> tensor<4x256xf16>
+  return %y : tensor<4x256xf16>
 }
 
 // -----
