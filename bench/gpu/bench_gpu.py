@@ -314,7 +314,7 @@ def build_launcher(tmp: Path) -> tuple[Optional[Path], str]:
     if not compiler:
         return None, "no C++ compiler (c++/g++) on PATH"
     binary = tmp / "quilt-cuda-run"
-    cmd = [compiler, "-O2", "-std=c++17", "-o", str(binary), *map(str, sources), "-ldl"]
+    cmd = [compiler, "-O2", "-std=c++17", f"-I{ROOT / 'include'}", "-o", str(binary), *map(str, sources), "-ldl"]
     print("building launcher:", " ".join(cmd), file=sys.stderr)
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "quilt/Runtime/ElementCodec.h"
 #include "quilt/Runtime/JitRunner.h"
 
 #include "llvm/Support/ErrorHandling.h"
@@ -65,72 +66,7 @@ llvm::StringRef mlir::quilt::runtime::getPipelineName(PipelineKind kind) {
   llvm_unreachable("unknown pipeline kind");
 }
 
-namespace {
-
-// 16-bit float conversions, by bit manipulation so that large random inputs
-// are cheap to make (APFloat would be far slower).
-
-float bitsToFloat(uint32_t bits) {
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
-}
-
-uint32_t floatToBits(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, sizeof(bits));
-  return bits;
-}
-
-float bf16ToFloat(uint16_t h) { return bitsToFloat(uint32_t(h) << 16); }
-
-/// Round to nearest even; NaNs stay (quiet) NaNs.
-uint16_t floatToBf16(float f) {
-  uint32_t bits = floatToBits(f);
-  if (std::isnan(f))
-    return uint16_t((bits >> 16) | 0x40);
-  bits += 0x7fff + ((bits >> 16) & 1);
-  return uint16_t(bits >> 16);
-}
-
-float f16ToFloat(uint16_t h) {
-  uint32_t sign = uint32_t(h & 0x8000) << 16;
-  uint32_t exp = (h >> 10) & 0x1f;
-  uint32_t mant = h & 0x3ff;
-  if (exp == 0x1f) // inf / NaN
-    return bitsToFloat(sign | 0x7f800000 | (mant << 13));
-  if (exp == 0) { // zero / subnormal: mant * 2^-24
-    float value = std::ldexp(float(mant), -24);
-    return sign ? -value : value;
-  }
-  return bitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
-}
-
-/// Round to nearest even through float arithmetic on exact values; inputs of
-/// makeRandomArray are in [-1, 1), so overflow is not a concern but is
-/// handled (saturates to inf).
-uint16_t floatToF16(float f) {
-  uint32_t bits = floatToBits(f);
-  uint16_t sign = uint16_t((bits >> 16) & 0x8000);
-  float a = std::fabs(f);
-  if (std::isnan(f))
-    return sign | 0x7e00;
-  if (a >= 65520.0f)
-    return sign | 0x7c00;
-  if (a < 6.103515625e-05f) { // subnormal: multiples of 2^-24
-    float q = std::nearbyint(std::ldexp(a, 24));
-    return sign | uint16_t(q);
-  }
-  int e;
-  std::frexp(a, &e); // a = m * 2^e, m in [0.5, 1)
-  // 11 significant bits: quantum 2^(e - 11).
-  float q = std::ldexp(std::nearbyint(std::ldexp(a, 11 - e)), e - 11);
-  uint32_t qb = floatToBits(q);
-  uint32_t exp = ((qb >> 23) & 0xff) - 112;
-  return sign | uint16_t(exp << 10) | uint16_t((qb >> 13) & 0x3ff);
-}
-
-} // namespace
+using namespace quilt::codec;
 
 //===----------------------------------------------------------------------===//
 // HostArray
@@ -204,25 +140,14 @@ std::string HostArray::describe() const {
 // Random inputs
 //===----------------------------------------------------------------------===//
 
-/// splitmix64 (Steele, Lea, Flood 2014): element i of an array is the i-th
-/// output of the generator started at `seed`. Floats take the top 24 bits,
-/// u = bits * 2^-24 in [0, 1), and are 2u - 1, exact in f32 (then rounded to
-/// nearest even for f16/bf16); integers are (bits mod 16) - 8, in [-8, 7].
+/// Seeded random values: see quilt::codec::SplitMix64.
 HostArray mlir::quilt::runtime::makeRandomArray(ElementKind kind,
                                                 llvm::ArrayRef<int64_t> shape,
                                                 uint64_t seed) {
   HostArray array(kind, std::vector<int64_t>(shape.begin(), shape.end()));
-  uint64_t state = seed;
-  auto next = [&state]() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  };
-  auto nextFloat = [&]() {
-    return float(next() >> 40) * (1.0f / 16777216.0f) * 2.0f - 1.0f;
-  };
-  auto nextInt = [&]() { return int64_t(next() & 15) - 8; };
+  SplitMix64 random(seed);
+  auto nextFloat = [&random]() { return random.nextFloat(); };
+  auto nextInt = [&random]() { return random.nextInt(); };
 
   void *data = array.getData();
   int64_t n = array.getNumElements();

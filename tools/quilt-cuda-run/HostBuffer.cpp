@@ -104,75 +104,6 @@ quilt_cuda_run::getNumElements(const std::vector<int64_t> &shape) {
 }
 
 //===----------------------------------------------------------------------===//
-// 16-bit floats (copied from lib/Runtime/HostArray.cpp)
-//===----------------------------------------------------------------------===//
-
-namespace {
-
-float bitsToFloat(uint32_t bits) {
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
-}
-
-uint32_t floatToBits(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, sizeof(bits));
-  return bits;
-}
-
-} // namespace
-
-float quilt_cuda_run::bf16ToFloat(uint16_t h) {
-  return bitsToFloat(uint32_t(h) << 16);
-}
-
-/// Round to nearest even; NaNs stay (quiet) NaNs.
-uint16_t quilt_cuda_run::floatToBf16(float f) {
-  uint32_t bits = floatToBits(f);
-  if (std::isnan(f))
-    return uint16_t((bits >> 16) | 0x40);
-  bits += 0x7fff + ((bits >> 16) & 1);
-  return uint16_t(bits >> 16);
-}
-
-float quilt_cuda_run::f16ToFloat(uint16_t h) {
-  uint32_t sign = uint32_t(h & 0x8000) << 16;
-  uint32_t exp = (h >> 10) & 0x1f;
-  uint32_t mant = h & 0x3ff;
-  if (exp == 0x1f) // inf / NaN
-    return bitsToFloat(sign | 0x7f800000 | (mant << 13));
-  if (exp == 0) { // zero / subnormal: mant * 2^-24
-    float value = std::ldexp(float(mant), -24);
-    return sign ? -value : value;
-  }
-  return bitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
-}
-
-/// Round to nearest even through float arithmetic on exact values;
-/// overflow saturates to inf.
-uint16_t quilt_cuda_run::floatToF16(float f) {
-  uint32_t bits = floatToBits(f);
-  uint16_t sign = uint16_t((bits >> 16) & 0x8000);
-  float a = std::fabs(f);
-  if (std::isnan(f))
-    return sign | 0x7e00;
-  if (a >= 65520.0f)
-    return sign | 0x7c00;
-  if (a < 6.103515625e-05f) { // subnormal: multiples of 2^-24
-    float q = std::nearbyint(std::ldexp(a, 24));
-    return sign | uint16_t(q);
-  }
-  int e;
-  std::frexp(a, &e); // a = m * 2^e, m in [0.5, 1)
-  // 11 significant bits: quantum 2^(e - 11).
-  float q = std::ldexp(std::nearbyint(std::ldexp(a, 11 - e)), e - 11);
-  uint32_t qb = floatToBits(q);
-  uint32_t exp = ((qb >> 23) & 0xff) - 112;
-  return sign | uint16_t(exp << 10) | uint16_t((qb >> 13) & 0x3ff);
-}
-
-//===----------------------------------------------------------------------===//
 // HostBuffer
 //===----------------------------------------------------------------------===//
 
@@ -228,17 +159,10 @@ HostBuffer quilt_cuda_run::makeRandomBuffer(DType dtype,
                                             const std::vector<int64_t> &shape,
                                             uint64_t seed) {
   HostBuffer buffer(dtype, shape);
-  uint64_t state = seed;
-  auto next = [&state]() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  };
-  auto nextFloat = [&]() {
-    return float(next() >> 40) * (1.0f / 16777216.0f) * 2.0f - 1.0f;
-  };
-  auto nextInt = [&]() { return int64_t(next() & 15) - 8; };
+  quilt::codec::SplitMix64 random(seed);
+  auto next = [&random]() { return random.next(); };
+  auto nextFloat = [&random]() { return random.nextFloat(); };
+  auto nextInt = [&random]() { return random.nextInt(); };
 
   uint8_t *data = buffer.bytes.data();
   for (int64_t i = 0, n = buffer.getNumElements(); i < n; ++i) {

@@ -10,6 +10,8 @@
 #ifndef QUILT_TOOLS_QUILT_CUDA_RUN_HOSTBUFFER_H
 #define QUILT_TOOLS_QUILT_CUDA_RUN_HOSTBUFFER_H
 
+#include "quilt/Runtime/ElementCodec.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -50,10 +52,11 @@ struct HostBuffer {
 /// Element count of a shape; nullopt when negative or too large to allocate.
 std::optional<int64_t> getNumElements(const std::vector<int64_t> &shape);
 
-float bf16ToFloat(uint16_t h);
-uint16_t floatToBf16(float f);
-float f16ToFloat(uint16_t h);
-uint16_t floatToF16(float f);
+// The conversions and the generator are quilt-run's own (ElementCodec.h).
+using quilt::codec::bf16ToFloat;
+using quilt::codec::f16ToFloat;
+using quilt::codec::floatToBf16;
+using quilt::codec::floatToF16;
 
 /// Seeded random input, bit-identical to quilt-run's makeRandomArray:
 /// element i is the i-th splitmix64 output from `seed`; floats are

@@ -6,7 +6,8 @@
 // (loaded at run time), checks the first output against a reference .npy
 // and times the run. It uses only the C++ standard library so that it builds
 // standalone on GPU machines without LLVM:
-//   c++ -O2 -std=c++17 -o quilt-cuda-run tools/quilt-cuda-run/*.cpp -ldl
+//   c++ -O2 -std=c++17 -Iinclude -o quilt-cuda-run tools/quilt-cuda-run/*.cpp
+//   -ldl
 // All validation happens before the driver is loaded, so every error path
 // is testable on machines without a GPU.
 //

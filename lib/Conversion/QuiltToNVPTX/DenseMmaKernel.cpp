@@ -106,10 +106,7 @@ TileCopy DenseMmaGenerator::planCopy(Value base, Value firstRow, int64_t rows,
     // Out-of-range rows read nothing but still need a valid address.
     Value safeRow = ptx.select(valid, globalRow, ptx.c32(0));
     Value element = ptx.add(ptx.mul(safeRow, p.k), ptx.mul(chunk, 8));
-    Value bytes = arith::MulIOp::create(
-        ptx.b, arith::ExtUIOp::create(ptx.b, ptx.i64, element),
-        arith::ConstantIntOp::create(ptx.b, ptx.i64, 2));
-    copy.rowStart.push_back(ptx.offset(base, bytes));
+    copy.rowStart.push_back(ptx.offset(base, ptx.byteOffset(element, 2)));
     copy.rowValid.push_back(valid);
     copy.chunkColumn.push_back(ptx.mul(chunk, 8));
   }
@@ -121,11 +118,7 @@ void DenseMmaGenerator::issueCopy(const TileCopy &copy, Value tileShared,
   for (auto [i, sharedOffset] : llvm::enumerate(copy.sharedOffset)) {
     Value k = ptx.add(k0, copy.chunkColumn[i]);
     Value valid = ptx.andB(copy.rowValid[i], ptx.ult(k, p.k));
-    Value kBytes = arith::MulIOp::create(
-        ptx.b,
-        arith::ExtUIOp::create(ptx.b, ptx.i64,
-                               ptx.select(valid, k0, ptx.c32(0))),
-        arith::ConstantIntOp::create(ptx.b, ptx.i64, 2));
+    Value kBytes = ptx.byteOffset(ptx.select(valid, k0, ptx.c32(0)), 2);
     ptx.copyAsync16(ptx.offset(tileShared, sharedOffset),
                     ptx.offset(copy.rowStart[i], kBytes),
                     ptx.select(valid, ptx.c32(16), ptx.c32(0)));
@@ -282,15 +275,8 @@ KernelLaunch mlir::quilt::nvptx::buildDenseMmaKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module, StringRef name,
     const GemmProblem &problem, const Epilogue &epilogue,
     const MmaTiling &tiling, ArrayRef<Type> argumentTypes) {
-  OpBuilder::InsertionGuard guard(builder);
-  builder.setInsertionPointToEnd(module.getBody());
-  auto func = gpu::GPUFuncOp::create(
-      builder, loc, name, builder.getFunctionType(argumentTypes, {}));
-  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
-                builder.getUnitAttr());
-  func.setKnownBlockSizeAttr(
-      builder.getDenseI32ArrayAttr({int32_t(tiling.getThreads()), 1, 1}));
-
+  gpu::GPUFuncOp func = createKernel(builder, loc, module, name, argumentTypes,
+                                     tiling.getThreads());
   ImplicitLocOpBuilder b(loc, builder);
   b.setInsertionPointToStart(&func.getBody().front());
   PtxBuilder ptx(b);

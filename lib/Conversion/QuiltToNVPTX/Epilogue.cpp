@@ -108,14 +108,10 @@ Value mlir::quilt::nvptx::applyActivation(PtxBuilder &ptx,
 
 static int64_t byteWidth(Type type) { return type.getIntOrFloatBitWidth() / 8; }
 
-/// &base[index] for an i32 element index whose byte offset may pass 2^31.
+/// &base[index] for an i32 element index.
 static Value elementPtr(PtxBuilder &ptx, Value base, Value index,
                         Type elementType) {
-  Value wide = arith::ExtUIOp::create(ptx.b, ptx.i64, index);
-  Value bytes = arith::MulIOp::create(
-      ptx.b, wide,
-      arith::ConstantIntOp::create(ptx.b, ptx.i64, byteWidth(elementType)));
-  return ptx.offset(base, bytes);
+  return ptx.offset(base, ptx.byteOffset(index, byteWidth(elementType)));
 }
 
 /// The epilogue of one element, from the f32 accumulator to the f32 value

@@ -20,7 +20,6 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <map>
 
@@ -28,32 +27,11 @@ using namespace mlir;
 using namespace mlir::quilt::nvptx;
 
 int64_t Int4Layout::getScalesOffset() const { return paddedN() * k / 2; }
-
 int64_t Int4Layout::getTotalBytes() const {
   return getScalesOffset() + (k / group) * paddedN() * 4;
 }
 
 namespace {
-
-gpu::GPUFuncOp createKernel(OpBuilder &builder, Location loc,
-                            gpu::GPUModuleOp module, StringRef name,
-                            ArrayRef<Type> argumentTypes, int64_t threads) {
-  OpBuilder::InsertionGuard guard(builder);
-  builder.setInsertionPointToEnd(module.getBody());
-  auto func = gpu::GPUFuncOp::create(
-      builder, loc, name, builder.getFunctionType(argumentTypes, {}));
-  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
-                builder.getUnitAttr());
-  func.setKnownBlockSizeAttr(
-      builder.getDenseI32ArrayAttr({int32_t(threads), 1, 1}));
-  return func;
-}
-
-Value bytesOf(PtxBuilder &ptx, Value element, int64_t width) {
-  return arith::MulIOp::create(
-      ptx.b, arith::ExtUIOp::create(ptx.b, ptx.i64, element),
-      arith::ConstantIntOp::create(ptx.b, ptx.i64, width));
-}
 
 Value f32Const(PtxBuilder &ptx, float value) {
   return arith::ConstantFloatOp::create(ptx.b, ptx.b.getF32Type(),
@@ -95,7 +73,7 @@ KernelLaunch mlir::quilt::nvptx::buildInt4ScalesKernel(
               ptx.f32,
               ptx.offset(
                   dense,
-                  bytesOf(ptx, ptx.add(ptx.mul(row, layout.n), safeCol), 4)),
+                  ptx.byteOffset(ptx.add(ptx.mul(row, layout.n), safeCol), 4)),
               4);
           Value magnitude =
               arith::MaximumFOp::create(b, w, arith::NegFOp::create(b, w));
@@ -105,7 +83,7 @@ KernelLaunch mlir::quilt::nvptx::buildInt4ScalesKernel(
     scale = ptx.select(colOk, scale, f32Const(ptx, 0.0f));
     ptx.store(
         scale,
-        ptx.offset(packed, ptx.add(bytesOf(ptx, index, 4),
+        ptx.offset(packed, ptx.add(ptx.byteOffset(index, 4),
                                    arith::ConstantIntOp::create(
                                        b, ptx.i64, layout.getScalesOffset()))),
         4);
@@ -150,15 +128,15 @@ KernelLaunch mlir::quilt::nvptx::buildInt4PackKernel(
       Value safeCol = ptx.select(colOk, col, ptx.c32(0));
       Value w = ptx.load(
           ptx.f32,
-          ptx.offset(dense,
-                     bytesOf(ptx, ptx.add(ptx.mul(row, layout.n), safeCol), 4)),
+          ptx.offset(dense, ptx.byteOffset(
+                                ptx.add(ptx.mul(row, layout.n), safeCol), 4)),
           4);
       Value scaleIndex =
           ptx.add(ptx.mul(ptx.div(row, layout.group), layout.paddedN()), col);
       Value scale = ptx.load(
           ptx.f32,
           ptx.offset(packed, arith::AddIOp::create(
-                                 b, bytesOf(ptx, scaleIndex, 4),
+                                 b, ptx.byteOffset(scaleIndex, 4),
                                  arith::ConstantIntOp::create(
                                      b, ptx.i64, layout.getScalesOffset()))),
           4);
@@ -187,7 +165,7 @@ KernelLaunch mlir::quilt::nvptx::buildInt4PackKernel(
       Value nibble = ptx.andI(ptx.add(q, 8), 15);
       word = ptx.orI(word, ptx.shl(nibble, 4 * (r + 4 * half)));
     }
-    ptx.store(word, ptx.offset(packed, bytesOf(ptx, index, 4)), 4);
+    ptx.store(word, ptx.offset(packed, ptx.byteOffset(index, 4)), 4);
   });
   gpu::ReturnOp::create(b);
   return {
@@ -255,7 +233,7 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
       Value block = ptx.add(ptx.mul(tile, kBlocks), ptx.add(firstBlock, i));
       Value offset = ptx.add(ptx.mul(block, 32), lane);
       words.push_back(ptx.load(VectorType::get({4}, ptx.i32),
-                               ptx.offset(w, bytesOf(ptx, offset, 16)), 16));
+                               ptx.offset(w, ptx.byteOffset(offset, 16)), 16));
     }
     return words;
   };
@@ -268,7 +246,8 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
   Value bias1032 = arith::ConstantOp::create(
       b, DenseElementsAttr::get(cast<ShapedType>(halfPair),
                                 APFloat(APFloat::IEEEhalf(), "1032")));
-  std::map<int64_t, std::array<Value, 2>> scales; // (tile, group) -> g, g+8
+  // (tile, group) -> scales of columns g and g + 8, as f16 pairs.
+  std::map<std::pair<int64_t, int64_t>, std::array<Value, 2>> scales;
   Value kFirst = ptx.mul(firstBlock, 64);
   for (int64_t i = 0; i < perWarp; ++i) {
     if (i + kAhead < perWarp)
@@ -289,14 +268,14 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
           Value element = ptx.add(ptx.add(ptx.mul(safe, layout.k), k0),
                                   ptx.add(ptx.mul(t, 2), j * 8));
           Value word =
-              ptx.load(ptx.i32, ptx.offset(x, bytesOf(ptx, element, 2)), 4);
+              ptx.load(ptx.i32, ptx.offset(x, ptx.byteOffset(element, 2)), 4);
           frag[j] = ptx.select(ok, word, ptx.c32(0));
         }
         bFrags.push_back(frag);
       }
       for (int64_t ti = 0; ti < kTiles; ++ti) {
         int64_t group = kLocal / layout.group;
-        auto &scale = scales[ti * 1000000 + group];
+        auto &scale = scales[{ti, group}];
         if (!scale[0]) {
           Value kGroup = ptx.div(k0, layout.group);
           for (int64_t r = 0; r < 2; ++r) {
@@ -305,7 +284,7 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
             Value value = ptx.load(
                 ptx.f32,
                 ptx.offset(w, arith::AddIOp::create(
-                                  b, bytesOf(ptx, index, 4),
+                                  b, ptx.byteOffset(index, 4),
                                   arith::ConstantIntOp::create(
                                       b, ptx.i64, layout.getScalesOffset()))),
                 4);

@@ -17,16 +17,9 @@ using namespace mlir::quilt::nvptx;
 KernelLaunch mlir::quilt::nvptx::buildTransposePackKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module, StringRef name,
     int64_t k, int64_t n, Type elementType, ArrayRef<Type> argumentTypes) {
-  OpBuilder::InsertionGuard guard(builder);
-  builder.setInsertionPointToEnd(module.getBody());
   constexpr int64_t kThreads = 256;
-  auto func = gpu::GPUFuncOp::create(
-      builder, loc, name, builder.getFunctionType(argumentTypes, {}));
-  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
-                builder.getUnitAttr());
-  func.setKnownBlockSizeAttr(
-      builder.getDenseI32ArrayAttr({int32_t(kThreads), 1, 1}));
-
+  gpu::GPUFuncOp func =
+      createKernel(builder, loc, module, name, argumentTypes, kThreads);
   ImplicitLocOpBuilder b(loc, builder);
   b.setInsertionPointToStart(&func.getBody().front());
   PtxBuilder ptx(b);
@@ -39,21 +32,14 @@ KernelLaunch mlir::quilt::nvptx::buildTransposePackKernel(
   ptx.ifThen(ptx.ult(index, k * n), [&] {
     Value col = ptx.div(index, k), row = ptx.rem(index, k);
     Value source = ptx.add(ptx.mul(row, n), col);
-    auto bytes = [&](Value element, int64_t width) {
-      return arith::MulIOp::create(
-          b, arith::ExtUIOp::create(b, ptx.i64, element),
-          arith::ConstantIntOp::create(b, ptx.i64, width));
-    };
-    Value value = ptx.load(ptx.f32, ptx.offset(dense, bytes(source, 4)), 4);
+    Value value =
+        ptx.load(ptx.f32, ptx.offset(dense, ptx.byteOffset(source, 4)), 4);
     int64_t width = elementType.getIntOrFloatBitWidth() / 8;
     ptx.store(ptx.fromF32(value, elementType),
-              ptx.offset(packed, bytes(index, width)), width);
+              ptx.offset(packed, ptx.byteOffset(index, width)), width);
   });
   gpu::ReturnOp::create(b);
 
-  KernelLaunch launch;
-  launch.func = func;
-  launch.grid = {int64_t(llvm::divideCeil(k * n, kThreads)), 1, 1};
-  launch.threads = kThreads;
-  return launch;
+  return {
+      func, {int64_t(llvm::divideCeil(k * n, kThreads)), 1, 1}, kThreads, 0};
 }

@@ -20,8 +20,8 @@ using namespace mlir::quilt::nvptx;
 static constexpr StringLiteral kSharedSymbol = "__quilt_shared";
 
 PtxBuilder::PtxBuilder(ImplicitLocOpBuilder &b)
-    : b(b), i1(b.getI1Type()), i16(b.getI16Type()), i32(b.getI32Type()),
-      i64(b.getI64Type()), f32(b.getF32Type()),
+    : b(b), i1(b.getI1Type()), i32(b.getI32Type()), i64(b.getI64Type()),
+      f32(b.getF32Type()),
       globalPtr(LLVM::LLVMPointerType::get(b.getContext(), 1)),
       sharedPtr(LLVM::LLVMPointerType::get(b.getContext(), 3)) {}
 
@@ -106,6 +106,11 @@ Value PtxBuilder::offset(Value ptr, Value bytes) {
                              ValueRange{bytes});
 }
 
+Value PtxBuilder::byteOffset(Value index, int64_t width) {
+  return arith::MulIOp::create(b, arith::ExtUIOp::create(b, i64, index),
+                               arith::ConstantIntOp::create(b, i64, width));
+}
+
 Value PtxBuilder::load(Type type, Value ptr, unsigned alignment) {
   return LLVM::LoadOp::create(b, type, ptr, alignment);
 }
@@ -180,20 +185,6 @@ SmallVector<Value, 4> PtxBuilder::mma16816(MmaElement element, ValueRange a,
   return extractAccumulators(*this, d);
 }
 
-SmallVector<Value, 4> PtxBuilder::mmaSparse16832(MmaElement element,
-                                                 ValueRange a, ValueRange bw,
-                                                 ValueRange c, Value metadata) {
-  auto type =
-      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
-  NVVM::MMATypes kind =
-      element == MmaElement::BF16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
-  Value d = NVVM::MmaSpOp::create(
-      b, type, asMmaOperands(*this, element, a),
-      asMmaOperands(*this, element, bw), c, metadata, c32(0), {16, 8, 32},
-      /*intOverflow=*/std::nullopt, std::array<NVVM::MMATypes, 2>{kind, kind});
-  return extractAccumulators(*this, d);
-}
-
 Value PtxBuilder::toF32(Value value) {
   if (value.getType() == f32)
     return value;
@@ -238,4 +229,18 @@ void PtxBuilder::ifThen(Value condition, function_ref<void()> body) {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(op.thenBlock()->getTerminator());
   body();
+}
+
+gpu::GPUFuncOp mlir::quilt::nvptx::createKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module, StringRef name,
+    ArrayRef<Type> argumentTypes, int64_t threads) {
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToEnd(module.getBody());
+  auto func = gpu::GPUFuncOp::create(
+      builder, loc, name, builder.getFunctionType(argumentTypes, {}));
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                builder.getUnitAttr());
+  func.setKnownBlockSizeAttr(
+      builder.getDenseI32ArrayAttr({int32_t(threads), 1, 1}));
+  return func;
 }

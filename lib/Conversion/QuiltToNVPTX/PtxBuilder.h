@@ -24,7 +24,7 @@ public:
   explicit PtxBuilder(ImplicitLocOpBuilder &b);
 
   ImplicitLocOpBuilder &b;
-  Type i1, i16, i32, i64, f32, globalPtr, sharedPtr;
+  Type i1, i32, i64, f32, globalPtr, sharedPtr;
 
   // i32 arithmetic (all index math of the kernels is 32-bit, as in PTX).
   Value c32(int64_t value);
@@ -55,6 +55,9 @@ public:
   Value sharedBase(gpu::GPUModuleOp module);
   /// `ptr + bytes` for an i32 or i64 byte offset.
   Value offset(Value ptr, Value bytes);
+  /// The i64 byte offset of element `index` (i32) of `width` bytes: tensors
+  /// may pass 2^31 bytes.
+  Value byteOffset(Value index, int64_t width);
 
   // Memory.
   Value load(Type type, Value ptr, unsigned alignment);
@@ -73,11 +76,6 @@ public:
   /// c = 4 x f32; returns d = 4 x f32.
   SmallVector<Value, 4> mma16816(MmaElement element, ValueRange a, ValueRange b,
                                  ValueRange c);
-  /// mma.sp.sync m16n8k32 (2:4 sparse A) with f32 accumulators: a = 4 x i32
-  /// (16 kept f16 of 32 per row), b = 4 x i32, c = 4 x f32, metadata i32.
-  SmallVector<Value, 4> mmaSparse16832(MmaElement element, ValueRange a,
-                                       ValueRange b, ValueRange c,
-                                       Value metadata);
 
   // Conversions.
   Value toF32(Value value);
@@ -95,6 +93,12 @@ public:
   /// scf.if without results.
   void ifThen(Value condition, function_ref<void()> body);
 };
+
+/// An empty kernel `name(argumentTypes)` at the end of `module`, launched
+/// with `threads` threads per CTA.
+gpu::GPUFuncOp createKernel(OpBuilder &b, Location loc, gpu::GPUModuleOp module,
+                            StringRef name, ArrayRef<Type> argumentTypes,
+                            int64_t threads);
 
 } // namespace mlir::quilt::nvptx
 

@@ -366,7 +366,6 @@ LogicalResult ConvertQuiltToNVPTX::convertEntry(func::FuncOp func) {
           "NVPTX backend: a result is an argument or returned twice");
     buffers[result] = entry->getArgument(func.getNumArguments() + i);
   }
-  SmallVector<Value> temporaries;
   for (FusedLinear &f : linears) {
     if (buffers.count(f.result))
       continue;
@@ -374,7 +373,6 @@ LogicalResult ConvertQuiltToNVPTX::convertEntry(func::FuncOp func) {
                                       Type(), {}, {}, {})
                      .getMemref();
     buffers[f.result] = temp;
-    temporaries.push_back(temp);
   }
   for (auto [i, f] : llvm::enumerate(linears))
     if (failed(emitLinear(b, f, buffers, func.getName(), i)))

@@ -1,0 +1,21 @@
+// Bad pass options and a misplaced export are clear errors, not crashes.
+// RUN: not quilt-opt %s --convert-quilt-to-nvptx=chip=sm_75 2>&1 | FileCheck %s --check-prefix=CHIP
+// RUN: not quilt-opt %s --convert-quilt-to-nvptx=chip=gfx90a 2>&1 | FileCheck %s --check-prefix=CHIP-NAME
+// RUN: not quilt-opt %s "--convert-quilt-to-nvptx=tiles=128x0x32" 2>&1 | FileCheck %s --check-prefix=TILES
+// RUN: not quilt-opt %s "--convert-quilt-to-nvptx=warps=2x2x2" 2>&1 | FileCheck %s --check-prefix=WARPS
+// RUN: not quilt-opt %s "--convert-quilt-to-nvptx=tiles=80x128x32 warps=2x2" 2>&1 | FileCheck %s --check-prefix=TILING
+// RUN: not quilt-opt %s "--convert-quilt-to-nvptx=tiles=128x128x48" 2>&1 | FileCheck %s --check-prefix=BLOCK-K
+// RUN: rm -rf %t && not quilt-opt %s --quilt-export-nvptx=output-dir=%t 2>&1 | FileCheck %s --check-prefix=EXPORT
+
+// CHIP: chip 'sm_75' is not sm_80 or newer
+// CHIP-NAME: chip 'gfx90a' is not sm_80 or newer
+// TILES: tiles '128x0x32' is not `auto` or MxNxK with positive integers
+// WARPS: warps '2x2x2' is not `auto` or MxN
+// TILING: tiling 80x128x32 with 2x2 warps: each warp's tile must be a multiple of 16 x 16
+// BLOCK-K: block-k must be 32 or 64
+// EXPORT: quilt-export-nvptx: no gpu.binary @quilt_kernels (run gpu-module-to-binary{format=isa} first)
+
+func.func @lin(%x: tensor<128x256xbf16>, %w: !quilt.packed<256x512, precision<bf16>>) -> tensor<128x512xbf16> {
+  %y = quilt.linear %x, %w : tensor<128x256xbf16>, !quilt.packed<256x512, precision<bf16>> -> tensor<128x512xbf16>
+  return %y : tensor<128x512xbf16>
+}
