@@ -70,11 +70,14 @@ Value prepareI8Activations(OpBuilder &b, Location loc, Value x, Value m,
                            Value &rowScales);
 
 /// Encodes the dense f32 weight `w` (memref<K x N>) into the byte buffer
-/// `bytes` of `layout` (quantizing exactly as the reference does).
+/// `bytes` of `layout`, from `byteOffset` (64-aligned) on, quantizing
+/// exactly as the reference does.
 void emitWeightPacking(OpBuilder &b, Location loc, Value w, Value bytes,
-                       const CPUWeightLayout &layout);
-/// Decodes `bytes` into the dense f32 memref<K x N> `w`.
-void emitWeightUnpacking(OpBuilder &b, Location loc, Value bytes, Value w,
+                       int64_t byteOffset, const CPUWeightLayout &layout);
+/// Decodes `layout`'s bytes at `byteOffset` of `bytes` into the dense f32
+/// memref<K x N> `w`.
+void emitWeightUnpacking(OpBuilder &b, Location loc, Value bytes,
+                         int64_t byteOffset, Value w,
                          const CPUWeightLayout &layout);
 
 } // namespace mlir::quilt::cpu

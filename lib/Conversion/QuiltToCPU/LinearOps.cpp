@@ -7,8 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "LinearOps.h"
-#include "GemmKernel.h"
 #include "KernelUtils.h"
+#include "NativeLinear.h"
 #include "PatternUtils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -62,7 +62,7 @@ Value callPack(OpBuilder &b, Location loc, ModuleOp module, Value dense,
       [&](OpBuilder &kb, Location kl, ValueRange args) -> SmallVector<Value> {
         Value w = toBuffer(kb, kl, args[0]);
         Value bytes = allocBytes(kb, kl, kb.getIndexAttr(layout.totalBytes));
-        emitWeightPacking(kb, kl, w, bytes, layout);
+        emitWeightPacking(kb, kl, w, bytes, /*byteOffset=*/0, layout);
         return {toTensor(kb, kl, bytes)};
       });
   return func::CallOp::create(b, loc, kernel, dense).getResult(0);
@@ -103,7 +103,7 @@ struct LowerUnpack : OpConversionPattern<UnpackOp> {
               MemRefType::get({layout->rows, layout->cols}, kb.getF32Type());
           Value w = memref::AllocOp::create(kb, kl, wType, ValueRange{},
                                             kb.getI64IntegerAttr(64));
-          emitWeightUnpacking(kb, kl, bytes, w, *layout);
+          emitWeightUnpacking(kb, kl, bytes, /*byteOffset=*/0, w, *layout);
           return {toTensor(kb, kl, w)};
         });
     Value dense =
@@ -113,57 +113,6 @@ struct LowerUnpack : OpConversionPattern<UnpackOp> {
     return success();
   }
 };
-
-/// Which microkernel a linear uses, and whether it consumes `act` itself.
-struct KernelChoice {
-  GemmKind kind = GemmKind::F32;
-  bool actHandled = false;
-  bool perTensorAct = false;
-  bool roundActToBF16 = false; // the F32 kernel's A copy rounds to bf16
-};
-
-KernelChoice chooseKernel(const CPUWeightLayout &layout, PrecisionAttr act,
-                          const CPUTarget &target) {
-  KernelChoice choice;
-  if (!act)
-    return choice;
-  Type element = act.getElementType();
-  if (element.isBF16()) {
-    // bf16 x bf16 products are exact in f32, so FMAs on widened bf16 give
-    // the same sums as vdpbf16ps, which is only faster where its throughput
-    // is (the CPUs this was measured on retire one per two cycles).
-    choice.actHandled = true;
-    if (layout.encoding == CPUWeightEncoding::BF16Pairs && target.hasBF16 &&
-        target.preferBF16Dot)
-      choice.kind = GemmKind::BF16Dot;
-    else
-      choice.roundActToBF16 = true;
-  }
-  if (layout.encoding == CPUWeightEncoding::I8Quads &&
-      element.isSignlessInteger(8) && !act.getZeroPoint() &&
-      act.getGranularity() != Granularity::Group && target.hasVNNI) {
-    choice.kind = GemmKind::I8Dot;
-    choice.actHandled = true;
-    choice.perTensorAct = act.getGranularity() == Granularity::Tensor;
-  }
-  return choice;
-}
-
-StringRef kindName(GemmKind kind) {
-  switch (kind) {
-  case GemmKind::F32:
-    return "fma";
-  case GemmKind::BF16Dot:
-    return "bf16dot";
-  case GemmKind::I8Dot:
-    return "vnni";
-  }
-  llvm_unreachable("unknown kind");
-}
-
-/// The body of a linear kernel: (x, weight bytes[, bias]) -> y.
-Value buildLinearKernel(OpBuilder &b, Location loc, const GemmConfig &config,
-                        const KernelChoice &choice, ValueRange args);
 
 /// y = x W (+ bias) on f32 tensors through a generated GEMM kernel. `weight`
 /// holds the bytes of `layout`, or, without a layout, is a dense f32 K x N
@@ -200,8 +149,8 @@ Value emitLinear(OpBuilder &b, Location loc, ModuleOp module, Value x,
   auto type =
       FunctionType::get(ctx, argTypes, RankedTensorType::get({m, n}, f32));
   std::string name =
-      ("quilt_cpu_linear_" + kindName(choice.kind) + "_" + layoutName(*layout) +
-       "_m" + (staticM ? Twine(*staticM) : Twine("dyn")) +
+      ("quilt_cpu_linear_" + getGemmKindName(choice.kind) + "_" +
+       layoutName(*layout) + "_m" + (staticM ? Twine(*staticM) : Twine("dyn")) +
        (bias ? "_bias" : "") + (choice.perTensorAct ? "_acttensor" : "") +
        (choice.roundActToBF16 ? "_actbf16" : ""))
           .str();
@@ -209,7 +158,12 @@ Value emitLinear(OpBuilder &b, Location loc, ModuleOp module, Value x,
   func::FuncOp kernel = getOrCreateKernel(
       b, module, name, type,
       [&](OpBuilder &kb, Location kl, ValueRange args) -> SmallVector<Value> {
-        return {buildLinearKernel(kb, kl, config, choice, args)};
+        Value bias = args.size() > 2 ? toBuffer(kb, kl, args[2]) : Value();
+        return {toTensor(kb, kl,
+                         emitNativeLinear(kb, kl, config, choice,
+                                          toBuffer(kb, kl, args[0]),
+                                          toBuffer(kb, kl, args[1]),
+                                          /*byteOffset=*/0, bias))};
       });
   return func::CallOp::create(b, loc, kernel, operands).getResult(0);
 }
@@ -330,62 +284,6 @@ struct LowerMatmul : OpConversionPattern<MatmulOp> {
   CPUTarget target;
   unsigned threads;
 };
-
-Value buildLinearKernel(OpBuilder &b, Location loc, const GemmConfig &config,
-                        const KernelChoice &choice, ValueRange args) {
-  const CPUWeightLayout &layout = config.weight;
-  Value x = toBuffer(b, loc, args[0]);
-  Value bytes = toBuffer(b, loc, args[1]);
-  GemmOperands ops;
-  ops.bias = args.size() > 2 ? toBuffer(b, loc, args[2]) : Value();
-  ops.m = config.staticM ? indexConst(b, loc, *config.staticM)
-                         : memref::DimOp::create(b, loc, x, 0).getResult();
-
-  auto cType = MemRefType::get(
-      {config.staticM ? *config.staticM : ShapedType::kDynamic, layout.cols},
-      b.getF32Type());
-  SmallVector<Value> dynSizes;
-  if (!config.staticM)
-    dynSizes.push_back(ops.m);
-  ops.c =
-      memref::AllocOp::create(b, loc, cType, dynSizes, b.getI64IntegerAttr(64));
-  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
-  linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{ops.c});
-
-  switch (choice.kind) {
-  case GemmKind::F32: {
-    // x itself when no padding or rounding is needed (a padded copy was
-    // measured slower, not faster).
-    bool direct = layout.rows % layout.kStep == 0 && !choice.roundActToBF16;
-    ops.a = direct ? x
-                   : prepareF32Activations(b, loc, x, ops.m, layout,
-                                           choice.roundActToBF16);
-    break;
-  }
-  case GemmKind::BF16Dot:
-    ops.a = prepareBF16Activations(b, loc, x, ops.m, layout);
-    break;
-  case GemmKind::I8Dot:
-    ops.a = prepareI8Activations(b, loc, x, ops.m, layout, choice.perTensorAct,
-                                 ops.rowScale);
-    break;
-  }
-  Type word = layout.encoding == CPUWeightEncoding::F32 ? (Type)b.getF32Type()
-                                                        : (Type)b.getI32Type();
-  ops.b = viewAs(
-      b, loc, bytes, 0,
-      MemRefType::get(
-          {layout.panels, layout.kWords, CPUWeightLayout::kPanelWidth}, word));
-  if (layout.encoding == CPUWeightEncoding::I8Quads) {
-    int64_t cols = layout.getPaddedCols();
-    ops.colScale = viewAs(b, loc, bytes, layout.scalesOffset,
-                          MemRefType::get({cols}, b.getF32Type()));
-    ops.colSum = viewAs(b, loc, bytes, layout.sumsOffset,
-                        MemRefType::get({cols}, b.getI32Type()));
-  }
-  emitGemm(b, loc, config, ops);
-  return toTensor(b, loc, ops.c);
-}
 
 } // namespace
 

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CompressedFormat.h"
 #include "LinearOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -57,6 +58,7 @@ struct ConvertQuiltToCPUPass
 
     RewritePatternSet patterns(ctx);
     cpu::populateLinearPatterns(converter, patterns, cpu, threads);
+    cpu::populateCompressedFormatPatterns(converter, patterns, cpu, threads);
     cpu::populateElementwisePatterns(converter, patterns);
     cpu::populateNormalizationPatterns(converter, patterns);
     populateQuiltToLinalgConversionPatterns(converter, patterns);

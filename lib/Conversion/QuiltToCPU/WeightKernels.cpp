@@ -29,7 +29,7 @@ struct WeightViews {
 };
 
 WeightViews viewWeight(OpBuilder &b, Location loc, Value bytes,
-                       const CPUWeightLayout &layout) {
+                       int64_t byteOffset, const CPUWeightLayout &layout) {
   Type element;
   switch (layout.encoding) {
   case CPUWeightEncoding::F32:
@@ -44,14 +44,14 @@ WeightViews viewWeight(OpBuilder &b, Location loc, Value bytes,
   }
   WeightViews views;
   views.values = viewAs(
-      b, loc, bytes, 0,
+      b, loc, bytes, byteOffset,
       MemRefType::get({layout.panels, layout.kWords, kPanel, layout.kStep},
                       element));
   if (layout.encoding == CPUWeightEncoding::I8Quads) {
     int64_t cols = layout.getPaddedCols();
-    views.scales = viewAs(b, loc, bytes, layout.scalesOffset,
+    views.scales = viewAs(b, loc, bytes, byteOffset + layout.scalesOffset,
                           MemRefType::get({cols}, b.getF32Type()));
-    views.sums = viewAs(b, loc, bytes, layout.sumsOffset,
+    views.sums = viewAs(b, loc, bytes, byteOffset + layout.sumsOffset,
                         MemRefType::get({cols}, b.getI32Type()));
   }
   return views;
@@ -166,8 +166,8 @@ void computeScales(OpBuilder &b, Location loc, Value w, Value scales,
 } // namespace
 
 void cpu::emitWeightPacking(OpBuilder &b, Location loc, Value w, Value bytes,
-                            const CPUWeightLayout &layout) {
-  WeightViews views = viewWeight(b, loc, bytes, layout);
+                            int64_t byteOffset, const CPUWeightLayout &layout) {
+  WeightViews views = viewWeight(b, loc, bytes, byteOffset, layout);
   if (layout.encoding == CPUWeightEncoding::I8Quads) {
     computeScales(b, loc, w, views.scales, layout);
     Value c0 = indexConst(b, loc, 0);
@@ -214,9 +214,10 @@ void cpu::emitWeightPacking(OpBuilder &b, Location loc, Value w, Value bytes,
   });
 }
 
-void cpu::emitWeightUnpacking(OpBuilder &b, Location loc, Value bytes, Value w,
+void cpu::emitWeightUnpacking(OpBuilder &b, Location loc, Value bytes,
+                              int64_t byteOffset, Value w,
                               const CPUWeightLayout &layout) {
-  WeightViews views = viewWeight(b, loc, bytes, layout);
+  WeightViews views = viewWeight(b, loc, bytes, byteOffset, layout);
   forEachPacked(b, loc, layout, [&](const Position &pos) {
     auto ifOp = scf::IfOp::create(b, loc, pos.valid, /*withElse=*/false);
     OpBuilder::InsertionGuard guard(b);

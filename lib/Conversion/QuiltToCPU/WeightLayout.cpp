@@ -37,12 +37,9 @@ CPUWeightLayout CPUWeightLayout::make(CPUWeightEncoding encoding, int64_t k,
   return layout;
 }
 
-std::optional<CPUWeightLayout> CPUWeightLayout::get(PackedType type) {
-  if (!type.getSparsity().isDense() || !type.getStructure().isDense())
-    return std::nullopt;
-  PrecisionAttr precision = type.getPrecision();
+std::optional<CPUWeightLayout>
+CPUWeightLayout::forPrecision(PrecisionAttr precision, int64_t k, int64_t n) {
   Type element = precision.getElementType();
-  int64_t k = type.getRows(), n = type.getCols();
   if (element.isF32())
     return make(CPUWeightEncoding::F32, k, n);
   if (element.isBF16())
@@ -54,12 +51,20 @@ std::optional<CPUWeightLayout> CPUWeightLayout::get(PackedType type) {
   return std::nullopt;
 }
 
+std::optional<CPUWeightLayout> CPUWeightLayout::get(PackedType type) {
+  if (!type.getSparsity().isDense() || !type.getStructure().isDense())
+    return std::nullopt;
+  return forPrecision(type.getPrecision(), type.getRows(), type.getCols());
+}
+
 CPUTypeConverter::CPUTypeConverter() {
   addConversion([](Type type) { return type; });
   addConversion([](PackedType type) -> Type {
+    auto i8 = IntegerType::get(type.getContext(), 8);
     if (std::optional<CPUWeightLayout> layout = CPUWeightLayout::get(type))
-      return RankedTensorType::get({layout->totalBytes},
-                                   IntegerType::get(type.getContext(), 8));
+      return RankedTensorType::get({layout->totalBytes}, i8);
+    if (cpu::hasCompressedLayout(type))
+      return RankedTensorType::get({ShapedType::kDynamic}, i8);
     return type.getUnpackedType();
   });
 }

@@ -43,10 +43,12 @@ Value projectFactorized(OpBuilder &b, Location loc, Value weight, Value size,
   return callKernel(b, loc, expandKernel, {first, second}, weight.getType())[0];
 }
 
+} // namespace
+
 /// Applies the structure of `packed` to `weight`. Factorized structures
 /// (Monarch, low-rank) also round their factors to the precision.
-Value applyStructure(OpBuilder &b, Location loc, Value weight,
-                     PackedType packed) {
+Value reference::applyStructure(OpBuilder &b, Location loc, Value weight,
+                                PackedType packed) {
   StructureAttr structure = packed.getStructure();
   int64_t k = packed.getRows(), n = packed.getCols(),
           size = structure.getSize();
@@ -79,8 +81,8 @@ Value applyStructure(OpBuilder &b, Location loc, Value weight,
 }
 
 /// Zeroes the entries the sparsity of `packed` does not keep.
-Value applySparsity(OpBuilder &b, Location loc, Value weight,
-                    SparsityAttr sparsity) {
+Value reference::applySparsity(OpBuilder &b, Location loc, Value weight,
+                               SparsityAttr sparsity) {
   auto index = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
@@ -107,6 +109,8 @@ Value applySparsity(OpBuilder &b, Location loc, Value weight,
   }
   llvm_unreachable("unknown sparsity kind");
 }
+
+namespace {
 
 /// quilt.pack: structure, then sparsity, then precision.
 struct LowerPack : OpConversionPattern<PackOp> {

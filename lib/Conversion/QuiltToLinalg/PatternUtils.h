@@ -62,6 +62,16 @@ SmallVector<Value> callKernel(OpBuilder &b, Location loc, StringRef name,
 Value roundToPrecision(OpBuilder &b, Location loc, Value matrix,
                        PrecisionAttr precision);
 
+/// The structure projection of `packed` applied to the dense f32 `weight`
+/// (block-diagonal mask; Monarch and low-rank: factorized, factors rounded
+/// to the precision, multiplied back).
+Value applyStructure(OpBuilder &b, Location loc, Value weight,
+                     PackedType packed);
+
+/// `weight` with the entries `sparsity` does not keep set to zero.
+Value applySparsity(OpBuilder &b, Location loc, Value weight,
+                    SparsityAttr sparsity);
+
 } // namespace mlir::quilt::reference
 
 namespace mlir::quilt {

@@ -10,6 +10,7 @@
 #define QUILT_CONVERSION_QUILTTOCPU_QUILTTOCPU_H
 
 #include "mlir/Transforms/DialectConversion.h"
+#include "quilt/Dialect/Quilt/QuiltAttrs.h"
 #include "quilt/Dialect/Quilt/QuiltTypes.h"
 
 #include <optional>
@@ -60,14 +61,25 @@ struct CPUWeightLayout {
   /// The layout of `type`, or none when the CPU kernels do not read its
   /// format natively (it then keeps the reference, dense f32 lowering).
   static std::optional<CPUWeightLayout> get(PackedType type);
+  /// The dense layout storing a K x N matrix of `precision`, if native.
+  static std::optional<CPUWeightLayout> forPrecision(PrecisionAttr precision,
+                                                     int64_t k, int64_t n);
   /// The layout of a K x N weight in `encoding`.
   static CPUWeightLayout make(CPUWeightEncoding encoding, int64_t k, int64_t n,
                               bool perTensorScale = false);
   int64_t getPaddedCols() const { return panels * kPanelWidth; }
 };
 
-/// Packed types with a native layout become `tensor<totalBytes x i8>`; other
-/// packed types become the dense `tensor<K x N x f32>` they decode to.
+namespace cpu {
+/// Whether a compressed-format lowering (int4 groups, N:M, block-sparse,
+/// unstructured, block-diagonal, Monarch, low-rank) reads `type` in a layout
+/// of its own.
+bool hasCompressedLayout(PackedType type);
+} // namespace cpu
+
+/// Packed types with a native layout become `tensor<totalBytes x i8>`,
+/// compressed layouts `tensor<? x i8>` (the size may depend on the data);
+/// other packed types become the dense `tensor<K x N x f32>` they decode to.
 class CPUTypeConverter : public TypeConverter {
 public:
   CPUTypeConverter();

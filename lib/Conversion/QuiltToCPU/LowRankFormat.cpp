@@ -1,0 +1,116 @@
+//===- LowRankFormat.cpp - Low-rank weights on CPU --------------*- C++ -*-===//
+//
+// A `lowrank<r>` weight is stored as its two factors U (K x r) and V (r x N),
+// each in the native panel layout of the weight's precision, V starting at
+// the first 64-byte boundary after U. The linear is two GEMMs, (x U) V, so it
+// costs M r (K + N) multiply-adds instead of M K N; the K x N product is
+// never formed.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CompressedFormat.h"
+#include "KernelUtils.h"
+#include "NativeLinear.h"
+#include "PatternUtils.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "quilt/Dialect/Quilt/QuiltAttrs.h"
+
+using namespace mlir;
+using namespace mlir::quilt;
+using namespace mlir::quilt::cpu;
+
+namespace {
+
+struct LowRankLayout {
+  CPUWeightLayout u, v;
+  int64_t vOffset, totalBytes;
+
+  static std::optional<LowRankLayout> get(PackedType type) {
+    if (type.getStructure().getKind() != StructureKind::LowRank ||
+        !type.getSparsity().isDense())
+      return std::nullopt;
+    int64_t rank = type.getStructure().getSize();
+    auto u = CPUWeightLayout::forPrecision(type.getPrecision(), type.getRows(),
+                                           rank);
+    auto v = CPUWeightLayout::forPrecision(type.getPrecision(), rank,
+                                           type.getCols());
+    if (!u || !v)
+      return std::nullopt;
+    int64_t vOffset = (u->totalBytes + 63) / 64 * 64;
+    return LowRankLayout{*u, *v, vOffset, vOffset + v->totalBytes};
+  }
+};
+
+class LowRankFormat final : public CompressedFormat {
+public:
+  StringRef getName() const override { return "lowrank"; }
+
+  bool supports(PackedType type) const override {
+    return LowRankLayout::get(type).has_value();
+  }
+
+  Value buildPack(OpBuilder &b, Location loc, PackedType type,
+                  Value weight) const override {
+    LowRankLayout layout = *LowRankLayout::get(type);
+    int64_t rank = layout.u.cols;
+    Type f32 = b.getF32Type();
+    // The reference factors; emitWeightPacking rounds them to the precision
+    // exactly as the reference rounds each factor.
+    SmallVector<Value> factors = reference::callKernel(
+        b, loc, "quilt_ref_lowrank_factors",
+        {weight, arith::ConstantIndexOp::create(b, loc, rank)},
+        {RankedTensorType::get({layout.u.rows, rank}, f32),
+         RankedTensorType::get({rank, layout.v.cols}, f32)});
+    Value bytes = allocBytes(b, loc, b.getIndexAttr(layout.totalBytes));
+    emitWeightPacking(b, loc, toBuffer(b, loc, factors[0]), bytes, 0, layout.u);
+    emitWeightPacking(b, loc, toBuffer(b, loc, factors[1]), bytes,
+                      layout.vOffset, layout.v);
+    auto dynamic = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());
+    return toTensor(b, loc, memref::CastOp::create(b, loc, dynamic, bytes));
+  }
+
+  Value buildUnpack(OpBuilder &b, Location loc, PackedType type,
+                    Value bytes) const override {
+    LowRankLayout layout = *LowRankLayout::get(type);
+    Value buffer = toBuffer(b, loc, bytes);
+    auto decode = [&](const CPUWeightLayout &factor, int64_t offset) {
+      auto memType =
+          MemRefType::get({factor.rows, factor.cols}, b.getF32Type());
+      Value dense = memref::AllocOp::create(b, loc, memType, ValueRange{},
+                                            b.getI64IntegerAttr(64));
+      emitWeightUnpacking(b, loc, buffer, offset, dense, factor);
+      return toTensor(b, loc, dense);
+    };
+    Value u = decode(layout.u, 0), v = decode(layout.v, layout.vOffset);
+    return reference::callKernel(b, loc, "quilt_ref_lowrank_expand", {u, v},
+                                 type.getUnpackedType())[0];
+  }
+
+  Value buildLinear(OpBuilder &b, Location loc, const CompressedLinear &linear,
+                    Value x, Value bytes, Value bias) const override {
+    LowRankLayout layout = *LowRankLayout::get(linear.weight);
+    Value buffer = toBuffer(b, loc, bytes);
+    auto product = [&](const CPUWeightLayout &factor, Value a, int64_t offset,
+                       Value addend) {
+      KernelChoice choice =
+          chooseKernel(factor, PrecisionAttr(), linear.target);
+      GemmConfig config{choice.kind, factor, linear.staticM, linear.threads};
+      return emitNativeLinear(b, loc, config, choice, a, buffer, offset,
+                              addend);
+    };
+    // t = x U stays f32, so only x carries the activation rounding, as in
+    // the reference's x (U V).
+    Value t = product(layout.u, toBuffer(b, loc, x), 0, Value());
+    Value y = product(layout.v, t, layout.vOffset,
+                      bias ? toBuffer(b, loc, bias) : Value());
+    return toTensor(b, loc, y);
+  }
+};
+
+} // namespace
+
+const CompressedFormat &cpu::getLowRankFormat() {
+  static const LowRankFormat format;
+  return format;
+}

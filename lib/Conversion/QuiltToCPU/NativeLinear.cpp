@@ -1,0 +1,111 @@
+//===- NativeLinear.cpp - Linears on the dense panel layouts ----*- C++ -*-===//
+//
+// Chooses the microkernel of a linear from its weight layout, activation
+// precision and target, prepares the activations for it and emits the GEMM.
+//
+//===----------------------------------------------------------------------===//
+
+#include "NativeLinear.h"
+#include "KernelUtils.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+using namespace mlir;
+using namespace mlir::quilt;
+using namespace mlir::quilt::cpu;
+
+KernelChoice cpu::chooseKernel(const CPUWeightLayout &layout, PrecisionAttr act,
+                               const CPUTarget &target) {
+  KernelChoice choice;
+  if (!act)
+    return choice;
+  Type element = act.getElementType();
+  if (element.isBF16()) {
+    // bf16 x bf16 products are exact in f32, so FMAs on widened bf16 give
+    // the same sums as vdpbf16ps, which is only faster where its throughput
+    // is (the CPUs this was measured on retire one per two cycles).
+    choice.actHandled = true;
+    if (layout.encoding == CPUWeightEncoding::BF16Pairs && target.hasBF16 &&
+        target.preferBF16Dot)
+      choice.kind = GemmKind::BF16Dot;
+    else
+      choice.roundActToBF16 = true;
+  }
+  if (layout.encoding == CPUWeightEncoding::I8Quads &&
+      element.isSignlessInteger(8) && !act.getZeroPoint() &&
+      act.getGranularity() != Granularity::Group && target.hasVNNI) {
+    choice.kind = GemmKind::I8Dot;
+    choice.actHandled = true;
+    choice.perTensorAct = act.getGranularity() == Granularity::Tensor;
+  }
+  return choice;
+}
+
+StringRef cpu::getGemmKindName(GemmKind kind) {
+  switch (kind) {
+  case GemmKind::F32:
+    return "fma";
+  case GemmKind::BF16Dot:
+    return "bf16dot";
+  case GemmKind::I8Dot:
+    return "vnni";
+  }
+  llvm_unreachable("unknown kind");
+}
+
+Value cpu::emitNativeLinear(OpBuilder &b, Location loc,
+                            const GemmConfig &config,
+                            const KernelChoice &choice, Value x, Value bytes,
+                            int64_t byteOffset, Value bias) {
+  const CPUWeightLayout &layout = config.weight;
+  GemmOperands ops;
+  ops.bias = bias;
+  ops.m = config.staticM ? indexConst(b, loc, *config.staticM)
+                         : memref::DimOp::create(b, loc, x, 0).getResult();
+
+  auto cType = MemRefType::get(
+      {config.staticM ? *config.staticM : ShapedType::kDynamic, layout.cols},
+      b.getF32Type());
+  SmallVector<Value> dynSizes;
+  if (!config.staticM)
+    dynSizes.push_back(ops.m);
+  ops.c =
+      memref::AllocOp::create(b, loc, cType, dynSizes, b.getI64IntegerAttr(64));
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{ops.c});
+
+  switch (choice.kind) {
+  case GemmKind::F32: {
+    // x itself when no padding or rounding is needed (a padded copy was
+    // measured slower, not faster).
+    bool direct = layout.rows % layout.kStep == 0 && !choice.roundActToBF16;
+    ops.a = direct ? x
+                   : prepareF32Activations(b, loc, x, ops.m, layout,
+                                           choice.roundActToBF16);
+    break;
+  }
+  case GemmKind::BF16Dot:
+    ops.a = prepareBF16Activations(b, loc, x, ops.m, layout);
+    break;
+  case GemmKind::I8Dot:
+    ops.a = prepareI8Activations(b, loc, x, ops.m, layout, choice.perTensorAct,
+                                 ops.rowScale);
+    break;
+  }
+  Type word = layout.encoding == CPUWeightEncoding::F32 ? (Type)b.getF32Type()
+                                                        : (Type)b.getI32Type();
+  ops.b = viewAs(
+      b, loc, bytes, byteOffset,
+      MemRefType::get(
+          {layout.panels, layout.kWords, CPUWeightLayout::kPanelWidth}, word));
+  if (layout.encoding == CPUWeightEncoding::I8Quads) {
+    int64_t cols = layout.getPaddedCols();
+    ops.colScale = viewAs(b, loc, bytes, byteOffset + layout.scalesOffset,
+                          MemRefType::get({cols}, b.getF32Type()));
+    ops.colSum = viewAs(b, loc, bytes, byteOffset + layout.sumsOffset,
+                        MemRefType::get({cols}, b.getI32Type()));
+  }
+  emitGemm(b, loc, config, ops);
+  return ops.c;
+}

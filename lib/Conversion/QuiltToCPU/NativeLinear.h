@@ -1,0 +1,45 @@
+//===- NativeLinear.h - Linears on the dense panel layouts ------*- C++ -*-===//
+//
+// The building block every CPU linear kernel ends in: y = x W (+ bias) where
+// W is stored in one of the native panel layouts (CPUWeightLayout). Linear
+// kernels of the compressed formats call it for their dense pieces (low-rank
+// factors, block-diagonal blocks, Monarch factors).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUILT_LIB_CONVERSION_QUILTTOCPU_NATIVELINEAR_H
+#define QUILT_LIB_CONVERSION_QUILTTOCPU_NATIVELINEAR_H
+
+#include "GemmKernel.h"
+#include "quilt/Dialect/Quilt/QuiltAttrs.h"
+
+namespace mlir::quilt::cpu {
+
+/// Which microkernel a linear uses, and whether it consumes `act` itself.
+struct KernelChoice {
+  GemmKind kind = GemmKind::F32;
+  bool actHandled = false;
+  bool perTensorAct = false;
+  bool roundActToBF16 = false; // the F32 kernel's A copy rounds to bf16
+};
+
+/// The microkernel for a weight in `layout` and activations of precision
+/// `act` (null: f32) on `target`.
+KernelChoice chooseKernel(const CPUWeightLayout &layout, PrecisionAttr act,
+                          const CPUTarget &target);
+
+/// "fma", "bf16dot" or "vnni", for kernel names.
+StringRef getGemmKindName(GemmKind kind);
+
+/// Inside a kernel body: returns a new memref<M x N x f32> holding x W
+/// (+ bias). `x` is a memref<M x K x f32> of any layout (already rounded to
+/// `act` unless `choice.actHandled`), W's bytes in `config.weight` start at
+/// `byteOffset` of the 1-d i8 buffer `bytes`, `bias` is memref<N x f32> or
+/// null.
+Value emitNativeLinear(OpBuilder &b, Location loc, const GemmConfig &config,
+                       const KernelChoice &choice, Value x, Value bytes,
+                       int64_t byteOffset, Value bias);
+
+} // namespace mlir::quilt::cpu
+
+#endif // QUILT_LIB_CONVERSION_QUILTTOCPU_NATIVELINEAR_H
