@@ -25,6 +25,9 @@ const CompressedFormat *cpu::lookupCompressedFormat(PackedType type) {
     return nullptr;
   static const CompressedFormat *const families[] = {
       &getLowRankFormat(),
+      &getBlockSparseFormat(),
+      &getBlockDiagFormat(),
+      &getMonarchFormat(),
   };
   for (const CompressedFormat *family : families)
     if (family->supports(type))

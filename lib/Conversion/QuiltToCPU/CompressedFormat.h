@@ -88,6 +88,9 @@ void populateCompressedFormatPatterns(const TypeConverter &converter,
 //===----------------------------------------------------------------------===//
 
 const CompressedFormat &getLowRankFormat();
+const CompressedFormat &getBlockSparseFormat();
+const CompressedFormat &getBlockDiagFormat();
+const CompressedFormat &getMonarchFormat();
 
 } // namespace mlir::quilt::cpu
 
