@@ -163,8 +163,19 @@ public:
     pack(pointers.data());
     for (unsigned offset : layout.allocatedOffsets)
       packedBuffers.insert(reinterpret_cast<void *>(packed[offset]));
+    // A single descriptor: pointers, offset, sizes[rank], strides[rank]; the
+    // CPU layouts are 1-d i8, the dense fallback 2-d f32.
+    if (layout.resultWords >= 5 && (layout.resultWords - 3) % 2 == 0) {
+      unsigned rank = (layout.resultWords - 3) / 2;
+      int64_t elements = 1;
+      for (unsigned d = 0; d < rank; ++d)
+        elements *= packed[3 + d];
+      packedWeightBytes += elements * (rank == 1 ? 1 : 4);
+    }
     llvm::append_range(argumentWords, packed);
   }
+
+  int64_t getPackedWeightBytes() const override { return packedWeightBytes; }
 
   void appendTensor(unsigned index) {
     HostArray &input = inputs[index];
@@ -256,6 +267,7 @@ private:
   std::vector<void *> argumentPointers;
   std::vector<int64_t> resultBuffer;
   std::set<void *> packedBuffers;
+  int64_t packedWeightBytes = 0;
   bool hasResults = false;
 };
 
