@@ -5,12 +5,13 @@
 // each with a one-byte row offset:
 //
 //   K is cut into blocks of B = M * d rows (d the largest divisor of K / M
-//   with B <= 256, so offsets fit a byte); a block holds L = N * d entries of
-//   every column. The columns go in groups of 8, and a group's entries are
-//   contiguous, block after block: entry e = (group * blocks + block) * L + j
-//   holds, for column c of the group, value[e * 8 + c] and the row offset
-//   in the block rows[e * 8 + c]. Groups of M rows with fewer than N
-//   non-zeros (kept zeros) and padding columns get zero values.
+//   with B <= max(M, 64)), a block holding L = N * d entries of every
+//   column. The columns go in groups of 8; entry e = (block * groups +
+//   group) * L + j holds, for column c of the group, value[e * 8 + c] and
+//   its row offset in the block rows[e * 8 + c] (one byte, M <= 256). The
+//   kernel walks K block by block, so the bytes are stored in that order and
+//   stream sequentially. Groups of M rows with fewer than N non-zeros (kept
+//   zeros) and padding columns get zero values.
 //
 //   bytes: values (entries * 8 x 4|2|1 B), rows (entries * 8 B, at a 64 B
 //   boundary), int8 only: scales f32[groups * 8].
@@ -61,7 +62,8 @@ struct NMLayout {
     l.perTensor = type.getPrecision().getGranularity() == Granularity::Tensor;
     l.groups = (l.cols + kGroupCols - 1) / kGroupCols;
     int64_t mGroups = l.k / l.m, d = 1;
-    for (int64_t i = 1; i <= mGroups && i * l.m <= 256; ++i)
+    for (int64_t i = 1; i <= mGroups && i * l.m <= std::max<int64_t>(l.m, 64);
+         ++i)
       if (mGroups % i == 0)
         d = i;
     l.blockRows = l.m * d;
@@ -107,8 +109,8 @@ void forEachSlot(
                       forLoop(b, loc, c0, indexConst(b, loc, l.blockEntries), 1,
                               [&](OpBuilder &, Location, Value j) {
                                 Value e = arith::MulIOp::create(
-                                    b, loc, g, indexConst(b, loc, l.blocks));
-                                e = arith::AddIOp::create(b, loc, e, kb);
+                                    b, loc, kb, indexConst(b, loc, l.groups));
+                                e = arith::AddIOp::create(b, loc, e, g);
                                 e = arith::MulIOp::create(
                                     b, loc, e,
                                     indexConst(b, loc, l.blockEntries));
@@ -174,8 +176,8 @@ public:
                     b, loc, c0, indexConst(b, loc, d), 1,
                     [&](OpBuilder &, Location, Value t) {
                       Value e0 = arith::MulIOp::create(
-                          b, loc, g, indexConst(b, loc, l.blocks));
-                      e0 = arith::AddIOp::create(b, loc, e0, kb);
+                          b, loc, kb, indexConst(b, loc, l.groups));
+                      e0 = arith::AddIOp::create(b, loc, e0, g);
                       e0 = arith::MulIOp::create(
                           b, loc, e0, indexConst(b, loc, l.blockEntries));
                       e0 = arith::AddIOp::create(
@@ -305,14 +307,16 @@ public:
     w.values = v.values;
     w.rows = v.rows;
     w.scales = v.scales;
-    w.numSegments = indexConst(b, loc, l.blocks);
+    // One chunk per block: the blocks are stored one after the other, so
+    // the kernel streams the weight in order.
+    w.numChunks = l.blocks;
     w.segment = [l](OpBuilder &b, Location loc, Value g,
-                    Value s) -> std::array<Value, 3> {
+                    Value kb) -> std::array<Value, 3> {
       Value rowBase =
-          arith::MulIOp::create(b, loc, s, indexConst(b, loc, l.blockRows));
+          arith::MulIOp::create(b, loc, kb, indexConst(b, loc, l.blockRows));
       Value e = arith::AddIOp::create(
           b, loc,
-          arith::MulIOp::create(b, loc, g, indexConst(b, loc, l.blocks)), s);
+          arith::MulIOp::create(b, loc, kb, indexConst(b, loc, l.groups)), g);
       Value begin =
           arith::MulIOp::create(b, loc, e, indexConst(b, loc, l.blockEntries));
       Value end = arith::AddIOp::create(b, loc, begin,

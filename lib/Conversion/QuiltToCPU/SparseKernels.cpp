@@ -249,12 +249,19 @@ Value sparse::emitSparseLinear(OpBuilder &b, Location loc,
   int64_t blocks = std::clamp<int64_t>(threads, 1, w.groups);
   int64_t groupsPerBlock = (w.groups + blocks - 1) / blocks;
   blocks = (w.groups + groupsPerBlock - 1) / groupsPerBlock;
+  // With K chunks, a thread keeps the accumulators of all its groups
+  // (acc[group][column][row]) between chunks, so that the chunk of xT in use
+  // stays in L1 while every group streams through it.
+  bool chunked = w.numChunks > 1;
+  int64_t slotSize = kCols * tileRows;
+  auto accType =
+      MemRefType::get({(chunked ? groupsPerBlock : 1) * slotSize}, f32);
   scf::ParallelOp::create(
       b, loc, ValueRange{c0}, ValueRange{indexConst(b, loc, blocks)},
       ValueRange{indexConst(b, loc, 1)},
       [&](OpBuilder &, Location, ValueRange ivs) {
-        Value scratch = memref::AllocaOp::create(
-            b, loc, MemRefType::get({kCols * tileRows}, f32));
+        Value accBuffer = memref::AllocOp::create(b, loc, accType, ValueRange{},
+                                                  b.getI64IntegerAttr(64));
         Value g0 = mul(b, loc, ivs[0], groupsPerBlock);
         Value g1 = arith::MinUIOp::create(
             b, loc, add(b, loc, g0, indexConst(b, loc, groupsPerBlock)),
@@ -263,15 +270,33 @@ Value sparse::emitSparseLinear(OpBuilder &b, Location loc,
           std::pair<Value, Value> span = rowsOfTile(tile);
           Value m0 = span.first, rows = span.second;
           Value tileBase = mul(b, loc, tile, kPadded);
-          forLoop(b, loc, g0, g1, 1, [&](OpBuilder &, Location, Value g) {
-            SmallVector<Value> init(kCols * vecs, zeroVec);
-            auto segments = scf::ForOp::create(
-                b, loc, c0, w.numSegments, indexConst(b, loc, 1), init,
-                [&](OpBuilder &, Location, Value s, ValueRange accs) {
-                  auto [rowBase, begin, end] = w.segment(b, loc, g, s);
+          if (chunked)
+            linalg::FillOp::create(b, loc, ValueRange{f32Const(b, loc, 0)},
+                                   ValueRange{accBuffer});
+          Value lastChunk = indexConst(b, loc, w.numChunks - 1);
+          forLoop(
+              b, loc, c0, indexConst(b, loc, w.numChunks), 1,
+              [&](OpBuilder &, Location, Value chunk) {
+                forLoop(b, loc, g0, g1, 1, [&](OpBuilder &, Location, Value g) {
+                  Value slot =
+                      chunked
+                          ? mul(b, loc, arith::SubIOp::create(b, loc, g, g0),
+                                slotSize)
+                          : c0;
+                  auto accAt = [&](int64_t c, int64_t v) -> Value {
+                    return add(b, loc, slot,
+                               indexConst(b, loc, c * tileRows + v * kLanes));
+                  };
+                  SmallVector<Value> init(kCols * vecs, zeroVec);
+                  if (chunked)
+                    for (int64_t c = 0; c < kCols; ++c)
+                      for (int64_t v = 0; v < vecs; ++v)
+                        init[c * vecs + v] = vector::LoadOp::create(
+                            b, loc, f32Vec, accBuffer, ValueRange{accAt(c, v)});
+                  auto [rowBase, begin, end] = w.segment(b, loc, g, chunk);
                   Value base = add(b, loc, tileBase, rowBase);
                   auto entries = scf::ForOp::create(
-                      b, loc, begin, end, indexConst(b, loc, 1), accs,
+                      b, loc, begin, end, indexConst(b, loc, 1), init,
                       [&](OpBuilder &, Location, Value e, ValueRange in) {
                         SmallVector<Value> acc(in);
                         Value e8 = mul(b, loc, e, kCols);
@@ -300,43 +325,54 @@ Value sparse::emitSparseLinear(OpBuilder &b, Location loc,
                         }
                         scf::YieldOp::create(b, loc, acc);
                       });
-                  scf::YieldOp::create(b, loc, entries.getResults());
+                  for (int64_t c = 0; c < kCols; ++c)
+                    for (int64_t v = 0; v < vecs; ++v)
+                      vector::StoreOp::create(
+                          b, loc, entries.getResult(c * vecs + v), accBuffer,
+                          ValueRange{accAt(c, v)});
+                  // Epilogue after the last chunk: through the accumulator
+                  // slot, columns of 16 rows become rows of 8 columns, scaled,
+                  // biased and stored with a mask.
+                  Value isLast = arith::CmpIOp::create(
+                      b, loc, arith::CmpIPredicate::eq, chunk, lastChunk);
+                  auto ifOp = scf::IfOp::create(b, loc, isLast, false);
+                  OpBuilder::InsertionGuard guard(b);
+                  b.setInsertionPointToStart(ifOp.thenBlock());
+                  Value col0 = mul(b, loc, g, kCols);
+                  Value mask =
+                      tailMask(b, loc, col0, indexConst(b, loc, w.n), kCols);
+                  Value zeroCols = arith::ConstantOp::create(
+                      b, loc, colVec,
+                      DenseElementsAttr::get(colVec, b.getF32FloatAttr(0)));
+                  Value scale, biasVec;
+                  if (w.scales)
+                    scale =
+                        vector::LoadOp::create(b, loc, colVec, w.scales, col0);
+                  if (bias)
+                    biasVec = vector::MaskedLoadOp::create(
+                        b, loc, colVec, bias, ValueRange{col0}, mask, zeroCols);
+                  forLoop(
+                      b, loc, c0, rows, 1, [&](OpBuilder &, Location, Value r) {
+                        SmallVector<Value> elements;
+                        for (int64_t c = 0; c < kCols; ++c)
+                          elements.push_back(memref::LoadOp::create(
+                              b, loc, accBuffer,
+                              ValueRange{
+                                  add(b, loc, slot,
+                                      add(b, loc, r,
+                                          indexConst(b, loc, c * tileRows)))}));
+                        Value out = vector::FromElementsOp::create(
+                            b, loc, colVec, elements);
+                        if (scale)
+                          out = arith::MulFOp::create(b, loc, out, scale);
+                        if (biasVec)
+                          out = arith::AddFOp::create(b, loc, out, biasVec);
+                        vector::MaskedStoreOp::create(
+                            b, loc, y, ValueRange{add(b, loc, m0, r), col0},
+                            mask, out);
+                      });
                 });
-            // Epilogue: through a small buffer, columns of 16 rows become
-            // rows of 8 columns, scaled, biased and stored with a mask.
-            for (int64_t c = 0; c < kCols; ++c)
-              for (int64_t v = 0; v < vecs; ++v)
-                vector::StoreOp::create(
-                    b, loc, segments.getResult(c * vecs + v), scratch,
-                    ValueRange{indexConst(b, loc, c * tileRows + v * kLanes)});
-            Value col0 = mul(b, loc, g, kCols);
-            Value mask = tailMask(b, loc, col0, indexConst(b, loc, w.n), kCols);
-            Value zeroCols = arith::ConstantOp::create(
-                b, loc, colVec,
-                DenseElementsAttr::get(colVec, b.getF32FloatAttr(0)));
-            Value scale, biasVec;
-            if (w.scales)
-              scale = vector::LoadOp::create(b, loc, colVec, w.scales, col0);
-            if (bias)
-              biasVec = vector::MaskedLoadOp::create(
-                  b, loc, colVec, bias, ValueRange{col0}, mask, zeroCols);
-            forLoop(b, loc, c0, rows, 1, [&](OpBuilder &, Location, Value r) {
-              SmallVector<Value> elements;
-              for (int64_t c = 0; c < kCols; ++c)
-                elements.push_back(memref::LoadOp::create(
-                    b, loc, scratch,
-                    ValueRange{
-                        add(b, loc, r, indexConst(b, loc, c * tileRows))}));
-              Value out =
-                  vector::FromElementsOp::create(b, loc, colVec, elements);
-              if (scale)
-                out = arith::MulFOp::create(b, loc, out, scale);
-              if (biasVec)
-                out = arith::AddFOp::create(b, loc, out, biasVec);
-              vector::MaskedStoreOp::create(
-                  b, loc, y, ValueRange{add(b, loc, m0, r), col0}, mask, out);
-            });
-          });
+              });
         });
       });
   return y;

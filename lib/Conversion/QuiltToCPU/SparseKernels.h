@@ -66,10 +66,11 @@ struct SparseWeight {
   Value values; // memref<? x f32|bf16|i8>: entry e, column c at e * 8 + c
   Value rows;   // memref<? x i8|i16>: unsigned row offsets, same indexing
   Value scales; // memref<groups * 8 x f32> (I8) or null
-  /// Number of segments of every group (index).
-  Value numSegments;
-  /// Segment `s` of group `g`: the row its offsets start from and its
-  /// entries [begin, end).
+  /// The kernel walks K in this many chunks (all groups for one chunk, then
+  /// the next), each a segment of entries of every group.
+  int64_t numChunks = 1;
+  /// The segment of group `g` in chunk `s`: the row its offsets start from
+  /// and its entries [begin, end).
   std::function<std::array<Value, 3>(OpBuilder &, Location, Value g, Value s)>
       segment;
 };

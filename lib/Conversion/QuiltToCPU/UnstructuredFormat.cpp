@@ -306,7 +306,6 @@ public:
     w.values = v.values;
     w.rows = v.rows;
     w.scales = v.scales;
-    w.numSegments = indexConst(b, loc, 1);
     Value ptr = v.ptr;
     w.segment = [ptr](OpBuilder &b, Location loc, Value g,
                       Value) -> std::array<Value, 3> {
