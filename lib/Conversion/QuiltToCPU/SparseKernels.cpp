@@ -170,10 +170,180 @@ Value sparse::viewElements(OpBuilder &b, Location loc, Value bytes,
                                 ValueRange{count});
 }
 
+namespace {
+/// The vector of 8 f32 values a vector of 8 stored elements decodes to
+/// (before the scale).
+Value widenVector(OpBuilder &b, Location loc, ValueKind kind, Value stored) {
+  auto type = VectorType::get({kGroupCols}, b.getF32Type());
+  switch (kind) {
+  case ValueKind::F32:
+    return stored;
+  case ValueKind::BF16:
+    return arith::ExtFOp::create(b, loc, type, stored);
+  case ValueKind::I8:
+    return arith::SIToFPOp::create(b, loc, type, stored);
+  }
+  llvm_unreachable("unknown value kind");
+}
+
+/// Few rows: the lanes are the 8 columns of a group and x is gathered by
+/// row index (vgatherdps), so the kernel does no lane work for rows that do
+/// not exist and streams the weight at memory speed. Four accumulators per
+/// row hide the FMA latency.
+Value emitGatherLinear(OpBuilder &b, Location loc, const SparseWeight &w,
+                       Value x, Value bias, int64_t rowsM, unsigned threads) {
+  constexpr int64_t kCols = kGroupCols, kChains = 4;
+  Type f32 = b.getF32Type();
+  auto colVec = VectorType::get({kCols}, f32);
+  auto idxVec = VectorType::get({kCols}, b.getI32Type());
+  auto rowsType = VectorType::get(
+      {kCols}, cast<MemRefType>(w.rows.getType()).getElementType());
+  auto valuesType = VectorType::get(
+      {kCols}, cast<MemRefType>(w.values.getType()).getElementType());
+  Value c0 = indexConst(b, loc, 0);
+  Value zero = arith::ConstantOp::create(
+      b, loc, colVec, DenseElementsAttr::get(colVec, b.getF32FloatAttr(0)));
+  auto maskType = VectorType::get({kCols}, b.getI1Type());
+  Value allTrue = arith::ConstantOp::create(
+      b, loc, maskType, DenseElementsAttr::get(maskType, true));
+  Value y = memref::AllocOp::create(b, loc, MemRefType::get({rowsM, w.n}, f32),
+                                    ValueRange{}, b.getI64IntegerAttr(64));
+
+  int64_t blocks = std::clamp<int64_t>(threads, 1, w.groups);
+  int64_t groupsPerBlock = (w.groups + blocks - 1) / blocks;
+  blocks = (w.groups + groupsPerBlock - 1) / groupsPerBlock;
+  bool chunked = w.numChunks > 1;
+  int64_t slotSize = rowsM * kCols;
+  auto accType =
+      MemRefType::get({(chunked ? groupsPerBlock : 1) * slotSize}, f32);
+  scf::ParallelOp::create(
+      b, loc, ValueRange{c0}, ValueRange{indexConst(b, loc, blocks)},
+      ValueRange{indexConst(b, loc, 1)},
+      [&](OpBuilder &, Location, ValueRange ivs) {
+        Value accBuffer = memref::AllocOp::create(b, loc, accType, ValueRange{},
+                                                  b.getI64IntegerAttr(64));
+        if (chunked)
+          linalg::FillOp::create(b, loc, ValueRange{f32Const(b, loc, 0)},
+                                 ValueRange{accBuffer});
+        Value g0 = mul(b, loc, ivs[0], groupsPerBlock);
+        Value g1 = arith::MinUIOp::create(
+            b, loc, add(b, loc, g0, indexConst(b, loc, groupsPerBlock)),
+            indexConst(b, loc, w.groups));
+        Value lastChunk = indexConst(b, loc, w.numChunks - 1);
+        forLoop(
+            b, loc, c0, indexConst(b, loc, w.numChunks), 1,
+            [&](OpBuilder &, Location, Value chunk) {
+              forLoop(b, loc, g0, g1, 1, [&](OpBuilder &, Location, Value g) {
+                Value slot =
+                    chunked ? mul(b, loc, arith::SubIOp::create(b, loc, g, g0),
+                                  slotSize)
+                            : c0;
+                SmallVector<Value> init(rowsM * kChains, zero);
+                if (chunked)
+                  for (int64_t r = 0; r < rowsM; ++r)
+                    init[r * kChains] = vector::LoadOp::create(
+                        b, loc, colVec, accBuffer,
+                        ValueRange{
+                            add(b, loc, slot, indexConst(b, loc, r * kCols))});
+                auto [rowBase, begin, end] = w.segment(b, loc, g, chunk);
+                Value base = vector::BroadcastOp::create(
+                    b, loc, idxVec,
+                    arith::IndexCastOp::create(b, loc, b.getI32Type(),
+                                               rowBase));
+                // acc[r][u] += values(e) * x[r, rows(e)] for entry e.
+                auto step = [&](Value e, int64_t u, SmallVector<Value> &acc) {
+                  Value at = mul(b, loc, e, kCols);
+                  Value rows =
+                      vector::LoadOp::create(b, loc, rowsType, w.rows, at);
+                  Value index = arith::AddIOp::create(
+                      b, loc, arith::ExtUIOp::create(b, loc, idxVec, rows),
+                      base);
+                  Value values = widenVector(
+                      b, loc, w.kind,
+                      vector::LoadOp::create(b, loc, valuesType, w.values, at));
+                  for (int64_t r = 0; r < rowsM; ++r) {
+                    Value xs = vector::GatherOp::create(
+                        b, loc, colVec, x,
+                        ValueRange{indexConst(b, loc, r), c0}, index, allTrue,
+                        zero);
+                    Value &a = acc[r * kChains + u];
+                    a = vector::FMAOp::create(b, loc, values, xs, a);
+                  }
+                };
+                Value length = arith::SubIOp::create(b, loc, end, begin);
+                Value mainEnd =
+                    add(b, loc, begin,
+                        mul(b, loc,
+                            arith::DivUIOp::create(b, loc, length,
+                                                   indexConst(b, loc, kChains)),
+                            kChains));
+                auto main = scf::ForOp::create(
+                    b, loc, begin, mainEnd, indexConst(b, loc, kChains), init,
+                    [&](OpBuilder &, Location, Value e, ValueRange in) {
+                      SmallVector<Value> acc(in);
+                      for (int64_t u = 0; u < kChains; ++u)
+                        step(add(b, loc, e, indexConst(b, loc, u)), u, acc);
+                      scf::YieldOp::create(b, loc, acc);
+                    });
+                auto tail = scf::ForOp::create(
+                    b, loc, mainEnd, end, indexConst(b, loc, 1),
+                    main.getResults(),
+                    [&](OpBuilder &, Location, Value e, ValueRange in) {
+                      SmallVector<Value> acc(in);
+                      step(e, 0, acc);
+                      scf::YieldOp::create(b, loc, acc);
+                    });
+                SmallVector<Value> sums;
+                for (int64_t r = 0; r < rowsM; ++r) {
+                  Value sum = tail.getResult(r * kChains);
+                  for (int64_t u = 1; u < kChains; ++u)
+                    sum = arith::AddFOp::create(
+                        b, loc, sum, tail.getResult(r * kChains + u));
+                  sums.push_back(sum);
+                  if (chunked)
+                    vector::StoreOp::create(
+                        b, loc, sum, accBuffer,
+                        ValueRange{
+                            add(b, loc, slot, indexConst(b, loc, r * kCols))});
+                }
+                Value isLast = arith::CmpIOp::create(
+                    b, loc, arith::CmpIPredicate::eq, chunk, lastChunk);
+                auto ifOp = scf::IfOp::create(b, loc, isLast, false);
+                OpBuilder::InsertionGuard guard(b);
+                b.setInsertionPointToStart(ifOp.thenBlock());
+                Value col0 = mul(b, loc, g, kCols);
+                Value mask =
+                    tailMask(b, loc, col0, indexConst(b, loc, w.n), kCols);
+                Value scale, biasVec;
+                if (w.scales)
+                  scale =
+                      vector::LoadOp::create(b, loc, colVec, w.scales, col0);
+                if (bias)
+                  biasVec = vector::MaskedLoadOp::create(
+                      b, loc, colVec, bias, ValueRange{col0}, mask, zero);
+                for (int64_t r = 0; r < rowsM; ++r) {
+                  Value out = sums[r];
+                  if (scale)
+                    out = arith::MulFOp::create(b, loc, out, scale);
+                  if (biasVec)
+                    out = arith::AddFOp::create(b, loc, out, biasVec);
+                  vector::MaskedStoreOp::create(
+                      b, loc, y, ValueRange{indexConst(b, loc, r), col0}, mask,
+                      out);
+                }
+              });
+            });
+      });
+  return y;
+}
+} // namespace
+
 Value sparse::emitSparseLinear(OpBuilder &b, Location loc,
                                const SparseWeight &w, Value x, Value bias,
                                std::optional<int64_t> staticM,
                                unsigned threads) {
+  if (staticM && *staticM <= 4)
+    return emitGatherLinear(b, loc, w, x, bias, *staticM, threads);
   constexpr int64_t kLanes = 16;
   constexpr int64_t kCols = kGroupCols;
   Type f32 = b.getF32Type();

@@ -28,12 +28,15 @@ func.func @nm24(%x: tensor<13x64xf32>, %w: !quilt.packed<64x40, sparsity<nm<2, 4
 
 // -----
 
-// int8 values are widened in registers and the column scales multiply the
-// sums in the epilogue; W8A8 activations are rounded by the caller first.
+// With few rows (M <= 4) the lanes are 8 columns and x is gathered by row
+// index. int8 values are widened in registers and the column scales
+// multiply the sums in the epilogue; W8A8 activations are rounded by the
+// caller first.
 // CHECK-LABEL: func.func private @quilt_cpu_linear_nm_i8c_nm2of8_64x16_m4(
 // CHECK-NOT:     call
 // CHECK:         memref.view %{{.*}} : memref<?xi8> to memref<256xi8>
-// CHECK:           arith.sitofp %{{.*}} : i8 to f32
+// CHECK:           arith.sitofp %{{.*}} : vector<8xi8> to vector<8xf32>
+// CHECK:           vector.gather
 // CHECK:           vector.fma
 // CHECK:           arith.mulf %{{.*}} : vector<8xf32>
 func.func @nm28_i8(%x: tensor<4x64xf32>, %w: !quilt.packed<64x16, precision<i8, channel>, sparsity<nm<2, 8>>>) -> tensor<4x16xf32> {

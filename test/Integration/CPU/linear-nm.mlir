@@ -1,4 +1,5 @@
 // RUN: quilt-run %s --entry m1 --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
+// RUN: quilt-run %s --entry few --pipeline cpu --check --tolerance 1e-5 --threads 2 | FileCheck %s
 // RUN: quilt-run %s --entry ragged --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
 // RUN: quilt-run %s --entry blocks --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
 // RUN: quilt-run %s --entry blocks --pipeline cpu --check --tolerance 1e-5 --threads 2 | FileCheck %s
@@ -11,9 +12,9 @@
 // RUN: quilt-run %s --entry unpack_i8 --pipeline cpu --check --tolerance 0 | FileCheck %s
 
 // N:M sparse weights through quilt-cpu-pipeline (kept values and byte row
-// offsets, x-transposed FMA kernel) against the reference pipeline: 2:4,
+// offsets; x-transposed FMA kernel, or x gathered by row index for M <= 4) against the reference pipeline: 2:4,
 // 1:4, 2:8, 3:6 with f32, bf16 and int8 (channel and tensor scales) values,
-// W8A8, M = 1, ragged M / N (not multiples of the 16-row and 8-column
+// W8A8, M = 1 and 3 (gather kernel), ragged M / N (not multiples of the 16-row and 8-column
 // tiles), several K blocks (K = 1024: blocks of 256 rows), a dynamic M, 1
 // and 2 threads, bias, and decoding (quilt.unpack).
 //
@@ -75,4 +76,8 @@ func.func @unpack_i8(%w: tensor<48x20xf32>) -> tensor<48x20xf32> {
   %p = quilt.pack %w : tensor<48x20xf32> -> !quilt.packed<48x20, precision<i8, channel>, sparsity<nm<1, 8>>>
   %d = quilt.unpack %p : !quilt.packed<48x20, precision<i8, channel>, sparsity<nm<1, 8>>> -> tensor<48x20xf32>
   return %d : tensor<48x20xf32>
+}
+func.func @few(%x: tensor<3x1024xf32>, %w: !b24, %b: tensor<50xf32>) -> tensor<3x50xf32> {
+  %y = quilt.linear %x, %w bias %b : tensor<3x1024xf32>, !b24, tensor<50xf32> -> tensor<3x50xf32>
+  return %y : tensor<3x50xf32>
 }

@@ -1,4 +1,5 @@
 // RUN: quilt-run %s --entry m1 --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
+// RUN: quilt-run %s --entry few --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
 // RUN: quilt-run %s --entry ragged --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
 // RUN: quilt-run %s --entry ragged --pipeline cpu --check --tolerance 1e-5 --threads 2 | FileCheck %s
 // RUN: quilt-run %s --entry dense_ish --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
@@ -9,9 +10,10 @@
 // RUN: quilt-run %s --entry unpack_i8 --pipeline cpu --check --tolerance 0 | FileCheck %s
 
 // Unstructured sparse weights through quilt-cpu-pipeline (8 compressed
-// columns interleaved, u16 row indices, x-transposed FMA kernel) against
+// columns interleaved, u16 row indices; x-transposed FMA kernel, or x
+// gathered by row index for M <= 4) against
 // the reference pipeline: densities 0.1 to 0.5, f32, bf16 and int8 values,
-// W8A8, M = 1, ragged M / N, 1 and 2 threads, bias, and decoding.
+// W8A8, M = 1 and 4 (gather kernel), ragged M / N, 1 and 2 threads, bias, and decoding.
 //
 // Tolerance: pruning is the reference's own kernel and the values and scales
 // are rounded exactly as the reference rounds them, so results differ only
@@ -60,4 +62,8 @@ func.func @unpack_i8(%w: tensor<48x20xf32>) -> tensor<48x20xf32> {
   %p = quilt.pack %w : tensor<48x20xf32> -> !quilt.packed<48x20, precision<i8, channel>, sparsity<unstructured, density = 0.2>>
   %d = quilt.unpack %p : !quilt.packed<48x20, precision<i8, channel>, sparsity<unstructured, density = 0.2>> -> tensor<48x20xf32>
   return %d : tensor<48x20xf32>
+}
+func.func @few(%x: tensor<4x300xf32>, %w: !u20) -> tensor<4x67xf32> {
+  %y = quilt.linear %x, %w : tensor<4x300xf32>, !u20 -> tensor<4x67xf32>
+  return %y : tensor<4x67xf32>
 }
