@@ -25,6 +25,8 @@ const CompressedFormat *cpu::lookupCompressedFormat(PackedType type) {
     return nullptr;
   static const CompressedFormat *const families[] = {
       &getLowRankFormat(),
+      &getNMSparseFormat(),
+      &getUnstructuredFormat(),
   };
   for (const CompressedFormat *family : families)
     if (family->supports(type))
