@@ -13,7 +13,9 @@
 // tiles of Mt = 16 V rows (xT[tile][k][Mt]) and, for each entry, the kept
 // weight of each of the 8 columns is broadcast and multiplied with the V
 // vectors of xT at its row: 8 x V accumulators, one FMA per kept weight
-// and 16 rows, and no work at all for the pruned ones.
+// and 16 rows, and no work at all for the pruned ones. With few rows
+// (M <= 4, where 16-row vectors would be mostly empty) the lanes are the 8
+// columns of a group instead and x is gathered by row index.
 //
 //===----------------------------------------------------------------------===//
 
