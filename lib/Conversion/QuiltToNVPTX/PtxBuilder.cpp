@@ -115,6 +115,11 @@ Value PtxBuilder::load(Type type, Value ptr, unsigned alignment) {
   return LLVM::LoadOp::create(b, type, ptr, alignment);
 }
 
+Value PtxBuilder::loadInvariant(Type type, Value ptr, unsigned alignment) {
+  return LLVM::LoadOp::create(b, type, ptr, alignment, /*isVolatile=*/false,
+                              /*isNonTemporal=*/false, /*isInvariant=*/true);
+}
+
 void PtxBuilder::store(Value value, Value ptr, unsigned alignment) {
   LLVM::StoreOp::create(b, value, ptr, alignment);
 }

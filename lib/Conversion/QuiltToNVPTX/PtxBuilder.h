@@ -61,6 +61,9 @@ public:
 
   // Memory.
   Value load(Type type, Value ptr, unsigned alignment);
+  /// A load of memory no thread of the kernel writes (ld.global.nc: the
+  /// read-only path).
+  Value loadInvariant(Type type, Value ptr, unsigned alignment);
   void store(Value value, Value ptr, unsigned alignment);
   /// cp.async of 16 bytes, of which `srcBytes` (i32: 0 or 16) are read and
   /// the rest zero-filled: the out-of-bounds chunks of a tile.

@@ -268,6 +268,29 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
            << "NVPTX backend: tiling " << tiling.blockM << "x" << tiling.blockN
            << "x" << tiling.blockK << " with " << tiling.warpsM << "x"
            << tiling.warpsN << " warps: " << why;
+  // int4 reads the options as: tiles 16xNx64 (N columns per CTA), warps
+  // 1xS (S warps splitting K), stages (K blocks whose loads are in flight).
+  Int4Tiling int4Tiling;
+  if (int4) {
+    int4Tiling = chooseInt4Tiling(problem.m, int4Layout);
+    if (forcedTiles)
+      int4Tiling.tilesPerWarp = (*forcedTiles)[1] / 16;
+    if (forcedWarps)
+      int4Tiling.splitK = (*forcedWarps)[1];
+    if (stages)
+      int4Tiling.ahead = stages;
+    std::string why = int4Tiling.verify(int4Layout, problem.m);
+    if (forcedTiles && ((*forcedTiles)[0] != 16 || (*forcedTiles)[1] % 16 ||
+                        (*forcedTiles)[2] != 64))
+      why = "int4 tiles are 16xNx64 with N a multiple of 16";
+    if (forcedWarps && (*forcedWarps)[0] != 1)
+      why = "int4 warps are 1xS (S warps splitting K)";
+    if (!why.empty())
+      return linear.emitError()
+             << "NVPTX backend: int4 tiling of " << int4Tiling.tilesPerWarp
+             << " tiles x " << int4Tiling.splitK << " warps, "
+             << int4Tiling.ahead << " blocks ahead: " << why;
+  }
 
   // Setup: pack the weight argument once.
   Value dense = buffers.lookup(linear.getWeight());
@@ -281,14 +304,22 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   SmallVector<Type> packTypes = {dense.getType(), packedType};
   int64_t denseBytes = problem.k * problem.n * 4;
   if (int4) {
+    // The f32 scales the nibbles are quantized with live in a setup-only
+    // scratch buffer, so the GEMM's packed weight holds f16 scales alone.
+    auto scratchType =
+        MemRefType::get({int4Layout.getScratchBytes()}, b.getI8Type());
+    Value scratch =
+        gpu::AllocOp::create(b, loc, scratchType, Type(), {}, {}, {})
+            .getMemref();
+    packTypes.push_back(scratchType);
     launch(b, loc,
            buildInt4ScalesKernel(b, loc, kernels, packName + "_scales",
                                  int4Layout, packTypes),
-           {dense, packedBuffer}, "setup", 0, denseBytes);
+           {dense, packedBuffer, scratch}, "setup", 0, denseBytes);
     launch(
         b, loc,
         buildInt4PackKernel(b, loc, kernels, packName, int4Layout, packTypes),
-        {dense, packedBuffer}, "setup", 0, denseBytes + packedBytes);
+        {dense, packedBuffer, scratch}, "setup", 0, denseBytes + packedBytes);
   } else {
     launch(b, loc,
            buildTransposePackKernel(b, loc, kernels, packName, problem.k,
@@ -310,7 +341,7 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   SmallVector<Type> types = llvm::to_vector(ValueRange(args).getTypes());
   KernelLaunch kernel =
       int4 ? buildInt4MmaKernel(b, loc, kernels, name, problem.m, int4Layout,
-                                f.epilogue, types)
+                                int4Tiling, f.epilogue, types)
            : buildDenseMmaKernel(b, loc, kernels, name, problem, f.epilogue,
                                  tiling, types);
   int64_t bytes = 0;
