@@ -135,6 +135,38 @@ KernelLaunch buildInt4MmaKernel(OpBuilder &b, Location loc,
                                 ArrayRef<Type> argumentTypes);
 
 //===----------------------------------------------------------------------===//
+// 2:4 sparse 16-bit weights (SparseMmaKernel.cpp)
+//===----------------------------------------------------------------------===//
+
+/// The packed 2:4 weight: the kept values W_c[N][K / 2] (each group of 4
+/// K rows keeps 2, in K order), then the mma.sp metadata
+/// [N / 16][K / 32][16] x i32 (see SparseMmaKernel.cpp).
+struct SparseLayout {
+  int64_t k, n;
+  int64_t getMetadataOffset() const { return n * k; }
+  int64_t getTotalBytes() const { return n * k + n * k / 8; }
+};
+
+/// Setup: prunes a dense f32 K x N weight (argument 0) to 2:4 along K like
+/// the reference (the 2 largest |w| of 4, ties to the lower row) into the
+/// packed buffer (argument 1).
+KernelLaunch buildSparsePackKernel(OpBuilder &b, Location loc,
+                                   gpu::GPUModuleOp module, StringRef name,
+                                   const SparseLayout &layout, Type elementType,
+                                   ArrayRef<Type> argumentTypes);
+
+/// y[M, N] = x[M, K] * W with W 2:4 sparse, through mma.sp on
+/// y^T = W^T x^T: the tiling's M side covers weight columns, its N side
+/// rows of x. Arguments: x, packed W, [bias], [residual], y. Needs
+/// K % 64 == 0 and N % 16 == 0.
+KernelLaunch buildSparseMmaKernel(OpBuilder &b, Location loc,
+                                  gpu::GPUModuleOp module, StringRef name,
+                                  const GemmProblem &problem,
+                                  const Epilogue &epilogue,
+                                  const MmaTiling &tiling,
+                                  ArrayRef<Type> argumentTypes);
+
+//===----------------------------------------------------------------------===//
 // Epilogues (Epilogue.cpp)
 //===----------------------------------------------------------------------===//
 

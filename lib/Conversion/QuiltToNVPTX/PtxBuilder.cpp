@@ -190,6 +190,20 @@ SmallVector<Value, 4> PtxBuilder::mma16816(MmaElement element, ValueRange a,
   return extractAccumulators(*this, d);
 }
 
+SmallVector<Value, 4> PtxBuilder::mmaSparse16832(MmaElement element,
+                                                 ValueRange a, ValueRange bw,
+                                                 ValueRange c, Value metadata) {
+  auto type =
+      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+  NVVM::MMATypes kind =
+      element == MmaElement::BF16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+  Value d = NVVM::MmaSpOp::create(
+      b, type, asMmaOperands(*this, element, a),
+      asMmaOperands(*this, element, bw), c, metadata, c32(0), {16, 8, 32},
+      /*intOverflow=*/std::nullopt, std::array<NVVM::MMATypes, 2>{kind, kind});
+  return extractAccumulators(*this, d);
+}
+
 Value PtxBuilder::toF32(Value value) {
   if (value.getType() == f32)
     return value;

@@ -80,6 +80,13 @@ public:
   SmallVector<Value, 4> mma16816(MmaElement element, ValueRange a, ValueRange b,
                                  ValueRange c);
 
+  /// mma.sp.sync m16n8k32 with 2:4 sparse A (4 x i32 of kept values, the
+  /// 2-bit indices in `metadata`, sparsity selector 0), b = 4 x i32, f32
+  /// accumulators.
+  SmallVector<Value, 4> mmaSparse16832(MmaElement element, ValueRange a,
+                                       ValueRange b, ValueRange c,
+                                       Value metadata);
+
   // Conversions.
   Value toF32(Value value);
   Value fromF32(Value value, Type type);

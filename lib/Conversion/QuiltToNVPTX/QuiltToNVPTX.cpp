@@ -233,11 +233,18 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   bool int4 = denseLayout && precision.getElementType().isInteger(4) &&
               precision.getGranularity() == Granularity::Group &&
               !precision.getZeroPoint() && precision.getGroupSize() % 16 == 0;
-  if (!dense16 && !int4)
+  SparsityAttr sparsity = packed.getSparsity();
+  bool sparse24 = packed.getStructure().isDense() &&
+                  sparsity.getKind() == SparsityKind::NM &&
+                  sparsity.getN() == 2 && sparsity.getM() == 4 &&
+                  (precision.getElementType().isBF16() ||
+                   precision.getElementType().isF16());
+  if (!dense16 && !int4 && !sparse24)
     return linear.emitError()
            << "NVPTX backend: weight format " << packed
-           << " has no GPU kernel yet (supported: dense bf16 and f16, and "
-              "symmetric i4 with group scales of a multiple of 16)";
+           << " has no GPU kernel yet (supported: dense bf16 and f16, 2:4 "
+              "sparse bf16 and f16, and symmetric i4 with group scales of a "
+              "multiple of 16)";
   Type mmaElement =
       int4 ? Float16Type::get(b.getContext()) : precision.getElementType();
   if (xElement != mmaElement)
@@ -246,11 +253,17 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
                               << "; tensor cores need both the same";
   GemmProblem problem{xType.getDimSize(0), packed.getCols(), packed.getRows(),
                       xElement.isBF16() ? MmaElement::BF16 : MmaElement::F16};
-  int64_t kAlign = int4 ? 64 : 8;
+  int64_t kAlign = int4 || sparse24 ? 64 : 8;
   if (problem.k % kAlign)
+    return linear.emitError() << "NVPTX backend: K = " << problem.k
+                              << " is not a multiple of " << kAlign
+                              << (int4       ? " (64-deep int4 blocks)"
+                                  : sparse24 ? " (64-deep 2:4 tiles)"
+                                             : " (16-byte rows)");
+  if (sparse24 && problem.n % 16)
     return linear.emitError()
-           << "NVPTX backend: K = " << problem.k << " is not a multiple of "
-           << kAlign << (int4 ? " (64-deep int4 blocks)" : " (16-byte rows)");
+           << "NVPTX backend: N = " << problem.n
+           << " is not a multiple of 16 (2:4 metadata tiles)";
   Int4Layout int4Layout{problem.k, problem.n,
                         int4 ? precision.getGroupSize() : 0};
 
@@ -261,8 +274,16 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   if (forcedWarps)
     std::tie(tiling.warpsM, tiling.warpsN) =
         std::pair((*forcedWarps)[0], (*forcedWarps)[1]);
+  // mma.sp takes 32 K per instruction: 2:4 tiles are 64 deep.
+  if (sparse24 && !forcedTiles)
+    tiling.blockK = 64;
   if (stages)
     tiling.stages = stages;
+  if (sparse24 && (tiling.blockK != 64 || (tiling.blockM / tiling.warpsM) % 8 ||
+                   (tiling.blockN / tiling.warpsN) % 16))
+    return linear.emitError()
+           << "NVPTX backend: 2:4 tiles are MxNx64 with warp tiles of a "
+              "multiple of 8 rows and 16 columns";
   if (std::string why = tiling.verify(); !int4 && !why.empty())
     return linear.emitError()
            << "NVPTX backend: tiling " << tiling.blockM << "x" << tiling.blockN
@@ -294,8 +315,10 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
 
   // Setup: pack the weight argument once.
   Value dense = buffers.lookup(linear.getWeight());
-  int64_t packedBytes =
-      int4 ? int4Layout.getTotalBytes() : problem.n * problem.k * 2;
+  SparseLayout sparseLayout{problem.k, problem.n};
+  int64_t packedBytes = int4       ? int4Layout.getTotalBytes()
+                        : sparse24 ? sparseLayout.getTotalBytes()
+                                   : problem.n * problem.k * 2;
   auto packedType = MemRefType::get({packedBytes}, b.getI8Type());
   Value packedBuffer = gpu::AllocOp::create(b, loc, packedType,
                                             /*asyncToken=*/Type(), {}, {}, {})
@@ -320,6 +343,11 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
         b, loc,
         buildInt4PackKernel(b, loc, kernels, packName, int4Layout, packTypes),
         {dense, packedBuffer, scratch}, "setup", 0, denseBytes + packedBytes);
+  } else if (sparse24) {
+    launch(b, loc,
+           buildSparsePackKernel(b, loc, kernels, packName, sparseLayout,
+                                 xElement, packTypes),
+           {dense, packedBuffer}, "setup", 0, denseBytes + packedBytes);
   } else {
     launch(b, loc,
            buildTransposePackKernel(b, loc, kernels, packName, problem.k,
@@ -342,8 +370,10 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   KernelLaunch kernel =
       int4 ? buildInt4MmaKernel(b, loc, kernels, name, problem.m, int4Layout,
                                 int4Tiling, f.epilogue, types)
-           : buildDenseMmaKernel(b, loc, kernels, name, problem, f.epilogue,
-                                 tiling, types);
+      : sparse24 ? buildSparseMmaKernel(b, loc, kernels, name, problem,
+                                        f.epilogue, tiling, types)
+                 : buildDenseMmaKernel(b, loc, kernels, name, problem,
+                                       f.epilogue, tiling, types);
   int64_t bytes = 0;
   for (Value arg : args)
     bytes += bufferBytes(cast<MemRefType>(arg.getType()));
