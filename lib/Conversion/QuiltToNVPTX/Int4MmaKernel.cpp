@@ -6,9 +6,10 @@
 // and 16 output columns fill the 16 mma rows even when M = 1.
 //
 // Every warp streams its tiles' 512-byte K blocks (layout in
-// Int4PackKernels.cpp) with one coalesced 16-byte ld.global.nc per lane
-// and tile, and issues the loads of a block (weights, group scales, x)
-// `ahead` blocks before its use, so no load waits on an earlier use.
+// Int4PackKernels.cpp) with one coalesced 16-byte load per lane and tile,
+// and issues the loads of a block (weights, group scales, x) `ahead`
+// blocks before its use, so no load waits on an earlier use. With groups
+// of whole blocks, q * x is summed per group in f32 and scaled once.
 // (A cp.async ring through shared memory measured slower on an H100: the
 // extra shared-memory round trip costs more than the deeper queue wins.)
 // Nibbles become f16 in registers: or 0x6400 (1024 + q), subtract 1032,
@@ -32,6 +33,13 @@ namespace {
 struct Int4Block {
   SmallVector<Value> weights, x, scales;
 };
+
+Value halfSplat(PtxBuilder &ptx, double value) {
+  return arith::ConstantOp::create(
+      ptx.b, DenseElementsAttr::get(
+                 VectorType::get({2}, ptx.b.getF16Type()),
+                 APFloat(APFloat::IEEEhalf(), std::to_string(value))));
+}
 
 } // namespace
 
@@ -57,11 +65,15 @@ std::string Int4Tiling::verify(const Int4Layout &layout, int64_t m) const {
 
 Int4Tiling mlir::quilt::nvptx::chooseInt4Tiling(int64_t m,
                                                 const Int4Layout &layout) {
+  // Measured on an H100 at K = 4096, N = 11008 (bench/gpu/README.md): many
+  // warps with few tiles each, 16 of them per CTA once x has two 8-row
+  // halves (their registers would otherwise limit the CTAs per SM).
   Int4Tiling tiling;
-  // Measured on an H100 at K = 4096, N = 11008 (bench/gpu/README.md).
-  tiling.tilesPerWarp = 2;
-  tiling.ahead = m > 8 ? 4 : 8;
-  for (int64_t s : {8, 4, 2, 1}) {
+  tiling.tilesPerWarp = m > 8 ? 1 : 2;
+  tiling.ahead = 4;
+  for (int64_t s : {16, 8, 4, 2, 1}) {
+    if (s > (m > 8 ? 16 : 8))
+      continue;
     tiling.splitK = s;
     if (tiling.verify(layout, m).empty())
       break;
@@ -144,7 +156,11 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
     Int4Block block;
     for (int64_t ti = 0; ti < kTiles; ++ti)
       block.weights.push_back(
-          ptx.loadInvariant(quad, constOffset(weightBase[ti], i * 512), 16));
+          // Volatile: ptxas keeps these in program order, issued `ahead`
+          // blocks early (measured 20% faster at M = 4 than ld.global.nc,
+          // which ptxas sinks towards the uses).
+          LLVM::LoadOp::create(b, quad, constOffset(weightBase[ti], i * 512),
+                               16, /*isVolatile=*/true));
     for (int64_t h = 0; h < halves; ++h)
       for (int64_t j = 0; j < 2; ++j)
         block.x.push_back(ptx.loadInvariant(
@@ -174,16 +190,42 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
   // Per tile: the current group's scales of columns g and g + 8, each as an
   // f16 pair (s, s).
   SmallVector<std::array<Value, 2>> scale(kTiles);
+  // With groups of whole blocks, the group's products q * x add up in f32
+  // partial sums (`part`, mma from zero) that are scaled once per group,
+  // instead of scaling every dequantized register.
+  bool scaleAfter = !scalesEveryBlock;
+  SmallVector<Value> part(acc.size(), zero);
+  SmallVector<std::array<Value, 2>> scale32(kTiles);
+  auto flushGroup = [&] {
+    for (int64_t ti = 0; ti < kTiles; ++ti)
+      for (int64_t h = 0; h < halves; ++h)
+        for (int64_t c = 0; c < 4; ++c) {
+          int64_t at = (ti * halves + h) * 4 + c;
+          acc[at] =
+              LLVM::FMAOp::create(b, part[at], scale32[ti][c / 2], acc[at]);
+          part[at] = zero;
+        }
+  };
+  Value sixteenth = halfSplat(ptx, 1.0 / 16);
+  Value minus72 = halfSplat(ptx, -72);
   for (int64_t i = 0; i < perWarp; ++i) {
     if (i + ahead < perWarp)
       inFlight.push_back(loadBlock(i + ahead));
     Int4Block &block = inFlight[i];
+    if (scaleAfter && i > 0 && !block.scales.empty())
+      flushGroup();
     for (int64_t ti = 0; ti < int64_t(block.scales.size()); ++ti) {
       Value pair = block.scales[ti];
       Value lo = ptx.andI(pair, 0xffff), hi = ptx.shr(pair, 16);
-      scale[ti] = {
-          LLVM::BitcastOp::create(b, halfPair, ptx.orI(lo, ptx.shl(lo, 16))),
-          LLVM::BitcastOp::create(b, halfPair, ptx.orI(hi, ptx.shl(hi, 16)))};
+      if (scaleAfter) {
+        for (auto [r, bits] : llvm::enumerate(std::array<Value, 2>{lo, hi}))
+          scale32[ti][r] = ptx.toF32(LLVM::BitcastOp::create(
+              b, f16, LLVM::TruncOp::create(b, b.getI16Type(), bits)));
+      } else {
+        scale[ti] = {
+            LLVM::BitcastOp::create(b, halfPair, ptx.orI(lo, ptx.shl(lo, 16))),
+            LLVM::BitcastOp::create(b, halfPair, ptx.orI(hi, ptx.shl(hi, 16)))};
+      }
     }
     SmallVector<Value> xWords;
     for (int64_t h = 0; h < halves; ++h)
@@ -201,25 +243,37 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
       for (int64_t ti = 0; ti < kTiles; ++ti) {
         Value word =
             LLVM::ExtractElementOp::create(b, block.weights[ti], ptx.c32(kk));
+        // Registers 0 and 2 sit in nibbles 0 and 8 of the halves (1024 + n
+        // after the or), 1 and 3 in nibbles 4 and 12 (1024 + 16 n): n - 8
+        // is a subtraction or an fma by 1/16, exact in f16 either way.
         SmallVector<Value> a;
         for (int64_t r = 0; r < 4; ++r) {
-          Value bits = ptx.orI(ptx.andI(ptx.shr(word, 4 * r), 0x000f000f),
-                               ptx.c32(0x64006400));
+          Value shifted = r >= 2 ? ptx.shr(word, 8) : word;
+          Value bits =
+              ptx.orI(ptx.andI(shifted, r % 2 ? 0x00f000f0 : 0x000f000f),
+                      ptx.c32(0x64006400));
           Value pair = LLVM::BitcastOp::create(b, halfPair, bits);
-          pair = arith::SubFOp::create(b, pair, bias1032);
-          pair = arith::MulFOp::create(b, pair, scale[ti][r % 2]);
+          pair =
+              r % 2
+                  ? LLVM::FMAOp::create(b, pair, sixteenth, minus72).getResult()
+                  : arith::SubFOp::create(b, pair, bias1032).getResult();
+          if (!scaleAfter)
+            pair = arith::MulFOp::create(b, pair, scale[ti][r % 2]);
           a.push_back(LLVM::BitcastOp::create(b, ptx.i32, pair));
         }
+        SmallVector<Value> &sums = scaleAfter ? part : acc;
         for (int64_t h = 0; h < halves; ++h) {
           int64_t base = (ti * halves + h) * 4;
           SmallVector<Value, 4> d =
               ptx.mma16816(MmaElement::F16, a, bFrags[h],
-                           ArrayRef<Value>(acc).slice(base, 4));
-          std::copy(d.begin(), d.end(), acc.begin() + base);
+                           ArrayRef<Value>(sums).slice(base, 4));
+          std::copy(d.begin(), d.end(), sums.begin() + base);
         }
       }
     }
   }
+  if (scaleAfter)
+    flushGroup();
 
   // Partial sums of the splitK warps meet in shared memory; warp 0 adds
   // them and runs the epilogue.

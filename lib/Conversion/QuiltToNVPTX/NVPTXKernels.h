@@ -104,7 +104,7 @@ struct Int4Layout {
 /// tiles and add their partial sums in shared memory. The loads of the
 /// 64-deep K blocks (weights, scales, x) are issued `ahead` blocks early.
 struct Int4Tiling {
-  int64_t tilesPerWarp = 2, splitK = 8, ahead = 8;
+  int64_t tilesPerWarp = 2, splitK = 8, ahead = 4;
   /// Dynamic shared memory of a CTA for `m` rows of x.
   int64_t getSharedBytes(int64_t m) const;
   /// Empty if the tiling fits the layout, else why not.
