@@ -153,6 +153,7 @@ private:
 
   gpu::GPUModuleOp kernels;
   std::optional<std::array<int64_t, 3>> forcedTiles, forcedWarps;
+  unsigned smVersion = 0;
 };
 
 } // namespace
@@ -166,6 +167,7 @@ LogicalResult ConvertQuiltToNVPTX::parseOptions() {
     return module.emitError() << "convert-quilt-to-nvptx: chip '" << chip
                               << "' is not sm_80 or newer (cp.async, bf16 "
                                  "mma.sync and ldmatrix need Ampere)";
+  smVersion = sm;
   if (tiles != "auto") {
     forcedTiles = parseTriple(tiles);
     if (!forcedTiles || !(*forcedTiles)[2])
@@ -260,6 +262,11 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
                               << (int4       ? " (64-deep int4 blocks)"
                                   : sparse24 ? " (64-deep 2:4 tiles)"
                                              : " (16-byte rows)");
+  // quilt-nvptx-pipeline targets PTX 7.0 below sm_90, and mma.sp needs 7.1.
+  if (sparse24 && smVersion < 90)
+    return linear.emitError()
+           << "NVPTX backend: 2:4 sparse weights need chip sm_90 or newer "
+              "(mma.sp needs PTX 7.1; the pipeline emits PTX 7.0 below sm_90)";
   if (sparse24 && problem.n % 16)
     return linear.emitError()
            << "NVPTX backend: N = " << problem.n
