@@ -111,7 +111,9 @@ Impl makeOpenBlasF32(std::shared_ptr<const LinearProblem> p) {
   Impl impl;
   impl.name = "openblas-f32";
   impl.flops = p->flops();
-  impl.bytes = 4.0 * double(p->m * p->k + p->k * p->n + p->m * p->n);
+  impl.bytes = 4.0 * double(p->m * p->k + p->m * p->n);
+  double weight = 4.0 * double(p->k * p->n);
+  impl.weightBytes = [weight]() { return weight; };
 #if QUILT_BENCH_HAVE_OPENBLAS
   auto y = std::make_shared<std::vector<float>>();
   impl.setup = [p, y]() {

@@ -42,6 +42,8 @@ struct Impl {
   /// Work of one call, for GFLOP/s and GB/s.
   double flops = 0;
   double bytes = 0;
+  /// Optional, after setup: bytes of the weight as the impl stores it.
+  std::function<double()> weightBytes;
 };
 
 /// A measured problem: all of its impls run in the same process, interleaved.
@@ -124,16 +126,30 @@ Impl makeOneDnnInt8(std::shared_ptr<const LinearProblem> p);
 
 /// The Quilt formats of the core linears.
 enum class QuiltFormat { F32, BF16, Int8 };
+
+/// One Quilt linear: the impl's name suffix, the weight's format as written
+/// inside `!quilt.packed<KxN, ...>` and the `act` precision (empty: f32).
+struct QuiltLinearSpec {
+  std::string name;   // "int4-g128" gives impl "quilt-int4-g128"
+  std::string format; // "precision<i4, group<128>>"
+  std::string act;    // "<i8, channel>"
+};
+QuiltLinearSpec getQuiltLinearSpec(QuiltFormat format);
+
 /// The quilt IR module of one linear with a packed weight.
 std::string makeQuiltLinearModule(int64_t m, int64_t k, int64_t n,
-                                  QuiltFormat format);
+                                  const QuiltLinearSpec &spec);
 /// Lowers the quilt-* impls with quilt-reference-pipeline instead of
 /// quilt-cpu-pipeline; they are then named quilt-ref-<format>. For checking
 /// the runtime wiring, not for performance.
 void setQuiltReferencePipeline(bool reference);
 /// Quilt's JIT-compiled linear through quilt-cpu-pipeline.
-Impl makeQuiltLinear(std::shared_ptr<const LinearProblem> p, QuiltFormat format,
-                     unsigned threads);
+Impl makeQuiltLinear(std::shared_ptr<const LinearProblem> p,
+                     const QuiltLinearSpec &spec, unsigned threads);
+inline Impl makeQuiltLinear(std::shared_ptr<const LinearProblem> p,
+                            QuiltFormat format, unsigned threads) {
+  return makeQuiltLinear(std::move(p), getQuiltLinearSpec(format), threads);
+}
 /// Parses a module text with the Quilt dialect; returns the diagnostics.
 std::string checkQuiltModuleParses(const std::string &text);
 

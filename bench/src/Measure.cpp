@@ -144,18 +144,31 @@ std::vector<Record> measureCase(const std::string &caseName, unsigned threads,
     rec.minMs = s.front() * 1e3;
     rec.maxMs = s.back() * 1e3;
     const Impl &impl = impls[warm[slot]];
+    double bytes = impl.bytes;
+    if (impl.weightBytes) {
+      rec.weightBytes = impl.weightBytes();
+      bytes += rec.weightBytes;
+    }
     rec.gflops = impl.flops / median * 1e-9;
-    rec.gbps = impl.bytes / median * 1e-9;
+    rec.gbps = bytes / median * 1e-9;
   }
 
-  const Record *baseline = nullptr;
-  for (const Record &rec : records)
-    if (rec.impl == "openblas-f32" && rec.skipped.empty())
-      baseline = &rec;
-  if (baseline)
-    for (Record &rec : records)
-      if (rec.skipped.empty())
-        rec.ratioVsOpenBlas = baseline->medianMs / rec.medianMs;
+  auto find = [&](const char *name) -> const Record * {
+    for (const Record &rec : records)
+      if (rec.impl == name && rec.skipped.empty())
+        return &rec;
+    return nullptr;
+  };
+  const Record *openBlas = find("openblas-f32");
+  const Record *quiltF32 = find("quilt-f32");
+  for (Record &rec : records) {
+    if (!rec.skipped.empty())
+      continue;
+    if (openBlas)
+      rec.ratioVsOpenBlas = openBlas->medianMs / rec.medianMs;
+    if (quiltF32)
+      rec.ratioVsQuiltF32 = quiltF32->medianMs / rec.medianMs;
+  }
   return records;
 }
 

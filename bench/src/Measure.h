@@ -41,6 +41,10 @@ struct Record {
   double gflops = 0, gbps = 0;
   /// openblas-f32 median / this median, < 0 when there is no baseline.
   double ratioVsOpenBlas = -1;
+  /// quilt-f32 median / this median, < 0 when the case has no quilt-f32.
+  double ratioVsQuiltF32 = -1;
+  /// Bytes of the weight as stored, < 0 when the impl does not say.
+  double weightBytes = -1;
   /// max |y - y_ref| / max |y_ref| against the case's first impl, < 0 when
   /// unknown.
   double maxRelErr = -1;

@@ -36,26 +36,25 @@ void setQuiltReferencePipeline(bool reference) {
   useReferencePipeline = reference;
 }
 
-std::string makeQuiltLinearModule(int64_t m, int64_t k, int64_t n,
-                                  QuiltFormat format) {
-  std::string weight = "!quilt.packed<" + std::to_string(k) + "x" +
-                       std::to_string(n) + ", precision<";
-  std::string act;
+QuiltLinearSpec getQuiltLinearSpec(QuiltFormat format) {
   switch (format) {
   case QuiltFormat::F32:
-    weight += "f32>>";
-    break;
+    return {"f32", "precision<f32>", ""};
   case QuiltFormat::BF16:
-    weight += "bf16>>";
-    act = " act <bf16>";
-    break;
+    return {"bf16", "precision<bf16>", "<bf16>"};
   case QuiltFormat::Int8:
     // W8A8: int8 weights with per-column scales, activations rounded to int8
     // with one scale per row inside the call.
-    weight += "i8, channel>>";
-    act = " act <i8, channel>";
-    break;
+    return {"int8", "precision<i8, channel>", "<i8, channel>"};
   }
+  return {};
+}
+
+std::string makeQuiltLinearModule(int64_t m, int64_t k, int64_t n,
+                                  const QuiltLinearSpec &spec) {
+  std::string weight = "!quilt.packed<" + std::to_string(k) + "x" +
+                       std::to_string(n) + ", " + spec.format + ">";
+  std::string act = spec.act.empty() ? "" : " act " + spec.act;
   std::string x =
       "tensor<" + std::to_string(m) + "x" + std::to_string(k) + "xf32>";
   std::string y =
@@ -96,31 +95,6 @@ mlir::OwningOpRef<mlir::ModuleOp> parseModule(mlir::MLIRContext &context,
   return mlir::parseSourceString<mlir::ModuleOp>(text, &context);
 }
 
-const char *getFormatSuffix(QuiltFormat format) {
-  switch (format) {
-  case QuiltFormat::F32:
-    return "f32";
-  case QuiltFormat::BF16:
-    return "bf16";
-  case QuiltFormat::Int8:
-    return "int8";
-  }
-  return "?";
-}
-
-/// Bytes of the packed weight as stored: values plus per-column scales.
-double getWeightBytes(int64_t k, int64_t n, QuiltFormat format) {
-  switch (format) {
-  case QuiltFormat::F32:
-    return 4.0 * double(k * n);
-  case QuiltFormat::BF16:
-    return 2.0 * double(k * n);
-  case QuiltFormat::Int8:
-    return double(k * n) + 4.0 * double(n);
-  }
-  return 0;
-}
-
 /// The context must outlive the JIT module, which holds a clone of the IR;
 /// members are destroyed in reverse order.
 struct QuiltState {
@@ -145,23 +119,23 @@ std::string checkQuiltModuleParses(const std::string &text) {
   return "";
 }
 
-Impl makeQuiltLinear(std::shared_ptr<const LinearProblem> p, QuiltFormat format,
-                     unsigned threads) {
+Impl makeQuiltLinear(std::shared_ptr<const LinearProblem> p,
+                     const QuiltLinearSpec &spec, unsigned threads) {
   Impl impl;
   // Reference timings must never pass for the CPU backend's, so they get
   // their own impl names.
-  impl.name = std::string(useReferencePipeline ? "quilt-ref-" : "quilt-") +
-              getFormatSuffix(format);
+  impl.name =
+      std::string(useReferencePipeline ? "quilt-ref-" : "quilt-") + spec.name;
   bool reference = useReferencePipeline;
   impl.flops = p->flops();
-  impl.bytes = 4.0 * double(p->m * p->k + p->m * p->n) +
-               getWeightBytes(p->k, p->n, format);
+  // Activations and outputs; the stored weight is added after setup.
+  impl.bytes = 4.0 * double(p->m * p->k + p->m * p->n);
   auto s = std::make_shared<QuiltState>();
-  impl.setup = [p, s, format, threads, reference]() -> std::string {
+  impl.setup = [p, s, spec, threads, reference]() -> std::string {
     s->context = makeContext();
     std::string error;
     auto module = parseModule(
-        *s->context, makeQuiltLinearModule(p->m, p->k, p->n, format), error);
+        *s->context, makeQuiltLinearModule(p->m, p->k, p->n, spec), error);
     if (!module)
       return "quilt module does not parse: " + error;
 #if QUILT_BENCH_HAVE_RUNTIME
@@ -195,6 +169,9 @@ Impl makeQuiltLinear(std::shared_ptr<const LinearProblem> p, QuiltFormat format,
     return "";
   };
 #if QUILT_BENCH_HAVE_RUNTIME
+  impl.weightBytes = [s]() -> double {
+    return s->invocation ? double(s->invocation->getPackedWeightBytes()) : 0;
+  };
   impl.release = [s]() {
     if (s->invocation)
       s->invocation->releaseResults();

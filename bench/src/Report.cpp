@@ -13,9 +13,9 @@
 namespace quilt::bench {
 
 void printTable(const std::vector<Record> &records) {
-  std::printf("%-22s %3s %-15s %10s %10s %10s %9s %8s %8s %9s %5s\n", "case",
-              "thr", "impl", "median_ms", "min_ms", "max_ms", "GFLOP/s", "GB/s",
-              "vs_oblas", "rel_err", "reps");
+  std::printf("%-22s %3s %-22s %10s %10s %10s %9s %8s %8s %8s %9s %9s %5s\n",
+              "case", "thr", "impl", "median_ms", "min_ms", "max_ms", "GFLOP/s",
+              "GB/s", "vs_oblas", "vs_qf32", "weight_MB", "rel_err", "reps");
   std::string previous;
   for (const Record &r : records) {
     std::string group = r.caseName + "/" + std::to_string(r.threads);
@@ -23,19 +23,24 @@ void printTable(const std::vector<Record> &records) {
       std::printf("\n");
     previous = group;
     if (!r.skipped.empty()) {
-      std::printf("%-22s %3u %-15s skipped: %s\n", r.caseName.c_str(),
+      std::printf("%-22s %3u %-22s skipped: %s\n", r.caseName.c_str(),
                   r.threads, r.impl.c_str(), r.skipped.c_str());
       continue;
     }
-    char ratio[16] = "-", err[16] = "-";
+    char ratio[16] = "-", ratioQ[16] = "-", weight[16] = "-", err[16] = "-";
     if (r.ratioVsOpenBlas >= 0)
       std::snprintf(ratio, sizeof(ratio), "%.2fx", r.ratioVsOpenBlas);
+    if (r.ratioVsQuiltF32 >= 0)
+      std::snprintf(ratioQ, sizeof(ratioQ), "%.2fx", r.ratioVsQuiltF32);
+    if (r.weightBytes >= 0)
+      std::snprintf(weight, sizeof(weight), "%.2f", r.weightBytes / 1048576.0);
     if (r.maxRelErr >= 0)
       std::snprintf(err, sizeof(err), "%.1e", r.maxRelErr);
-    std::printf("%-22s %3u %-15s %10.3f %10.3f %10.3f %9.1f %8.1f %8s %9s "
-                "%5d\n",
+    std::printf("%-22s %3u %-22s %10.3f %10.3f %10.3f %9.1f %8.1f %8s %8s %9s "
+                "%9s %5d\n",
                 r.caseName.c_str(), r.threads, r.impl.c_str(), r.medianMs,
-                r.minMs, r.maxMs, r.gflops, r.gbps, ratio, err, r.repeats);
+                r.minMs, r.maxMs, r.gflops, r.gbps, ratio, ratioQ, weight, err,
+                r.repeats);
   }
   std::fflush(stdout);
 }
@@ -58,6 +63,10 @@ bool writeJson(const std::string &path, const std::vector<Record> &records) {
                  r.threads, r.medianMs, r.minMs, r.maxMs, r.gflops, r.gbps);
     if (r.ratioVsOpenBlas >= 0)
       std::fprintf(f, ", \"ratio_vs_openblas\": %.6g", r.ratioVsOpenBlas);
+    if (r.ratioVsQuiltF32 >= 0)
+      std::fprintf(f, ", \"ratio_vs_quilt_f32\": %.6g", r.ratioVsQuiltF32);
+    if (r.weightBytes >= 0)
+      std::fprintf(f, ", \"weight_bytes\": %.0f", r.weightBytes);
     if (r.maxRelErr >= 0)
       std::fprintf(f, ", \"max_rel_err\": %.6g", r.maxRelErr);
     std::fprintf(f, ", \"repeats\": %d}", r.repeats);

@@ -45,6 +45,29 @@ def Quilt_PackOp : Quilt_Op<"pack", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Quilt_PackedConstantOp : Quilt_Op<"packed_constant",
+                                     [ConstantLike, Pure]> {
+  let summary = "A weight packed at compile time in one backend's layout";
+  let description = [{
+    The bytes a backend's packing kernel produced for a constant weight, as
+    `quilt-pack-weights` folds `quilt.pack` of a constant. `layout` names the
+    backend whose byte layout `bytes` is in (`"cpu"`: the x86 CPU backend's
+    panel or compressed layouts), so only that backend lowers the op; the
+    reference lowering rejects it.
+
+    ```mlir
+    %w = quilt.packed_constant "cpu" dense<"0x..."> : tensor<4160xi8>
+           -> !quilt.packed<64x32, precision<i8, channel>>
+    ```
+  }];
+  let arguments = (ins StrAttr:$layout, ElementsAttr:$bytes);
+  let results = (outs Quilt_PackedType:$result);
+  let assemblyFormat = [{
+    $layout $bytes attr-dict `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
 def Quilt_UnpackOp : Quilt_Op<"unpack", [Pure]> {
   let summary = "Decodes a packed weight to dense f32";
   let description = [{

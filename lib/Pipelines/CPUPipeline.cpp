@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "quilt/Conversion/Passes.h"
 #include "quilt/Pipelines/Pipelines.h"
@@ -19,6 +20,13 @@ using namespace mlir;
 
 void mlir::quilt::populateCPUPipeline(OpPassManager &pm,
                                       const CPUPipelineOptions &options) {
+  // By name: quilt-pack-weights JIT-compiles through this very pipeline, so
+  // its library depends on this one and cannot be linked from here.
+  if (options.packWeights)
+    if (const PassInfo *packWeights = PassInfo::lookup("quilt-pack-weights"))
+      (void)packWeights->addToPipeline(
+          pm, ("threads=" + llvm::Twine(options.threads)).str(),
+          [](const llvm::Twine &) { return failure(); });
   ConvertQuiltToCPUOptions cpu;
   cpu.cpuFeatures = options.cpuFeatures;
   cpu.threads = options.threads;

@@ -30,6 +30,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -163,7 +164,31 @@ public:
     pack(pointers.data());
     for (unsigned offset : layout.allocatedOffsets)
       packedBuffers.insert(reinterpret_cast<void *>(packed[offset]));
+    // A single descriptor: pointers, offset, sizes[rank], strides[rank]; the
+    // CPU layouts are 1-d i8, the dense fallback 2-d f32.
+    packedDescriptors[index] = packed;
+    if (layout.resultWords >= 5 && (layout.resultWords - 3) % 2 == 0) {
+      unsigned rank = (layout.resultWords - 3) / 2;
+      int64_t elements = 1;
+      for (unsigned d = 0; d < rank; ++d)
+        elements *= packed[3 + d];
+      packedWeightBytes += elements * (rank == 1 ? 1 : 4);
+    }
     llvm::append_range(argumentWords, packed);
+  }
+
+  int64_t getPackedWeightBytes() const override { return packedWeightBytes; }
+
+  llvm::Expected<std::vector<uint8_t>>
+  getPackedArgument(unsigned index) const override {
+    auto it = packedDescriptors.find(index);
+    // A 1-d descriptor: allocated, aligned, offset, size, stride.
+    if (it == packedDescriptors.end() || it->second.size() != 5)
+      return llvm::createStringError(llvm::formatv(
+          "argument {0} is not a packed weight stored as bytes", index));
+    const std::vector<int64_t> &desc = it->second;
+    const auto *data = reinterpret_cast<const uint8_t *>(desc[1]) + desc[2];
+    return std::vector<uint8_t>(data, data + desc[3]);
   }
 
   void appendTensor(unsigned index) {
@@ -256,6 +281,8 @@ private:
   std::vector<void *> argumentPointers;
   std::vector<int64_t> resultBuffer;
   std::set<void *> packedBuffers;
+  int64_t packedWeightBytes = 0;
+  std::map<unsigned, std::vector<int64_t>> packedDescriptors;
   bool hasResults = false;
 };
 

@@ -190,8 +190,18 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
 
     Supported now: static shapes; x and the weight in the same 16-bit
     float (`bf16` or `f16` activations with `precision<bf16>` /
-    `precision<f16>` weights); K a multiple of 8. Anything else is reported
-    as an error that names what is missing.
+    `precision<f16>` weights), K a multiple of 8; the same with
+    `sparsity<nm<2, 4>>` (pruned on the GPU like the reference, multiplied
+    by `mma.sp` on y^T = W^T x^T; K a multiple of 64, N of 16, sm_90 or
+    newer); and f16 activations with `precision<i4, group<G>>` weights
+    (symmetric, G a multiple of 16, K a multiple of 64), a weight-streaming
+    kernel for few rows of x. Anything else is reported as an error that
+    names what is missing.
+
+    For int4 weights the tiling options read differently: `tiles=16xNx64`
+    gives each warp N / 16 tiles of 16 columns, `warps=1xS` splits K over
+    the S warps of a CTA, and `stages` is how many 64-deep K blocks of
+    loads each warp keeps in flight.
   }];
   let options = [
     Option<"chip", "chip", "std::string", "\"sm_90a\"",

@@ -29,4 +29,34 @@ def QuiltUnfuse : Pass<"quilt-unfuse"> {
   let dependentDialects = ["::mlir::quilt::QuiltDialect"];
 }
 
+def QuiltPackWeights : Pass<"quilt-pack-weights", "::mlir::ModuleOp"> {
+  let summary = "Pack constant weights at compile time for the CPU kernels";
+  let description = [{
+    Folds every `quilt.pack` of a constant (`arith.constant`) whose format
+    the CPU backend stores in a layout of its own (the panel layouts of f32,
+    bf16 and int8, and the compressed layouts: int4 groups, N:M,
+    block-sparse, unstructured, block-diagonal, Monarch, low-rank) into a
+    `quilt.packed_constant "cpu"` holding the packed bytes. The bytes are
+    produced by running the very packing kernel the CPU backend generates
+    for run-time packing, JIT-compiled through `quilt-cpu-pipeline`, so
+    compile-time and run-time packing agree bit for bit; the weights are not
+    packed again when the program runs.
+
+    ```mlir
+    %w = arith.constant dense<...> : tensor<64x32xf32>
+    %p = quilt.pack %w : tensor<64x32xf32> -> !quilt.packed<64x32, precision<i8, channel>>
+    // becomes
+    %p = quilt.packed_constant "cpu" dense<"0x..."> : tensor<4160xi8> -> !quilt.packed<64x32, precision<i8, channel>>
+    ```
+
+    The result is only lowered by the CPU backend (`quilt-cpu-pipeline` runs
+    this pass first); formats without a CPU layout are left alone.
+  }];
+  let options = [
+    Option<"threads", "threads", "unsigned", /*default=*/"1",
+           "Threads of the packing kernels">,
+  ];
+  let dependentDialects = ["::mlir::quilt::QuiltDialect"];
+}
+
 #endif // QUILT_TRANSFORMS_PASSES_TD

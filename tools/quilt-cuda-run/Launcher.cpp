@@ -193,7 +193,48 @@ void Launcher::runPhase(bool setup) {
   }
 }
 
-std::vector<double> Launcher::benchmark(unsigned warmup, unsigned runs) {
+/// Reads `chunks` 16-byte chunks with a grid-stride loop; the (never
+/// taken) store of their XOR keeps the loads.
+static const char kFlushPtx[] = R"(.version 7.0
+.target sm_70
+.address_size 64
+.visible .entry quilt_l2_flush_read(.param .u64 base, .param .u64 chunks)
+{
+  .reg .pred %p<3>;
+  .reg .b32 %r<12>;
+  .reg .b64 %rd<8>;
+  ld.param.u64 %rd1, [base];
+  ld.param.u64 %rd2, [chunks];
+  mov.u32 %r1, %ctaid.x;
+  mov.u32 %r2, %ntid.x;
+  mov.u32 %r3, %tid.x;
+  mov.u32 %r4, %nctaid.x;
+  mad.lo.s32 %r5, %r1, %r2, %r3;
+  cvt.u64.u32 %rd3, %r5;
+  mul.lo.s32 %r6, %r4, %r2;
+  cvt.u64.u32 %rd4, %r6;
+  mov.u32 %r7, 0;
+LOOP:
+  setp.ge.u64 %p1, %rd3, %rd2;
+  @%p1 bra DONE;
+  shl.b64 %rd5, %rd3, 4;
+  add.s64 %rd6, %rd1, %rd5;
+  ld.global.v4.u32 {%r8, %r9, %r10, %r11}, [%rd6];
+  xor.b32 %r7, %r7, %r8;
+  xor.b32 %r7, %r7, %r11;
+  add.s64 %rd3, %rd3, %rd4;
+  bra LOOP;
+DONE:
+  setp.ne.u32 %p2, %r7, 0x7fc00001;
+  @%p2 bra END;
+  st.global.u32 [%rd1], %r7;
+END:
+  ret;
+}
+)";
+
+std::vector<double> Launcher::benchmark(unsigned warmup, unsigned runs,
+                                        bool flushByWrite) {
   auto runIteration = [&] {
     for (size_t i = 0; i < manifest->launches.size(); ++i)
       if (!manifest->launches[i].isSetup)
@@ -211,14 +252,36 @@ std::vector<double> Launcher::benchmark(unsigned warmup, unsigned runs) {
     check(driver->cuEventCreate(&event, 0), "cuEventCreate");
   // Cold L2 for every timed iteration: a model's weights stream from
   // memory, so a weight that fits the 50 MB L2 of an H100 must not be
-  // timed from it. Writing 256 MiB between iterations evicts it; the write
-  // is outside the events.
+  // timed from it. Touching 256 MiB between iterations evicts it, outside
+  // the events. Reading (a kernel of our own) leaves clean lines; writing
+  // (a memset) leaves 50 MB of dirty lines that the timed kernels' misses
+  // must first write back, a cost no real forward pass pays.
   constexpr size_t kFlushBytes = size_t(256) << 20;
   CUdeviceptr flush = 0;
   check(driver->cuMemAlloc(&flush, kFlushBytes), "cuMemAlloc (L2 flush)");
+  check(driver->cuMemsetD8(flush, 0, kFlushBytes), "cuMemsetD8 (L2 flush)");
+  CUmodule flushModule = nullptr;
+  CUfunction flushRead = nullptr;
+  if (!flushByWrite) {
+    check(driver->cuModuleLoadDataEx(&flushModule, kFlushPtx, 0, nullptr,
+                                     nullptr),
+          "cuModuleLoadDataEx (L2 flush)");
+    check(driver->cuModuleGetFunction(&flushRead, flushModule,
+                                      "quilt_l2_flush_read"),
+          "cuModuleGetFunction (L2 flush)");
+  }
   for (unsigned i = 0; i < runs; ++i) {
-    check(driver->cuMemsetD8(flush, static_cast<unsigned char>(i), kFlushBytes),
+    if (flushByWrite) {
+      check(
+          driver->cuMemsetD8(flush, static_cast<unsigned char>(i), kFlushBytes),
           "cuMemsetD8 (L2 flush)");
+    } else {
+      unsigned long long chunks = kFlushBytes / 16;
+      void *params[] = {&flush, &chunks};
+      check(driver->cuLaunchKernel(flushRead, 1024, 1, 1, 256, 1, 1, 0, nullptr,
+                                   params, nullptr),
+            "cuLaunchKernel (L2 flush)");
+    }
     check(driver->cuEventRecord(events[2 * i], nullptr), "cuEventRecord");
     runIteration();
     check(driver->cuEventRecord(events[2 * i + 1], nullptr), "cuEventRecord");
@@ -227,6 +290,8 @@ std::vector<double> Launcher::benchmark(unsigned warmup, unsigned runs) {
     check(driver->cuEventSynchronize(events.back()), "cuEventSynchronize");
   check(driver->cuCtxSynchronize(), "cuCtxSynchronize (after the timed runs)");
   check(driver->cuMemFree(flush), "cuMemFree (L2 flush)");
+  if (flushModule)
+    check(driver->cuModuleUnload(flushModule), "cuModuleUnload (L2 flush)");
   std::vector<double> times;
   for (unsigned i = 0; i < runs; ++i) {
     float ms = 0;

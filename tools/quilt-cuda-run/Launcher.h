@@ -62,7 +62,8 @@ public:
 
   /// `warmup` untimed and then `runs` timed iterations of all run
   /// launches; the milliseconds of each timed iteration (CUDA events).
-  std::vector<double> benchmark(unsigned warmup, unsigned runs);
+  std::vector<double> benchmark(unsigned warmup, unsigned runs,
+                                bool flushByWrite = false);
 
   /// Copies buffer `index` of the manifest back to the host.
   HostBuffer readBuffer(size_t index) const;

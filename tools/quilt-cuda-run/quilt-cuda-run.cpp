@@ -64,6 +64,10 @@ OPTIONS:
                         after the checked run; report median/min/max ms,
                         GFLOP/s and GB/s (manifest "flops"/"bytes")
   --warmup W            Untimed iterations before the timed ones (default 3)
+  --l2-flush MODE       How every timed iteration starts with a cold L2:
+                        `read` (default) reads 256 MiB, leaving clean lines;
+                        `write` writes 256 MiB, leaving the L2 full of dirty
+                        lines that the timed kernels must write back first
   --json                Print one JSON object instead of text
   --device I            CUDA device ordinal (default 0)
   --print-results       Print the outputs' values (the first 16 of each)
@@ -86,6 +90,7 @@ struct Options {
   std::string outputNpy;
   unsigned bench = 0;
   unsigned warmup = 3;
+  bool flushByWrite = false;
   bool json = false;
   int device = 0;
   bool printResults = false;
@@ -160,6 +165,11 @@ Options parseOptions(int argc, char **argv) {
       options.bench = unsigned(parseUnsigned(flag, takeValue(), 1u << 24));
     } else if (flag == "--warmup") {
       options.warmup = unsigned(parseUnsigned(flag, takeValue(), 1u << 24));
+    } else if (flag == "--l2-flush") {
+      std::string mode = takeValue();
+      if (mode != "read" && mode != "write")
+        fail("--l2-flush '" + mode + "': expected `read` or `write`");
+      options.flushByWrite = mode == "write";
     } else if (flag == "--json") {
       noValue();
       options.json = true;
@@ -378,7 +388,8 @@ int main(int argc, char **argv) {
   std::optional<Timing> timing;
   double flops = 0, bytes = 0;
   if (options.bench) {
-    timing = summarize(launcher.benchmark(options.warmup, options.bench));
+    timing = summarize(launcher.benchmark(options.warmup, options.bench,
+                                          options.flushByWrite));
     for (const LaunchSpec &launch : manifest.launches)
       if (!launch.isSetup) {
         flops += launch.flops;
@@ -408,7 +419,8 @@ int main(int argc, char **argv) {
          << ", \"min_ms\": " << jsonNumber(timing->minMs)
          << ", \"max_ms\": " << jsonNumber(timing->maxMs)
          << ", \"runs\": " << options.bench
-         << ", \"warmup\": " << options.warmup;
+         << ", \"warmup\": " << options.warmup << ", \"l2_flush\": "
+         << jsonString(options.flushByWrite ? "write" : "read");
     if (hasThroughput)
       os << ", \"gflops\": " << jsonNumber(gflops)
          << ", \"gbps\": " << jsonNumber(gbps);

@@ -77,6 +77,12 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Lower all the way to the LLVM dialect (otherwise stop "
                      "after bufferization, on scf/vector ops over memrefs)"),
       llvm::cl::init(true)};
+  Option<bool> packWeights{
+      *this, "pack-weights",
+      llvm::cl::desc("Pack constant weights at compile time "
+                     "(quilt-pack-weights; applies where that pass is "
+                     "registered: quilt-opt, quilt-run, the plugin)"),
+      llvm::cl::init(true)};
 };
 
 /// quilt IR -> tiled, vectorized x86 kernels (convert-quilt-to-cpu) ->

@@ -120,6 +120,14 @@ public:
   /// before calling the entry again; call this between timed runs to keep
   /// free() out of the timing.
   virtual void releaseResults() = 0;
+  /// Bytes of the packed weights as stored by the pipeline (the buffers the
+  /// pack functions returned: 1-d byte buffers of the CPU layouts, or the
+  /// dense f32 matrices of formats without one).
+  virtual int64_t getPackedWeightBytes() const = 0;
+  /// A copy of the packed buffer of argument `index` (a packed weight the
+  /// pipeline stores as a 1-d byte buffer); an error for other arguments.
+  virtual llvm::Expected<std::vector<uint8_t>>
+  getPackedArgument(unsigned index) const = 0;
 };
 
 /// Everything compile() needs registered in a context: the upstream

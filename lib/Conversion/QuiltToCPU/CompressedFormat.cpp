@@ -25,6 +25,8 @@ const CompressedFormat *cpu::lookupCompressedFormat(PackedType type) {
     return nullptr;
   static const CompressedFormat *const families[] = {
       &getLowRankFormat(),
+      &getNMSparseFormat(),
+      &getUnstructuredFormat(),
       &getBlockSparseFormat(),
       &getBlockDiagFormat(),
       &getMonarchFormat(),

@@ -88,6 +88,8 @@ void populateCompressedFormatPatterns(const TypeConverter &converter,
 //===----------------------------------------------------------------------===//
 
 const CompressedFormat &getLowRankFormat();
+const CompressedFormat &getNMSparseFormat();
+const CompressedFormat &getUnstructuredFormat();
 const CompressedFormat &getBlockSparseFormat();
 const CompressedFormat &getBlockDiagFormat();
 const CompressedFormat &getMonarchFormat();

@@ -83,6 +83,29 @@ struct LowerPack : OpConversionPattern<PackOp> {
   }
 };
 
+/// A weight packed at compile time: its bytes as a constant, once they are
+/// checked against the layout this backend would pack the type into.
+struct LowerPackedConstant : OpConversionPattern<PackedConstantOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(PackedConstantOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast_or_null<RankedTensorType>(
+        getTypeConverter()->convertType(op.getResult().getType()));
+    auto bytes = cast<RankedTensorType>(op.getBytes().getType());
+    if (!type || !type.getElementType().isInteger(8) ||
+        (type.hasStaticShape() && type != bytes))
+      return op.emitOpError("bytes do not match the CPU layout of ")
+             << op.getResult().getType() << " (" << bytes << " vs " << type
+             << ")";
+    Value constant = arith::ConstantOp::create(rewriter, op.getLoc(),
+                                               cast<TypedAttr>(op.getBytes()));
+    rewriter.replaceOp(
+        op, tensor::CastOp::create(rewriter, op.getLoc(), type, constant));
+    return success();
+  }
+};
+
 struct LowerUnpack : OpConversionPattern<UnpackOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -291,6 +314,7 @@ void cpu::populateLinearPatterns(const TypeConverter &converter,
                                  RewritePatternSet &patterns,
                                  const CPUTarget &target, unsigned threads) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<LowerPack, LowerUnpack>(converter, ctx, /*benefit=*/10);
+  patterns.add<LowerPack, LowerPackedConstant, LowerUnpack>(converter, ctx,
+                                                            /*benefit=*/10);
   patterns.add<LowerLinear, LowerMatmul>(converter, ctx, target, threads);
 }

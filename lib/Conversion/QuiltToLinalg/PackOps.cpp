@@ -133,6 +133,21 @@ struct LowerPack : OpConversionPattern<PackOp> {
   }
 };
 
+/// quilt.packed_constant holds a backend's bytes, which the reference
+/// lowering (dense f32 packed values) cannot read back.
+struct RejectPackedConstant : OpConversionPattern<PackedConstantOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(PackedConstantOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    return op.emitOpError("holds bytes in the '")
+           << op.getLayout()
+           << "' layout, which only that backend lowers; run "
+              "quilt-pack-weights in the CPU pipeline only";
+  }
+};
+
 /// quilt.unpack: the packed value already is its decoded matrix.
 struct LowerUnpack : OpConversionPattern<UnpackOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -149,5 +164,6 @@ struct LowerUnpack : OpConversionPattern<UnpackOp> {
 
 void mlir::quilt::populatePackPatterns(const TypeConverter &converter,
                                        RewritePatternSet &patterns) {
-  patterns.add<LowerPack, LowerUnpack>(converter, patterns.getContext());
+  patterns.add<LowerPack, LowerUnpack, RejectPackedConstant>(
+      converter, patterns.getContext());
 }

@@ -5,14 +5,15 @@
 // computed transposed, y^T = W^T x^T, so the weight is the mma A operand
 // and 16 output columns fill the 16 mma rows even when M = 1.
 //
-// Packed layout (written by the pack kernels below): for every 16-column
-// tile j and 64-deep K block, 32 lanes x 16 bytes; lane L's word kk holds
-// the 8 int4 values (+8, unsigned) of its mma A fragment for K step kk,
-// ordered so that `(word >> 4r) & 0x000f000f` is fragment register r as
-// two f16 mantissas. A warp reads each 512-byte block with one coalesced
-// 16-byte load per lane and dequantizes in registers: or 0x6400 (1024 +
-// q), subtract 1032, multiply by the f16 group scale. Scales follow as f32
-// [K / group][N rounded up to 16].
+// Every warp streams its tiles' 512-byte K blocks (layout in
+// Int4PackKernels.cpp) with one coalesced 16-byte load per lane and tile,
+// and issues the loads of a block (weights, group scales, x) `ahead`
+// blocks before its use, so no load waits on an earlier use. With groups
+// of whole blocks, q * x is summed per group in f32 and scaled once.
+// (A cp.async ring through shared memory measured slower on an H100: the
+// extra shared-memory round trip costs more than the deeper queue wins.)
+// Nibbles become f16 in registers: or 0x6400 (1024 + q), subtract 1032,
+// multiply by the scale.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,180 +22,77 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 
-#include <map>
-
 using namespace mlir;
 using namespace mlir::quilt::nvptx;
 
-int64_t Int4Layout::getScalesOffset() const { return paddedN() * k / 2; }
-int64_t Int4Layout::getTotalBytes() const {
-  return getScalesOffset() + (k / group) * paddedN() * 4;
-}
-
 namespace {
 
-Value f32Const(PtxBuilder &ptx, float value) {
-  return arith::ConstantFloatOp::create(ptx.b, ptx.b.getF32Type(),
-                                        APFloat(value));
+/// The loads of one K block of a warp: per tile a vector<4xi32> of
+/// nibbles, per 8-row half two vector<4xi32> of x, and per tile the i32
+/// scale pair where the block starts a group.
+struct Int4Block {
+  SmallVector<Value> weights, x, scales;
+};
+
+Value halfSplat(PtxBuilder &ptx, double value) {
+  return arith::ConstantOp::create(
+      ptx.b, DenseElementsAttr::get(
+                 VectorType::get({2}, ptx.b.getF16Type()),
+                 APFloat(APFloat::IEEEhalf(), std::to_string(value))));
 }
 
 } // namespace
 
-//===----------------------------------------------------------------------===//
-// Packing (setup)
-//===----------------------------------------------------------------------===//
-
-KernelLaunch mlir::quilt::nvptx::buildInt4ScalesKernel(
-    OpBuilder &builder, Location loc, gpu::GPUModuleOp module, StringRef name,
-    const Int4Layout &layout, ArrayRef<Type> argumentTypes) {
-  constexpr int64_t kThreads = 256;
-  gpu::GPUFuncOp func =
-      createKernel(builder, loc, module, name, argumentTypes, kThreads);
-  ImplicitLocOpBuilder b(loc, builder);
-  b.setInsertionPointToStart(&func.getBody().front());
-  PtxBuilder ptx(b);
-  // One thread per (group, column): scale = max |w| / 7, as the reference.
-  int64_t count = (layout.k / layout.group) * layout.paddedN();
-  Value index = ptx.add(ptx.mul(ptx.blockId(gpu::Dimension::x), kThreads),
-                        ptx.threadId());
-  Value dense = ptx.globalBase(func.getArgument(0));
-  Value packed = ptx.globalBase(func.getArgument(1));
-  ptx.ifThen(ptx.ult(index, count), [&] {
-    Value group = ptx.div(index, layout.paddedN());
-    Value col = ptx.rem(index, layout.paddedN());
-    Value absMax = f32Const(ptx, 0.0f);
-    Value colOk = ptx.ult(col, layout.n);
-    Value safeCol = ptx.select(colOk, col, ptx.c32(0));
-    SmallVector<Value> result = ptx.forLoop(
-        ptx.c32(0), ptx.c32(layout.group), 1, {absMax},
-        [&](Value i, ValueRange carried) -> SmallVector<Value> {
-          Value row = ptx.add(ptx.mul(group, layout.group), i);
-          Value w = ptx.load(
-              ptx.f32,
-              ptx.offset(
-                  dense,
-                  ptx.byteOffset(ptx.add(ptx.mul(row, layout.n), safeCol), 4)),
-              4);
-          Value magnitude =
-              arith::MaximumFOp::create(b, w, arith::NegFOp::create(b, w));
-          return {arith::MaximumFOp::create(b, carried[0], magnitude)};
-        });
-    Value scale = arith::DivFOp::create(b, result[0], f32Const(ptx, 7.0f));
-    scale = ptx.select(colOk, scale, f32Const(ptx, 0.0f));
-    ptx.store(
-        scale,
-        ptx.offset(packed, ptx.add(ptx.byteOffset(index, 4),
-                                   arith::ConstantIntOp::create(
-                                       b, ptx.i64, layout.getScalesOffset()))),
-        4);
-  });
-  gpu::ReturnOp::create(b);
-  return {
-      func, {int64_t(llvm::divideCeil(count, kThreads)), 1, 1}, kThreads, 0};
+int64_t Int4Tiling::getSharedBytes(int64_t m) const {
+  int64_t halves = m > 8 ? 2 : 1;
+  return splitK > 1 ? splitK * tilesPerWarp * halves * 4 * 32 * 4 : 0;
 }
 
-KernelLaunch mlir::quilt::nvptx::buildInt4PackKernel(
-    OpBuilder &builder, Location loc, gpu::GPUModuleOp module, StringRef name,
-    const Int4Layout &layout, ArrayRef<Type> argumentTypes) {
-  constexpr int64_t kThreads = 256;
-  gpu::GPUFuncOp func =
-      createKernel(builder, loc, module, name, argumentTypes, kThreads);
-  ImplicitLocOpBuilder b(loc, builder);
-  b.setInsertionPointToStart(&func.getBody().front());
-  PtxBuilder ptx(b);
-  // One thread per 32-bit word: ((tile * kBlocks + kBlock) * 32 + lane) * 4
-  // + kStep.
+std::string Int4Tiling::verify(const Int4Layout &layout, int64_t m) const {
   int64_t kBlocks = layout.k / 64;
-  int64_t words = (layout.paddedN() / 16) * kBlocks * 32 * 4;
-  Value index = ptx.add(ptx.mul(ptx.blockId(gpu::Dimension::x), kThreads),
-                        ptx.threadId());
-  Value dense = ptx.globalBase(func.getArgument(0));
-  Value packed = ptx.globalBase(func.getArgument(1));
-  ptx.ifThen(ptx.ult(index, words), [&] {
-    Value kStep = ptx.rem(index, 4);
-    Value lane = ptx.rem(ptx.div(index, 4), 32);
-    Value kBlock = ptx.rem(ptx.div(index, 128), kBlocks);
-    Value tile = ptx.div(index, 128 * kBlocks);
-    Value g = ptx.div(lane, 4), t = ptx.rem(lane, 4);
-    Value word = ptx.c32(0);
-    // Nibble p: fragment register r = p % 4 (rows g / g + 8 alternate, then
-    // K + 8), half p / 4 (K + 1).
-    for (int64_t p = 0; p < 8; ++p) {
-      int64_t r = p % 4, half = p / 4;
-      Value col = ptx.add(ptx.add(ptx.mul(tile, 16), g), (r % 2) * 8);
-      Value row = ptx.add(ptx.add(ptx.mul(kBlock, 64), ptx.mul(kStep, 16)),
-                          ptx.add(ptx.mul(t, 2), (r / 2) * 8 + half));
-      Value colOk = ptx.ult(col, layout.n);
-      Value safeCol = ptx.select(colOk, col, ptx.c32(0));
-      Value w = ptx.load(
-          ptx.f32,
-          ptx.offset(dense, ptx.byteOffset(
-                                ptx.add(ptx.mul(row, layout.n), safeCol), 4)),
-          4);
-      Value scaleIndex =
-          ptx.add(ptx.mul(ptx.div(row, layout.group), layout.paddedN()), col);
-      Value scale = ptx.load(
-          ptx.f32,
-          ptx.offset(packed, arith::AddIOp::create(
-                                 b, ptx.byteOffset(scaleIndex, 4),
-                                 arith::ConstantIntOp::create(
-                                     b, ptx.i64, layout.getScalesOffset()))),
-          4);
-      // q = clamp(round-half-even(w / scale), -8, 7); a zero scale is a
-      // zero group.
-      Value ratio = arith::DivFOp::create(b, w, scale);
-      // cvt.rni: round to nearest even (llvm.roundeven would become a
-      // libdevice call under gpu-to-nvvm).
-      Value rounded =
-          LLVM::InlineAsmOp::create(b, ptx.f32, ValueRange{ratio},
-                                    "cvt.rni.f32.f32 $0, $1;", "=f,f", false,
-                                    false, LLVM::TailCallKind::None,
-                                    LLVM::AsmDialectAttr(), ArrayAttr())
-              .getResult(0);
-      Value clamped = arith::MinimumFOp::create(
-          b, arith::MaximumFOp::create(b, rounded, f32Const(ptx, -8.0f)),
-          f32Const(ptx, 7.0f));
-      Value zero = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, scale,
-                                         f32Const(ptx, 0.0f));
-      Value q = arith::FPToSIOp::create(b, ptx.i32, clamped);
-      q = ptx.select(
-          ptx.andB(colOk,
-                   arith::XOrIOp::create(
-                       b, zero, arith::ConstantIntOp::create(b, ptx.i1, 1))),
-          q, ptx.c32(0));
-      Value nibble = ptx.andI(ptx.add(q, 8), 15);
-      word = ptx.orI(word, ptx.shl(nibble, 4 * (r + 4 * half)));
-    }
-    ptx.store(word, ptx.offset(packed, ptx.byteOffset(index, 4)), 4);
-  });
-  gpu::ReturnOp::create(b);
-  return {
-      func, {int64_t(llvm::divideCeil(words, kThreads)), 1, 1}, kThreads, 0};
+  if (tilesPerWarp < 1 || tilesPerWarp > 8)
+    return "a warp takes 1 to 8 tiles of 16 columns";
+  if (splitK < 1 || splitK > 16 || kBlocks % splitK)
+    return "the K split must divide the K / 64 blocks (at most 16 warps)";
+  // Scales are loaded at group starts, which must then be the same for
+  // every warp; groups that are no multiple of 64 are loaded every block.
+  if (layout.group % 64 == 0 && (kBlocks / splitK * 64) % layout.group)
+    return "each warp's K range must hold whole groups";
+  if (ahead < 1 || ahead > 16)
+    return "1 to 16 K blocks may be in flight";
+  return "";
 }
 
-//===----------------------------------------------------------------------===//
-// The GEMM
-//===----------------------------------------------------------------------===//
+Int4Tiling mlir::quilt::nvptx::chooseInt4Tiling(int64_t m,
+                                                const Int4Layout &layout) {
+  // Measured on an H100 at K = 4096, N = 11008 (bench/gpu/README.md): many
+  // warps with few tiles each, 16 of them per CTA once x has two 8-row
+  // halves (their registers would otherwise limit the CTAs per SM).
+  Int4Tiling tiling;
+  tiling.tilesPerWarp = m > 8 ? 1 : 2;
+  tiling.ahead = 4;
+  for (int64_t s : {16, 8, 4, 2, 1}) {
+    if (s > (m > 8 ? 16 : 8))
+      continue;
+    tiling.splitK = s;
+    if (tiling.verify(layout, m).empty())
+      break;
+  }
+  return tiling;
+}
 
 KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module, StringRef name,
-    int64_t m, const Int4Layout &layout, const Epilogue &epilogue,
-    ArrayRef<Type> argumentTypes) {
-  // Each warp owns kTiles 16-column tiles over 1 / splitK of K; a CTA's
-  // splitK warps share the tiles and add their partial sums in shared
-  // memory. kAhead K blocks of weights are in flight per warp.
-  constexpr int64_t kTiles = 4, kAhead = 4;
+    int64_t m, const Int4Layout &layout, const Int4Tiling &tiling,
+    const Epilogue &epilogue, ArrayRef<Type> argumentTypes) {
+  int64_t kTiles = tiling.tilesPerWarp, splitK = tiling.splitK;
   int64_t kBlocks = layout.k / 64;
-  int64_t splitK = 1;
-  for (int64_t s : {4, 2})
-    if (kBlocks % s == 0 && (kBlocks / s * 64) % layout.group == 0) {
-      splitK = s;
-      break;
-    }
   int64_t perWarp = kBlocks / splitK;
+  int64_t ahead = std::min(tiling.ahead, perWarp);
   int64_t halves = m > 8 ? 2 : 1;
   int64_t nTiles = layout.paddedN() / 16;
   int64_t threads = 32 * splitK;
+  bool scalesEveryBlock = layout.group % 64 != 0;
 
   gpu::GPUFuncOp func =
       createKernel(builder, loc, module, name, argumentTypes, threads);
@@ -203,6 +101,7 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
   PtxBuilder ptx(b);
   Type f16 = b.getF16Type();
   Type halfPair = VectorType::get({2}, f16);
+  Type quad = VectorType::get({4}, ptx.i32);
 
   Value tid = ptx.threadId();
   Value lane = ptx.rem(tid, 32), warp = ptx.div(tid, 32);
@@ -219,99 +118,162 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
     out.residual = ptx.globalBase(func.getArgument(next++));
   out.output = ptx.globalBase(func.getArgument(next));
 
+  // Per-lane base pointers; block i adds a constant.
   Value firstBlock = ptx.mul(warp, perWarp);
-  SmallVector<Value> tiles;
+  SmallVector<Value> weightBase, scaleBase;
+  Value scales = ptx.offset(
+      w, arith::ConstantIntOp::create(b, ptx.i64, layout.getScalesOffset()));
   for (int64_t ti = 0; ti < kTiles; ++ti) {
-    Value tile = ptx.add(firstTile, ti);
-    // Tiles past the end load the last tile; their columns are >= N and
+    // Tiles past the end read the last tile; their columns are >= N and
     // are never stored.
-    tiles.push_back(ptx.minU(tile, ptx.c32(nTiles - 1)));
+    Value tile = ptx.minU(ptx.add(firstTile, ti), ptx.c32(nTiles - 1));
+    Value chunk =
+        ptx.add(ptx.mul(ptx.add(ptx.mul(tile, kBlocks), firstBlock), 32), lane);
+    weightBase.push_back(ptx.offset(w, ptx.byteOffset(chunk, 16)));
+    scaleBase.push_back(ptx.offset(
+        scales, ptx.byteOffset(ptx.add(ptx.mul(tile, 16), ptx.mul(g, 2)), 2)));
   }
-  auto loadWeights = [&](int64_t i) {
-    SmallVector<Value> words;
-    for (Value tile : tiles) {
-      Value block = ptx.add(ptx.mul(tile, kBlocks), ptx.add(firstBlock, i));
-      Value offset = ptx.add(ptx.mul(block, 32), lane);
-      words.push_back(ptx.load(VectorType::get({4}, ptx.i32),
-                               ptx.offset(w, ptx.byteOffset(offset, 16)), 16));
-    }
-    return words;
+  // x^T fragments: token h * 8 + g, K 16t..16t+15 of each block. Rows past
+  // M read row 0 and are zeroed.
+  SmallVector<Value> xBase, tokenOk;
+  for (int64_t h = 0; h < halves; ++h) {
+    Value token = ptx.add(ptx.add(m0, h * 8), g);
+    Value ok = ptx.ult(token, m);
+    tokenOk.push_back(ok);
+    Value safe = ptx.select(ok, token, ptx.c32(0));
+    Value element =
+        ptx.add(ptx.add(ptx.mul(safe, layout.k), ptx.mul(firstBlock, 64)),
+                ptx.mul(t, 16));
+    xBase.push_back(ptx.offset(x, ptx.byteOffset(element, 2)));
+  }
+  auto constOffset = [&](Value base, int64_t bytes) {
+    return ptx.offset(base, arith::ConstantIntOp::create(b, ptx.i64, bytes));
   };
-  SmallVector<SmallVector<Value>> inFlight;
-  for (int64_t i = 0; i < std::min(kAhead, perWarp); ++i)
-    inFlight.push_back(loadWeights(i));
+  auto needsScales = [&](int64_t i) {
+    return scalesEveryBlock || (i * 64) % layout.group == 0;
+  };
+  auto loadBlock = [&](int64_t i) {
+    Int4Block block;
+    for (int64_t ti = 0; ti < kTiles; ++ti)
+      block.weights.push_back(
+          // Volatile: ptxas keeps these in program order, issued `ahead`
+          // blocks early (measured 20% faster at M = 4 than ld.global.nc,
+          // which ptxas sinks towards the uses).
+          LLVM::LoadOp::create(b, quad, constOffset(weightBase[ti], i * 512),
+                               16, /*isVolatile=*/true));
+    for (int64_t h = 0; h < halves; ++h)
+      for (int64_t j = 0; j < 2; ++j)
+        block.x.push_back(ptx.loadInvariant(
+            quad, constOffset(xBase[h], i * 128 + j * 16), 16));
+    if (needsScales(i)) {
+      Value kRow = ptx.add(ptx.mul(ptx.add(firstBlock, i), 64), ptx.mul(t, 16));
+      Value rowOffset =
+          ptx.byteOffset(ptx.mul(ptx.div(kRow, layout.group), nTiles), 32);
+      for (int64_t ti = 0; ti < kTiles; ++ti)
+        block.scales.push_back(ptx.loadInvariant(
+            ptx.i32, ptx.offset(scaleBase[ti], rowOffset), 4));
+    }
+    return block;
+  };
 
-  Value zero = f32Const(ptx, 0.0f);
+  SmallVector<Int4Block> inFlight;
+  for (int64_t i = 0; i < ahead; ++i)
+    inFlight.push_back(loadBlock(i));
+
+  Value zero = arith::ConstantFloatOp::create(b, b.getF32Type(), APFloat(0.0f));
   SmallVector<Value> acc(kTiles * halves * 4, zero);
   Value bias1032 = arith::ConstantOp::create(
       b, DenseElementsAttr::get(cast<ShapedType>(halfPair),
                                 APFloat(APFloat::IEEEhalf(), "1032")));
-  // (tile, group) -> scales of columns g and g + 8, as f16 pairs.
-  std::map<std::pair<int64_t, int64_t>, std::array<Value, 2>> scales;
-  Value kFirst = ptx.mul(firstBlock, 64);
+  Value zeroQuad = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(cast<ShapedType>(quad), APInt(32, 0)));
+  // Per tile: the current group's scales of columns g and g + 8, each as an
+  // f16 pair (s, s).
+  SmallVector<std::array<Value, 2>> scale(kTiles);
+  // With groups of whole blocks, the group's products q * x add up in f32
+  // partial sums (`part`, mma from zero) that are scaled once per group,
+  // instead of scaling every dequantized register.
+  bool scaleAfter = !scalesEveryBlock;
+  SmallVector<Value> part(acc.size(), zero);
+  SmallVector<std::array<Value, 2>> scale32(kTiles);
+  auto flushGroup = [&] {
+    for (int64_t ti = 0; ti < kTiles; ++ti)
+      for (int64_t h = 0; h < halves; ++h)
+        for (int64_t c = 0; c < 4; ++c) {
+          int64_t at = (ti * halves + h) * 4 + c;
+          acc[at] =
+              LLVM::FMAOp::create(b, part[at], scale32[ti][c / 2], acc[at]);
+          part[at] = zero;
+        }
+  };
+  Value sixteenth = halfSplat(ptx, 1.0 / 16);
+  Value minus72 = halfSplat(ptx, -72);
   for (int64_t i = 0; i < perWarp; ++i) {
-    if (i + kAhead < perWarp)
-      inFlight.push_back(loadWeights(i + kAhead));
-    SmallVector<Value> words = inFlight[i];
+    if (i + ahead < perWarp)
+      inFlight.push_back(loadBlock(i + ahead));
+    Int4Block &block = inFlight[i];
+    if (scaleAfter && i > 0 && !block.scales.empty())
+      flushGroup();
+    for (int64_t ti = 0; ti < int64_t(block.scales.size()); ++ti) {
+      Value pair = block.scales[ti];
+      Value lo = ptx.andI(pair, 0xffff), hi = ptx.shr(pair, 16);
+      if (scaleAfter) {
+        for (auto [r, bits] : llvm::enumerate(std::array<Value, 2>{lo, hi}))
+          scale32[ti][r] = ptx.toF32(LLVM::BitcastOp::create(
+              b, f16, LLVM::TruncOp::create(b, b.getI16Type(), bits)));
+      } else {
+        scale[ti] = {
+            LLVM::BitcastOp::create(b, halfPair, ptx.orI(lo, ptx.shl(lo, 16))),
+            LLVM::BitcastOp::create(b, halfPair, ptx.orI(hi, ptx.shl(hi, 16)))};
+      }
+    }
+    SmallVector<Value> xWords;
+    for (int64_t h = 0; h < halves; ++h)
+      for (int64_t j = 0; j < 2; ++j)
+        xWords.push_back(ptx.select(tokenOk[h], block.x[h * 2 + j], zeroQuad));
     for (int64_t kk = 0; kk < 4; ++kk) {
-      int64_t kLocal = i * 64 + kk * 16;
-      Value k0 = ptx.add(kFirst, kLocal);
-      // x^T fragments: tokens h * 8 + g, K pairs 2t and 2t + 8.
       SmallVector<std::array<Value, 2>> bFrags;
       for (int64_t h = 0; h < halves; ++h) {
-        Value token = ptx.add(m0, h * 8);
-        token = ptx.add(token, g);
-        Value ok = ptx.ult(token, m);
-        Value safe = ptx.select(ok, token, ptx.c32(0));
-        std::array<Value, 2> frag;
-        for (int64_t j = 0; j < 2; ++j) {
-          Value element = ptx.add(ptx.add(ptx.mul(safe, layout.k), k0),
-                                  ptx.add(ptx.mul(t, 2), j * 8));
-          Value word =
-              ptx.load(ptx.i32, ptx.offset(x, ptx.byteOffset(element, 2)), 4);
-          frag[j] = ptx.select(ok, word, ptx.c32(0));
-        }
-        bFrags.push_back(frag);
+        Value words = xWords[h * 2 + kk / 2];
+        bFrags.push_back(
+            {LLVM::ExtractElementOp::create(b, words, ptx.c32((kk % 2) * 2)),
+             LLVM::ExtractElementOp::create(b, words,
+                                            ptx.c32((kk % 2) * 2 + 1))});
       }
       for (int64_t ti = 0; ti < kTiles; ++ti) {
-        int64_t group = kLocal / layout.group;
-        auto &scale = scales[{ti, group}];
-        if (!scale[0]) {
-          Value kGroup = ptx.div(k0, layout.group);
-          for (int64_t r = 0; r < 2; ++r) {
-            Value col = ptx.add(ptx.add(ptx.mul(tiles[ti], 16), g), r * 8);
-            Value index = ptx.add(ptx.mul(kGroup, layout.paddedN()), col);
-            Value value = ptx.load(
-                ptx.f32,
-                ptx.offset(w, arith::AddIOp::create(
-                                  b, ptx.byteOffset(index, 4),
-                                  arith::ConstantIntOp::create(
-                                      b, ptx.i64, layout.getScalesOffset()))),
-                4);
-            Value half = ptx.fromF32(value, f16);
-            scale[r] = ptx.unpackPair(ptx.packPair(half, half), f16);
-          }
-        }
-        Value word = LLVM::ExtractElementOp::create(b, words[ti], ptx.c32(kk));
+        Value word =
+            LLVM::ExtractElementOp::create(b, block.weights[ti], ptx.c32(kk));
+        // Registers 0 and 2 sit in nibbles 0 and 8 of the halves (1024 + n
+        // after the or), 1 and 3 in nibbles 4 and 12 (1024 + 16 n): n - 8
+        // is a subtraction or an fma by 1/16, exact in f16 either way.
         SmallVector<Value> a;
         for (int64_t r = 0; r < 4; ++r) {
-          Value bits = ptx.orI(ptx.andI(ptx.shr(word, 4 * r), 0x000f000f),
-                               ptx.c32(0x64006400));
+          Value shifted = r >= 2 ? ptx.shr(word, 8) : word;
+          Value bits =
+              ptx.orI(ptx.andI(shifted, r % 2 ? 0x00f000f0 : 0x000f000f),
+                      ptx.c32(0x64006400));
           Value pair = LLVM::BitcastOp::create(b, halfPair, bits);
-          pair = arith::SubFOp::create(b, pair, bias1032);
-          pair = arith::MulFOp::create(b, pair, scale[r % 2]);
+          pair =
+              r % 2
+                  ? LLVM::FMAOp::create(b, pair, sixteenth, minus72).getResult()
+                  : arith::SubFOp::create(b, pair, bias1032).getResult();
+          if (!scaleAfter)
+            pair = arith::MulFOp::create(b, pair, scale[ti][r % 2]);
           a.push_back(LLVM::BitcastOp::create(b, ptx.i32, pair));
         }
+        SmallVector<Value> &sums = scaleAfter ? part : acc;
         for (int64_t h = 0; h < halves; ++h) {
           int64_t base = (ti * halves + h) * 4;
           SmallVector<Value, 4> d =
               ptx.mma16816(MmaElement::F16, a, bFrags[h],
-                           ArrayRef<Value>(acc).slice(base, 4));
-          std::copy(d.begin(), d.end(), acc.begin() + base);
+                           ArrayRef<Value>(sums).slice(base, 4));
+          std::copy(d.begin(), d.end(), sums.begin() + base);
         }
       }
     }
   }
+  if (scaleAfter)
+    flushGroup();
 
   // Partial sums of the splitK warps meet in shared memory; warp 0 adds
   // them and runs the epilogue.
@@ -323,8 +285,10 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
                                         ptx.add(ptx.c32(i * 32), lane)),
                                 4));
     };
-    for (int64_t i = 0; i < int64_t(acc.size()); ++i)
-      ptx.store(acc[i], slot(warp, i), 4);
+    ptx.ifThen(ptx.ult(ptx.c32(0), warp), [&] {
+      for (int64_t i = 0; i < int64_t(acc.size()); ++i)
+        ptx.store(acc[i], slot(warp, i), 4);
+    });
     ptx.barrier();
     for (int64_t i = 0; i < int64_t(acc.size()); ++i)
       for (int64_t s = 1; s < splitK; ++s)
@@ -345,7 +309,7 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
     }
   });
   gpu::ReturnOp::create(b);
-  int64_t sharedBytes = splitK > 1 ? splitK * int64_t(acc.size()) * 32 * 4 : 0;
+  int64_t sharedBytes = tiling.getSharedBytes(m);
   return {func,
           {int64_t(llvm::divideCeil(nTiles, kTiles)),
            int64_t(llvm::divideCeil(m, 16)), 1},

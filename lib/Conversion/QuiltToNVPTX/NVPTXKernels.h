@@ -83,22 +83,44 @@ KernelLaunch buildTransposePackKernel(OpBuilder &b, Location loc,
 // int4 weights with group scales (Int4MmaKernel.cpp)
 //===----------------------------------------------------------------------===//
 
-/// The packed int4 weight: fragment-ordered nibbles, then f32 scales
-/// [K / group][paddedN].
+/// The packed int4 weight: fragment-ordered nibbles (see Int4PackKernels.cpp),
+/// then f16 group scales [K / group][paddedN / 16][16], the 16 columns of a
+/// tile ordered (g, g + 8) for g = 0..7 so that one 32-bit load gives an
+/// mma lane both of its scales. The pack kernels keep the f32 scales the
+/// reference quantizes with in a setup-only scratch buffer.
 struct Int4Layout {
   int64_t k, n, group;
   int64_t paddedN() const { return (n + 15) / 16 * 16; }
-  int64_t getScalesOffset() const;
-  int64_t getTotalBytes() const;
+  int64_t getScalesOffset() const { return paddedN() * k / 2; }
+  int64_t getTotalBytes() const {
+    return getScalesOffset() + (k / group) * paddedN() * 2;
+  }
+  /// f32 [K / group][paddedN].
+  int64_t getScratchBytes() const { return (k / group) * paddedN() * 4; }
 };
 
+/// How the int4 GEMM splits the work: every warp owns `tilesPerWarp`
+/// 16-column tiles over 1 / splitK of K; a CTA's splitK warps share the
+/// tiles and add their partial sums in shared memory. The loads of the
+/// 64-deep K blocks (weights, scales, x) are issued `ahead` blocks early.
+struct Int4Tiling {
+  int64_t tilesPerWarp = 2, splitK = 8, ahead = 4;
+  /// Dynamic shared memory of a CTA for `m` rows of x.
+  int64_t getSharedBytes(int64_t m) const;
+  /// Empty if the tiling fits the layout, else why not.
+  std::string verify(const Int4Layout &layout, int64_t m) const;
+};
+
+/// The tiling `auto` picks for an int4 GEMM of `m` rows.
+Int4Tiling chooseInt4Tiling(int64_t m, const Int4Layout &layout);
+
 /// Setup: the group scales of a dense f32 K x N weight (argument 0) into
-/// the packed buffer (argument 1).
+/// the packed buffer (argument 1, f16) and the scratch (argument 2, f32).
 KernelLaunch buildInt4ScalesKernel(OpBuilder &b, Location loc,
                                    gpu::GPUModuleOp module, StringRef name,
                                    const Int4Layout &layout,
                                    ArrayRef<Type> argumentTypes);
-/// Setup: the quantized nibbles (after the scales kernel).
+/// Setup: the quantized nibbles (after the scales kernel, same arguments).
 KernelLaunch buildInt4PackKernel(OpBuilder &b, Location loc,
                                  gpu::GPUModuleOp module, StringRef name,
                                  const Int4Layout &layout,
@@ -108,8 +130,41 @@ KernelLaunch buildInt4PackKernel(OpBuilder &b, Location loc,
 KernelLaunch buildInt4MmaKernel(OpBuilder &b, Location loc,
                                 gpu::GPUModuleOp module, StringRef name,
                                 int64_t m, const Int4Layout &layout,
+                                const Int4Tiling &tiling,
                                 const Epilogue &epilogue,
                                 ArrayRef<Type> argumentTypes);
+
+//===----------------------------------------------------------------------===//
+// 2:4 sparse 16-bit weights (SparseMmaKernel.cpp)
+//===----------------------------------------------------------------------===//
+
+/// The packed 2:4 weight: the kept values W_c[N][K / 2] (each group of 4
+/// K rows keeps 2, in K order), then the mma.sp metadata
+/// [N / 16][K / 32][16] x i32 (see SparseMmaKernel.cpp).
+struct SparseLayout {
+  int64_t k, n;
+  int64_t getMetadataOffset() const { return n * k; }
+  int64_t getTotalBytes() const { return n * k + n * k / 8; }
+};
+
+/// Setup: prunes a dense f32 K x N weight (argument 0) to 2:4 along K like
+/// the reference (the 2 largest |w| of 4, ties to the lower row) into the
+/// packed buffer (argument 1).
+KernelLaunch buildSparsePackKernel(OpBuilder &b, Location loc,
+                                   gpu::GPUModuleOp module, StringRef name,
+                                   const SparseLayout &layout, Type elementType,
+                                   ArrayRef<Type> argumentTypes);
+
+/// y[M, N] = x[M, K] * W with W 2:4 sparse, through mma.sp on
+/// y^T = W^T x^T: the tiling's M side covers weight columns, its N side
+/// rows of x. Arguments: x, packed W, [bias], [residual], y. Needs
+/// K % 64 == 0 and N % 16 == 0.
+KernelLaunch buildSparseMmaKernel(OpBuilder &b, Location loc,
+                                  gpu::GPUModuleOp module, StringRef name,
+                                  const GemmProblem &problem,
+                                  const Epilogue &epilogue,
+                                  const MmaTiling &tiling,
+                                  ArrayRef<Type> argumentTypes);
 
 //===----------------------------------------------------------------------===//
 // Epilogues (Epilogue.cpp)

@@ -115,6 +115,11 @@ Value PtxBuilder::load(Type type, Value ptr, unsigned alignment) {
   return LLVM::LoadOp::create(b, type, ptr, alignment);
 }
 
+Value PtxBuilder::loadInvariant(Type type, Value ptr, unsigned alignment) {
+  return LLVM::LoadOp::create(b, type, ptr, alignment, /*isVolatile=*/false,
+                              /*isNonTemporal=*/false, /*isInvariant=*/true);
+}
+
 void PtxBuilder::store(Value value, Value ptr, unsigned alignment) {
   LLVM::StoreOp::create(b, value, ptr, alignment);
 }
@@ -182,6 +187,20 @@ SmallVector<Value, 4> PtxBuilder::mma16816(MmaElement element, ValueRange a,
                           std::array<NVVM::MMATypes, 2>{kind, kind},
                           std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
                                                          NVVM::MMALayout::col});
+  return extractAccumulators(*this, d);
+}
+
+SmallVector<Value, 4> PtxBuilder::mmaSparse16832(MmaElement element,
+                                                 ValueRange a, ValueRange bw,
+                                                 ValueRange c, Value metadata) {
+  auto type =
+      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+  NVVM::MMATypes kind =
+      element == MmaElement::BF16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+  Value d = NVVM::MmaSpOp::create(
+      b, type, asMmaOperands(*this, element, a),
+      asMmaOperands(*this, element, bw), c, metadata, c32(0), {16, 8, 32},
+      /*intOverflow=*/std::nullopt, std::array<NVVM::MMATypes, 2>{kind, kind});
   return extractAccumulators(*this, d);
 }
 

@@ -61,6 +61,9 @@ public:
 
   // Memory.
   Value load(Type type, Value ptr, unsigned alignment);
+  /// A load of memory no thread of the kernel writes (ld.global.nc: the
+  /// read-only path).
+  Value loadInvariant(Type type, Value ptr, unsigned alignment);
   void store(Value value, Value ptr, unsigned alignment);
   /// cp.async of 16 bytes, of which `srcBytes` (i32: 0 or 16) are read and
   /// the rest zero-filled: the out-of-bounds chunks of a tile.
@@ -76,6 +79,13 @@ public:
   /// c = 4 x f32; returns d = 4 x f32.
   SmallVector<Value, 4> mma16816(MmaElement element, ValueRange a, ValueRange b,
                                  ValueRange c);
+
+  /// mma.sp.sync m16n8k32 with 2:4 sparse A (4 x i32 of kept values, the
+  /// 2-bit indices in `metadata`, sparsity selector 0), b = 4 x i32, f32
+  /// accumulators.
+  SmallVector<Value, 4> mmaSparse16832(MmaElement element, ValueRange a,
+                                       ValueRange b, ValueRange c,
+                                       Value metadata);
 
   // Conversions.
   Value toF32(Value value);

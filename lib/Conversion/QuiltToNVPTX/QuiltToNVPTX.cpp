@@ -153,6 +153,7 @@ private:
 
   gpu::GPUModuleOp kernels;
   std::optional<std::array<int64_t, 3>> forcedTiles, forcedWarps;
+  unsigned smVersion = 0;
 };
 
 } // namespace
@@ -166,6 +167,7 @@ LogicalResult ConvertQuiltToNVPTX::parseOptions() {
     return module.emitError() << "convert-quilt-to-nvptx: chip '" << chip
                               << "' is not sm_80 or newer (cp.async, bf16 "
                                  "mma.sync and ldmatrix need Ampere)";
+  smVersion = sm;
   if (tiles != "auto") {
     forcedTiles = parseTriple(tiles);
     if (!forcedTiles || !(*forcedTiles)[2])
@@ -233,11 +235,18 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   bool int4 = denseLayout && precision.getElementType().isInteger(4) &&
               precision.getGranularity() == Granularity::Group &&
               !precision.getZeroPoint() && precision.getGroupSize() % 16 == 0;
-  if (!dense16 && !int4)
+  SparsityAttr sparsity = packed.getSparsity();
+  bool sparse24 = packed.getStructure().isDense() &&
+                  sparsity.getKind() == SparsityKind::NM &&
+                  sparsity.getN() == 2 && sparsity.getM() == 4 &&
+                  (precision.getElementType().isBF16() ||
+                   precision.getElementType().isF16());
+  if (!dense16 && !int4 && !sparse24)
     return linear.emitError()
            << "NVPTX backend: weight format " << packed
-           << " has no GPU kernel yet (supported: dense bf16 and f16, and "
-              "symmetric i4 with group scales of a multiple of 16)";
+           << " has no GPU kernel yet (supported: dense bf16 and f16, 2:4 "
+              "sparse bf16 and f16, and symmetric i4 with group scales of a "
+              "multiple of 16)";
   Type mmaElement =
       int4 ? Float16Type::get(b.getContext()) : precision.getElementType();
   if (xElement != mmaElement)
@@ -246,11 +255,22 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
                               << "; tensor cores need both the same";
   GemmProblem problem{xType.getDimSize(0), packed.getCols(), packed.getRows(),
                       xElement.isBF16() ? MmaElement::BF16 : MmaElement::F16};
-  int64_t kAlign = int4 ? 64 : 8;
+  int64_t kAlign = int4 || sparse24 ? 64 : 8;
   if (problem.k % kAlign)
+    return linear.emitError() << "NVPTX backend: K = " << problem.k
+                              << " is not a multiple of " << kAlign
+                              << (int4       ? " (64-deep int4 blocks)"
+                                  : sparse24 ? " (64-deep 2:4 tiles)"
+                                             : " (16-byte rows)");
+  // quilt-nvptx-pipeline targets PTX 7.0 below sm_90, and mma.sp needs 7.1.
+  if (sparse24 && smVersion < 90)
     return linear.emitError()
-           << "NVPTX backend: K = " << problem.k << " is not a multiple of "
-           << kAlign << (int4 ? " (64-deep int4 blocks)" : " (16-byte rows)");
+           << "NVPTX backend: 2:4 sparse weights need chip sm_90 or newer "
+              "(mma.sp needs PTX 7.1; the pipeline emits PTX 7.0 below sm_90)";
+  if (sparse24 && problem.n % 16)
+    return linear.emitError()
+           << "NVPTX backend: N = " << problem.n
+           << " is not a multiple of 16 (2:4 metadata tiles)";
   Int4Layout int4Layout{problem.k, problem.n,
                         int4 ? precision.getGroupSize() : 0};
 
@@ -261,18 +281,51 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   if (forcedWarps)
     std::tie(tiling.warpsM, tiling.warpsN) =
         std::pair((*forcedWarps)[0], (*forcedWarps)[1]);
+  // mma.sp takes 32 K per instruction: 2:4 tiles are 64 deep.
+  if (sparse24 && !forcedTiles)
+    tiling.blockK = 64;
   if (stages)
     tiling.stages = stages;
+  if (sparse24 && (tiling.blockK != 64 || (tiling.blockM / tiling.warpsM) % 8 ||
+                   (tiling.blockN / tiling.warpsN) % 16))
+    return linear.emitError()
+           << "NVPTX backend: 2:4 tiles are MxNx64 with warp tiles of a "
+              "multiple of 8 rows and 16 columns";
   if (std::string why = tiling.verify(); !int4 && !why.empty())
     return linear.emitError()
            << "NVPTX backend: tiling " << tiling.blockM << "x" << tiling.blockN
            << "x" << tiling.blockK << " with " << tiling.warpsM << "x"
            << tiling.warpsN << " warps: " << why;
+  // int4 reads the options as: tiles 16xNx64 (N columns per CTA), warps
+  // 1xS (S warps splitting K), stages (K blocks whose loads are in flight).
+  Int4Tiling int4Tiling;
+  if (int4) {
+    int4Tiling = chooseInt4Tiling(problem.m, int4Layout);
+    if (forcedTiles)
+      int4Tiling.tilesPerWarp = (*forcedTiles)[1] / 16;
+    if (forcedWarps)
+      int4Tiling.splitK = (*forcedWarps)[1];
+    if (stages)
+      int4Tiling.ahead = stages;
+    std::string why = int4Tiling.verify(int4Layout, problem.m);
+    if (forcedTiles && ((*forcedTiles)[0] != 16 || (*forcedTiles)[1] % 16 ||
+                        (*forcedTiles)[2] != 64))
+      why = "int4 tiles are 16xNx64 with N a multiple of 16";
+    if (forcedWarps && (*forcedWarps)[0] != 1)
+      why = "int4 warps are 1xS (S warps splitting K)";
+    if (!why.empty())
+      return linear.emitError()
+             << "NVPTX backend: int4 tiling of " << int4Tiling.tilesPerWarp
+             << " tiles x " << int4Tiling.splitK << " warps, "
+             << int4Tiling.ahead << " blocks ahead: " << why;
+  }
 
   // Setup: pack the weight argument once.
   Value dense = buffers.lookup(linear.getWeight());
-  int64_t packedBytes =
-      int4 ? int4Layout.getTotalBytes() : problem.n * problem.k * 2;
+  SparseLayout sparseLayout{problem.k, problem.n};
+  int64_t packedBytes = int4       ? int4Layout.getTotalBytes()
+                        : sparse24 ? sparseLayout.getTotalBytes()
+                                   : problem.n * problem.k * 2;
   auto packedType = MemRefType::get({packedBytes}, b.getI8Type());
   Value packedBuffer = gpu::AllocOp::create(b, loc, packedType,
                                             /*asyncToken=*/Type(), {}, {}, {})
@@ -281,14 +334,27 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   SmallVector<Type> packTypes = {dense.getType(), packedType};
   int64_t denseBytes = problem.k * problem.n * 4;
   if (int4) {
+    // The f32 scales the nibbles are quantized with live in a setup-only
+    // scratch buffer, so the GEMM's packed weight holds f16 scales alone.
+    auto scratchType =
+        MemRefType::get({int4Layout.getScratchBytes()}, b.getI8Type());
+    Value scratch =
+        gpu::AllocOp::create(b, loc, scratchType, Type(), {}, {}, {})
+            .getMemref();
+    packTypes.push_back(scratchType);
     launch(b, loc,
            buildInt4ScalesKernel(b, loc, kernels, packName + "_scales",
                                  int4Layout, packTypes),
-           {dense, packedBuffer}, "setup", 0, denseBytes);
+           {dense, packedBuffer, scratch}, "setup", 0, denseBytes);
     launch(
         b, loc,
         buildInt4PackKernel(b, loc, kernels, packName, int4Layout, packTypes),
-        {dense, packedBuffer}, "setup", 0, denseBytes + packedBytes);
+        {dense, packedBuffer, scratch}, "setup", 0, denseBytes + packedBytes);
+  } else if (sparse24) {
+    launch(b, loc,
+           buildSparsePackKernel(b, loc, kernels, packName, sparseLayout,
+                                 xElement, packTypes),
+           {dense, packedBuffer}, "setup", 0, denseBytes + packedBytes);
   } else {
     launch(b, loc,
            buildTransposePackKernel(b, loc, kernels, packName, problem.k,
@@ -310,9 +376,11 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   SmallVector<Type> types = llvm::to_vector(ValueRange(args).getTypes());
   KernelLaunch kernel =
       int4 ? buildInt4MmaKernel(b, loc, kernels, name, problem.m, int4Layout,
-                                f.epilogue, types)
-           : buildDenseMmaKernel(b, loc, kernels, name, problem, f.epilogue,
-                                 tiling, types);
+                                int4Tiling, f.epilogue, types)
+      : sparse24 ? buildSparseMmaKernel(b, loc, kernels, name, problem,
+                                        f.epilogue, tiling, types)
+                 : buildDenseMmaKernel(b, loc, kernels, name, problem,
+                                       f.epilogue, tiling, types);
   int64_t bytes = 0;
   for (Value arg : args)
     bytes += bufferBytes(cast<MemRefType>(arg.getType()));

@@ -58,6 +58,17 @@ LogicalResult PackOp::verify() {
   return verifyPackedShape(*this, getInput().getType(), getResult().getType());
 }
 
+LogicalResult PackedConstantOp::verify() {
+  auto type = dyn_cast<RankedTensorType>(getBytes().getType());
+  if (!type || type.getRank() != 1 || !type.getElementType().isInteger(8))
+    return emitOpError("bytes must be a 1-d tensor of i8, got ")
+           << getBytes().getType();
+  if (getLayout() != "cpu")
+    return emitOpError("unknown layout '")
+           << getLayout() << "'; the known one is \"cpu\"";
+  return success();
+}
+
 LogicalResult UnpackOp::verify() {
   return verifyPackedShape(*this, getResult().getType(), getInput().getType());
 }

@@ -12,7 +12,7 @@ func.func @mixed(%x: tensor<16x32xf16>, %w: !quilt.packed<32x64, precision<bf16>
 // -----
 
 func.func @int4_zero_point(%x: tensor<4x512xf16>, %w: !quilt.packed<512x256, precision<i4, group<128>, zero_point>>) -> tensor<4x256xf16> {
-  // expected-error @below {{has no GPU kernel yet (supported: dense bf16 and f16, and symmetric i4 with group scales of a multiple of 16)}}
+  // expected-error @below {{has no GPU kernel yet (supported: dense bf16 and f16, 2:4 sparse bf16 and f16, and symmetric i4 with group scales of a multiple of 16)}}
   %y = quilt.linear %x, %w : tensor<4x512xf16>, !quilt.packed<512x256, precision<i4, group<128>, zero_point>> -> tensor<4x256xf16>
   return %y : tensor<4x256xf16>
 }
@@ -71,4 +71,36 @@ func.func @returns_argument(%x: tensor<16x32xbf16>, %w: !quilt.packed<32x64, pre
   %y = quilt.linear %x, %w : tensor<16x32xbf16>, !quilt.packed<32x64, precision<bf16>> -> tensor<16x64xbf16>
   // expected-error @below {{a result is an argument or returned twice}}
   return %y, %x : tensor<16x64xbf16>, tensor<16x32xbf16>
+}
+
+// -----
+
+func.func @sparse_1of4(%x: tensor<16x64xf16>, %w: !quilt.packed<64x64, precision<f16>, sparsity<nm<1, 4>>>) -> tensor<16x64xf16> {
+  // expected-error @below {{has no GPU kernel yet}}
+  %y = quilt.linear %x, %w : tensor<16x64xf16>, !quilt.packed<64x64, precision<f16>, sparsity<nm<1, 4>>> -> tensor<16x64xf16>
+  return %y : tensor<16x64xf16>
+}
+
+// -----
+
+func.func @sparse_ragged_k(%x: tensor<16x96xf16>, %w: !quilt.packed<96x64, precision<f16>, sparsity<nm<2, 4>>>) -> tensor<16x64xf16> {
+  // expected-error @below {{K = 96 is not a multiple of 64 (64-deep 2:4 tiles)}}
+  %y = quilt.linear %x, %w : tensor<16x96xf16>, !quilt.packed<96x64, precision<f16>, sparsity<nm<2, 4>>> -> tensor<16x64xf16>
+  return %y : tensor<16x64xf16>
+}
+
+// -----
+
+func.func @sparse_ragged_n(%x: tensor<16x64xbf16>, %w: !quilt.packed<64x40, precision<bf16>, sparsity<nm<2, 4>>>) -> tensor<16x40xbf16> {
+  // expected-error @below {{N = 40 is not a multiple of 16 (2:4 metadata tiles)}}
+  %y = quilt.linear %x, %w : tensor<16x64xbf16>, !quilt.packed<64x40, precision<bf16>, sparsity<nm<2, 4>>> -> tensor<16x40xbf16>
+  return %y : tensor<16x40xbf16>
+}
+
+// -----
+
+func.func @sparse_mixed(%x: tensor<16x64xbf16>, %w: !quilt.packed<64x64, precision<f16>, sparsity<nm<2, 4>>>) -> tensor<16x64xbf16> {
+  // expected-error @below {{x is 'bf16' but the weight computes in 'f16'}}
+  %y = quilt.linear %x, %w : tensor<16x64xbf16>, !quilt.packed<64x64, precision<f16>, sparsity<nm<2, 4>>> -> tensor<16x64xbf16>
+  return %y : tensor<16x64xbf16>
 }

@@ -46,22 +46,53 @@ func.func @chain(%x: tensor<16x32xf16>, %w1: !quilt.packed<32x64, precision<f16>
 
 // -----
 
-// int4 weights with group scales: two setup kernels (scales, then the
-// fragment-ordered nibbles) and the weight-streaming mma kernel; splitK
-// warps add their partial sums in shared memory.
+// int4 weights with group scales: two setup kernels (scales into the packed
+// weight and an f32 scratch, then the fragment-ordered nibbles) and the
+// weight-streaming mma kernel: 2 tiles x 4 K-split warps per CTA, weights
+// loaded volatile (kept in flight), x and scales through ld.global.nc,
+// nibbles made f16 with an or and a sub or an fma by 1/16, each group's
+// mma sums scaled once in f32; the warps add their sums in shared memory.
 
 // CHECK-LABEL: func.func @int4(
-// CHECK: gpu.alloc () : memref<{{[0-9]+}}xi8>
-// CHECK: gpu.launch_func @quilt_kernels::@int4_pack_0_scales {{.*}}quilt.phase = "setup"
+// CHECK: %[[P:.*]] = gpu.alloc () : memref<67584xi8>
+// CHECK: %[[S:.*]] = gpu.alloc () : memref<4096xi8>
+// CHECK: gpu.launch_func @quilt_kernels::@int4_pack_0_scales {{.*}}args(%{{.*}}, %[[P]] : memref<67584xi8>, %[[S]] : memref<4096xi8>) {{.*}}quilt.phase = "setup"
 // CHECK: gpu.launch_func @quilt_kernels::@int4_pack_0 {{.*}}quilt.phase = "setup"
-// CHECK: gpu.launch_func @quilt_kernels::@int4_linear_0 blocks in (%c4{{[_0-9]*}}, %c1{{[_0-9]*}}, %c1{{[_0-9]*}}) threads in (%c128{{[_0-9]*}},
+// CHECK: gpu.launch_func @quilt_kernels::@int4_linear_0 blocks in (%c8{{[_0-9]*}}, %c1{{[_0-9]*}}, %c1{{[_0-9]*}}) threads in (%c128{{[_0-9]*}},
 // CHECK: gpu.func @int4_linear_0
-// CHECK: llvm.load {{.*}} {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xi32>
+// CHECK: llvm.load volatile {{.*}} {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xi32>
+// CHECK: llvm.load {{.*}} invariant {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xi32>
+// CHECK: llvm.intr.fma({{.*}}) : (vector<2xf16>, vector<2xf16>, vector<2xf16>) -> vector<2xf16>
 // CHECK: nvvm.mma.sync
 // CHECK-SAME: : (vector<2xf16>, vector<2xf16>, f32)
+// CHECK: llvm.intr.fma({{.*}}) : (f32, f32, f32) -> f32
 // CHECK: nvvm.barrier0
 func.func @int4(%x: tensor<4x512xf16>, %w: !quilt.packed<512x256, precision<i4, group<128>>>) -> tensor<4x256xf16> {
   %y = quilt.linear %x, %w : tensor<4x512xf16>, !quilt.packed<512x256, precision<i4, group<128>>> -> tensor<4x256xf16>
   return %y : tensor<4x256xf16>
 }
 
+
+// -----
+
+// 2:4 sparse f16: one setup kernel prunes like the reference and writes
+// the kept values and the metadata; the GEMM runs mma.sp on W^T x^T with
+// cp.async stages and ldmatrix, 64 K deep.
+
+// CHECK-LABEL: func.func @sparse(
+// CHECK: gpu.alloc () : memref<110592xi8>
+// CHECK: gpu.launch_func @quilt_kernels::@sparse_pack_0 {{.*}}quilt.phase = "setup"
+// CHECK: gpu.launch_func @quilt_kernels::@sparse_linear_0 blocks in (%c3{{[_0-9]*}}, {{.*}}) threads in (%c128{{[_0-9]*}}, {{.*}}) dynamic_shared_memory_size %c69632_i32
+// CHECK: gpu.func @sparse_pack_0
+// CHECK: arith.cmpf oge
+// CHECK: arith.cmpf ogt
+// CHECK: gpu.func @sparse_linear_0
+// CHECK: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
+// CHECK: scf.for
+// CHECK: nvvm.ldmatrix
+// CHECK: nvvm.mma.sp.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] sparseMetadata[{{.*}}] selector[{{.*}}]
+// CHECK-SAME: shape = #nvvm.shape<m = 16, n = 8, k = 32>
+func.func @sparse(%x: tensor<64x256xf16>, %w: !quilt.packed<256x384, precision<f16>, sparsity<nm<2, 4>>>) -> tensor<64x384xf16> {
+  %y = quilt.linear %x, %w : tensor<64x256xf16>, !quilt.packed<256x384, precision<f16>, sparsity<nm<2, 4>>> -> tensor<64x384xf16>
+  return %y : tensor<64x384xf16>
+}

@@ -364,3 +364,19 @@ func.func @yield_parent(%x: tensor<4x8xf32>) {
   // expected-error @+1 {{'quilt.yield' op expects parent op 'quilt.fused'}}
   quilt.yield %x : tensor<4x8xf32>
 }
+
+// -----
+
+func.func @packed_constant_bytes() {
+  // expected-error @+1 {{bytes must be a 1-d tensor of i8, got 'tensor<4xi32>'}}
+  %w = quilt.packed_constant "cpu" dense<0> : tensor<4xi32> -> !quilt.packed<4x4, precision<i8, channel>>
+  return
+}
+
+// -----
+
+func.func @packed_constant_layout() {
+  // expected-error @+1 {{unknown layout 'gpu'; the known one is "cpu"}}
+  %w = quilt.packed_constant "gpu" dense<0> : tensor<4xi8> -> !quilt.packed<4x4, precision<i8, channel>>
+  return
+}

@@ -1,0 +1,34 @@
+// How convert-quilt-to-nvptx reads its tiling options for 2:4 and int4
+// weights, and the errors of tilings those kernels cannot run.
+// RUN: not quilt-opt %s --split-input-file "--convert-quilt-to-nvptx=tiles=128x128x32" 2>&1 | FileCheck %s --check-prefix=SPARSE-K
+// RUN: not quilt-opt %s --split-input-file "--convert-quilt-to-nvptx=tiles=16x24x64" 2>&1 | FileCheck %s --check-prefix=INT4-TILES
+// RUN: not quilt-opt %s --split-input-file "--convert-quilt-to-nvptx=warps=2x4" 2>&1 | FileCheck %s --check-prefix=INT4-WARPS
+// RUN: not quilt-opt %s --split-input-file "--convert-quilt-to-nvptx=warps=1x3" 2>&1 | FileCheck %s --check-prefix=INT4-SPLIT
+// RUN: not quilt-opt %s --split-input-file "--convert-quilt-to-nvptx=stages=17" 2>&1 | FileCheck %s --check-prefix=INT4-AHEAD
+// RUN: not quilt-opt %s --split-input-file "--convert-quilt-to-nvptx=chip=sm_80" 2>&1 | FileCheck %s --check-prefix=SPARSE-SM80
+// RUN: quilt-opt %s --split-input-file "--convert-quilt-to-nvptx=tiles=16x64x64 warps=1x2 stages=3" | FileCheck %s --check-prefix=INT4-FORCED
+
+// SPARSE-K: 2:4 tiles are MxNx64 with warp tiles of a multiple of 8 rows and 16 columns
+// INT4-TILES: int4 tiles are 16xNx64 with N a multiple of 16
+// INT4-WARPS: int4 warps are 1xS (S warps splitting K)
+// INT4-SPLIT: int4 tiling of 2 tiles x 3 warps, 4 blocks ahead: the K split must divide the K / 64 blocks
+// INT4-AHEAD: 1 to 16 K blocks may be in flight
+// SPARSE-SM80: 2:4 sparse weights need chip sm_90 or newer
+
+// tiles 16x64x64: 4 tiles of 16 columns per warp, so 256 / 64 CTAs; warps
+// 1x2: 2 warps splitting K; stages 3: loads of 3 blocks in flight.
+// INT4-FORCED: gpu.launch_func @quilt_kernels::@int4_linear_0 blocks in (%c4{{[_0-9]*}}, %c1{{[_0-9]*}}, %c1{{[_0-9]*}}) threads in (%c64{{[_0-9]*}},
+// INT4-FORCED-COUNT-16: llvm.load volatile
+// INT4-FORCED-NOT: llvm.load volatile
+
+func.func @sparse(%x: tensor<128x256xf16>, %w: !quilt.packed<256x512, precision<f16>, sparsity<nm<2, 4>>>) -> tensor<128x512xf16> {
+  %y = quilt.linear %x, %w : tensor<128x256xf16>, !quilt.packed<256x512, precision<f16>, sparsity<nm<2, 4>>> -> tensor<128x512xf16>
+  return %y : tensor<128x512xf16>
+}
+
+// -----
+
+func.func @int4(%x: tensor<4x512xf16>, %w: !quilt.packed<512x256, precision<i4, group<128>>>) -> tensor<4x256xf16> {
+  %y = quilt.linear %x, %w : tensor<4x512xf16>, !quilt.packed<512x256, precision<i4, group<128>>> -> tensor<4x256xf16>
+  return %y : tensor<4x256xf16>
+}
