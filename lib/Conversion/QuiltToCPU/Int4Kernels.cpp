@@ -144,7 +144,7 @@ struct Operands {
   Value codes;    // memref<units x octets x 16 x i32>
   Value scales;   // memref<groups x cols x f32>
   Value zeros;    // memref<groups x cols x i8> or null
-  Value rowSums;  // memref<M x segs x f32> or null
+  Value rowSums;  // memref<M x segs x f32 (f32) | i32 (W4A8)> or null
   Value rowScale; // memref<M x f32> (W4A8) or null
   Value bias;     // memref<N x f32> or null
   Value c;        // memref<M x N x f32>, zero on entry
