@@ -122,8 +122,9 @@ Impl makeOneDnnBf16(std::shared_ptr<const LinearProblem> p);
 /// oneDNN matmul, s8 x s8 -> f32 with per-channel output scales.
 Impl makeOneDnnInt8(std::shared_ptr<const LinearProblem> p);
 
-/// The Quilt formats of the core linears.
-enum class QuiltFormat { F32, BF16, Int8 };
+/// The Quilt formats of the core linears, and int4 with group-128 scales:
+/// f32 activations (`Int4`) or int8 ones per row (`Int4A8`, W4A8).
+enum class QuiltFormat { F32, BF16, Int8, Int4, Int4A8 };
 /// The quilt IR module of one linear with a packed weight.
 std::string makeQuiltLinearModule(int64_t m, int64_t k, int64_t n,
                                   QuiltFormat format);

@@ -55,6 +55,14 @@ std::string makeQuiltLinearModule(int64_t m, int64_t k, int64_t n,
     weight += "i8, channel>>";
     act = " act <i8, channel>";
     break;
+  case QuiltFormat::Int4:
+    weight += "i4, group<128>>>";
+    break;
+  case QuiltFormat::Int4A8:
+    // W4A8: int4 codes and int8 activations (per row) on vpdpbusd.
+    weight += "i4, group<128>>>";
+    act = " act <i8, channel>";
+    break;
   }
   std::string x =
       "tensor<" + std::to_string(m) + "x" + std::to_string(k) + "xf32>";
@@ -104,11 +112,16 @@ const char *getFormatSuffix(QuiltFormat format) {
     return "bf16";
   case QuiltFormat::Int8:
     return "int8";
+  case QuiltFormat::Int4:
+    return "int4";
+  case QuiltFormat::Int4A8:
+    return "int4a8";
   }
   return "?";
 }
 
-/// Bytes of the packed weight as stored: values plus per-column scales.
+/// Bytes of the packed weight as stored: values plus per-column (per-group)
+/// scales.
 double getWeightBytes(int64_t k, int64_t n, QuiltFormat format) {
   switch (format) {
   case QuiltFormat::F32:
@@ -117,6 +130,9 @@ double getWeightBytes(int64_t k, int64_t n, QuiltFormat format) {
     return 2.0 * double(k * n);
   case QuiltFormat::Int8:
     return double(k * n) + 4.0 * double(n);
+  case QuiltFormat::Int4:
+  case QuiltFormat::Int4A8:
+    return 0.5 * double(k * n) + 4.0 * double(n) * double(k / 128);
   }
   return 0;
 }

@@ -128,7 +128,7 @@ Value cpu::prepareBF16Activations(OpBuilder &b, Location loc, Value x, Value m,
 
 Value cpu::prepareI8Activations(OpBuilder &b, Location loc, Value x, Value m,
                                 const CPUWeightLayout &layout, bool perTensor,
-                                Value &rowScales) {
+                                Value &rowScales, bool shiftToU8) {
   RowBuffer buffer = RowBuffer::alloc(b, loc, m, layout.kWords + kRowPadWords);
   Value bytes = buffer.view(b, loc, b.getI8Type());
   auto scalesType = MemRefType::get({ShapedType::kDynamic}, b.getF32Type());
@@ -182,7 +182,8 @@ Value cpu::prepareI8Activations(OpBuilder &b, Location loc, Value x, Value m,
               q = arith::SelectOp::create(b, loc, isZero, zeroVector(b, loc),
                                           q);
               Value qi = arith::FPToSIOp::create(b, loc, i32Vec, q);
-              qi = arith::AddIOp::create(b, loc, qi, shift);
+              if (shiftToU8)
+                qi = arith::AddIOp::create(b, loc, qi, shift);
               Value u8 = arith::TruncIOp::create(b, loc, i8Vec, qi);
               vector::StoreOp::create(b, loc, u8, bytes, ValueRange{row, k});
             });

@@ -24,6 +24,7 @@ const CompressedFormat *cpu::lookupCompressedFormat(PackedType type) {
   if (CPUWeightLayout::get(type))
     return nullptr;
   static const CompressedFormat *const families[] = {
+      &getInt4Format(),
       &getLowRankFormat(),
   };
   for (const CompressedFormat *family : families)

@@ -87,6 +87,7 @@ void populateCompressedFormatPatterns(const TypeConverter &converter,
 // The families (one file each)
 //===----------------------------------------------------------------------===//
 
+const CompressedFormat &getInt4Format();
 const CompressedFormat &getLowRankFormat();
 
 } // namespace mlir::quilt::cpu

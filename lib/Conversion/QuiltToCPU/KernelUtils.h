@@ -57,9 +57,11 @@ Value tailMask(OpBuilder &b, Location loc, Value start, Value limit,
 /// - f32 copy, memref<M x (kWords * kStep + 16) x f32>, optionally rounded
 ///   to bf16 (round to nearest even) on the way;
 /// - bf16 pairs rounded to nearest even, memref<M x (kWords + 16) x i32>;
-/// - int8 quantized symmetrically per row (`perTensor`: one scale) and
-///   shifted to u8 by +128, memref<M x (kWords + 16) x i32>, with the scales
-///   in `rowScales` (memref<M x f32>).
+/// - int8 quantized symmetrically per row (`perTensor`: one scale) and,
+///   with `shiftToU8`, shifted to u8 by +128 (else left as s8, for kernels
+///   whose weights are the unsigned operand of vpdpbusd),
+///   memref<M x (kWords + 16) x i32>, with the scales in `rowScales`
+///   (memref<M x f32>). Padding past K is the code of 0.
 Value prepareF32Activations(OpBuilder &b, Location loc, Value x, Value m,
                             const CPUWeightLayout &layout,
                             bool roundToBF16 = false);
@@ -67,7 +69,7 @@ Value prepareBF16Activations(OpBuilder &b, Location loc, Value x, Value m,
                              const CPUWeightLayout &layout);
 Value prepareI8Activations(OpBuilder &b, Location loc, Value x, Value m,
                            const CPUWeightLayout &layout, bool perTensor,
-                           Value &rowScales);
+                           Value &rowScales, bool shiftToU8 = true);
 
 /// Encodes the dense f32 weight `w` (memref<K x N>) into the byte buffer
 /// `bytes` of `layout`, from `byteOffset` (64-aligned) on, quantizing

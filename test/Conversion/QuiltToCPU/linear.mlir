@@ -79,23 +79,23 @@ func.func @int8(%x: tensor<?x64xf32>, %w: !quilt.packed<64x40, precision<i8, cha
 
 // -----
 
-// Packing at run time, and formats without a native layout: an int4 weight
-// is projected by the reference kernels to the dense f32 it decodes to, then
-// packed into f32 panels for the same FMA kernel.
+// Packing at run time, and formats without a native or compressed layout:
+// an fp8 weight is projected by the reference kernels to the dense f32 it
+// decodes to, then packed into f32 panels for the same FMA kernel.
 // CHECK-LABEL: func.func @pack(
 // CHECK-SAME:    %{{.*}}: tensor<64x40xf32>) -> tensor<4608xi8>
 // CHECK:         call @quilt_cpu_pack_i8_64x40(
-// CHECK-LABEL: func.func @int4(
-// CHECK:         call @quilt_ref_fake_quant_int(
+// CHECK-LABEL: func.func @fp8(
+// CHECK:         call @quilt_ref_fake_quant_f8e4m3fn(
 // CHECK:         call @quilt_cpu_pack_f32_64x40(
 // CHECK:         call @quilt_cpu_linear_fma_f32_64x40_m2(
 func.func @pack(%w: tensor<64x40xf32>) -> !quilt.packed<64x40, precision<i8, channel>> {
   %p = quilt.pack %w : tensor<64x40xf32> -> !quilt.packed<64x40, precision<i8, channel>>
   return %p : !quilt.packed<64x40, precision<i8, channel>>
 }
-func.func @int4(%x: tensor<2x64xf32>, %w: tensor<64x40xf32>) -> tensor<2x40xf32> {
-  %p = quilt.pack %w : tensor<64x40xf32> -> !quilt.packed<64x40, precision<i4, group<32>>>
-  %y = quilt.linear %x, %p : tensor<2x64xf32>, !quilt.packed<64x40, precision<i4, group<32>>> -> tensor<2x40xf32>
+func.func @fp8(%x: tensor<2x64xf32>, %w: tensor<64x40xf32>) -> tensor<2x40xf32> {
+  %p = quilt.pack %w : tensor<64x40xf32> -> !quilt.packed<64x40, precision<f8E4M3FN, channel>>
+  %y = quilt.linear %x, %p : tensor<2x64xf32>, !quilt.packed<64x40, precision<f8E4M3FN, channel>> -> tensor<2x40xf32>
   return %y : tensor<2x40xf32>
 }
 
