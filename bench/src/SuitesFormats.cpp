@@ -3,11 +3,12 @@
 //
 // Compressed weight formats against Quilt's own dense f32 and OpenBLAS f32 at
 // the same logical shape, in one process: int4 groups, 2:4 (f32 and W8A8),
-// 16x16 blocks, unstructured, Monarch and low-rank. The table's vs_qf32 and
-// vs_oblas columns are the ratios the targets of issue 4 are stated in;
-// weight_MB is the packed buffer the kernels read. rel_err is against
-// OpenBLAS on the dense weight, so it includes the format's own projection
-// error (pruning, factorization, quantization), not just the kernel's.
+// 16x16 blocks (f32 and W8A8), unstructured, Monarch (f32 and bf16),
+// block-diagonal and low-rank. The table's vs_qf32 and vs_oblas columns are
+// the ratios the targets of issue 4 are stated in; weight_MB is the packed
+// buffer the kernels read. rel_err is against OpenBLAS on the dense weight,
+// so it includes the format's own projection error (pruning, factorization,
+// quantization), not just the kernel's.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,8 +38,13 @@ const QuiltLinearSpec kFormats[] = {
     {"2of4-int8", "precision<i8, channel>, sparsity<nm<2, 4>>",
      "<i8, channel>"},
     {"block16-d25", "sparsity<block<16x16>, density = 0.25>", ""},
+    {"block16-d25-int8",
+     "precision<i8, channel>, sparsity<block<16x16>, density = 0.25>",
+     "<i8, channel>"},
     {"unstructured-d10", "sparsity<unstructured, density = 0.1>", ""},
     {"monarch-b64", "structure<monarch<64>>", ""},
+    {"monarch-b64-bf16", "precision<bf16>, structure<monarch<64>>", ""},
+    {"blockdiag-b64", "structure<blockdiag<64>>", ""},
 };
 
 /// Low-rank packing runs the reference SVD, a cyclic Jacobi eigensolver on

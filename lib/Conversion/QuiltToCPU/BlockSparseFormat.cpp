@@ -597,8 +597,20 @@ struct SparseEmitter {
                     /*isWrite=*/false, /*localityHint=*/3,
                     /*isDataCache=*/true);
             } else {
-              int64_t span = (rows - 1) * strideM + layout.r;
-              for (int64_t e = 0; e < span; e += 16)
+              // Packed rows are contiguous: one prefetch per 16 floats of
+              // the tile's span; rows read in place (strideM = K): each
+              // row's R floats.
+              SmallVector<int64_t> offsets;
+              if (strideM <= 16) {
+                for (int64_t e = 0; e < (rows - 1) * strideM + layout.r;
+                     e += 16)
+                  offsets.push_back(e);
+              } else {
+                for (int64_t row = 0; row < rows; ++row)
+                  for (int64_t e = 0; e < layout.r; e += 16)
+                    offsets.push_back(row * strideM + e);
+              }
+              for (int64_t e : offsets)
                 memref::PrefetchOp::create(b, loc, a,
                                            ValueRange{ix.add(aAhead, e)},
                                            /*isWrite=*/false,

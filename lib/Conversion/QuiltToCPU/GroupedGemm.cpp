@@ -170,15 +170,6 @@ struct GroupedEmitter {
     Value n = idx(w.cols);
     Value cCol0 = mul(g, gemm.c.groupStride);
     Value panelCol = mul(panel, kPanel);
-    Value indexVec;
-    if (gemm.c.elemStride != 1) {
-      auto type = VectorType::get({kLanes}, b.getI32Type());
-      SmallVector<int32_t> offsets;
-      for (int64_t l = 0; l < kLanes; ++l)
-        offsets.push_back(int32_t(l * gemm.c.elemStride));
-      indexVec = arith::ConstantOp::create(
-          b, loc, type, DenseElementsAttr::get(type, ArrayRef(offsets)));
-    }
     for (int64_t v = 0; v < kVectors; ++v) {
       Value col = add(panelCol, v * kLanes);
       Value mask = tailMask(b, loc, col, n, kLanes);
@@ -190,7 +181,7 @@ struct GroupedEmitter {
         bias = vector::MaskedLoadOp::create(
             b, loc, f32Vec, gemm.bias, ValueRange{add(mul(g, w.cols), col)},
             mask, zeroVec());
-      Value cCol = add(cCol0, mul(col, gemm.c.elemStride));
+      Value cCol = add(cCol0, col);
       for (int64_t i = 0; i < rows; ++i) {
         Value value = acc[i * kVectors + v];
         if (scale)
@@ -198,13 +189,8 @@ struct GroupedEmitter {
         if (bias)
           value = arith::AddFOp::create(b, loc, value, bias);
         Value row = add(row0, i);
-        if (indexVec)
-          vector::ScatterOp::create(b, loc, Type(), gemm.c.memref,
-                                    ValueRange{row, cCol}, indexVec, mask,
-                                    value);
-        else
-          vector::MaskedStoreOp::create(b, loc, gemm.c.memref,
-                                        ValueRange{row, cCol}, mask, value);
+        vector::MaskedStoreOp::create(b, loc, gemm.c.memref,
+                                      ValueRange{row, cCol}, mask, value);
       }
     }
   }
@@ -223,6 +209,7 @@ struct GroupedEmitter {
 void cpu::emitGroupedGemm(OpBuilder &b, Location loc, const GroupedGemm &gemm) {
   const CPUWeightLayout &w = gemm.block;
   assert(gemm.weightOffset % 4 == 0 && gemm.groupBytes % 4 == 0);
+  assert(gemm.c.elemStride == 1 && "C is written in whole vectors");
   Value numBytes = memref::DimOp::create(b, loc, gemm.bytes, 0);
   Value numWords =
       arith::DivUIOp::create(b, loc, numBytes, indexConst(b, loc, 4));

@@ -5,8 +5,10 @@
 // with small k x n blocks W_g, each stored in the native panel layout of
 // its precision. A and C are 2-d f32 memrefs whose group g and inner index
 // map to columns through strides, so column slices (block-diagonal) and
-// permutations (Monarch's [m][q][p] intermediate) are plain access
-// patterns: nothing is copied or permuted before or after the products.
+// permutations (Monarch's intermediate z, read along a strided column) are
+// plain access patterns: nothing is copied or permuted before or after the
+// products. A may have any inner stride (it is read by broadcast loads); C
+// is written in whole vectors, so its inner stride is 1.
 //
 // All G GEMMs run in one loop nest (one scf.parallel over groups, no
 // allocation or activation copy per GEMM), so per-GEMM overhead stays a few
