@@ -24,12 +24,8 @@ const CompressedFormat *cpu::lookupCompressedFormat(PackedType type) {
   if (CPUWeightLayout::get(type))
     return nullptr;
   static const CompressedFormat *const families[] = {
-      &getInt4Format(),
-      &getLowRankFormat(),
-      &getNMSparseFormat(),
-      &getUnstructuredFormat(),
-      &getBlockSparseFormat(),
-      &getBlockDiagFormat(),
+      &getInt4Format(),         &getLowRankFormat(),     &getNMSparseFormat(),
+      &getUnstructuredFormat(), &getBlockSparseFormat(), &getBlockDiagFormat(),
       &getMonarchFormat(),
   };
   for (const CompressedFormat *family : families)
