@@ -312,26 +312,6 @@ struct TileEmitter {
   }
 };
 
-/// The stand-in for vpdpbusd (see quilt-inline-intrinsic-calls), declared
-/// in the module that holds the insertion point.
-func::FuncOp getVNNIStandIn(OpBuilder &b) {
-  auto module =
-      b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
-  StringRef name = "quilt_x86_vpdpbusd_512";
-  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
-    return existing;
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToEnd(module.getBody());
-  auto acc = VectorType::get({kLanes}, b.getI32Type());
-  auto bytes = VectorType::get({4 * kLanes}, b.getI8Type());
-  auto type = FunctionType::get(b.getContext(), {acc, bytes, bytes}, acc);
-  auto func = func::FuncOp::create(b, module.getLoc(), name, type);
-  func.setPrivate();
-  func->setAttr(kIntrinsicAttrName,
-                b.getStringAttr("llvm.x86.avx512.vpdpbusd.512"));
-  return func;
-}
-
 } // namespace
 
 void cpu::emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,

@@ -87,3 +87,25 @@ Value cpu::tailMask(OpBuilder &b, Location loc, Value start, Value limit,
   auto maskType = VectorType::get({width}, b.getI1Type());
   return vector::CreateMaskOp::create(b, loc, maskType, ValueRange{left});
 }
+
+func::FuncOp cpu::getIntrinsicStandIn(OpBuilder &b, StringRef name,
+                                      StringRef intrinsic, FunctionType type) {
+  auto module =
+      b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+    return existing;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(module.getBody());
+  auto func = func::FuncOp::create(b, module.getLoc(), name, type);
+  func.setPrivate();
+  func->setAttr(kIntrinsicAttrName, b.getStringAttr(intrinsic));
+  return func;
+}
+
+func::FuncOp cpu::getVNNIStandIn(OpBuilder &b) {
+  auto acc = VectorType::get({16}, b.getI32Type());
+  auto bytes = VectorType::get({64}, b.getI8Type());
+  auto type = FunctionType::get(b.getContext(), {acc, bytes, bytes}, acc);
+  return getIntrinsicStandIn(b, "quilt_x86_vpdpbusd_512",
+                             "llvm.x86.avx512.vpdpbusd.512", type);
+}

@@ -31,6 +31,15 @@ func::FuncOp getOrCreateKernel(
     OpBuilder &b, ModuleOp module, StringRef name, FunctionType type,
     function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)> body);
 
+/// A bodiless function standing for LLVM intrinsic `intrinsic` (see
+/// quilt-inline-intrinsic-calls), declared once in the module that holds the
+/// insertion point.
+func::FuncOp getIntrinsicStandIn(OpBuilder &b, StringRef name,
+                                 StringRef intrinsic, FunctionType type);
+
+/// The stand-in for vpdpbusd (512-bit): acc(i32) += u8 quads . s8 quads.
+func::FuncOp getVNNIStandIn(OpBuilder &b);
+
 /// A 64-byte aligned `memref<bytes x i8>` (bytes may be dynamic).
 Value allocBytes(OpBuilder &b, Location loc, OpFoldResult bytes);
 
