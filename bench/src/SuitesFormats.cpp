@@ -1,5 +1,4 @@
-//===- SuitesFormats.cpp - The `formats` suite -------------------*- C++
-//-*-===//
+//===- SuitesFormats.cpp - The `formats` suite ------------------*- C++ -*-===//
 //
 // Compressed weight formats against Quilt's own dense f32 and OpenBLAS f32 at
 // the same logical shape, in one process: int4 groups, 2:4 (f32 and W8A8),
@@ -45,15 +44,8 @@ const QuiltLinearSpec kFormats[] = {
     {"monarch-b64", "structure<monarch<64>>", ""},
     {"monarch-b64-bf16", "precision<bf16>, structure<monarch<64>>", ""},
     {"blockdiag-b64", "structure<blockdiag<64>>", ""},
+    {"lowrank-r256", "structure<lowrank<256>>", ""},
 };
-
-/// Low-rank packing runs the reference SVD, a cyclic Jacobi eigensolver on
-/// the N x N Gram matrix in naive f64 loops: O(N^3) per sweep. At N = 4096
-/// even forming the Gram matrix of a diagonal weight took over 15 minutes
-/// here, so the impl is listed as skipped until packing has a fast SVD.
-const char *const kLowRankSkipped =
-    "packing runs the reference Jacobi SVD on the 4096 x 4096 Gram matrix "
-    "(O(N^3) naive loops, > 15 min); needs a fast SVD";
 
 Case makeFormatCase(LinearShape shape) {
   Case c;
@@ -70,11 +62,6 @@ Case makeFormatCase(LinearShape shape) {
     };
     for (const QuiltLinearSpec &spec : kFormats)
       impls.push_back(makeQuiltLinear(p, spec, threads));
-    Impl lowRank;
-    lowRank.name = "quilt-lowrank-r256";
-    lowRank.setup = []() -> std::string { return kLowRankSkipped; };
-    lowRank.run = []() -> std::string { return ""; };
-    impls.push_back(std::move(lowRank));
     return impls;
   };
   return c;

@@ -33,7 +33,9 @@ def Quilt_PackOp : Quilt_Op<"pack", [Pure]> {
     conventional) one: round-to-nearest-even quantization with the scale
     granularity; N:M keeps the N largest magnitudes of every M along K; block
     sparsity keeps the highest-norm blocks; Monarch takes the best rank-1
-    approximation of every block; low-rank takes the truncated SVD.
+    approximation of every block; low-rank takes the truncated SVD,
+    computed by subspace iteration (exact when r + 16 >= N; see
+    ReferenceKernels.mlir).
 
     ```mlir
     %p = quilt.pack %w : tensor<64x32xf32> -> !quilt.packed<64x32, precision<i8, channel>>

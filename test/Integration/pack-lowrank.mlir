@@ -2,7 +2,7 @@
 // RUN:   mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_runner_libs | \
 // RUN:   FileCheck %s
 
-// Low-rank structure (truncated SVD). (1) Matrices of rank exactly r built
+// Low-rank structure (truncated SVD, by subspace iteration). (1) Matrices of rank exactly r built
 // here as U V from pseudo-random factors pack to themselves (8x6 and 4x8
 // with r = 2), and full rank (r = min(K, N)) is the identity. (2) For a
 // pseudo-random 8x6 W and r = 2, the projection P: packing P again changes
@@ -22,6 +22,8 @@
 !wide2 = !quilt.packed<4x8, structure<lowrank<2>>>
 !mon1 = !quilt.packed<8x6, structure<monarch<1>>>
 !lr2bf = !quilt.packed<8x6, precision<bf16>, structure<lowrank<2>>>
+!tall3 = !quilt.packed<40x64, structure<lowrank<3>>>
+!tall2 = !quilt.packed<40x64, structure<lowrank<2>>>
 
 func.func private @printMemrefF32(tensor<*xf32>)
 
@@ -261,10 +263,30 @@ func.func @main() {
   %quv1d = tensor.cast %quv1 : tensor<8x6xf32> to tensor<?x?xf32>
   %ok_d = call @close(%quv1d, %uvd, %tol) : (tensor<?x?xf32>, tensor<?x?xf32>, f32) -> f32
 
+  // Subspace iteration proper (p = r + 16 < N): a rank-3 40 x 64 product
+  // packs exactly at r = 3, not at r = 2 (expect 1, 0).
+  %c3 = arith.constant 3 : index
+  %c40 = arith.constant 40 : index
+  %c64 = arith.constant 64 : index
+  %s6 = arith.constant 26 : i32
+  %s7 = arith.constant 27 : i32
+  %u3 = call @random(%c40, %c3, %s6, %amp) : (index, index, i32, f32) -> tensor<?x?xf32>
+  %v3 = call @random(%c3, %c64, %s7, %amp) : (index, index, i32, f32) -> tensor<?x?xf32>
+  %uv3d = call @matmul(%u3, %v3) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x?xf32>
+  %uv3 = tensor.cast %uv3d : tensor<?x?xf32> to tensor<40x64xf32>
+  %pt3 = quilt.pack %uv3 : tensor<40x64xf32> -> !tall3
+  %q3 = quilt.unpack %pt3 : !tall3 -> tensor<40x64xf32>
+  %q3d = tensor.cast %q3 : tensor<40x64xf32> to tensor<?x?xf32>
+  %ok_e = call @close(%q3d, %uv3d, %tol) : (tensor<?x?xf32>, tensor<?x?xf32>, f32) -> f32
+  %p32 = quilt.pack %uv3 : tensor<40x64xf32> -> !tall2
+  %q32 = quilt.unpack %p32 : !tall2 -> tensor<40x64xf32>
+  %q32d = tensor.cast %q32 : tensor<40x64xf32> to tensor<?x?xf32>
+  %ok_f = call @close(%q32d, %uv3d, %tol) : (tensor<?x?xf32>, tensor<?x?xf32>, f32) -> f32
+
   // CHECK: data =
-  // CHECK-NEXT: [1,   1,   1,   0]
-  %r1 = tensor.from_elements %ok_a, %ok_b, %ok_c, %ok_d : tensor<1x4xf32>
-  %r1d = tensor.cast %r1 : tensor<1x4xf32> to tensor<?x?xf32>
+  // CHECK-NEXT: [1,   1,   1,   0,   1,   0]
+  %r1 = tensor.from_elements %ok_a, %ok_b, %ok_c, %ok_d, %ok_e, %ok_f : tensor<1x6xf32>
+  %r1d = tensor.cast %r1 : tensor<1x6xf32> to tensor<?x?xf32>
   call @print(%r1d) : (tensor<?x?xf32>) -> ()
 
   // (2) Rank-2 projection of a pseudo-random 8x6 W.

@@ -972,26 +972,36 @@ func.func private @quilt_ref_monarch_expand(%l: tensor<?x?x?xf32>, %r: tensor<?x
 //===----------------------------------------------------------------------===//
 
 // quilt_ref_lowrank_factors(w: K x N, r) -> (U: K x r, V: r x N)
-//   Best rank-r approximation (truncated SVD): U V = W_r. Method (all in f64,
-//   results rounded to f32):
-//     G = W^T W                                   (N x N Gram matrix, always
-//                                                  this one, also when K < N)
-//     G = Q diag(lambda) Q^T                      (quilt_ref_jacobi_eigh)
+//   Rank-r approximation by subspace iteration with Rayleigh-Ritz (Halko,
+//   Martinsson & Tropp 2011, Alg. 4.4 + 5.1), all in f64, results rounded
+//   to f32. It costs O(K N p) instead of the O(N^3) of a full
+//   eigendecomposition of W^T W, so 4096 x 11008 weights pack in seconds.
+//     p  = min(N, r + 16) probe columns
+//     Q  = orth(P),  P[c, j] = hash(c, j) in [-1, 1)    (N x p, fixed)
+//     twice:  Q = orth(W^T (W Q))                         (power iterations)
+//     Y  = W Q;  Y^T Y = E diag(lambda) E^T               (quilt_ref_jacobi_eigh)
 //     order eigenpairs by lambda descending, ties to the lower index, keep
-//     the first r:  V[s, :] = Q[:, j_s]^T         (right singular vectors)
-//     U = W V^T                                   (= U_r Sigma_r)
-//   so U V = W V^T V is W projected onto its top-r right singular subspace.
-//   Rows of V are sorted by decreasing singular value; their signs are
-//   arbitrary. If W has rank exactly r, U V reproduces W to f32 round-off.
+//     the first r:  S[l, s] = E[l, j_s]
+//     V  = (Q S)^T;  U = Y S                              (= W V^T)
+//   orth(A) = A E diag(1/sqrt(mu)) with A^T A = E diag(mu) E^T: the columns
+//   of A made orthonormal; directions with mu <= 1e-24 * max(mu) (numerically
+//   absent) become zero columns.
+//   So U V = W V^T V is W projected onto the Ritz subspace. When p = N
+//   (r >= N - 16) the subspace is all of R^N and U V is exactly the truncated
+//   SVD; when W has rank <= p, U V reproduces W to round-off. Rows of V are
+//   sorted by decreasing Ritz value; their signs are arbitrary.
 //   Precondition: r <= N.
 func.func private @quilt_ref_lowrank_factors(%w: tensor<?x?xf32>, %r: index)
     -> (tensor<?x?xf32>, tensor<?x?xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
   %zero = arith.constant 0.0 : f64
   %c0_i64 = arith.constant 0 : i64
   %K = tensor.dim %w, %c0 : tensor<?x?xf32>
   %N = tensor.dim %w, %c1 : tensor<?x?xf32>
+  %r16 = arith.addi %r, %c16 : index
+  %p = arith.minui %N, %r16 : index
   // wd = f64(w)
   %wd_empty = tensor.empty(%K, %N) : tensor<?x?xf64>
   %wd = linalg.generic {
@@ -1002,23 +1012,20 @@ func.func private @quilt_ref_lowrank_factors(%w: tensor<?x?xf32>, %r: index)
     %xd = arith.extf %x : f32 to f64
     linalg.yield %xd : f64
   } -> tensor<?x?xf64>
-  // G[a, c] = sum_i wd[i, a] * wd[i, c]
-  %g_empty = tensor.empty(%N, %N) : tensor<?x?xf64>
-  %g_zero = linalg.fill ins(%zero : f64) outs(%g_empty : tensor<?x?xf64>) -> tensor<?x?xf64>
-  %g = linalg.generic {
-      indexing_maps = [affine_map<(a, c, i) -> (i, a)>, affine_map<(a, c, i) -> (i, c)>,
-                       affine_map<(a, c, i) -> (a, c)>],
-      iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%wd, %wd : tensor<?x?xf64>, tensor<?x?xf64>) outs(%g_zero : tensor<?x?xf64>) {
-  ^bb0(%x: f64, %y: f64, %acc: f64):
-    %prod = arith.mulf %x, %y : f64
-    %sum = arith.addf %acc, %prod : f64
-    linalg.yield %sum : f64
-  } -> tensor<?x?xf64>
-  %eig:2 = func.call @quilt_ref_jacobi_eigh(%g)
+  %probe = func.call @quilt_ref_lowrank_probe(%N, %p) : (index, index) -> tensor<?x?xf64>
+  %q0 = func.call @quilt_ref_orth_columns(%probe) : (tensor<?x?xf64>) -> tensor<?x?xf64>
+  %q1 = func.call @quilt_ref_lowrank_power_step(%wd, %q0)
+      : (tensor<?x?xf64>, tensor<?x?xf64>) -> tensor<?x?xf64>
+  %q = func.call @quilt_ref_lowrank_power_step(%wd, %q1)
+      : (tensor<?x?xf64>, tensor<?x?xf64>) -> tensor<?x?xf64>
+  %y = func.call @quilt_ref_matmul_f64(%wd, %q)
+      : (tensor<?x?xf64>, tensor<?x?xf64>) -> tensor<?x?xf64>
+  %t = func.call @quilt_ref_tmatmul_f64(%y, %y)
+      : (tensor<?x?xf64>, tensor<?x?xf64>) -> tensor<?x?xf64>
+  %eig:2 = func.call @quilt_ref_jacobi_eigh(%t)
       : (tensor<?x?xf64>) -> (tensor<?xf64>, tensor<?x?xf64>)
   // rank[j] = #{ j2 : lambda[j2] > lambda[j] or (lambda[j2] == lambda[j] and j2 < j) }
-  %rank_empty = tensor.empty(%N) : tensor<?xi64>
+  %rank_empty = tensor.empty(%p) : tensor<?xi64>
   %rank_zero = linalg.fill ins(%c0_i64 : i64) outs(%rank_empty : tensor<?xi64>) -> tensor<?xi64>
   %rank = linalg.generic {
       indexing_maps = [affine_map<(j, j2) -> (j)>, affine_map<(j, j2) -> (j2)>,
@@ -1037,37 +1044,172 @@ func.func private @quilt_ref_lowrank_factors(%w: tensor<?x?xf32>, %r: index)
     %sum = arith.addi %acc, %inc : i64
     linalg.yield %sum : i64
   } -> tensor<?xi64>
-  // vd[s, c] = Q[c, j] for the unique j with rank[j] == s
-  %vd_empty = tensor.empty(%r, %N) : tensor<?x?xf64>
-  %vd_zero = linalg.fill ins(%zero : f64) outs(%vd_empty : tensor<?x?xf64>) -> tensor<?x?xf64>
-  %vd = linalg.generic {
-      indexing_maps = [affine_map<(s, c, j) -> (j)>, affine_map<(s, c, j) -> (c, j)>,
-                       affine_map<(s, c, j) -> (s, c)>],
+  // sel[l, s] = E[l, j] for the unique j with rank[j] == s
+  %sel_empty = tensor.empty(%p, %r) : tensor<?x?xf64>
+  %sel_zero = linalg.fill ins(%zero : f64) outs(%sel_empty : tensor<?x?xf64>) -> tensor<?x?xf64>
+  %sel = linalg.generic {
+      indexing_maps = [affine_map<(l, s, j) -> (j)>, affine_map<(l, s, j) -> (l, j)>,
+                       affine_map<(l, s, j) -> (l, s)>],
       iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%rank, %eig#1 : tensor<?xi64>, tensor<?x?xf64>) outs(%vd_zero : tensor<?x?xf64>) {
+      ins(%rank, %eig#1 : tensor<?xi64>, tensor<?x?xf64>) outs(%sel_zero : tensor<?x?xf64>) {
   ^bb0(%rk: i64, %x: f64, %acc: f64):
-    %s = linalg.index 0 : index
+    %s = linalg.index 1 : index
     %s_i = arith.index_cast %s : index to i64
     %hit = arith.cmpi eq, %rk, %s_i : i64
     %res = arith.select %hit, %x, %acc : f64
     linalg.yield %res : f64
   } -> tensor<?x?xf64>
-  // U[i, s] = sum_c wd[i, c] * vd[s, c]
-  %ud_empty = tensor.empty(%K, %r) : tensor<?x?xf64>
-  %ud_zero = linalg.fill ins(%zero : f64) outs(%ud_empty : tensor<?x?xf64>) -> tensor<?x?xf64>
-  %ud = linalg.generic {
-      indexing_maps = [affine_map<(i, s, c) -> (i, c)>, affine_map<(i, s, c) -> (s, c)>,
-                       affine_map<(i, s, c) -> (i, s)>],
-      iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%wd, %vd : tensor<?x?xf64>, tensor<?x?xf64>) outs(%ud_zero : tensor<?x?xf64>) {
+  // vt = Q sel (N x r), ud = Y sel (K x r), vd = vt^T
+  %vt = func.call @quilt_ref_matmul_f64(%q, %sel)
+      : (tensor<?x?xf64>, tensor<?x?xf64>) -> tensor<?x?xf64>
+  %ud = func.call @quilt_ref_matmul_f64(%y, %sel)
+      : (tensor<?x?xf64>, tensor<?x?xf64>) -> tensor<?x?xf64>
+  %vd_empty = tensor.empty(%r, %N) : tensor<?x?xf64>
+  %vd = linalg.generic {
+      indexing_maps = [affine_map<(s, c) -> (c, s)>, affine_map<(s, c) -> (s, c)>],
+      iterator_types = ["parallel", "parallel"]}
+      ins(%vt : tensor<?x?xf64>) outs(%vd_empty : tensor<?x?xf64>) {
+  ^bb0(%x: f64, %unused: f64):
+    linalg.yield %x : f64
+  } -> tensor<?x?xf64>
+  %u = func.call @quilt_ref_truncf_2d(%ud) : (tensor<?x?xf64>) -> tensor<?x?xf32>
+  %v = func.call @quilt_ref_truncf_2d(%vd) : (tensor<?x?xf64>) -> tensor<?x?xf32>
+  return %u, %v : tensor<?x?xf32>, tensor<?x?xf32>
+}
+
+// quilt_ref_lowrank_power_step(w: K x N, q: N x p) -> orth(w^T (w q))
+func.func private @quilt_ref_lowrank_power_step(%w: tensor<?x?xf64>, %q: tensor<?x?xf64>)
+    -> tensor<?x?xf64> {
+  %y = func.call @quilt_ref_matmul_f64(%w, %q)
+      : (tensor<?x?xf64>, tensor<?x?xf64>) -> tensor<?x?xf64>
+  %z = func.call @quilt_ref_tmatmul_f64(%w, %y)
+      : (tensor<?x?xf64>, tensor<?x?xf64>) -> tensor<?x?xf64>
+  %o = func.call @quilt_ref_orth_columns(%z) : (tensor<?x?xf64>) -> tensor<?x?xf64>
+  return %o : tensor<?x?xf64>
+}
+
+// quilt_ref_lowrank_probe(n, p) -> P (n x p), P[c, j] in [-1, 1): the top
+//   31 bits of a murmur3-style finalizer of c * p + j (as i64), scaled.
+func.func private @quilt_ref_lowrank_probe(%n: index, %p: index) -> tensor<?x?xf64> {
+  %e = tensor.empty(%n, %p) : tensor<?x?xf64>
+  %probe = linalg.generic {indexing_maps = [affine_map<(c, j) -> (c, j)>],
+                           iterator_types = ["parallel", "parallel"]}
+      outs(%e : tensor<?x?xf64>) {
+  ^bb0(%out: f64):
+    %c = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %cp = arith.muli %c, %p : index
+    %cpj = arith.addi %cp, %j : index
+    %h0 = arith.index_cast %cpj : index to i64
+    %s33 = arith.constant 33 : i64
+    %m1 = arith.constant -49064778989728563 : i64
+    %m2 = arith.constant -4265267296055464877 : i64
+    %t0 = arith.shrui %h0, %s33 : i64
+    %h1 = arith.xori %h0, %t0 : i64
+    %h2 = arith.muli %h1, %m1 : i64
+    %t1 = arith.shrui %h2, %s33 : i64
+    %h3 = arith.xori %h2, %t1 : i64
+    %h4 = arith.muli %h3, %m2 : i64
+    %t2 = arith.shrui %h4, %s33 : i64
+    %h5 = arith.xori %h4, %t2 : i64
+    %top = arith.shrui %h5, %s33 : i64
+    %f = arith.uitofp %top : i64 to f64
+    %inv = arith.constant 9.31322574615478515625e-10 : f64
+    %one = arith.constant 1.0 : f64
+    %u = arith.mulf %f, %inv : f64
+    %v = arith.subf %u, %one : f64
+    linalg.yield %v : f64
+  } -> tensor<?x?xf64>
+  return %probe : tensor<?x?xf64>
+}
+
+// quilt_ref_orth_columns(a: n x p) -> a E diag(d), where a^T a = E diag(mu) E^T
+//   (quilt_ref_jacobi_eigh) and d[j] = 1 / sqrt(mu[j]) if
+//   mu[j] > 1e-24 * max(mu), else 0: orthonormal columns spanning a's range
+//   (plus zero columns for directions a does not have).
+func.func private @quilt_ref_orth_columns(%a: tensor<?x?xf64>) -> tensor<?x?xf64> {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f64
+  %g = func.call @quilt_ref_tmatmul_f64(%a, %a)
+      : (tensor<?x?xf64>, tensor<?x?xf64>) -> tensor<?x?xf64>
+  %eig:2 = func.call @quilt_ref_jacobi_eigh(%g)
+      : (tensor<?x?xf64>) -> (tensor<?xf64>, tensor<?x?xf64>)
+  %p = tensor.dim %g, %c0 : tensor<?x?xf64>
+  %max_init = tensor.from_elements %zero : tensor<f64>
+  %max = linalg.generic {
+      indexing_maps = [affine_map<(j) -> (j)>, affine_map<(j) -> ()>],
+      iterator_types = ["reduction"]}
+      ins(%eig#0 : tensor<?xf64>) outs(%max_init : tensor<f64>) {
+  ^bb0(%x: f64, %acc: f64):
+    %m = arith.maximumf %x, %acc : f64
+    linalg.yield %m : f64
+  } -> tensor<f64>
+  %scaled_empty = tensor.empty(%p, %p) : tensor<?x?xf64>
+  %scaled = linalg.generic {
+      indexing_maps = [affine_map<(l, j) -> (l, j)>, affine_map<(l, j) -> (j)>,
+                       affine_map<(l, j) -> ()>, affine_map<(l, j) -> (l, j)>],
+      iterator_types = ["parallel", "parallel"]}
+      ins(%eig#1, %eig#0, %max : tensor<?x?xf64>, tensor<?xf64>, tensor<f64>)
+      outs(%scaled_empty : tensor<?x?xf64>) {
+  ^bb0(%e: f64, %mu: f64, %mx: f64, %unused: f64):
+    %tol = arith.constant 1.0e-24 : f64
+    %floor = arith.mulf %mx, %tol : f64
+    %keep = arith.cmpf ogt, %mu, %floor : f64
+    %root = math.sqrt %mu : f64
+    %d = arith.divf %e, %root : f64
+    %res = arith.select %keep, %d, %zero : f64
+    linalg.yield %res : f64
+  } -> tensor<?x?xf64>
+  %o = func.call @quilt_ref_matmul_f64(%a, %scaled)
+      : (tensor<?x?xf64>, tensor<?x?xf64>) -> tensor<?x?xf64>
+  return %o : tensor<?x?xf64>
+}
+
+// quilt_ref_matmul_f64(a: m x k, b: k x n) -> a b. Loops (i, l, j): the
+//   innermost runs along rows of b and of the result (contiguous).
+func.func private @quilt_ref_matmul_f64(%a: tensor<?x?xf64>, %b: tensor<?x?xf64>)
+    -> tensor<?x?xf64> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f64
+  %m = tensor.dim %a, %c0 : tensor<?x?xf64>
+  %n = tensor.dim %b, %c1 : tensor<?x?xf64>
+  %empty = tensor.empty(%m, %n) : tensor<?x?xf64>
+  %init = linalg.fill ins(%zero : f64) outs(%empty : tensor<?x?xf64>) -> tensor<?x?xf64>
+  %c = linalg.generic {
+      indexing_maps = [affine_map<(i, l, j) -> (i, l)>, affine_map<(i, l, j) -> (l, j)>,
+                       affine_map<(i, l, j) -> (i, j)>],
+      iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%a, %b : tensor<?x?xf64>, tensor<?x?xf64>) outs(%init : tensor<?x?xf64>) {
   ^bb0(%x: f64, %y: f64, %acc: f64):
     %prod = arith.mulf %x, %y : f64
     %sum = arith.addf %acc, %prod : f64
     linalg.yield %sum : f64
   } -> tensor<?x?xf64>
-  %u = func.call @quilt_ref_truncf_2d(%ud) : (tensor<?x?xf64>) -> tensor<?x?xf32>
-  %v = func.call @quilt_ref_truncf_2d(%vd) : (tensor<?x?xf64>) -> tensor<?x?xf32>
-  return %u, %v : tensor<?x?xf32>, tensor<?x?xf32>
+  return %c : tensor<?x?xf64>
+}
+
+// quilt_ref_tmatmul_f64(a: k x m, b: k x n) -> a^T b. Loops (l, i, j): the
+//   innermost runs along rows of b and of the result (contiguous).
+func.func private @quilt_ref_tmatmul_f64(%a: tensor<?x?xf64>, %b: tensor<?x?xf64>)
+    -> tensor<?x?xf64> {
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f64
+  %m = tensor.dim %a, %c1 : tensor<?x?xf64>
+  %n = tensor.dim %b, %c1 : tensor<?x?xf64>
+  %empty = tensor.empty(%m, %n) : tensor<?x?xf64>
+  %init = linalg.fill ins(%zero : f64) outs(%empty : tensor<?x?xf64>) -> tensor<?x?xf64>
+  %c = linalg.generic {
+      indexing_maps = [affine_map<(l, i, j) -> (l, i)>, affine_map<(l, i, j) -> (l, j)>,
+                       affine_map<(l, i, j) -> (i, j)>],
+      iterator_types = ["reduction", "parallel", "parallel"]}
+      ins(%a, %b : tensor<?x?xf64>, tensor<?x?xf64>) outs(%init : tensor<?x?xf64>) {
+  ^bb0(%x: f64, %y: f64, %acc: f64):
+    %prod = arith.mulf %x, %y : f64
+    %sum = arith.addf %acc, %prod : f64
+    linalg.yield %sum : f64
+  } -> tensor<?x?xf64>
+  return %c : tensor<?x?xf64>
 }
 
 // quilt_ref_truncf_2d(x: f64 tensor) -> f32(x), round-to-nearest-even.
