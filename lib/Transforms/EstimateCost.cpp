@@ -9,6 +9,7 @@
 #include "quilt/CostModel/CostModel.h"
 #include "quilt/Dialect/Quilt/QuiltOps.h"
 #include "quilt/Transforms/Passes.h"
+#include "llvm/Support/FormatVariadic.h"
 
 namespace mlir::quilt {
 #define GEN_PASS_DEF_QUILTESTIMATECOST
@@ -54,8 +55,9 @@ struct QuiltEstimateCostPass
         op->setAttr("quilt.cost_model",
                     StringAttr::get(context, estimate->model));
         if (remarks)
-          op->emitRemark() << "predicted " << us << " us (" << estimate->model
-                           << " model, " << threads << " threads)";
+          op->emitRemark() << "predicted " << llvm::formatv("{0:f3}", us).str()
+                           << " us (" << estimate->model << " model, "
+                           << unsigned(threads) << " threads)";
       }
       // A block is costed as one kernel: its body is not costed apart.
       return block ? WalkResult::skip() : WalkResult::advance();

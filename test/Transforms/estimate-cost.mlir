@@ -12,7 +12,7 @@
 // Two threads: half the compute time.
 // T2-LABEL: func.func @dense_f32
 // T2: quilt.predicted_time_us = 43.943
-// REMARK: remark: predicted 85.886{{[0-9]*}} us (analytical model, 1 threads)
+// REMARK: remark: predicted 85.886 us (analytical model, 1 threads)
 func.func @dense_f32(%x: tensor<16x512xf32>, %w: tensor<512x512xf32>) -> tensor<16x512xf32> {
   %y = quilt.linear %x, %w : tensor<16x512xf32>, tensor<512x512xf32> -> tensor<16x512xf32>
   return %y : tensor<16x512xf32>
@@ -28,7 +28,7 @@ func.func @int8(%x: tensor<16x512xf32>, %w: !quilt.packed<512x512, precision<i8,
 
 // 64 KiB of traffic from L2: 1.31072 us.
 // CHECK-LABEL: func.func @relu
-// CHECK: quilt.relu {{.*}}quilt.predicted_time_us = 3.310
+// CHECK: quilt.relu {{.*}}quilt.predicted_time_us = 3.31072
 func.func @relu(%x: tensor<16x512xf32>) -> tensor<16x512xf32> {
   %y = quilt.relu %x : tensor<16x512xf32>
   return %y : tensor<16x512xf32>
@@ -40,7 +40,7 @@ func.func @relu(%x: tensor<16x512xf32>) -> tensor<16x512xf32> {
 // CHECK: quilt.fused
 // CHECK-NOT: predicted_time_us
 // CHECK: quilt.yield
-// CHECK-NEXT: } {quilt.cost_model = "analytical", quilt.predicted_time_us = 89.162
+// CHECK-NEXT: } attributes {quilt.cost_model = "analytical", quilt.predicted_time_us = 89.162
 func.func @fused(%x: tensor<16x512xf32>, %w: !quilt.packed<512x512, precision<i4, group<128>>>, %b: tensor<512xf32>) -> tensor<16x512xf32> {
   %y = quilt.fused (%a = %x, %u = %w, %c = %b) : (tensor<16x512xf32>, !quilt.packed<512x512, precision<i4, group<128>>>, tensor<512xf32>) -> tensor<16x512xf32> {
     %l = quilt.linear %a, %u bias %c : tensor<16x512xf32>, !quilt.packed<512x512, precision<i4, group<128>>>, tensor<512xf32> -> tensor<16x512xf32>

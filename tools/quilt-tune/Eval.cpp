@@ -163,7 +163,11 @@ int writePlots(const std::vector<double> &meas,
       rs << llvm::format("%g,%g,%g\n", l.regrets[i], a.regrets[i],
                          r.regrets[i]);
   }
-  auto python = llvm::sys::findProgramByName("python3");
+  // Debian's python3 first: python3-matplotlib installs there, not into
+  // another python3 that may come first on PATH.
+  auto python = llvm::sys::findProgramByName("python3", {"/usr/bin"});
+  if (!python)
+    python = llvm::sys::findProgramByName("python3");
   if (!python)
     return fail("--plot needs python3 with matplotlib");
   std::string script = QUILT_TUNE_PLOT_SCRIPT;
