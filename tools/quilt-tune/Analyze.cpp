@@ -24,6 +24,37 @@ using namespace mlir::quilt::cost;
 
 namespace quilt::tune {
 
+//===----------------------------------------------------------------------===//
+// Options of several subcommands
+//===----------------------------------------------------------------------===//
+
+llvm::cl::opt<std::string> dataPath("data", llvm::cl::desc("Dataset (JSONL)"),
+                                    llvm::cl::Required,
+                                    llvm::cl::sub(getTrainCommand()),
+                                    llvm::cl::sub(getEvalCommand()),
+                                    llvm::cl::sub(getPredictCommand()));
+llvm::cl::opt<std::string> targetPath(
+    "target", llvm::cl::desc("Calibration (default: models/target-cpu.json)"),
+    llvm::cl::sub(getTrainCommand()), llvm::cl::sub(getEvalCommand()),
+    llvm::cl::sub(getFeaturesCommand()));
+llvm::cl::opt<bool>
+    noIRTokens("no-ir-tokens",
+               llvm::cl::desc("Leave out the IR-token features (ablation)"),
+               llvm::cl::sub(getTrainCommand()),
+               llvm::cl::sub(getEvalCommand()));
+llvm::cl::opt<unsigned> rounds("rounds", llvm::cl::desc("Boosting rounds"),
+                               llvm::cl::init(300),
+                               llvm::cl::sub(getTrainCommand()),
+                               llvm::cl::sub(getEvalCommand()));
+llvm::cl::opt<unsigned> maxDepth("max-depth", llvm::cl::desc("Tree depth"),
+                                 llvm::cl::init(6),
+                                 llvm::cl::sub(getTrainCommand()),
+                                 llvm::cl::sub(getEvalCommand()));
+
+//===----------------------------------------------------------------------===//
+// Samples
+//===----------------------------------------------------------------------===//
+
 std::vector<Operation *> getCostedOps(Operation *module) {
   std::vector<Operation *> ops;
   module->walk<WalkOrder::PreOrder>([&](Operation *op) {

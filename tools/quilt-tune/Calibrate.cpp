@@ -26,14 +26,16 @@ using namespace mlir::quilt::cost;
 
 namespace quilt::tune {
 
-static cl::SubCommand calibrateCmd("calibrate",
-                                   "Measure peak rates and bandwidths");
+cl::SubCommand &getCalibrateCommand() {
+  static cl::SubCommand command("calibrate",
+                                "Measure peak rates and bandwidths");
+  return command;
+}
+
 static cl::opt<std::string> targetOut("o",
                                       cl::desc("Target description to write"),
                                       cl::init("target-cpu.json"),
-                                      cl::sub(calibrateCmd));
-
-cl::SubCommand &getCalibrateCommand() { return calibrateCmd; }
+                                      cl::sub(getCalibrateCommand()));
 
 namespace {
 

@@ -34,28 +34,30 @@ namespace rt = mlir::quilt::runtime;
 
 namespace quilt::tune {
 
-static cl::SubCommand collectCmd("collect",
-                                 "Measure kernels and append to a dataset");
+cl::SubCommand &getCollectCommand() {
+  static cl::SubCommand command("collect",
+                                "Measure kernels and append to a dataset");
+  return command;
+}
+
 static cl::opt<std::string> outPath("o", cl::desc("Dataset (JSONL, appended)"),
                                     cl::init("dataset.jsonl"),
-                                    cl::sub(collectCmd));
+                                    cl::sub(getCollectCommand()));
 static cl::opt<double>
     budgetMinutes("budget-minutes",
                   cl::desc("Stop starting modules after this many minutes"),
-                  cl::init(18), cl::sub(collectCmd));
+                  cl::init(18), cl::sub(getCollectCommand()));
 static cl::opt<std::string>
     shardSpec("shard", cl::desc("Only modules i, i+n, ... (as i/n)"),
-              cl::init("0/1"), cl::sub(collectCmd));
+              cl::init("0/1"), cl::sub(getCollectCommand()));
 static cl::opt<unsigned> maxRepeats("repeats",
                                     cl::desc("Most timed calls per entry"),
-                                    cl::init(7), cl::sub(collectCmd));
+                                    cl::init(7), cl::sub(getCollectCommand()));
 static cl::opt<bool> listOnly("list",
                               cl::desc("Print the modules and exit (no runs)"),
-                              cl::sub(collectCmd));
+                              cl::sub(getCollectCommand()));
 static cl::opt<bool> small("small", cl::desc("A tiny sample space (for tests)"),
-                           cl::sub(collectCmd));
-
-cl::SubCommand &getCollectCommand() { return collectCmd; }
+                           cl::sub(getCollectCommand()));
 
 namespace {
 

@@ -31,29 +31,19 @@ using namespace mlir::quilt::cost;
 
 namespace quilt::tune {
 
-static cl::SubCommand evalCmd("eval", "Score the cost models on held-out "
-                                      "shape families");
-static cl::opt<std::string> dataPath("data", cl::desc("Dataset (JSONL)"),
-                                     cl::Required, cl::sub(evalCmd));
-static cl::opt<std::string>
-    targetPath("target", cl::desc("Calibration (default: models/)"),
-               cl::sub(evalCmd));
+cl::SubCommand &getEvalCommand() {
+  static cl::SubCommand command("eval", "Score the cost models on held-out "
+                                        "shape families");
+  return command;
+}
+
 static cl::opt<unsigned> numFolds("folds", cl::desc("Folds of shape families"),
-                                  cl::init(4), cl::sub(evalCmd));
-static cl::opt<bool> noIRTokens("no-ir-tokens",
-                                cl::desc("Leave out the IR-token features"),
-                                cl::sub(evalCmd));
-static cl::opt<unsigned> rounds("rounds", cl::desc("Boosting rounds"),
-                                cl::init(300), cl::sub(evalCmd));
-static cl::opt<unsigned> depth("max-depth", cl::desc("Tree depth"), cl::init(6),
-                               cl::sub(evalCmd));
+                                  cl::init(4), cl::sub(getEvalCommand()));
 static cl::opt<bool> json("json", cl::desc("Print the scores as JSON"),
-                          cl::sub(evalCmd));
+                          cl::sub(getEvalCommand()));
 static cl::opt<std::string>
     plotDir("plot", cl::desc("Write PNG plots (and their CSV) to DIR"),
-            cl::value_desc("DIR"), cl::sub(evalCmd));
-
-cl::SubCommand &getEvalCommand() { return evalCmd; }
+            cl::value_desc("DIR"), cl::sub(getEvalCommand()));
 
 namespace {
 
@@ -207,7 +197,7 @@ int runEval() {
     }
     if (test.empty() || train.empty())
       continue;
-    auto file = fitModel(train, target, !noIRTokens, rounds, depth);
+    auto file = fitModel(train, target, !noIRTokens, rounds, maxDepth);
     if (!file)
       return fail(llvm::toString(file.takeError()));
     auto model = LearnedModel::create(std::move(*file));

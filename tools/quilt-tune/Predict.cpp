@@ -24,27 +24,27 @@ using namespace mlir::quilt::cost;
 
 namespace quilt::tune {
 
-static cl::SubCommand predictCmd("predict",
-                                 "Predicted time (us) of every sample");
-static cl::opt<std::string> predictData("data", cl::desc("Dataset (JSONL)"),
-                                        cl::Required, cl::sub(predictCmd));
-static cl::opt<std::string> modelPath("model", cl::desc("Model file"),
-                                      cl::sub(predictCmd));
+cl::SubCommand &getFeaturesCommand() {
+  static cl::SubCommand command("features",
+                                "Print the features of a module's ops");
+  return command;
+}
 
-static cl::SubCommand featuresCmd("features",
-                                  "Print the features of a module's ops");
+cl::SubCommand &getPredictCommand() {
+  static cl::SubCommand command("predict",
+                                "Predicted time (us) of every sample");
+  return command;
+}
+
+static cl::opt<std::string> modelPath("model", cl::desc("Model file"),
+                                      cl::sub(getPredictCommand()));
+
 static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
                                       cl::desc("<input .mlir>"),
-                                      cl::sub(featuresCmd));
-static cl::opt<std::string>
-    featuresTarget("target", cl::desc("Calibration (default: models/)"),
-                   cl::sub(featuresCmd));
+                                      cl::sub(getFeaturesCommand()));
 static cl::opt<unsigned> threads("num-threads", cl::init(1),
                                  cl::desc("Threads of the queries"),
-                                 cl::sub(featuresCmd));
-
-cl::SubCommand &getPredictCommand() { return predictCmd; }
-cl::SubCommand &getFeaturesCommand() { return featuresCmd; }
+                                 cl::sub(getFeaturesCommand()));
 
 static std::unique_ptr<MLIRContext> makeContext() {
   DialectRegistry registry;
@@ -53,7 +53,7 @@ static std::unique_ptr<MLIRContext> makeContext() {
 }
 
 int runPredict() {
-  auto samples = readDataset(predictData);
+  auto samples = readDataset(dataPath);
   if (!samples)
     return fail(llvm::toString(samples.takeError()));
   auto context = makeContext();
@@ -85,7 +85,7 @@ int runFeatures() {
                                           ParserConfig(context.get()));
   if (!module)
     return 1;
-  TargetDescription target = loadTarget(featuresTarget);
+  TargetDescription target = loadTarget(targetPath);
   std::vector<std::string> names = getFeatureNames(/*irTokens=*/true);
   for (Operation *op : getCostedOps(*module)) {
     FailureOr<OpWork> work = analyzeOp({op, {}, threads});

@@ -23,28 +23,18 @@ using namespace mlir::quilt::cost;
 
 namespace quilt::tune {
 
-static cl::SubCommand trainCmd("train", "Fit the learned cost model");
-static cl::opt<std::string> dataPath("data", cl::desc("Dataset (JSONL)"),
-                                     cl::Required, cl::sub(trainCmd));
+cl::SubCommand &getTrainCommand() {
+  static cl::SubCommand command("train", "Fit the learned cost model");
+  return command;
+}
+
 static cl::opt<std::string> modelOut("o", cl::desc("Model file to write"),
-                                     cl::Required, cl::sub(trainCmd));
-static cl::opt<std::string>
-    targetPath("target", cl::desc("Calibration (default: models/)"),
-               cl::sub(trainCmd));
-static cl::opt<bool> noIRTokens("no-ir-tokens",
-                                cl::desc("Leave out the IR-token features"),
-                                cl::sub(trainCmd));
-static cl::opt<unsigned> rounds("rounds", cl::desc("Boosting rounds"),
-                                cl::init(300), cl::sub(trainCmd));
-static cl::opt<unsigned> depth("max-depth", cl::desc("Tree depth"), cl::init(6),
-                               cl::sub(trainCmd));
+                                     cl::Required, cl::sub(getTrainCommand()));
 static cl::opt<std::string> predictionsOut(
     "predictions",
     cl::desc("Also write the trained model's predicted time (us) of every "
              "sample, one per line"),
-    cl::sub(trainCmd));
-
-cl::SubCommand &getTrainCommand() { return trainCmd; }
+    cl::sub(getTrainCommand()));
 
 /// Shared by train and eval: one model per dataset slice.
 llvm::Expected<ModelFile> fitModel(const std::vector<AnalyzedSample> &samples,
@@ -86,7 +76,7 @@ int runTrain() {
   auto analyzed = analyzeSamples(context, *samples, target);
   if (!analyzed)
     return fail(llvm::toString(analyzed.takeError()));
-  auto file = fitModel(*analyzed, target, !noIRTokens, rounds, depth);
+  auto file = fitModel(*analyzed, target, !noIRTokens, rounds, maxDepth);
   if (!file)
     return fail(llvm::toString(file.takeError()));
   file->training["dataset"] = dataPath.getValue();

@@ -37,6 +37,12 @@ int runEval();
 int runFeatures();
 int runPredict();
 
+/// Options of several subcommands (Analyze.cpp).
+extern llvm::cl::opt<std::string> dataPath;      // train, eval, predict
+extern llvm::cl::opt<std::string> targetPath;    // train, eval, features
+extern llvm::cl::opt<bool> noIRTokens;           // train, eval
+extern llvm::cl::opt<unsigned> rounds, maxDepth; // train, eval
+
 /// Prints "quilt-tune: error: MESSAGE" and returns 1.
 int fail(const llvm::Twine &message);
 
