@@ -51,6 +51,37 @@ llvm::cl::opt<unsigned> maxDepth("max-depth", llvm::cl::desc("Tree depth"),
                                  llvm::cl::sub(getTrainCommand()),
                                  llvm::cl::sub(getEvalCommand()));
 
+llvm::cl::opt<double> learningRate("eta", llvm::cl::desc("Learning rate"),
+                                   llvm::cl::init(0.1),
+                                   llvm::cl::sub(getTrainCommand()),
+                                   llvm::cl::sub(getEvalCommand()));
+llvm::cl::opt<double>
+    subsample("subsample",
+              llvm::cl::desc("Fraction of the samples each tree sees"),
+              llvm::cl::init(1.0), llvm::cl::sub(getTrainCommand()),
+              llvm::cl::sub(getEvalCommand()));
+llvm::cl::opt<double>
+    columnSample("colsample",
+                 llvm::cl::desc("Fraction of the features each tree sees"),
+                 llvm::cl::init(1.0), llvm::cl::sub(getTrainCommand()),
+                 llvm::cl::sub(getEvalCommand()));
+llvm::cl::opt<double>
+    minChildWeight("min-child-weight",
+                   llvm::cl::desc("Fewest samples (hessian) in a leaf"),
+                   llvm::cl::init(1.0), llvm::cl::sub(getTrainCommand()),
+                   llvm::cl::sub(getEvalCommand()));
+
+TrainOptions getTrainOptions() {
+  TrainOptions options;
+  options.rounds = rounds;
+  options.maxDepth = maxDepth;
+  options.learningRate = learningRate;
+  options.subsample = subsample;
+  options.columnSample = columnSample;
+  options.minChildWeight = minChildWeight;
+  return options;
+}
+
 //===----------------------------------------------------------------------===//
 // Samples
 //===----------------------------------------------------------------------===//

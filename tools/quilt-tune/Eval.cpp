@@ -197,7 +197,7 @@ int runEval() {
     }
     if (test.empty() || train.empty())
       continue;
-    auto file = fitModel(train, target, !noIRTokens, rounds, maxDepth);
+    auto file = fitModel(train, target, !noIRTokens, getTrainOptions());
     if (!file)
       return fail(llvm::toString(file.takeError()));
     auto model = LearnedModel::create(std::move(*file));

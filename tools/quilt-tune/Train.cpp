@@ -39,13 +39,9 @@ static cl::opt<std::string> predictionsOut(
 /// Shared by train and eval: one model per dataset slice.
 llvm::Expected<ModelFile> fitModel(const std::vector<AnalyzedSample> &samples,
                                    const TargetDescription &target,
-                                   bool irTokens, unsigned numRounds,
-                                   unsigned maxDepth) {
+                                   bool irTokens, const TrainOptions &options) {
   std::vector<float> rows, labels;
   buildTrainingSet(samples, target, irTokens, rows, labels);
-  TrainOptions options;
-  options.rounds = numRounds;
-  options.maxDepth = maxDepth;
   ModelFile file;
   file.featureNames = getFeatureNames(irTokens);
   file.irTokens = irTokens;
@@ -54,10 +50,15 @@ llvm::Expected<ModelFile> fitModel(const std::vector<AnalyzedSample> &samples,
   if (!booster)
     return booster.takeError();
   file.booster = std::move(*booster);
-  file.training = llvm::json::Object{{"samples", int64_t(samples.size())},
-                                     {"rounds", int64_t(numRounds)},
-                                     {"max_depth", int64_t(maxDepth)},
-                                     {"label", "log(measured / analytical)"}};
+  file.training =
+      llvm::json::Object{{"samples", int64_t(samples.size())},
+                         {"rounds", int64_t(options.rounds)},
+                         {"max_depth", int64_t(options.maxDepth)},
+                         {"eta", options.learningRate},
+                         {"subsample", options.subsample},
+                         {"colsample", options.columnSample},
+                         {"min_child_weight", options.minChildWeight},
+                         {"label", "log(measured / analytical)"}};
   return file;
 }
 
@@ -76,7 +77,7 @@ int runTrain() {
   auto analyzed = analyzeSamples(context, *samples, target);
   if (!analyzed)
     return fail(llvm::toString(analyzed.takeError()));
-  auto file = fitModel(*analyzed, target, !noIRTokens, rounds, maxDepth);
+  auto file = fitModel(*analyzed, target, !noIRTokens, getTrainOptions());
   if (!file)
     return fail(llvm::toString(file.takeError()));
   file->training["dataset"] = dataPath.getValue();

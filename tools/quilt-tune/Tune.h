@@ -42,6 +42,11 @@ extern llvm::cl::opt<std::string> dataPath;      // train, eval, predict
 extern llvm::cl::opt<std::string> targetPath;    // train, eval, features
 extern llvm::cl::opt<bool> noIRTokens;           // train, eval
 extern llvm::cl::opt<unsigned> rounds, maxDepth; // train, eval
+extern llvm::cl::opt<double> learningRate, subsample, columnSample,
+    minChildWeight; // train, eval
+
+/// The training options the command line gives.
+mlir::quilt::cost::TrainOptions getTrainOptions();
 
 /// Prints "quilt-tune: error: MESSAGE" and returns 1.
 int fail(const llvm::Twine &message);
@@ -96,7 +101,7 @@ void buildTrainingSet(const std::vector<AnalyzedSample> &samples,
 llvm::Expected<mlir::quilt::cost::ModelFile>
 fitModel(const std::vector<AnalyzedSample> &samples,
          const mlir::quilt::cost::TargetDescription &target, bool irTokens,
-         unsigned numRounds, unsigned maxDepth);
+         const mlir::quilt::cost::TrainOptions &options);
 
 /// The shape family's fold in group k-fold cross-validation (stable hash).
 unsigned getFold(llvm::StringRef family, unsigned numFolds);

@@ -41,6 +41,9 @@ struct TrainOptions {
   unsigned maxDepth = 6;
   double learningRate = 0.1;
   double subsample = 1.0;
+  /// Fraction of the features each tree sees.
+  double columnSample = 1.0;
+  double minChildWeight = 1.0;
   unsigned threads = 1; // 1 keeps training bit-reproducible
 };
 
