@@ -74,9 +74,11 @@ const XGBoostApi &getXGBoost() {
 }
 } // namespace
 
+/// XGBoost's message, first line only (it appends a stack trace).
 static Error xgbError(const Twine &what) {
+  StringRef message = getXGBoost().XGBGetLastError();
   return createStringError(inconvertibleErrorCode(),
-                           what + ": " + getXGBoost().XGBGetLastError());
+                           what + ": " + message.split('\n').first);
 }
 
 static Error checkXGBoost() {

@@ -47,7 +47,7 @@ llvm::cl::opt<unsigned> rounds("rounds", llvm::cl::desc("Boosting rounds"),
                                llvm::cl::sub(getTrainCommand()),
                                llvm::cl::sub(getEvalCommand()));
 llvm::cl::opt<unsigned> maxDepth("max-depth", llvm::cl::desc("Tree depth"),
-                                 llvm::cl::init(6),
+                                 llvm::cl::init(4),
                                  llvm::cl::sub(getTrainCommand()),
                                  llvm::cl::sub(getEvalCommand()));
 
@@ -68,7 +68,7 @@ llvm::cl::opt<double>
 llvm::cl::opt<double>
     minChildWeight("min-child-weight",
                    llvm::cl::desc("Fewest samples (hessian) in a leaf"),
-                   llvm::cl::init(1.0), llvm::cl::sub(getTrainCommand()),
+                   llvm::cl::init(3.0), llvm::cl::sub(getTrainCommand()),
                    llvm::cl::sub(getEvalCommand()));
 
 TrainOptions getTrainOptions() {

@@ -38,12 +38,12 @@ llvm::Error writeModelFile(llvm::StringRef path, const ModelFile &file);
 /// Hyper-parameters of training.
 struct TrainOptions {
   unsigned rounds = 300;
-  unsigned maxDepth = 6;
+  unsigned maxDepth = 4;
   double learningRate = 0.1;
   double subsample = 1.0;
   /// Fraction of the features each tree sees.
   double columnSample = 1.0;
-  double minChildWeight = 1.0;
+  double minChildWeight = 3.0;
   unsigned threads = 1; // 1 keeps training bit-reproducible
 };
 
