@@ -219,7 +219,15 @@ FailureOr<OpWork> analyzeOp(const CostQuery &query) {
       if (!original)
         original = linear.getWeight().getType();
     });
-    if (original && original != Type(query.weightFormat)) {
+    // Textual replacement: a dense weight's tensor type may also be an
+    // activation's, whose spelling must stay (the tokens then stay those
+    // of the op as written; the numeric features use the queried format).
+    bool unique = isa_and_nonnull<PackedType>(original);
+    op->walk([&](Operation *inner) {
+      if (inner->getNumResults() && inner->getResult(0).getType() == original)
+        unique = false;
+    });
+    if (unique && original != Type(query.weightFormat)) {
       std::string from, to;
       llvm::raw_string_ostream(from) << original;
       llvm::raw_string_ostream(to) << Type(query.weightFormat);

@@ -9,6 +9,7 @@
 
 #include "Tune.h"
 
+#include "mlir/AsmParser/AsmParser.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -42,6 +43,11 @@ static cl::opt<std::string> modelPath("model", cl::desc("Model file"),
 static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
                                       cl::desc("<input .mlir>"),
                                       cl::sub(getFeaturesCommand()));
+static cl::opt<std::string> weightFormat(
+    "weight-format",
+    cl::desc("Ask about the ops' weights in this !quilt.packed type instead "
+             "(CostQuery::weightFormat)"),
+    cl::sub(getFeaturesCommand()));
 static cl::opt<unsigned> threads("num-threads", cl::init(1),
                                  cl::desc("Threads of the queries"),
                                  cl::sub(getFeaturesCommand()));
@@ -85,10 +91,17 @@ int runFeatures() {
                                           ParserConfig(context.get()));
   if (!module)
     return 1;
+  mlir::quilt::PackedType format;
+  if (!weightFormat.empty()) {
+    format = dyn_cast_or_null<mlir::quilt::PackedType>(
+        parseType(weightFormat, context.get()));
+    if (!format)
+      return fail("--weight-format: not a !quilt.packed type: " + weightFormat);
+  }
   TargetDescription target = loadTarget(targetPath);
   std::vector<std::string> names = getFeatureNames(/*irTokens=*/true);
   for (Operation *op : getCostedOps(*module)) {
-    FailureOr<OpWork> work = analyzeOp({op, {}, threads});
+    FailureOr<OpWork> work = analyzeOp({op, format, threads});
     llvm::outs() << op->getName() << " at " << op->getLoc() << ":";
     if (failed(work)) {
       llvm::outs() << " no features\n";
