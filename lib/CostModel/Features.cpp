@@ -175,6 +175,10 @@ float log2p(double v) { return float(std::log2(1.0 + std::max(0.0, v))); }
 
 } // namespace
 
+bool isCostedOp(Operation *op) {
+  return isa<FusedOp>(op) || isQuiltCompute(op);
+}
+
 uint32_t getStableHash(StringRef text) {
   uint32_t h = 2166136261u;
   for (char c : text)

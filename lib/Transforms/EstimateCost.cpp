@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "quilt/CostModel/CostModel.h"
+#include "quilt/CostModel/Features.h"
 #include "quilt/Dialect/Quilt/QuiltOps.h"
 #include "quilt/Transforms/Passes.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -42,9 +42,7 @@ struct QuiltEstimateCostPass
       getOperation()->emitWarning(w);
     MLIRContext *context = &getContext();
     getOperation()->walk<WalkOrder::PreOrder>([&](Operation *op) {
-      bool block = isa<FusedOp>(op);
-      if (!block && !isa<LinearOp, MatmulOp, SoftmaxOp, RMSNormOp, LayerNormOp,
-                         ElementwiseOpInterface>(op))
+      if (!cost::isCostedOp(op))
         return WalkResult::advance();
       FailureOr<cost::CostEstimate> estimate =
           costModel->estimate({op, {}, threads});
@@ -60,7 +58,7 @@ struct QuiltEstimateCostPass
                            << unsigned(threads) << " threads)";
       }
       // A block is costed as one kernel: its body is not costed apart.
-      return block ? WalkResult::skip() : WalkResult::advance();
+      return isa<FusedOp>(op) ? WalkResult::skip() : WalkResult::advance();
     });
   }
 

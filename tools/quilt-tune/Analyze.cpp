@@ -14,6 +14,7 @@
 #include "mlir/Parser/Parser.h"
 #include "quilt/CostModel/AnalyticalModel.h"
 #include "quilt/Dialect/Quilt/QuiltOps.h"
+#include "quilt/Runtime/JitRunner.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -86,18 +87,21 @@ TrainOptions getTrainOptions() {
 // Samples
 //===----------------------------------------------------------------------===//
 
+std::unique_ptr<MLIRContext> makeContext() {
+  DialectRegistry registry;
+  mlir::quilt::runtime::registerRuntimeDependencies(registry);
+  return std::make_unique<MLIRContext>(registry);
+}
+
 std::vector<Operation *> getCostedOps(Operation *module) {
   std::vector<Operation *> ops;
   module->walk<WalkOrder::PreOrder>([&](Operation *op) {
-    if (isa<mlir::quilt::FusedOp>(op)) {
-      ops.push_back(op);
-      return WalkResult::skip();
-    }
-    if (isa<mlir::quilt::LinearOp, mlir::quilt::MatmulOp,
-            mlir::quilt::SoftmaxOp, mlir::quilt::RMSNormOp,
-            mlir::quilt::LayerNormOp, mlir::quilt::ElementwiseOpInterface>(op))
-      ops.push_back(op);
-    return WalkResult::advance();
+    if (!isCostedOp(op))
+      return WalkResult::advance();
+    ops.push_back(op);
+    // A block is one kernel: its body is not costed apart.
+    return isa<mlir::quilt::FusedOp>(op) ? WalkResult::skip()
+                                         : WalkResult::advance();
   });
   return ops;
 }

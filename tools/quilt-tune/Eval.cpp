@@ -176,10 +176,8 @@ int runEval() {
   if (numFolds < 2)
     return fail("--folds must be at least 2");
   TargetDescription target = loadTarget(targetPath);
-  DialectRegistry registry;
-  mlir::quilt::runtime::registerRuntimeDependencies(registry);
-  MLIRContext context(registry);
-  auto analyzed = analyzeSamples(context, *samples, target);
+  auto context = makeContext();
+  auto analyzed = analyzeSamples(*context, *samples, target);
   if (!analyzed)
     return fail(llvm::toString(analyzed.takeError()));
 

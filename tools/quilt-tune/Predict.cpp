@@ -52,12 +52,6 @@ static cl::opt<unsigned> threads("num-threads", cl::init(1),
                                  cl::desc("Threads of the queries"),
                                  cl::sub(getFeaturesCommand()));
 
-static std::unique_ptr<MLIRContext> makeContext() {
-  DialectRegistry registry;
-  mlir::quilt::runtime::registerRuntimeDependencies(registry);
-  return std::make_unique<MLIRContext>(registry);
-}
-
 int runPredict() {
   auto samples = readDataset(dataPath);
   if (!samples)

@@ -71,10 +71,8 @@ int runTrain() {
   TargetDescription host = getHostIdentity();
   target.cpuName = host.cpuName;
   target.features = host.features;
-  DialectRegistry registry;
-  mlir::quilt::runtime::registerRuntimeDependencies(registry);
-  MLIRContext context(registry);
-  auto analyzed = analyzeSamples(context, *samples, target);
+  auto context = makeContext();
+  auto analyzed = analyzeSamples(*context, *samples, target);
   if (!analyzed)
     return fail(llvm::toString(analyzed.takeError()));
   auto file = fitModel(*analyzed, target, !noIRTokens, getTrainOptions());

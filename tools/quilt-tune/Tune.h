@@ -76,6 +76,9 @@ struct AnalyzedSample {
   double analyticalSeconds;
 };
 
+/// A context that parses any quilt module (the runtime's dialects).
+std::unique_ptr<mlir::MLIRContext> makeContext();
+
 /// Parses each sample's entry and analyzes its op (the function's quilt.fused
 /// block or its single quilt op) at the sample's thread count.
 llvm::Expected<std::vector<AnalyzedSample>>

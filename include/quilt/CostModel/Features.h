@@ -50,6 +50,10 @@ struct OpWork {
   }
 };
 
+/// Whether the cost models answer for `op`: a quilt.fused block, or a
+/// quilt.linear, quilt.matmul, element-wise or normalization op.
+bool isCostedOp(Operation *op);
+
 /// The work of `query`; fails for ops without a cost (dynamic shapes,
 /// unknown ops).
 FailureOr<OpWork> analyzeOp(const CostQuery &query);
