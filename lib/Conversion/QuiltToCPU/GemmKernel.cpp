@@ -45,6 +45,8 @@ struct TileEmitter {
   const GemmConfig &config;
   const GemmOperands &ops;
   func::FuncOp vnni; // the vpdpbusd stand-in, for I8Dot
+  /// One K block: every tile's epilogue is the last one.
+  bool singleKBlock = false;
   /// When set, A is read from this copy of rows [aRow0, ...) and K words
   /// [aWord0, ...) instead of `ops.a`.
   Value aBlock, aRow0, aWord0;
@@ -261,23 +263,43 @@ struct TileEmitter {
         Value old = vector::MaskedLoadOp::create(
             b, loc, f32Vec, ops.c, ValueRange{row, col}, mask, zero);
         value = arith::AddFOp::create(b, loc, value, old);
-        Value final = value;
-        if (config.kind == GemmKind::I8Dot) {
-          // (sum (qa + 128) qw - 128 sum qw) * scale_a * scale_w
-          Value rowScale =
-              memref::LoadOp::create(b, loc, ops.rowScale, ValueRange{row});
-          Value scale = arith::MulFOp::create(
-              b, loc, vector::BroadcastOp::create(b, loc, f32Vec, rowScale),
-              colScale);
-          final = arith::SubFOp::create(b, loc, final, colShift);
-          final = arith::MulFOp::create(b, loc, final, scale);
-        } else if (colScale) {
-          final = arith::MulFOp::create(b, loc, final, colScale);
+        auto finish = [&](Value final) {
+          if (config.kind == GemmKind::I8Dot) {
+            // (sum (qa + 128) qw - 128 sum qw) * scale_a * scale_w
+            Value rowScale =
+                memref::LoadOp::create(b, loc, ops.rowScale, ValueRange{row});
+            Value scale = arith::MulFOp::create(
+                b, loc, vector::BroadcastOp::create(b, loc, f32Vec, rowScale),
+                colScale);
+            final = arith::SubFOp::create(b, loc, final, colShift);
+            final = arith::MulFOp::create(b, loc, final, scale);
+          } else if (colScale) {
+            final = arith::MulFOp::create(b, loc, final, colScale);
+          }
+          if (bias)
+            final = arith::AddFOp::create(b, loc, final, bias);
+          if (ops.epilogue)
+            final = ops.epilogue(b, loc, final, row, col, mask);
+          return final;
+        };
+        if (ops.epilogue && !singleKBlock) {
+          // Fused element-wise ops are too costly to compute and discard on
+          // every K block, unlike a select of the cheap dequantization.
+          value = scf::IfOp::create(
+                      b, loc, isLast,
+                      [&](OpBuilder &, Location) {
+                        scf::YieldOp::create(b, loc, finish(value));
+                      },
+                      [&](OpBuilder &, Location) {
+                        scf::YieldOp::create(b, loc, value);
+                      })
+                      .getResult(0);
+        } else if (Value final = finish(value); final != value) {
+          value = singleKBlock
+                      ? final
+                      : arith::SelectOp::create(b, loc, isLast, final, value)
+                            .getResult();
         }
-        if (bias)
-          final = arith::AddFOp::create(b, loc, final, bias);
-        if (final != value)
-          value = arith::SelectOp::create(b, loc, isLast, final, value);
         vector::MaskedStoreOp::create(b, loc, ops.c, ValueRange{row, col}, mask,
                                       value);
       }
@@ -359,7 +381,8 @@ void cpu::emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,
   int64_t tailRows =
       config.staticM ? (*config.staticM % blockRows) % tileRows : 1;
 
-  TileEmitter emitter{b, loc, config, ops, {}, {}, {}, {}};
+  TileEmitter emitter{b,  loc, config, ops, {}, blockWords == w.kWords,
+                      {}, {},  {}};
   if (config.kind == GemmKind::I8Dot)
     emitter.vnni = getVNNIStandIn(b);
   auto add = [&](Value x, int64_t y) -> Value {

@@ -54,16 +54,53 @@ StringRef cpu::getGemmKindName(GemmKind kind) {
   llvm_unreachable("unknown kind");
 }
 
-Value cpu::emitNativeLinear(OpBuilder &b, Location loc,
-                            const GemmConfig &config,
-                            const KernelChoice &choice, Value x, Value bytes,
-                            int64_t byteOffset, Value bias) {
+PreparedInput cpu::prepareLinearInput(OpBuilder &b, Location loc,
+                                      const GemmConfig &config,
+                                      const KernelChoice &choice, Value x) {
+  const CPUWeightLayout &layout = config.weight;
+  PreparedInput input;
+  input.m = config.staticM ? indexConst(b, loc, *config.staticM)
+                           : memref::DimOp::create(b, loc, x, 0).getResult();
+  switch (choice.kind) {
+  case GemmKind::F32: {
+    // x itself when no padding or rounding is needed (a padded copy was
+    // measured slower, not faster).
+    bool direct = layout.rows % layout.kStep == 0 && !choice.roundActToBF16;
+    input.a = direct ? x
+                     : prepareF32Activations(b, loc, x, input.m, layout,
+                                             choice.roundActToBF16);
+    break;
+  }
+  case GemmKind::BF16Dot:
+    input.a = prepareBF16Activations(b, loc, x, input.m, layout);
+    break;
+  case GemmKind::I8Dot:
+    input.a = prepareI8Activations(b, loc, x, input.m, layout,
+                                   choice.perTensorAct, input.rowScale);
+    break;
+  }
+  return input;
+}
+
+bool cpu::canShareInput(const CPUWeightLayout &a, const KernelChoice &choiceA,
+                        const CPUWeightLayout &b, const KernelChoice &choiceB) {
+  return choiceA.kind == choiceB.kind &&
+         choiceA.perTensorAct == choiceB.perTensorAct &&
+         choiceA.roundActToBF16 == choiceB.roundActToBF16 &&
+         a.rows == b.rows && a.kStep == b.kStep && a.kWords == b.kWords;
+}
+
+Value cpu::emitNativeGemm(OpBuilder &b, Location loc, const GemmConfig &config,
+                          const PreparedInput &input, Value bytes,
+                          int64_t byteOffset, Value bias,
+                          GemmEpilogueFn epilogue) {
   const CPUWeightLayout &layout = config.weight;
   GemmOperands ops;
   ops.bias = bias;
-  ops.m = config.staticM ? indexConst(b, loc, *config.staticM)
-                         : memref::DimOp::create(b, loc, x, 0).getResult();
-
+  ops.m = input.m;
+  ops.a = input.a;
+  ops.rowScale = input.rowScale;
+  ops.epilogue = std::move(epilogue);
   auto cType = MemRefType::get(
       {config.staticM ? *config.staticM : ShapedType::kDynamic, layout.cols},
       b.getF32Type());
@@ -74,25 +111,6 @@ Value cpu::emitNativeLinear(OpBuilder &b, Location loc,
       memref::AllocOp::create(b, loc, cType, dynSizes, b.getI64IntegerAttr(64));
   Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
   linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{ops.c});
-
-  switch (choice.kind) {
-  case GemmKind::F32: {
-    // x itself when no padding or rounding is needed (a padded copy was
-    // measured slower, not faster).
-    bool direct = layout.rows % layout.kStep == 0 && !choice.roundActToBF16;
-    ops.a = direct ? x
-                   : prepareF32Activations(b, loc, x, ops.m, layout,
-                                           choice.roundActToBF16);
-    break;
-  }
-  case GemmKind::BF16Dot:
-    ops.a = prepareBF16Activations(b, loc, x, ops.m, layout);
-    break;
-  case GemmKind::I8Dot:
-    ops.a = prepareI8Activations(b, loc, x, ops.m, layout, choice.perTensorAct,
-                                 ops.rowScale);
-    break;
-  }
   Type word = layout.encoding == CPUWeightEncoding::F32 ? (Type)b.getF32Type()
                                                         : (Type)b.getI32Type();
   ops.b = viewAs(
@@ -108,4 +126,13 @@ Value cpu::emitNativeLinear(OpBuilder &b, Location loc,
   }
   emitGemm(b, loc, config, ops);
   return ops.c;
+}
+
+Value cpu::emitNativeLinear(OpBuilder &b, Location loc,
+                            const GemmConfig &config,
+                            const KernelChoice &choice, Value x, Value bytes,
+                            int64_t byteOffset, Value bias) {
+  return emitNativeGemm(b, loc, config,
+                        prepareLinearInput(b, loc, config, choice, x), bytes,
+                        byteOffset, bias);
 }
