@@ -295,10 +295,7 @@ struct TileEmitter {
                       })
                       .getResult(0);
         } else if (Value final = finish(value); final != value) {
-          value = singleKBlock
-                      ? final
-                      : arith::SelectOp::create(b, loc, isLast, final, value)
-                            .getResult();
+          value = arith::SelectOp::create(b, loc, isLast, final, value);
         }
         vector::MaskedStoreOp::create(b, loc, ops.c, ValueRange{row, col}, mask,
                                       value);
