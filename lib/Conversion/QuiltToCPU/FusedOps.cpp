@@ -41,11 +41,91 @@ bool isF32Tensor(Type type, bool requireStatic) {
 
 /// One step of the block's kernel.
 struct Step {
-  enum Kind { Linear, Norm, Elementwise } kind;
-  /// Linear: the linear then its register chain; Norm: the op; Elementwise:
-  /// the run, in order.
+  enum Kind { Linear, Pair, Norm, Elementwise } kind;
+  /// Linear: the linear then its register chain; Pair: the two linears then
+  /// the chain that combines them; Norm: the op; Elementwise: the run, in
+  /// order.
   SmallVector<Operation *> ops;
 };
+
+/// Whether `linear` is one the kernels compute natively inside a block.
+bool isNativeLinear(LinearOp linear, Block &body, const CPUTarget &target) {
+  auto isArg = [&](Value v) {
+    return isa<BlockArgument>(v) && v.getParentBlock() == &body;
+  };
+  auto packed = dyn_cast<PackedType>(linear.getWeight().getType());
+  auto layout = packed ? CPUWeightLayout::get(packed) : std::nullopt;
+  if (!layout || !isArg(linear.getWeight()) ||
+      (linear.getBias() &&
+       (!isArg(linear.getBias()) ||
+        !isF32Tensor(linear.getBias().getType(), /*requireStatic=*/false))) ||
+      !isF32Tensor(linear.getInput().getType(), false) ||
+      !isF32Tensor(linear.getResult().getType(), false))
+    return false;
+  return !linear.getActAttr() ||
+         chooseKernel(*layout, linear.getActAttr(), target).actHandled;
+}
+
+/// The element-wise ops that consume `value` one after the other, each the
+/// single user of the previous result, whose other operands are `ready`.
+/// Returns the user where the chain stops (null: none or not single).
+Operation *followChain(Value value, const DenseSet<Value> &ready,
+                       SmallVectorImpl<Operation *> &chain) {
+  Type type = value.getType();
+  while (value.hasOneUse()) {
+    Operation *user = *value.getUsers().begin();
+    if (!isa<ElementwiseOpInterface>(user) ||
+        user->getResult(0).getType() != type)
+      return user;
+    if (!llvm::all_of(user->getOperands(), [&](Value operand) {
+          return operand == value || ready.contains(operand);
+        }))
+      return user;
+    chain.push_back(user);
+    value = user->getResult(0);
+  }
+  return nullptr;
+}
+
+/// For a linear of a gated MLP (up or gate), its partner: a later linear of
+/// the same input and weight type whose chain meets this one's in one
+/// binary element-wise op (`mul(silu(gate), up)`), when both fit one paired
+/// GEMM. Appends the partner, both chains and the meeting op to `ops`.
+LinearOp matchPair(LinearOp first, Block &body, const DenseSet<Value> &ready,
+                   const CPUTarget &target, SmallVectorImpl<Operation *> &ops) {
+  auto layout =
+      CPUWeightLayout::get(cast<PackedType>(first.getWeight().getType()));
+  int64_t m = first.getResult().getType().getDimSize(0);
+  if (first.getActAttr() || ShapedType::isDynamic(m) ||
+      !canPairGemm({GemmKind::F32, *layout, m, 1}))
+    return {};
+  for (Operation *next = first->getNextNode(); next;
+       next = next->getNextNode()) {
+    auto second = dyn_cast<LinearOp>(next);
+    if (!second || second.getInput() != first.getInput() ||
+        second.getWeight().getType() != first.getWeight().getType() ||
+        second.getActAttr() || !isNativeLinear(second, body, target))
+      continue;
+    SmallVector<Operation *> chain1, chain2;
+    Operation *meet1 = followChain(first.getResult(), ready, chain1);
+    Operation *meet2 = followChain(second.getResult(), ready, chain2);
+    Value end1 =
+        chain1.empty() ? Value(first.getResult()) : chain1.back()->getResult(0);
+    Value end2 = chain2.empty() ? Value(second.getResult())
+                                : chain2.back()->getResult(0);
+    if (!meet1 || meet1 != meet2 || !isa<ElementwiseOpInterface>(meet1) ||
+        meet1->getNumOperands() != 2 || end1 == end2 ||
+        !llvm::is_contained(meet1->getOperands(), end1) ||
+        !llvm::is_contained(meet1->getOperands(), end2))
+      continue;
+    ops.push_back(second);
+    llvm::append_range(ops, chain1);
+    llvm::append_range(ops, chain2);
+    ops.push_back(meet1);
+    return second;
+  }
+  return {};
+}
 
 /// The steps of `op`'s kernel, or failure when the block has an op the
 /// kernel does not handle.
@@ -54,44 +134,27 @@ FailureOr<SmallVector<Step>> schedule(FusedOp op, const CPUTarget &target) {
   DenseSet<Value> ready(body.getArguments().begin(), body.getArguments().end());
   DenseSet<Operation *> done;
   SmallVector<Step> steps;
-  auto isArg = [&](Value v) {
-    return isa<BlockArgument>(v) && v.getParentBlock() == &body;
-  };
   for (Operation &inner : body.without_terminator()) {
     Operation *o = &inner;
     if (done.contains(o))
       continue;
     if (auto linear = dyn_cast<LinearOp>(o)) {
-      auto packed = dyn_cast<PackedType>(linear.getWeight().getType());
-      auto layout = packed ? CPUWeightLayout::get(packed) : std::nullopt;
-      if (!layout || !isArg(linear.getWeight()) ||
-          (linear.getBias() && (!isArg(linear.getBias()) ||
-                                !isF32Tensor(linear.getBias().getType(),
-                                             /*requireStatic=*/false))) ||
-          !isF32Tensor(linear.getInput().getType(), false) ||
-          !isF32Tensor(linear.getResult().getType(), false) ||
+      if (!isNativeLinear(linear, body, target) ||
           !ready.contains(linear.getInput()))
         return failure();
-      if (linear.getActAttr() &&
-          !chooseKernel(*layout, linear.getActAttr(), target).actHandled)
-        return failure();
       Step step{Step::Linear, {o}};
-      // The chain: single users whose other operands are already computed.
       Value value = linear.getResult();
-      while (value.hasOneUse()) {
-        Operation *user = *value.getUsers().begin();
-        if (!isa<ElementwiseOpInterface>(user) ||
-            user->getResult(0).getType() != linear.getResult().getType())
-          break;
-        if (!llvm::all_of(user->getOperands(), [&](Value operand) {
-              return operand == value || ready.contains(operand);
-            }))
-          break;
-        step.ops.push_back(user);
-        done.insert(user);
-        value = user->getResult(0);
+      if (matchPair(linear, body, ready, target, step.ops)) {
+        step.kind = Step::Pair;
+        value = step.ops.back()->getResult(0);
       }
-      ready.insert(value);
+      // The chain: single users whose other operands are already computed.
+      SmallVector<Operation *> chain;
+      followChain(value, ready, chain);
+      llvm::append_range(step.ops, chain);
+      for (Operation *member : step.ops)
+        done.insert(member);
+      ready.insert(step.ops.back()->getResult(0));
       steps.push_back(std::move(step));
       continue;
     }
@@ -163,6 +226,74 @@ struct FusedEmitter {
         b, loc, vec(), DenseElementsAttr::get(vec(), b.getF32FloatAttr(0)));
   }
 
+  /// Evaluates a register chain from the lanes already known (the
+  /// linears' results); other operands are M x N buffers read at the tile's
+  /// coordinates. Returns the last op's value.
+  using ChainFn =
+      std::function<Value(OpBuilder &, Location, DenseMap<Value, Value> &,
+                          Value row, Value col, Value mask)>;
+  ChainFn makeChain(ArrayRef<Operation *> chain) {
+    DenseMap<Value, Value> others;
+    for (Operation *op : chain)
+      for (Value operand : op->getOperands())
+        if (buffers.count(operand) || args.count(operand))
+          others[operand] = bufferOf(operand);
+    SmallVector<Operation *> ops(chain);
+    return
+        [ops, others](OpBuilder &b, Location loc, DenseMap<Value, Value> &lanes,
+                      Value row, Value col, Value mask) {
+          auto vecType = VectorType::get({kLanes}, b.getF32Type());
+          for (Operation *op : ops) {
+            SmallVector<Value> operands;
+            for (Value operand : op->getOperands()) {
+              if (Value known = lanes.lookup(operand)) {
+                operands.push_back(known);
+                continue;
+              }
+              Value zero = arith::ConstantOp::create(
+                  b, loc, vecType,
+                  DenseElementsAttr::get(vecType, b.getF32FloatAttr(0)));
+              operands.push_back(vector::MaskedLoadOp::create(
+                  b, loc, vecType, others.lookup(operand), ValueRange{row, col},
+                  mask, zero));
+            }
+            lanes[op->getResult(0)] =
+                cast<ElementwiseOpInterface>(op).buildElementFunction(b, loc,
+                                                                      operands);
+          }
+          return lanes.lookup(ops.back()->getResult(0));
+        };
+  }
+
+  /// Two linears of one input in one pass; only their combination is
+  /// stored (the gated MLP's up and gate projections).
+  void emitPair(const Step &step) {
+    auto first = cast<LinearOp>(step.ops[0]);
+    auto second = cast<LinearOp>(step.ops[1]);
+    auto layout =
+        *CPUWeightLayout::get(cast<PackedType>(first.getWeight().getType()));
+    GemmConfig config{GemmKind::F32, layout,
+                      first.getResult().getType().getDimSize(0), threads};
+    PreparedInput input = prepareLinearInput(b, loc, config, KernelChoice(),
+                                             bufferOf(first.getInput()));
+    auto biasOf = [&](LinearOp linear) {
+      return linear.getBias() ? bufferOf(linear.getBias()) : Value();
+    };
+    ChainFn evaluate = makeChain(ArrayRef(step.ops).drop_front(2));
+    Value r1 = first.getResult(), r2 = second.getResult();
+    Value c = emitNativePairGemm(
+        b, loc, config, input, bufferOf(first.getWeight()), biasOf(first),
+        bufferOf(second.getWeight()), biasOf(second),
+        [evaluate, r1, r2](OpBuilder &b, Location loc, Value x, Value y,
+                           Value row, Value col, Value mask) {
+          DenseMap<Value, Value> lanes;
+          lanes[r1] = x;
+          lanes[r2] = y;
+          return evaluate(b, loc, lanes, row, col, mask);
+        });
+    buffers[step.ops.back()->getResult(0)] = c;
+  }
+
   void emitLinear(const Step &step) {
     auto linear = cast<LinearOp>(step.ops.front());
     auto layout =
@@ -188,39 +319,13 @@ struct FusedEmitter {
     GemmEpilogueFn epilogue;
     ArrayRef<Operation *> chain = ArrayRef(step.ops).drop_front();
     if (!chain.empty()) {
-      // Other operands of the chain are M x N buffers read at the tile's
-      // coordinates.
-      DenseMap<Value, Value> others;
-      for (Operation *op : chain)
-        for (Value operand : op->getOperands())
-          if (buffers.count(operand) || args.count(operand))
-            others[operand] = bufferOf(operand);
+      ChainFn evaluate = makeChain(chain);
       Value result = linear.getResult();
-      SmallVector<Operation *> ops(chain);
-      epilogue = [ops, others, result](OpBuilder &b, Location loc, Value value,
-                                       Value row, Value col, Value mask) {
-        auto vecType = cast<VectorType>(value.getType());
+      epilogue = [evaluate, result](OpBuilder &b, Location loc, Value value,
+                                    Value row, Value col, Value mask) {
         DenseMap<Value, Value> lanes;
         lanes[result] = value;
-        for (Operation *op : ops) {
-          SmallVector<Value> operands;
-          for (Value operand : op->getOperands()) {
-            if (Value known = lanes.lookup(operand)) {
-              operands.push_back(known);
-              continue;
-            }
-            Value zero = arith::ConstantOp::create(
-                b, loc, vecType,
-                DenseElementsAttr::get(vecType, b.getF32FloatAttr(0)));
-            operands.push_back(vector::MaskedLoadOp::create(
-                b, loc, vecType, others.lookup(operand), ValueRange{row, col},
-                mask, zero));
-          }
-          lanes[op->getResult(0)] =
-              cast<ElementwiseOpInterface>(op).buildElementFunction(b, loc,
-                                                                    operands);
-        }
-        return lanes.lookup(ops.back()->getResult(0));
+        return evaluate(b, loc, lanes, row, col, mask);
       };
     }
     Value c =
@@ -238,19 +343,6 @@ struct FusedEmitter {
     buffers[op->getResult(0)] = toBuffer(b, loc, result);
   }
 
-  /// A flat memref<n x f32> view of a static buffer.
-  Value flatten(Value buffer, int64_t n) {
-    auto type = cast<MemRefType>(buffer.getType());
-    if (type.getRank() == 1)
-      return buffer;
-    ReassociationIndices all;
-    for (int64_t d = 0; d < type.getRank(); ++d)
-      all.push_back(d);
-    return memref::CollapseShapeOp::create(
-        b, loc, MemRefType::get({n}, b.getF32Type()), buffer,
-        ArrayRef<ReassociationIndices>{all});
-  }
-
   /// One loop for the run, storing only the values used after it.
   void emitElementwise(const Step &step) {
     auto type =
@@ -264,7 +356,7 @@ struct FusedEmitter {
       for (Value operand : op->getOperands())
         if (!inRun.contains(operand) &&
             !llvm::is_contained(llvm::make_first_range(loads), operand))
-          loads.push_back({operand, flatten(bufferOf(operand), n)});
+          loads.push_back({operand, flattenBuffer(b, loc, bufferOf(operand))});
     auto outType = MemRefType::get(type.getShape(), b.getF32Type());
     auto inStep = [&](Operation *user) {
       return llvm::is_contained(step.ops, user);
@@ -274,7 +366,7 @@ struct FusedEmitter {
         Value out = memref::AllocOp::create(b, loc, outType, ValueRange{},
                                             b.getI64IntegerAttr(64));
         buffers[op->getResult(0)] = out;
-        stores.push_back({op->getResult(0), flatten(out, n)});
+        stores.push_back({op->getResult(0), flattenBuffer(b, loc, out)});
       }
     Value size = indexConst(b, loc, n);
     Value zero = zeros();
@@ -339,6 +431,9 @@ struct LowerFused : OpConversionPattern<FusedOp> {
             switch (step.kind) {
             case Step::Linear:
               e.emitLinear(step);
+              break;
+            case Step::Pair:
+              e.emitPair(step);
               break;
             case Step::Norm:
               e.emitNorm(step);

@@ -36,6 +36,12 @@ struct GemmConfig {
 using GemmEpilogueFn = std::function<Value(OpBuilder &, Location, Value value,
                                            Value row, Value col, Value mask)>;
 
+/// The epilogue of a paired GEMM: both products of the tile vector (first
+/// and second weight, dequantized, biases added) to the vector stored.
+using GemmPairEpilogueFn =
+    std::function<Value(OpBuilder &, Location, Value first, Value second,
+                        Value row, Value col, Value mask)>;
+
 struct GemmOperands {
   Value a;        // memref<M x LDA x f32> (F32) or x i32 words (dot kinds)
   Value b;        // memref<P x kWords x 32 x f32|i32>
@@ -46,7 +52,16 @@ struct GemmOperands {
   Value c;        // memref<M x N x f32>, zero on entry
   Value m;        // M as an index
   GemmEpilogueFn epilogue; // null: none
+  /// A second weight of the same layout read in the same pass (the gated
+  /// MLP's up and gate projections): each broadcast of A feeds both, and
+  /// only `pairEpilogue`'s combination is stored. F32 kind, M <= 48 (one K
+  /// block) only.
+  Value b2, colScale2, bias2;
+  GemmPairEpilogueFn pairEpilogue;
 };
+
+/// Whether emitGemm can read a second weight in the same pass.
+bool canPairGemm(const GemmConfig &config);
 
 /// Emits the whole product at the builder's insertion point.
 void emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,

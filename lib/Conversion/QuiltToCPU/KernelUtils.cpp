@@ -87,3 +87,15 @@ Value cpu::tailMask(OpBuilder &b, Location loc, Value start, Value limit,
   auto maskType = VectorType::get({width}, b.getI1Type());
   return vector::CreateMaskOp::create(b, loc, maskType, ValueRange{left});
 }
+
+Value cpu::flattenBuffer(OpBuilder &b, Location loc, Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  if (type.getRank() == 1)
+    return buffer;
+  ReassociationIndices all;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    all.push_back(d);
+  return memref::CollapseShapeOp::create(
+      b, loc, MemRefType::get({type.getNumElements()}, type.getElementType()),
+      buffer, ArrayRef<ReassociationIndices>{all});
+}

@@ -86,24 +86,44 @@ bool cpu::canShareInput(const CPUWeightLayout &a, const KernelChoice &choiceA,
                         const CPUWeightLayout &b, const KernelChoice &choiceB) {
   return choiceA.kind == choiceB.kind &&
          choiceA.perTensorAct == choiceB.perTensorAct &&
-         choiceA.roundActToBF16 == choiceB.roundActToBF16 &&
-         a.rows == b.rows && a.kStep == b.kStep && a.kWords == b.kWords;
+         choiceA.roundActToBF16 == choiceB.roundActToBF16 && a.rows == b.rows &&
+         a.kStep == b.kStep && a.kWords == b.kWords;
 }
 
-Value cpu::emitNativeGemm(OpBuilder &b, Location loc, const GemmConfig &config,
+namespace {
+/// Views of the weight bytes of `layout` at `byteOffset`: the panels, and
+/// for int8 the column scales and sums.
+void bindWeight(OpBuilder &b, Location loc, const CPUWeightLayout &layout,
+                Value bytes, int64_t byteOffset, Value &panels, Value &colScale,
+                Value &colSum) {
+  Type word = layout.encoding == CPUWeightEncoding::F32 ? (Type)b.getF32Type()
+                                                        : (Type)b.getI32Type();
+  panels = viewAs(
+      b, loc, bytes, byteOffset,
+      MemRefType::get(
+          {layout.panels, layout.kWords, CPUWeightLayout::kPanelWidth}, word));
+  if (layout.encoding == CPUWeightEncoding::I8Quads) {
+    int64_t cols = layout.getPaddedCols();
+    colScale = viewAs(b, loc, bytes, byteOffset + layout.scalesOffset,
+                      MemRefType::get({cols}, b.getF32Type()));
+    colSum = viewAs(b, loc, bytes, byteOffset + layout.sumsOffset,
+                    MemRefType::get({cols}, b.getI32Type()));
+  }
+}
+
+/// Operands of a GEMM of `input` into a new zeroed C.
+GemmOperands makeOperands(OpBuilder &b, Location loc, const GemmConfig &config,
                           const PreparedInput &input, Value bytes,
-                          int64_t byteOffset, Value bias,
-                          GemmEpilogueFn epilogue) {
-  const CPUWeightLayout &layout = config.weight;
+                          int64_t byteOffset, Value bias) {
   GemmOperands ops;
   ops.bias = bias;
   ops.m = input.m;
   ops.a = input.a;
   ops.rowScale = input.rowScale;
-  ops.epilogue = std::move(epilogue);
-  auto cType = MemRefType::get(
-      {config.staticM ? *config.staticM : ShapedType::kDynamic, layout.cols},
-      b.getF32Type());
+  auto cType =
+      MemRefType::get({config.staticM ? *config.staticM : ShapedType::kDynamic,
+                       config.weight.cols},
+                      b.getF32Type());
   SmallVector<Value> dynSizes;
   if (!config.staticM)
     dynSizes.push_back(ops.m);
@@ -111,19 +131,35 @@ Value cpu::emitNativeGemm(OpBuilder &b, Location loc, const GemmConfig &config,
       memref::AllocOp::create(b, loc, cType, dynSizes, b.getI64IntegerAttr(64));
   Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
   linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{ops.c});
-  Type word = layout.encoding == CPUWeightEncoding::F32 ? (Type)b.getF32Type()
-                                                        : (Type)b.getI32Type();
-  ops.b = viewAs(
-      b, loc, bytes, byteOffset,
-      MemRefType::get(
-          {layout.panels, layout.kWords, CPUWeightLayout::kPanelWidth}, word));
-  if (layout.encoding == CPUWeightEncoding::I8Quads) {
-    int64_t cols = layout.getPaddedCols();
-    ops.colScale = viewAs(b, loc, bytes, byteOffset + layout.scalesOffset,
-                          MemRefType::get({cols}, b.getF32Type()));
-    ops.colSum = viewAs(b, loc, bytes, byteOffset + layout.sumsOffset,
-                        MemRefType::get({cols}, b.getI32Type()));
-  }
+  bindWeight(b, loc, config.weight, bytes, byteOffset, ops.b, ops.colScale,
+             ops.colSum);
+  return ops;
+}
+} // namespace
+
+Value cpu::emitNativeGemm(OpBuilder &b, Location loc, const GemmConfig &config,
+                          const PreparedInput &input, Value bytes,
+                          int64_t byteOffset, Value bias,
+                          GemmEpilogueFn epilogue) {
+  GemmOperands ops =
+      makeOperands(b, loc, config, input, bytes, byteOffset, bias);
+  ops.epilogue = std::move(epilogue);
+  emitGemm(b, loc, config, ops);
+  return ops.c;
+}
+
+Value cpu::emitNativePairGemm(OpBuilder &b, Location loc,
+                              const GemmConfig &config,
+                              const PreparedInput &input, Value bytes,
+                              Value bias, Value bytes2, Value bias2,
+                              GemmPairEpilogueFn epilogue) {
+  GemmOperands ops =
+      makeOperands(b, loc, config, input, bytes, /*byteOffset=*/0, bias);
+  Value unusedSums;
+  bindWeight(b, loc, config.weight, bytes2, /*byteOffset=*/0, ops.b2,
+             ops.colScale2, unusedSums);
+  ops.bias2 = bias2;
+  ops.pairEpilogue = std::move(epilogue);
   emitGemm(b, loc, config, ops);
   return ops.c;
 }

@@ -54,6 +54,14 @@ Value emitNativeGemm(OpBuilder &b, Location loc, const GemmConfig &config,
                      int64_t byteOffset, Value bias,
                      GemmEpilogueFn epilogue = {});
 
+/// A new memref<M x N x f32> holding `epilogue(input x W, input x W2)`,
+/// both products computed in one pass over the two weights (same layout;
+/// canPairGemm(config)). `bytes`/`bytes2` hold W and W2 from offset 0.
+Value emitNativePairGemm(OpBuilder &b, Location loc, const GemmConfig &config,
+                         const PreparedInput &input, Value bytes, Value bias,
+                         Value bytes2, Value bias2,
+                         GemmPairEpilogueFn epilogue);
+
 /// Inside a kernel body: returns a new memref<M x N x f32> holding x W
 /// (+ bias). `x` is a memref<M x K x f32> of any layout (already rounded to
 /// `act` unless `choice.actHandled`), W's bytes in `config.weight` start at

@@ -2,6 +2,7 @@
 // RUN: quilt-opt %t.mlir --convert-quilt-to-cpu=cpu-features=+avx512f,+avx512bw,+avx512vl,+avx512dq,+avx512vnni -o %t.cpu.mlir
 // RUN: FileCheck %s --check-prefix=KERNEL < %t.cpu.mlir
 // RUN: FileCheck %s --check-prefix=ONE < %t.cpu.mlir
+// RUN: FileCheck %s --check-prefix=PAIR < %t.cpu.mlir
 // RUN: quilt-run %t.mlir --entry epilogue --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
 // RUN: quilt-run %t.mlir --entry epilogue_kblocks --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
 // RUN: quilt-run %t.mlir --entry epilogue_w8a8 --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
@@ -27,6 +28,16 @@
 // KERNEL-DAG: func.func private @quilt_cpu_fused_horizontal(
 // KERNEL-DAG: func.func private @quilt_cpu_fused_gated_mlp(
 // KERNEL-DAG: func.func private @quilt_cpu_fused_elementwise(
+// With few rows the up and gate projections are one paired GEMM (one C
+// buffer for both, then the down-projection's); with more, one GEMM each.
+// PAIR-LABEL: func.func private @quilt_cpu_fused_gated_mlp(
+// PAIR-COUNT-2: linalg.fill
+// PAIR-NOT: linalg.fill
+// PAIR: return
+// PAIR-LABEL: func.func private @quilt_cpu_fused_gated_mlp_1(
+// PAIR-COUNT-3: linalg.fill
+// PAIR-NOT: linalg.fill
+// PAIR: return
 // ONE-NOT: @quilt_cpu_linear_
 // ONE-NOT: quilt.linear
 
