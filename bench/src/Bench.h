@@ -150,6 +150,18 @@ inline Impl makeQuiltLinear(std::shared_ptr<const LinearProblem> p,
                             QuiltFormat format, unsigned threads) {
   return makeQuiltLinear(std::move(p), getQuiltLinearSpec(format), threads);
 }
+/// One argument of a Quilt module impl: dense f32 row-major values (a
+/// `!quilt.packed` argument takes the dense weight, packed in prepare()).
+struct QuiltInput {
+  std::shared_ptr<const std::vector<float>> values;
+  std::vector<int64_t> shape;
+};
+/// The entry `main` of `text` JIT-compiled through quilt-cpu-pipeline, named
+/// `name`; with `fuse`, `quilt-fuse-blocks` runs on the module first. The
+/// caller sets the impl's flops and bytes.
+Impl makeQuiltModule(std::string name, std::string text,
+                     std::vector<QuiltInput> inputs, bool fuse,
+                     unsigned threads);
 /// Parses a module text with the Quilt dialect; returns the diagnostics.
 std::string checkQuiltModuleParses(const std::string &text);
 

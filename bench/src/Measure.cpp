@@ -161,6 +161,7 @@ std::vector<Record> measureCase(const std::string &caseName, unsigned threads,
   };
   const Record *openBlas = find("openblas-f32");
   const Record *quiltF32 = find("quilt-f32");
+  const Record *unfused = find("quilt-unfused");
   for (Record &rec : records) {
     if (!rec.skipped.empty())
       continue;
@@ -168,6 +169,8 @@ std::vector<Record> measureCase(const std::string &caseName, unsigned threads,
       rec.ratioVsOpenBlas = openBlas->medianMs / rec.medianMs;
     if (quiltF32)
       rec.ratioVsQuiltF32 = quiltF32->medianMs / rec.medianMs;
+    if (unfused)
+      rec.ratioVsUnfused = unfused->medianMs / rec.medianMs;
   }
   return records;
 }

@@ -43,6 +43,8 @@ struct Record {
   double ratioVsOpenBlas = -1;
   /// quilt-f32 median / this median, < 0 when the case has no quilt-f32.
   double ratioVsQuiltF32 = -1;
+  /// quilt-unfused median / this median (fusion suite), < 0 without one.
+  double ratioVsUnfused = -1;
   /// Bytes of the weight as stored, < 0 when the impl does not say.
   double weightBytes = -1;
   /// max |y - y_ref| / max |y_ref| against the case's first impl, < 0 when

@@ -22,6 +22,10 @@
 #include "quilt/InitAllDialects.h"
 #endif
 #include "quilt/Runtime/JitRunner.h"
+#if QUILT_BENCH_HAVE_RUNTIME
+#include "mlir/Pass/PassManager.h"
+#include "quilt/Transforms/Passes.h"
+#endif
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
@@ -119,26 +123,28 @@ std::string checkQuiltModuleParses(const std::string &text) {
   return "";
 }
 
-Impl makeQuiltLinear(std::shared_ptr<const LinearProblem> p,
-                     const QuiltLinearSpec &spec, unsigned threads) {
+Impl makeQuiltModule(std::string name, std::string text,
+                     std::vector<QuiltInput> inputs, bool fuse,
+                     unsigned threads) {
   Impl impl;
   // Reference timings must never pass for the CPU backend's, so they get
   // their own impl names.
-  impl.name =
-      std::string(useReferencePipeline ? "quilt-ref-" : "quilt-") + spec.name;
+  impl.name = useReferencePipeline ? "quilt-ref-" + name.substr(6) : name;
   bool reference = useReferencePipeline;
-  impl.flops = p->flops();
-  // Activations and outputs; the stored weight is added after setup.
-  impl.bytes = 4.0 * double(p->m * p->k + p->m * p->n);
   auto s = std::make_shared<QuiltState>();
-  impl.setup = [p, s, spec, threads, reference]() -> std::string {
+  impl.setup = [s, text, inputs, fuse, threads, reference]() -> std::string {
     s->context = makeContext();
     std::string error;
-    auto module = parseModule(
-        *s->context, makeQuiltLinearModule(p->m, p->k, p->n, spec), error);
+    auto module = parseModule(*s->context, text, error);
     if (!module)
       return "quilt module does not parse: " + error;
 #if QUILT_BENCH_HAVE_RUNTIME
+    if (fuse) {
+      mlir::PassManager pm(s->context.get());
+      pm.addPass(mlir::quilt::createQuiltFuseBlocks());
+      if (mlir::failed(pm.run(*module)))
+        return "quilt-fuse-blocks failed";
+    }
     rt::CompileOptions options;
     options.pipeline =
         reference ? rt::PipelineKind::Reference : rt::PipelineKind::CPU;
@@ -147,15 +153,17 @@ Impl makeQuiltLinear(std::shared_ptr<const LinearProblem> p,
     if (!jit)
       return "compile failed: " + llvm::toString(jit.takeError());
     s->module = std::move(*jit);
-    std::vector<rt::HostArray> inputs;
-    inputs.push_back(toHostArray(p->x, {p->m, p->k}));
-    inputs.push_back(toHostArray(p->w, {p->k, p->n}));
-    auto invocation = s->module->prepare("main", std::move(inputs));
+    std::vector<rt::HostArray> arrays;
+    for (const QuiltInput &input : inputs)
+      arrays.push_back(toHostArray(*input.values, input.shape));
+    auto invocation = s->module->prepare("main", std::move(arrays));
     if (!invocation)
       return "prepare failed: " + llvm::toString(invocation.takeError());
     s->invocation = std::move(*invocation);
     return "";
 #else
+    (void)inputs;
+    (void)fuse;
     (void)threads;
     (void)reference;
     return "QuiltRuntime (JitRunner.h) not built on this branch yet";
@@ -190,6 +198,21 @@ Impl makeQuiltLinear(std::shared_ptr<const LinearProblem> p,
     return std::vector<float>(data, data + (*results)[0].getNumElements());
   };
 #endif
+  return impl;
+}
+
+Impl makeQuiltLinear(std::shared_ptr<const LinearProblem> p,
+                     const QuiltLinearSpec &spec, unsigned threads) {
+  // The problem owns x and W; the inputs alias them.
+  auto x = std::shared_ptr<const std::vector<float>>(p, &p->x);
+  auto w = std::shared_ptr<const std::vector<float>>(p, &p->w);
+  Impl impl = makeQuiltModule("quilt-" + spec.name,
+                              makeQuiltLinearModule(p->m, p->k, p->n, spec),
+                              {{x, {p->m, p->k}}, {w, {p->k, p->n}}},
+                              /*fuse=*/false, threads);
+  impl.flops = p->flops();
+  // Activations and outputs; the stored weight is added after setup.
+  impl.bytes = 4.0 * double(p->m * p->k + p->m * p->n);
   return impl;
 }
 

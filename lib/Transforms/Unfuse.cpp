@@ -26,12 +26,7 @@ struct InlineFusedOp : OpRewritePattern<FusedOp> {
 
   LogicalResult matchAndRewrite(FusedOp op,
                                 PatternRewriter &rewriter) const override {
-    YieldOp yield = op.getYield();
-    rewriter.inlineBlockBefore(&op.getBody().front(), op, op.getInputs());
-    // Read the yielded values only now: inlining rebinds block arguments.
-    SmallVector<Value> results(yield.getValues());
-    rewriter.replaceOp(op, results);
-    rewriter.eraseOp(yield);
+    inlineFusedOp(rewriter, op);
     return success();
   }
 };
@@ -45,6 +40,15 @@ struct QuiltUnfusePass : quilt::impl::QuiltUnfuseBase<QuiltUnfusePass> {
   }
 };
 } // namespace
+
+void mlir::quilt::inlineFusedOp(RewriterBase &rewriter, FusedOp op) {
+  YieldOp yield = op.getYield();
+  rewriter.inlineBlockBefore(&op.getBody().front(), op, op.getInputs());
+  // Read the yielded values only now: inlining rebinds block arguments.
+  SmallVector<Value> results(yield.getValues());
+  rewriter.replaceOp(op, results);
+  rewriter.eraseOp(yield);
+}
 
 void mlir::quilt::populateUnfusePatterns(RewritePatternSet &patterns) {
   patterns.add<InlineFusedOp>(patterns.getContext());

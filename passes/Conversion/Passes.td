@@ -85,8 +85,21 @@ def ConvertQuiltToCPU : Pass<"convert-quilt-to-cpu", "::mlir::ModuleOp"> {
     Formats and precisions the kernels do not read natively, and other
     shapes (dynamic, non-f32, softmax on another axis) keep their reference
     lowering (convert-quilt-to-linalg patterns), so every module compiles.
+
+    A `quilt.fused` block becomes one kernel (`FusedOps.cpp`) when its body
+    is made of linears with native weights, element-wise ops and
+    normalizations: each linear's chain of element-wise consumers (bias,
+    gelu, silu, relu, residual add, the gated MLP's `silu(gate) * up`) is
+    applied to the accumulator tile in registers before the store; linears
+    reading the same input share its preparation (int8 quantization, bf16
+    rounding); element-wise runs are one loop nest storing only the values
+    used later. Other blocks (attention: matmul and softmax) are compiled as
+    their bodies, as are all blocks with `fused-kernels=0`.
   }];
   let options = [
+    Option<"fusedKernels", "fused-kernels", "bool", "true",
+           "Compile quilt.fused blocks as one kernel each where the CPU "
+           "kernels allow (false: every block as its body)">,
     Option<"cpuFeatures", "cpu-features", "std::string", "\"host\"",
            "Target features the kernels may use: `host` (detect), or a comma "
            "list of LLVM feature names such as "

@@ -92,4 +92,72 @@ def QuiltEstimateCost : Pass<"quilt-estimate-cost"> {
   let dependentDialects = ["::mlir::quilt::QuiltDialect"];
 }
 
+def QuiltFuseBlocks : Pass<"quilt-fuse-blocks"> {
+  let summary = "Group ops into quilt.fused blocks, each compiled as one kernel";
+  let description = [{
+    Finds groups of ops that one kernel computes better than a chain of
+    kernels and outlines each into a `quilt.fused` op whose `kind` names the
+    pattern. Groups are formed in this order (an op joins at most one):
+
+    - `gated-mlp`: `mul(silu(x Wg), x Wu)` (either operand order), the two
+      up-projections sharing `x`, plus the down-projection that consumes the
+      product and its epilogue when it is the product's only user;
+    - `attention`: `matmul(q, k transpose_b)`, an optional element-wise
+      chain (scale, mask), `softmax` on the last axis and `matmul(p, v)`,
+      when the key length is at most `attention-max-seq` (short sequences:
+      the score tile stays in cache);
+    - `prologue`: `rmsnorm`/`layernorm` whose only user is a linear's input,
+      with that linear's epilogue;
+    - `horizontal`: linears reading the same input with the same `act`
+      (Q, K, V projections), each with its epilogue;
+    - `epilogue`: a linear and the chain of element-wise ops (bias add, gelu,
+      silu, relu, residual add, mul) that consume its result;
+    - `elementwise`: connected element-wise ops with at least two members.
+
+    Legality, checked for every group: a member's result that is used
+    outside the group is used after the block's position (this also rules
+    out cycles through outside ops); the members of a chain have a single
+    user inside the group, except that with `recompute` a normalization or
+    an element-wise op whose other users are outside is cloned into the
+    block (recomputed) instead of blocking the fusion; shapes are those the
+    ops already verify (same input, same element-wise types); horizontal
+    members share the input value and `act`. Whether a legal group is
+    fused is decided by one function, `shouldFuse` (a documented heuristic
+    until the cost model is consulted there).
+
+    ```mlir
+    %l = quilt.linear %x, %w bias %b : tensor<128x64xf32>, !w, tensor<32xf32> -> tensor<128x32xf32>
+    %g = quilt.gelu %l : tensor<128x32xf32>
+    // becomes
+    %g = quilt.fused (%a = %x, %c = %w, %d = %b) {kind = "epilogue"} : ... {
+      %l = quilt.linear %a, %c bias %d : ...
+      %g = quilt.gelu %l : tensor<128x32xf32>
+      quilt.yield %g : tensor<128x32xf32>
+    }
+    ```
+
+    Each kind can be switched off for testing and comparison;
+    `quilt-unfuse` undoes the pass.
+  }];
+  let options = [
+    Option<"epilogues", "epilogues", "bool", /*default=*/"true",
+           "Fuse element-wise epilogues into their linear">,
+    Option<"prologues", "prologues", "bool", /*default=*/"true",
+           "Fuse a normalization into the linear it feeds">,
+    Option<"horizontal", "horizontal", "bool", /*default=*/"true",
+           "Fuse linears that share their input">,
+    Option<"blocks", "blocks", "bool", /*default=*/"true",
+           "Fuse whole blocks (gated MLP, short-sequence attention)">,
+    Option<"elementwise", "elementwise", "bool", /*default=*/"true",
+           "Fuse chains of element-wise ops">,
+    Option<"recompute", "recompute", "bool", /*default=*/"false",
+           "Clone cheap producers (element-wise, normalization) with users "
+           "outside the block into it instead of refusing the fusion">,
+    Option<"attentionMaxSeq", "attention-max-seq", "int64_t",
+           /*default=*/"512",
+           "Longest key sequence fused as one attention block">,
+  ];
+  let dependentDialects = ["::mlir::quilt::QuiltDialect"];
+}
+
 #endif // QUILT_TRANSFORMS_PASSES_TD

@@ -9,13 +9,18 @@
 
 #include "mlir/Pass/Pass.h"
 #include "quilt/Dialect/Quilt/QuiltDialect.h"
+#include "quilt/Dialect/Quilt/QuiltOps.h"
 
 namespace mlir {
 class RewritePatternSet;
+class RewriterBase;
 namespace quilt {
 
 #define GEN_PASS_DECL
 #include "quilt/Transforms/Passes.h.inc"
+
+/// Replaces `op` by the ops of its body (what quilt-unfuse does to each).
+void inlineFusedOp(RewriterBase &rewriter, FusedOp op);
 
 /// Adds the pattern that inlines a quilt.fused op into its parent.
 void populateUnfusePatterns(RewritePatternSet &patterns);

@@ -37,24 +37,13 @@ struct LowerElementwise : OpInterfaceConversionPattern<ElementwiseOpInterface> {
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;
     int64_t n = type.getNumElements();
-    auto flatType = MemRefType::get({n}, b.getF32Type());
-    auto flatten = [&](Value buffer) -> Value {
-      auto memrefType = cast<MemRefType>(buffer.getType());
-      if (memrefType.getRank() == 1)
-        return buffer;
-      ReassociationIndices all;
-      for (int64_t d = 0; d < memrefType.getRank(); ++d)
-        all.push_back(d);
-      return memref::CollapseShapeOp::create(
-          b, loc, flatType, buffer, ArrayRef<ReassociationIndices>{all});
-    };
     SmallVector<Value> inputs;
     for (Value operand : operands)
-      inputs.push_back(flatten(toBuffer(b, loc, operand)));
+      inputs.push_back(flattenBuffer(b, loc, toBuffer(b, loc, operand)));
     auto outType = MemRefType::get(type.getShape(), b.getF32Type());
     Value out = memref::AllocOp::create(b, loc, outType, ValueRange{},
                                         b.getI64IntegerAttr(64));
-    Value flatOut = flatten(out);
+    Value flatOut = flattenBuffer(b, loc, out);
 
     auto vecType = VectorType::get({kLanes}, b.getF32Type());
     Value zero = arith::ConstantOp::create(

@@ -45,6 +45,8 @@ struct TileEmitter {
   const GemmConfig &config;
   const GemmOperands &ops;
   func::FuncOp vnni; // the vpdpbusd stand-in, for I8Dot
+  /// One K block: every tile's epilogue is the last one.
+  bool singleKBlock = false;
   /// When set, A is read from this copy of rows [aRow0, ...) and K words
   /// [aWord0, ...) instead of `ops.a`.
   Value aBlock, aRow0, aWord0;
@@ -71,15 +73,28 @@ struct TileEmitter {
     return splat(type, b.getI32IntegerAttr(value));
   }
 
-  /// The B vectors of K word `kw` of `panel`: [subStep][vector].
+  /// B vectors per row of the register tile: two weights when paired.
+  int64_t rowVectors() const { return ops.b2 ? 2 * kVectors : kVectors; }
+
+  /// The B vectors of K word `kw` of `panel`: [subStep][vector], the second
+  /// weight's after the first's.
   SmallVector<SmallVector<Value>> loadB(Value panel, Value kw) {
+    SmallVector<SmallVector<Value>> out = loadPanel(ops.b, panel, kw);
+    if (ops.b2)
+      for (auto [all, second] : llvm::zip(out, loadPanel(ops.b2, panel, kw)))
+        llvm::append_range(all, second);
+    return out;
+  }
+
+  SmallVector<SmallVector<Value>> loadPanel(Value source, Value panel,
+                                            Value kw) {
     SmallVector<SmallVector<Value>> out(subSteps());
-    auto bType = cast<MemRefType>(ops.b.getType());
+    auto bType = cast<MemRefType>(source.getType());
     auto loadType = VectorType::get({kLanes}, bType.getElementType());
     auto f32Vec = VectorType::get({kLanes}, b.getF32Type());
     for (int64_t v = 0; v < kVectors; ++v) {
       Value word = vector::LoadOp::create(
-          b, loc, loadType, ops.b,
+          b, loc, loadType, source,
           ValueRange{panel, kw, indexConst(b, loc, v * kLanes)});
       if (!widens()) {
         out[0].push_back(retype(word));
@@ -161,7 +176,7 @@ struct TileEmitter {
   /// (summed at the end) to hide the FMA latency when rows are few.
   SmallVector<Value> accumulate(Value row0, int64_t rows, Value panel,
                                 Value kw0, Value kw1) {
-    int64_t perSet = rows * kVectors;
+    int64_t perSet = rows * rowVectors();
     int64_t sets = rows == 1 ? 4 : rows == 2 ? 2 : 1;
     Value zero = config.kind == GemmKind::I8Dot
                      ? splatI32(0)
@@ -185,8 +200,8 @@ struct TileEmitter {
                 arith::AddIOp::create(b, loc, row0, indexConst(b, loc, i));
             for (int64_t s = 0; s < subSteps(); ++s) {
               Value a = loadA(row, k, s);
-              for (int64_t v = 0; v < kVectors; ++v) {
-                Value &acc = next[u * perSet + i * kVectors + v];
+              for (int64_t v = 0; v < rowVectors(); ++v) {
+                Value &acc = next[u * perSet + i * rowVectors() + v];
                 acc = multiplyAdd(acc, a, bv[s][v]);
               }
             }
@@ -226,19 +241,27 @@ struct TileEmitter {
     return loop(mainEnd, kw1, 1, acc);
   }
 
+  /// `body(v, col, mask)` for each 16-column vector v of `panel`: its
+  /// first column and the mask of the columns below N.
+  void forEachColumnVector(Value panel,
+                           function_ref<void(int64_t, Value, Value)> body) {
+    Value n = indexConst(b, loc, config.weight.cols);
+    Value panelCol = arith::MulIOp::create(
+        b, loc, panel, indexConst(b, loc, CPUWeightLayout::kPanelWidth));
+    for (int64_t v = 0; v < kVectors; ++v) {
+      Value col = arith::AddIOp::create(b, loc, panelCol,
+                                        indexConst(b, loc, v * kLanes));
+      body(v, col, tailMask(b, loc, col, n, kLanes));
+    }
+  }
+
   /// Adds the tile to C; after the last K block also dequantizes and adds
   /// the bias.
   void epilogue(Value row0, int64_t rows, Value panel, ArrayRef<Value> acc,
                 Value isLast) {
     auto f32Vec = VectorType::get({kLanes}, b.getF32Type());
     Value zero = splat(f32Vec, b.getF32FloatAttr(0));
-    Value n = indexConst(b, loc, config.weight.cols);
-    Value panelCol = arith::MulIOp::create(
-        b, loc, panel, indexConst(b, loc, CPUWeightLayout::kPanelWidth));
-    for (int64_t v = 0; v < kVectors; ++v) {
-      Value col =
-          arith::AddIOp::create(b, loc, panelCol, indexConst(b, loc, v * 16));
-      Value mask = tailMask(b, loc, col, n, kLanes);
+    forEachColumnVector(panel, [&](int64_t v, Value col, Value mask) {
       // Per-column factors, loaded once for all rows of the tile.
       Value colScale, colShift, bias;
       if (ops.colScale)
@@ -261,27 +284,80 @@ struct TileEmitter {
         Value old = vector::MaskedLoadOp::create(
             b, loc, f32Vec, ops.c, ValueRange{row, col}, mask, zero);
         value = arith::AddFOp::create(b, loc, value, old);
-        Value final = value;
-        if (config.kind == GemmKind::I8Dot) {
-          // (sum (qa + 128) qw - 128 sum qw) * scale_a * scale_w
-          Value rowScale =
-              memref::LoadOp::create(b, loc, ops.rowScale, ValueRange{row});
-          Value scale = arith::MulFOp::create(
-              b, loc, vector::BroadcastOp::create(b, loc, f32Vec, rowScale),
-              colScale);
-          final = arith::SubFOp::create(b, loc, final, colShift);
-          final = arith::MulFOp::create(b, loc, final, scale);
-        } else if (colScale) {
-          final = arith::MulFOp::create(b, loc, final, colScale);
-        }
-        if (bias)
-          final = arith::AddFOp::create(b, loc, final, bias);
-        if (final != value)
+        auto finish = [&](Value final) {
+          if (config.kind == GemmKind::I8Dot) {
+            // (sum (qa + 128) qw - 128 sum qw) * scale_a * scale_w
+            Value rowScale =
+                memref::LoadOp::create(b, loc, ops.rowScale, ValueRange{row});
+            Value scale = arith::MulFOp::create(
+                b, loc, vector::BroadcastOp::create(b, loc, f32Vec, rowScale),
+                colScale);
+            final = arith::SubFOp::create(b, loc, final, colShift);
+            final = arith::MulFOp::create(b, loc, final, scale);
+          } else if (colScale) {
+            final = arith::MulFOp::create(b, loc, final, colScale);
+          }
+          if (bias)
+            final = arith::AddFOp::create(b, loc, final, bias);
+          if (ops.epilogue)
+            final = ops.epilogue(b, loc, final, row, col, mask);
+          return final;
+        };
+        if (ops.epilogue && !singleKBlock) {
+          // Fused element-wise ops are too costly to compute and discard on
+          // every K block, unlike a select of the cheap dequantization.
+          value = scf::IfOp::create(
+                      b, loc, isLast,
+                      [&](OpBuilder &, Location) {
+                        scf::YieldOp::create(b, loc, finish(value));
+                      },
+                      [&](OpBuilder &, Location) {
+                        scf::YieldOp::create(b, loc, value);
+                      })
+                      .getResult(0);
+        } else if (Value final = finish(value); final != value) {
           value = arith::SelectOp::create(b, loc, isLast, final, value);
+        }
         vector::MaskedStoreOp::create(b, loc, ops.c, ValueRange{row, col}, mask,
                                       value);
       }
-    }
+    });
+  }
+
+  /// The paired epilogue (one K block, C not read): both products are
+  /// scaled and biased, combined, and only the combination is stored.
+  void pairEpilogue(Value row0, int64_t rows, Value panel,
+                    ArrayRef<Value> acc) {
+    auto f32Vec = VectorType::get({kLanes}, b.getF32Type());
+    Value zero = splat(f32Vec, b.getF32FloatAttr(0));
+    forEachColumnVector(panel, [&](int64_t v, Value col, Value mask) {
+      auto perColumn = [&](Value scales, Value bias) {
+        std::pair<Value, Value> factors;
+        if (scales)
+          factors.first = vector::LoadOp::create(b, loc, f32Vec, scales, col);
+        if (bias)
+          factors.second = vector::MaskedLoadOp::create(
+              b, loc, f32Vec, bias, ValueRange{col}, mask, zero);
+        return factors;
+      };
+      auto first = perColumn(ops.colScale, ops.bias);
+      auto second = perColumn(ops.colScale2, ops.bias2);
+      auto finish = [&](Value value, std::pair<Value, Value> factors) {
+        if (factors.first)
+          value = arith::MulFOp::create(b, loc, value, factors.first);
+        if (factors.second)
+          value = arith::AddFOp::create(b, loc, value, factors.second);
+        return value;
+      };
+      for (int64_t i = 0; i < rows; ++i) {
+        Value row = arith::AddIOp::create(b, loc, row0, indexConst(b, loc, i));
+        Value x = finish(acc[i * rowVectors() + v], first);
+        Value y = finish(acc[i * rowVectors() + kVectors + v], second);
+        vector::MaskedStoreOp::create(
+            b, loc, ops.c, ValueRange{row, col}, mask,
+            ops.pairEpilogue(b, loc, x, y, row, col, mask));
+      }
+    });
   }
 
   /// Starts loading the C tile the epilogue will read, so that its cache
@@ -308,14 +384,23 @@ struct TileEmitter {
             Value isLast) {
     prefetchC(row0, rows, panel);
     SmallVector<Value> acc = accumulate(row0, rows, panel, kw0, kw1);
-    epilogue(row0, rows, panel, acc, isLast);
+    if (ops.b2)
+      pairEpilogue(row0, rows, panel, acc);
+    else
+      epilogue(row0, rows, panel, acc, isLast);
   }
 };
 
 } // namespace
 
+bool cpu::canPairGemm(const GemmConfig &config) {
+  return config.kind == GemmKind::F32 && config.staticM &&
+         *config.staticM <= 4 * kMaxRows;
+}
+
 void cpu::emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,
                    const GemmOperands &ops) {
+  assert((!ops.b2 || canPairGemm(config)) && "unsupported paired GEMM");
   const CPUWeightLayout &w = config.weight;
   int64_t panels = w.panels;
   int64_t blocks =
@@ -328,9 +413,11 @@ void cpu::emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,
   bool fewRows = config.staticM && *config.staticM <= 4 * kMaxRows;
   int64_t blockWords = fewRows ? w.kWords : std::min(w.kWords, kBlockWords);
   // Balanced register tiles when M is known (16 rows: two tiles of 8).
-  int64_t tileRows = kMaxRows;
+  // Paired weights double the accumulators per row.
+  int64_t maxRows = ops.b2 ? kMaxRows / 2 : kMaxRows;
+  int64_t tileRows = maxRows;
   if (config.staticM && *config.staticM > 0) {
-    int64_t tiles = (*config.staticM + kMaxRows - 1) / kMaxRows;
+    int64_t tiles = (*config.staticM + maxRows - 1) / maxRows;
     tileRows = (*config.staticM + tiles - 1) / tiles;
   }
   int64_t blockRows = tileRows * kRowBlockTiles;
@@ -339,7 +426,8 @@ void cpu::emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,
   int64_t tailRows =
       config.staticM ? (*config.staticM % blockRows) % tileRows : 1;
 
-  TileEmitter emitter{b, loc, config, ops, {}, {}, {}, {}};
+  TileEmitter emitter{b,  loc, config, ops, {}, blockWords == w.kWords,
+                      {}, {},  {}};
   if (config.kind == GemmKind::I8Dot)
     emitter.vnni = getVNNIStandIn(b);
   auto add = [&](Value x, int64_t y) -> Value {

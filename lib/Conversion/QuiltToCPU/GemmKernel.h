@@ -11,6 +11,7 @@
 #include "mlir/IR/Builders.h"
 #include "quilt/Conversion/QuiltToCPU/QuiltToCPU.h"
 
+#include <functional>
 #include <optional>
 
 namespace mlir::quilt::cpu {
@@ -29,6 +30,18 @@ struct GemmConfig {
   unsigned colBlocks = 1;         // parallel column blocks (threads)
 };
 
+/// Element-wise ops fused into the epilogue: maps the finished f32 vector
+/// of row `row`, columns [col, col + 16) (lanes past N off in `mask`) to the
+/// vector stored in C, while it is still in registers.
+using GemmEpilogueFn = std::function<Value(OpBuilder &, Location, Value value,
+                                           Value row, Value col, Value mask)>;
+
+/// The epilogue of a paired GEMM: both products of the tile vector (first
+/// and second weight, dequantized, biases added) to the vector stored.
+using GemmPairEpilogueFn =
+    std::function<Value(OpBuilder &, Location, Value first, Value second,
+                        Value row, Value col, Value mask)>;
+
 struct GemmOperands {
   Value a;        // memref<M x LDA x f32> (F32) or x i32 words (dot kinds)
   Value b;        // memref<P x kWords x 32 x f32|i32>
@@ -38,7 +51,17 @@ struct GemmOperands {
   Value bias;     // memref<N x f32> or null
   Value c;        // memref<M x N x f32>, zero on entry
   Value m;        // M as an index
+  GemmEpilogueFn epilogue; // null: none
+  /// A second weight of the same layout read in the same pass (the gated
+  /// MLP's up and gate projections): each broadcast of A feeds both, and
+  /// only `pairEpilogue`'s combination is stored. F32 kind, M <= 48 (one K
+  /// block) only.
+  Value b2, colScale2, bias2;
+  GemmPairEpilogueFn pairEpilogue;
 };
+
+/// Whether emitGemm can read a second weight in the same pass.
+bool canPairGemm(const GemmConfig &config);
 
 /// Emits the whole product at the builder's insertion point.
 void emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,

@@ -109,3 +109,15 @@ func::FuncOp cpu::getVNNIStandIn(OpBuilder &b) {
   return getIntrinsicStandIn(b, "quilt_x86_vpdpbusd_512",
                              "llvm.x86.avx512.vpdpbusd.512", type);
 }
+
+Value cpu::flattenBuffer(OpBuilder &b, Location loc, Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  if (type.getRank() == 1)
+    return buffer;
+  ReassociationIndices all;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    all.push_back(d);
+  return memref::CollapseShapeOp::create(
+      b, loc, MemRefType::get({type.getNumElements()}, type.getElementType()),
+      buffer, ArrayRef<ReassociationIndices>{all});
+}

@@ -48,6 +48,9 @@ Value allocBytes(OpBuilder &b, Location loc, OpFoldResult bytes);
 Value viewAs(OpBuilder &b, Location loc, Value bytes, int64_t byteOffset,
              MemRefType type, ValueRange sizes = {});
 
+/// A static buffer viewed as one dimension (itself when it has one).
+Value flattenBuffer(OpBuilder &b, Location loc, Value buffer);
+
 /// Builds `body(iv)` for iv = lb, lb + step, ... < ub.
 void forLoop(OpBuilder &b, Location loc, Value lb, Value ub, int64_t step,
              function_ref<void(OpBuilder &, Location, Value)> body);

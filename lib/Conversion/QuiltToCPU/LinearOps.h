@@ -8,6 +8,7 @@
 #define QUILT_LIB_CONVERSION_QUILTTOCPU_LINEAROPS_H
 
 #include "quilt/Conversion/QuiltToCPU/QuiltToCPU.h"
+#include "quilt/Dialect/Quilt/QuiltOps.h"
 
 namespace mlir::quilt::cpu {
 
@@ -23,6 +24,22 @@ void populateElementwisePatterns(const TypeConverter &converter,
 /// softmax (last axis), rmsnorm and layernorm on static f32 tensors.
 void populateNormalizationPatterns(const TypeConverter &converter,
                                    RewritePatternSet &patterns);
+
+/// Whether emitNormalization handles `op` (rmsnorm or layernorm on static
+/// f32 tensors).
+bool canEmitNormalization(Operation *op);
+/// Inside a kernel body: `op` (rmsnorm or layernorm) on the f32 tensors
+/// `operands` (input, weight[, bias]); returns the result tensor.
+Value emitNormalization(OpBuilder &b, Location loc, Operation *op,
+                        ValueRange operands);
+
+/// quilt.fused blocks compiled as one kernel (FusedOps.cpp).
+void populateFusedPatterns(const TypeConverter &converter,
+                           RewritePatternSet &patterns, const CPUTarget &target,
+                           unsigned threads);
+/// Whether the patterns of populateFusedPatterns compile `op` as one
+/// kernel; other blocks are compiled as their bodies.
+bool canLowerFused(FusedOp op, const CPUTarget &target);
 
 } // namespace mlir::quilt::cpu
 

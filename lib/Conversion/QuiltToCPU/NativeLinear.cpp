@@ -54,19 +54,76 @@ StringRef cpu::getGemmKindName(GemmKind kind) {
   llvm_unreachable("unknown kind");
 }
 
-Value cpu::emitNativeLinear(OpBuilder &b, Location loc,
-                            const GemmConfig &config,
-                            const KernelChoice &choice, Value x, Value bytes,
-                            int64_t byteOffset, Value bias) {
+PreparedInput cpu::prepareLinearInput(OpBuilder &b, Location loc,
+                                      const GemmConfig &config,
+                                      const KernelChoice &choice, Value x) {
   const CPUWeightLayout &layout = config.weight;
+  PreparedInput input;
+  input.m = config.staticM ? indexConst(b, loc, *config.staticM)
+                           : memref::DimOp::create(b, loc, x, 0).getResult();
+  switch (choice.kind) {
+  case GemmKind::F32: {
+    // x itself when no padding or rounding is needed (a padded copy was
+    // measured slower, not faster).
+    bool direct = layout.rows % layout.kStep == 0 && !choice.roundActToBF16;
+    input.a = direct ? x
+                     : prepareF32Activations(b, loc, x, input.m, layout,
+                                             choice.roundActToBF16);
+    break;
+  }
+  case GemmKind::BF16Dot:
+    input.a = prepareBF16Activations(b, loc, x, input.m, layout);
+    break;
+  case GemmKind::I8Dot:
+    input.a = prepareI8Activations(b, loc, x, input.m, layout,
+                                   choice.perTensorAct, input.rowScale);
+    break;
+  }
+  return input;
+}
+
+bool cpu::canShareInput(const CPUWeightLayout &a, const KernelChoice &choiceA,
+                        const CPUWeightLayout &b, const KernelChoice &choiceB) {
+  return choiceA.kind == choiceB.kind &&
+         choiceA.perTensorAct == choiceB.perTensorAct &&
+         choiceA.roundActToBF16 == choiceB.roundActToBF16 && a.rows == b.rows &&
+         a.kStep == b.kStep && a.kWords == b.kWords;
+}
+
+namespace {
+/// Views of the weight bytes of `layout` at `byteOffset`: the panels, and
+/// for int8 the column scales and sums.
+void bindWeight(OpBuilder &b, Location loc, const CPUWeightLayout &layout,
+                Value bytes, int64_t byteOffset, Value &panels, Value &colScale,
+                Value &colSum) {
+  Type word = layout.encoding == CPUWeightEncoding::F32 ? (Type)b.getF32Type()
+                                                        : (Type)b.getI32Type();
+  panels = viewAs(
+      b, loc, bytes, byteOffset,
+      MemRefType::get(
+          {layout.panels, layout.kWords, CPUWeightLayout::kPanelWidth}, word));
+  if (layout.encoding == CPUWeightEncoding::I8Quads) {
+    int64_t cols = layout.getPaddedCols();
+    colScale = viewAs(b, loc, bytes, byteOffset + layout.scalesOffset,
+                      MemRefType::get({cols}, b.getF32Type()));
+    colSum = viewAs(b, loc, bytes, byteOffset + layout.sumsOffset,
+                    MemRefType::get({cols}, b.getI32Type()));
+  }
+}
+
+/// Operands of a GEMM of `input` into a new zeroed C.
+GemmOperands makeOperands(OpBuilder &b, Location loc, const GemmConfig &config,
+                          const PreparedInput &input, Value bytes,
+                          int64_t byteOffset, Value bias) {
   GemmOperands ops;
   ops.bias = bias;
-  ops.m = config.staticM ? indexConst(b, loc, *config.staticM)
-                         : memref::DimOp::create(b, loc, x, 0).getResult();
-
-  auto cType = MemRefType::get(
-      {config.staticM ? *config.staticM : ShapedType::kDynamic, layout.cols},
-      b.getF32Type());
+  ops.m = input.m;
+  ops.a = input.a;
+  ops.rowScale = input.rowScale;
+  auto cType =
+      MemRefType::get({config.staticM ? *config.staticM : ShapedType::kDynamic,
+                       config.weight.cols},
+                      b.getF32Type());
   SmallVector<Value> dynSizes;
   if (!config.staticM)
     dynSizes.push_back(ops.m);
@@ -74,38 +131,44 @@ Value cpu::emitNativeLinear(OpBuilder &b, Location loc,
       memref::AllocOp::create(b, loc, cType, dynSizes, b.getI64IntegerAttr(64));
   Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
   linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{ops.c});
+  bindWeight(b, loc, config.weight, bytes, byteOffset, ops.b, ops.colScale,
+             ops.colSum);
+  return ops;
+}
+} // namespace
 
-  switch (choice.kind) {
-  case GemmKind::F32: {
-    // x itself when no padding or rounding is needed (a padded copy was
-    // measured slower, not faster).
-    bool direct = layout.rows % layout.kStep == 0 && !choice.roundActToBF16;
-    ops.a = direct ? x
-                   : prepareF32Activations(b, loc, x, ops.m, layout,
-                                           choice.roundActToBF16);
-    break;
-  }
-  case GemmKind::BF16Dot:
-    ops.a = prepareBF16Activations(b, loc, x, ops.m, layout);
-    break;
-  case GemmKind::I8Dot:
-    ops.a = prepareI8Activations(b, loc, x, ops.m, layout, choice.perTensorAct,
-                                 ops.rowScale);
-    break;
-  }
-  Type word = layout.encoding == CPUWeightEncoding::F32 ? (Type)b.getF32Type()
-                                                        : (Type)b.getI32Type();
-  ops.b = viewAs(
-      b, loc, bytes, byteOffset,
-      MemRefType::get(
-          {layout.panels, layout.kWords, CPUWeightLayout::kPanelWidth}, word));
-  if (layout.encoding == CPUWeightEncoding::I8Quads) {
-    int64_t cols = layout.getPaddedCols();
-    ops.colScale = viewAs(b, loc, bytes, byteOffset + layout.scalesOffset,
-                          MemRefType::get({cols}, b.getF32Type()));
-    ops.colSum = viewAs(b, loc, bytes, byteOffset + layout.sumsOffset,
-                        MemRefType::get({cols}, b.getI32Type()));
-  }
+Value cpu::emitNativeGemm(OpBuilder &b, Location loc, const GemmConfig &config,
+                          const PreparedInput &input, Value bytes,
+                          int64_t byteOffset, Value bias,
+                          GemmEpilogueFn epilogue) {
+  GemmOperands ops =
+      makeOperands(b, loc, config, input, bytes, byteOffset, bias);
+  ops.epilogue = std::move(epilogue);
   emitGemm(b, loc, config, ops);
   return ops.c;
+}
+
+Value cpu::emitNativePairGemm(OpBuilder &b, Location loc,
+                              const GemmConfig &config,
+                              const PreparedInput &input, Value bytes,
+                              Value bias, Value bytes2, Value bias2,
+                              GemmPairEpilogueFn epilogue) {
+  GemmOperands ops =
+      makeOperands(b, loc, config, input, bytes, /*byteOffset=*/0, bias);
+  Value unusedSums;
+  bindWeight(b, loc, config.weight, bytes2, /*byteOffset=*/0, ops.b2,
+             ops.colScale2, unusedSums);
+  ops.bias2 = bias2;
+  ops.pairEpilogue = std::move(epilogue);
+  emitGemm(b, loc, config, ops);
+  return ops.c;
+}
+
+Value cpu::emitNativeLinear(OpBuilder &b, Location loc,
+                            const GemmConfig &config,
+                            const KernelChoice &choice, Value x, Value bytes,
+                            int64_t byteOffset, Value bias) {
+  return emitNativeGemm(b, loc, config,
+                        prepareLinearInput(b, loc, config, choice, x), bytes,
+                        byteOffset, bias);
 }

@@ -31,6 +31,37 @@ KernelChoice chooseKernel(const CPUWeightLayout &layout, PrecisionAttr act,
 /// "fma", "bf16dot" or "vnni", for kernel names.
 StringRef getGemmKindName(GemmKind kind);
 
+/// Activations prepared for a microkernel: the A operand, the int8 row
+/// scales (I8Dot) and M. Linears whose weights share the layout's K
+/// geometry and the kernel choice can share one.
+struct PreparedInput {
+  Value a, rowScale, m;
+};
+
+/// `x` (memref<M x K x f32>) prepared for `choice` and `config.weight`.
+PreparedInput prepareLinearInput(OpBuilder &b, Location loc,
+                                 const GemmConfig &config,
+                                 const KernelChoice &choice, Value x);
+
+/// Whether an input prepared for (`a`, `choiceA`) serves (`b`, `choiceB`).
+bool canShareInput(const CPUWeightLayout &a, const KernelChoice &choiceA,
+                   const CPUWeightLayout &b, const KernelChoice &choiceB);
+
+/// A new memref<M x N x f32> holding `input` x W (+ bias), with `epilogue`
+/// applied in registers before the store.
+Value emitNativeGemm(OpBuilder &b, Location loc, const GemmConfig &config,
+                     const PreparedInput &input, Value bytes,
+                     int64_t byteOffset, Value bias,
+                     GemmEpilogueFn epilogue = {});
+
+/// A new memref<M x N x f32> holding `epilogue(input x W, input x W2)`,
+/// both products computed in one pass over the two weights (same layout;
+/// canPairGemm(config)). `bytes`/`bytes2` hold W and W2 from offset 0.
+Value emitNativePairGemm(OpBuilder &b, Location loc, const GemmConfig &config,
+                         const PreparedInput &input, Value bytes, Value bias,
+                         Value bytes2, Value bias2,
+                         GemmPairEpilogueFn epilogue);
+
 /// Inside a kernel body: returns a new memref<M x N x f32> holding x W
 /// (+ bias). `x` is a memref<M x K x f32> of any layout (already rounded to
 /// `act` unless `choice.actHandled`), W's bytes in `config.weight` start at

@@ -156,68 +156,90 @@ struct LowerSoftmax : OpConversionPattern<SoftmaxOp> {
 };
 
 /// rmsnorm and layernorm: y = (x - mean?) / sqrt(stat + eps) * w (+ bias).
+template <typename OpTy>
+Value emitNorm(OpBuilder &b, Location loc, OpTy op, Value input, Value weight,
+               Value biasTensor) {
+  constexpr bool kCentered = std::is_same_v<OpTy, LayerNormOp>;
+  auto type = op.getResult().getType();
+  RowEmitter e(b, loc, type);
+  Value x = e.rowsOf(input);
+  Value w = toBuffer(b, loc, weight);
+  Value bias;
+  if constexpr (kCentered)
+    bias = toBuffer(b, loc, biasTensor);
+  auto [outBuffer, outView] = e.allocOut(type);
+  Value out = outBuffer, outRows = outView;
+  Value dSize = e.scalar(static_cast<float>(e.d));
+  Value eps = arith::ConstantOp::create(b, loc, op.getEpsilonAttr());
+  return e.forRows(type, out, [&](Value row) {
+    Value mean = e.splat(0);
+    if (kCentered) {
+      Value s =
+          e.reduce(e.splat(0), [&](Value acc, Value col, Value mask) -> Value {
+            return arith::AddFOp::create(
+                b, loc, acc, e.load(x, {row, col}, mask, e.splat(0)));
+          });
+      mean = e.broadcast(arith::DivFOp::create(b, loc, e.sum(s), dSize));
+    }
+    // Lanes past D read the mean: they add 0 to the sum of squares.
+    Value sq =
+        e.reduce(e.splat(0), [&](Value acc, Value col, Value mask) -> Value {
+          Value c = arith::SubFOp::create(
+              b, loc, e.load(x, {row, col}, mask, mean), mean);
+          return arith::AddFOp::create(b, loc, acc,
+                                       arith::MulFOp::create(b, loc, c, c));
+        });
+    Value stat = arith::DivFOp::create(b, loc, e.sum(sq), dSize);
+    Value root = e.broadcast(
+        math::SqrtOp::create(b, loc, arith::AddFOp::create(b, loc, stat, eps)));
+    e.reduce(e.splat(0), [&](Value acc, Value col, Value mask) -> Value {
+      Value c = arith::SubFOp::create(b, loc, e.load(x, {row, col}, mask, mean),
+                                      mean);
+      Value y = arith::DivFOp::create(b, loc, c, root);
+      y = arith::MulFOp::create(b, loc, y, e.load(w, {col}, mask, e.splat(0)));
+      if (bias)
+        y = arith::AddFOp::create(b, loc, y,
+                                  e.load(bias, {col}, mask, e.splat(0)));
+      vector::MaskedStoreOp::create(b, loc, outRows, {row, col}, mask, y);
+      return acc;
+    });
+  });
+}
+
 template <typename OpTy> struct LowerNorm : OpConversionPattern<OpTy> {
   LowerNorm(const TypeConverter &converter, MLIRContext *ctx)
       : OpConversionPattern<OpTy>(converter, ctx, /*benefit=*/10) {}
-  static constexpr bool kCentered = std::is_same_v<OpTy, LayerNormOp>;
 
   LogicalResult
   matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = op.getResult().getType();
-    if (!isStaticF32(type) || !isStaticF32(op.getWeight().getType()))
+    if (!cpu::canEmitNormalization(op))
       return rewriter.notifyMatchFailure(op, "static f32 only");
-    RowEmitter e(rewriter, op.getLoc(), type);
-    OpBuilder &b = rewriter;
-    Location loc = op.getLoc();
-    Value x = e.rowsOf(adaptor.getInput());
-    Value w = toBuffer(b, loc, adaptor.getWeight());
     Value bias;
-    if constexpr (kCentered)
-      bias = toBuffer(b, loc, adaptor.getBias());
-    auto [outBuffer, outView] = e.allocOut(type);
-    Value out = outBuffer, outRows = outView;
-    Value dSize = e.scalar(static_cast<float>(e.d));
-    Value eps = arith::ConstantOp::create(b, loc, op.getEpsilonAttr());
-    Value result = e.forRows(type, out, [&](Value row) {
-      Value mean = e.splat(0);
-      if (kCentered) {
-        Value s = e.reduce(
-            e.splat(0), [&](Value acc, Value col, Value mask) -> Value {
-              return arith::AddFOp::create(
-                  b, loc, acc, e.load(x, {row, col}, mask, e.splat(0)));
-            });
-        mean = e.broadcast(arith::DivFOp::create(b, loc, e.sum(s), dSize));
-      }
-      // Lanes past D read the mean: they add 0 to the sum of squares.
-      Value sq =
-          e.reduce(e.splat(0), [&](Value acc, Value col, Value mask) -> Value {
-            Value c = arith::SubFOp::create(
-                b, loc, e.load(x, {row, col}, mask, mean), mean);
-            return arith::AddFOp::create(b, loc, acc,
-                                         arith::MulFOp::create(b, loc, c, c));
-          });
-      Value stat = arith::DivFOp::create(b, loc, e.sum(sq), dSize);
-      Value root = e.broadcast(math::SqrtOp::create(
-          b, loc, arith::AddFOp::create(b, loc, stat, eps)));
-      e.reduce(e.splat(0), [&](Value acc, Value col, Value mask) -> Value {
-        Value c = arith::SubFOp::create(
-            b, loc, e.load(x, {row, col}, mask, mean), mean);
-        Value y = arith::DivFOp::create(b, loc, c, root);
-        y = arith::MulFOp::create(b, loc, y,
-                                  e.load(w, {col}, mask, e.splat(0)));
-        if (bias)
-          y = arith::AddFOp::create(b, loc, y,
-                                    e.load(bias, {col}, mask, e.splat(0)));
-        vector::MaskedStoreOp::create(b, loc, outRows, {row, col}, mask, y);
-        return acc;
-      });
-    });
-    rewriter.replaceOp(op, result);
+    if constexpr (std::is_same_v<OpTy, LayerNormOp>)
+      bias = adaptor.getBias();
+    rewriter.replaceOp(op,
+                       emitNorm(rewriter, op.getLoc(), op, adaptor.getInput(),
+                                adaptor.getWeight(), bias));
     return success();
   }
 };
 } // namespace
+
+bool cpu::canEmitNormalization(Operation *op) {
+  if (!isa<RMSNormOp, LayerNormOp>(op))
+    return false;
+  return isStaticF32(op->getResult(0).getType()) &&
+         isStaticF32(op->getOperand(1).getType());
+}
+
+Value cpu::emitNormalization(OpBuilder &b, Location loc, Operation *op,
+                             ValueRange operands) {
+  if (auto rms = dyn_cast<RMSNormOp>(op))
+    return emitNorm(b, loc, rms, operands[0], operands[1], Value());
+  return emitNorm(b, loc, cast<LayerNormOp>(op), operands[0], operands[1],
+                  operands[2]);
+}
 
 void cpu::populateNormalizationPatterns(const TypeConverter &converter,
                                         RewritePatternSet &patterns) {

@@ -22,6 +22,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "quilt/Conversion/Passes.h"
 #include "quilt/Dialect/Quilt/QuiltDialect.h"
+#include "quilt/Transforms/Passes.h"
 
 namespace mlir::quilt {
 #define GEN_PASS_DEF_CONVERTQUILTTOCPU
@@ -40,13 +41,25 @@ struct ConvertQuiltToCPUPass
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
 
-    // Fused blocks are compiled as their bodies for now; fallbacks
-    // (non-native formats, activation rounding) call the reference kernels.
-    if (failed(prepareQuiltModuleForLowering(module)))
-      return signalPassFailure();
-
     CPUTarget cpu = CPUTarget::get(cpuFeatures);
     cpu.preferBF16Dot = bf16Dot;
+
+    // Fused blocks the CPU compiles as one kernel stay (FusedOps.cpp); the
+    // others are compiled as their bodies. Fallbacks (non-native formats,
+    // activation rounding) call the reference kernels.
+    SmallVector<FusedOp> bodies;
+    module.walk([&](FusedOp op) {
+      if (!fusedKernels || !cpu::canLowerFused(op, cpu))
+        bodies.push_back(op);
+    });
+    IRRewriter rewriter(ctx);
+    for (FusedOp op : bodies) {
+      rewriter.setInsertionPoint(op);
+      inlineFusedOp(rewriter, op);
+    }
+    if (failed(insertReferenceKernels(module)))
+      return signalPassFailure();
+
     CPUTypeConverter converter;
     ConversionTarget target(*ctx);
     target.addIllegalDialect<QuiltDialect>();
@@ -57,6 +70,7 @@ struct ConvertQuiltToCPUPass
         vector::VectorDialect, x86vector::X86VectorDialect>();
 
     RewritePatternSet patterns(ctx);
+    cpu::populateFusedPatterns(converter, patterns, cpu, threads);
     cpu::populateLinearPatterns(converter, patterns, cpu, threads);
     cpu::populateCompressedFormatPatterns(converter, patterns, cpu, threads);
     cpu::populateElementwisePatterns(converter, patterns);
