@@ -203,6 +203,25 @@ struct QuiltSelectFormatsPass
     os << "  why: " << why << "\n";
   }
 
+  /// The candidates `assign` names, one per layer.
+  LogicalResult assignedChoice(func::FuncOp func, ArrayRef<Layer> layers,
+                               std::vector<unsigned> &choice) {
+    if (assign.size() != layers.size())
+      return func.emitError("quilt-select-formats: assign names ")
+             << assign.size() << " format(s) but @" << func.getSymName()
+             << " has " << layers.size() << " selectable linear(s)";
+    for (size_t l = 0; l < layers.size(); ++l) {
+      auto it = llvm::find_if(layers[l].candidates, [&](const Candidate &c) {
+        return c.name == assign[l];
+      });
+      if (it == layers[l].candidates.end())
+        return layers[l].op.emitError("quilt-select-formats: format '")
+               << assign[l] << "' is not a candidate of this linear";
+      choice.push_back(unsigned(it - layers[l].candidates.begin()));
+    }
+    return success();
+  }
+
   LogicalResult selectIn(func::FuncOp func,
                          ArrayRef<const FormatSpec *> allowed,
                          const cost::CostModel &model,
@@ -246,7 +265,12 @@ struct QuiltSelectFormatsPass
     std::string why = "least summed " +
                       std::string(bySize ? "size" : "predicted time") +
                       " with summed per-layer error within the budget";
-    for (unsigned attempt = 0;; ++attempt) {
+    if (!assign.empty()) {
+      if (failed(assignedChoice(func, layers, choice)))
+        return failure();
+      why = "assigned by the `assign` option";
+    }
+    for (unsigned attempt = 0; assign.empty(); ++attempt) {
       choice = allocateFormats(layers, allocationBudget, cost);
       if (!calibrationInput || llvm::all_of(choice, [](unsigned c) {
             return c == 0;

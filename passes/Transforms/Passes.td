@@ -132,7 +132,8 @@ def QuiltSelectFormats : Pass<"quilt-select-formats", "::mlir::ModuleOp"> {
     carries the unit attribute `quilt.pinned`, is left alone.
 
     `explain` prints, per layer, every candidate's predicted time, error
-    and size, the chosen one and why, to stderr.
+    and size, the chosen one and why, to stderr. `assign` replaces the
+    choice by a given format per layer (still measured and explained).
 
     ```mlir
     %w = arith.constant dense<...> : tensor<1024x1024xf32>
@@ -160,6 +161,10 @@ def QuiltSelectFormats : Pass<"quilt-select-formats", "::mlir::ModuleOp"> {
            "Threads the cost model predicts for">,
     Option<"explain", "explain", "bool", /*default=*/"false",
            "Print the per-layer table of candidates to stderr">,
+    ListOption<"assign", "assign", "std::string",
+               "Skip the choice: one format per selectable linear, in IR "
+               "order (for measuring fixed configurations: bench e2e's "
+               "oracle and uniform ones)">,
   ];
   let dependentDialects = ["::mlir::quilt::QuiltDialect"];
 }
