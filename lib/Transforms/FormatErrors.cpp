@@ -290,9 +290,11 @@ select::runWithChoice(func::FuncOp func, ArrayRef<Layer> layers,
   OwningOpRef<ModuleOp> module = cloneFunction(
       func, layers,
       [&](OpBuilder &b, ArrayRef<LinearOp> linears, func::FuncOp) {
-        for (size_t l = 0; l < linears.size(); ++l)
-          applyCandidate(b, linears[l], linears[l].getWeight(),
+        for (size_t l = 0; l < linears.size(); ++l) {
+          LinearOp linear = linears[l];
+          applyCandidate(b, linear, linear.getWeight(),
                          layers[l].candidates[choice[l]]);
+        }
       });
   ScratchModule jit;
   if (failed(jit.compile(*module, error)))

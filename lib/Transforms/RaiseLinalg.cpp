@@ -45,8 +45,10 @@ struct RaiseMatmul : OpRewritePattern<linalg::MatmulOp> {
 
   LogicalResult matchAndRewrite(linalg::MatmulOp op,
                                 PatternRewriter &rewriter) const override {
+    // Transposed or broadcast operands (user-defined maps) are not a
+    // plain x * W.
     if (!op.hasPureTensorSemantics() || op.getInputs().size() != 2 ||
-        !op.getIndexingMaps().empty() && !op.hasDefaultIndexingMaps())
+        op.hasUserDefinedMaps())
       return failure();
     Value x = op.getInputs()[0], w = op.getInputs()[1];
     Value init = op.getOutputs()[0];

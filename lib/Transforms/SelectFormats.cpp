@@ -12,6 +12,7 @@
 
 #include "SelectFormats.h"
 
+#include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Parser/Parser.h"
@@ -189,8 +190,9 @@ struct QuiltSelectFormatsPass
        << "), cost model " << modelName << "\n";
     for (size_t l = 0; l < layers.size(); ++l) {
       const Layer &layer = layers[l];
-      os << "  layer " << l << " (" << layer.op.getReductionSize() << "x"
-         << layer.op.getOutputSize() << " at " << layer.op.getLoc() << ")\n";
+      LinearOp op = layer.op;
+      os << "  layer " << l << " (" << op.getReductionSize() << "x"
+         << op.getOutputSize() << " at " << op.getLoc() << ")\n";
       os << llvm::format("    %-9s %12s %12s %12s\n", "format", "pred_ms",
                          "error", "bytes");
       for (size_t c = 0; c < layer.candidates.size(); ++c) {
@@ -214,8 +216,9 @@ struct QuiltSelectFormatsPass
       auto it = llvm::find_if(layers[l].candidates, [&](const Candidate &c) {
         return c.name == assign[l];
       });
+      LinearOp op = layers[l].op;
       if (it == layers[l].candidates.end())
-        return layers[l].op.emitError("quilt-select-formats: format '")
+        return op.emitError("quilt-select-formats: format '")
                << assign[l] << "' is not a candidate of this linear";
       choice.push_back(unsigned(it - layers[l].candidates.begin()));
     }

@@ -34,7 +34,8 @@ struct Candidate {
 
 /// A quilt.linear with a constant dense f32 weight and its candidates.
 struct Layer {
-  LinearOp op;
+  /// Mutable: op handles are values, and ArrayRef<Layer> is read-only.
+  mutable LinearOp op;
   DenseElementsAttr weight;
   std::vector<Candidate> candidates;
 };

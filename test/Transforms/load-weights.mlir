@@ -22,4 +22,4 @@ func.func @forward(%x: tensor<4x2xf32>,
 }
 
 // MISSING: error: cannot read the weight of argument #1: {{.*}}w.npy
-// SHAPE: error: argument #2 is tensor<3xf32> but '{{.*}}b.npy' holds f32 array of shape 4
+// SHAPE: error: argument #2 is 'tensor<3xf32>' but '{{.*}}b.npy' holds f32 array of shape 4

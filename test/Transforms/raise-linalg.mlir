@@ -55,7 +55,7 @@ func.func @accumulate(%x: tensor<4x16xf32>, %w: tensor<16x8xf32>, %c: tensor<4x8
 // CHECK-LABEL: func.func @not_raised
 // CHECK-NOT: quilt.
 // CHECK: return
-func.func @not_raised(%x: tensor<4x8xf32>, %y: tensor<4x8xf32>, %a: tensor<2x2xf64>) -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<2x2xf64>) {
+func.func @not_raised(%x: tensor<4x8xf32>, %y: tensor<4x8xf32>, %d: tensor<2x2xf64>) -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<2x2xf64>) {
   %e = tensor.empty() : tensor<4x8xf32>
   %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
       ins(%x : tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
@@ -70,7 +70,7 @@ func.func @not_raised(%x: tensor<4x8xf32>, %y: tensor<4x8xf32>, %a: tensor<2x2xf
     %v = arith.subf %a, %b : f32
     linalg.yield %v : f32
   } -> tensor<4x8xf32>
-  %m = linalg.matmul ins(%a, %a : tensor<2x2xf64>, tensor<2x2xf64>)
-                     outs(%a : tensor<2x2xf64>) -> tensor<2x2xf64>
+  %m = linalg.matmul ins(%d, %d : tensor<2x2xf64>, tensor<2x2xf64>)
+                     outs(%d : tensor<2x2xf64>) -> tensor<2x2xf64>
   return %r, %s, %m : tensor<4x8xf32>, tensor<4x8xf32>, tensor<2x2xf64>
 }
