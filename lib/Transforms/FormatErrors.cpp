@@ -72,6 +72,8 @@ public:
     }
     runtime::CompileOptions options;
     options.pipeline = runtime::PipelineKind::CPU;
+    // Run once: packing constants inside the entry beats a JIT per weight.
+    options.packConstantWeights = false;
     auto compiled = runtime::JitModule::compile(*parsed, options);
     if (!compiled) {
       error = llvm::toString(compiled.takeError());
@@ -258,14 +260,23 @@ FailureOr<std::vector<runtime::HostArray>>
 select::captureActivations(func::FuncOp func, ArrayRef<Layer> layers,
                            const runtime::HostArray &input,
                            std::string &error) {
+  // Each distinct input is returned once (layers may share one: gate and
+  // up projections); `index` maps layers, then the result, to them.
+  std::vector<unsigned> index;
   OwningOpRef<ModuleOp> module = cloneFunction(
       func, layers,
       [&](OpBuilder &b, ArrayRef<LinearOp> linears, func::FuncOp copy) {
         auto ret = cast<func::ReturnOp>(copy.getBody().back().getTerminator());
         SmallVector<Value> values;
+        auto add = [&](Value v) {
+          auto *it = llvm::find(values, v);
+          index.push_back(unsigned(it - values.begin()));
+          if (it == values.end())
+            values.push_back(v);
+        };
         for (LinearOp linear : linears)
-          values.push_back(linear.getInput());
-        values.push_back(ret.getOperand(0));
+          add(linear.getInput());
+        add(ret.getOperand(0));
         b.setInsertionPoint(ret);
         func::ReturnOp::create(b, ret.getLoc(), values);
         ret.erase();
@@ -280,7 +291,13 @@ select::captureActivations(func::FuncOp func, ArrayRef<Layer> layers,
     return failure();
   std::vector<runtime::HostArray> inputs;
   inputs.push_back(input.clone());
-  return jit.call("entry", std::move(inputs), error);
+  auto results = jit.call("entry", std::move(inputs), error);
+  if (failed(results))
+    return failure();
+  std::vector<runtime::HostArray> activations;
+  for (unsigned i : index)
+    activations.push_back((*results)[i].clone());
+  return activations;
 }
 
 FailureOr<runtime::HostArray>

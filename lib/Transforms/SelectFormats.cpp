@@ -237,8 +237,12 @@ struct QuiltSelectFormatsPass
 
     std::string error;
     std::vector<runtime::HostArray> activations;
-    StringRef errorKind = "summed relative weight error, weight-space proxy";
-    if (calibrationInput) {
+    std::string errorKind = "summed relative weight error, weight-space proxy";
+    // A fixed assignment needs no errors unless they are to be shown.
+    bool measure = assign.empty() || explain;
+    if (!measure) {
+      errorKind = "not measured";
+    } else if (calibrationInput) {
       if (func.getNumArguments() != 1)
         return func.emitError("quilt-select-formats: calibration needs "
                               "functions of one argument, @")
