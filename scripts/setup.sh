@@ -16,6 +16,8 @@ PACKAGES=(
   libopenblas-dev libdnnl-dev python3-numpy
   # The digits example (examples/digits): the dataset ships with scikit-learn.
   python3-sklearn
+  # The learned cost model (XGBoost C API) and quilt-tune eval --plot.
+  libxgboost-dev python3-matplotlib
 )
 
 missing=()

@@ -38,6 +38,7 @@ llvm_config.with_environment("PATH", config.quilt_tools_dir, append_path=True)
 tools = [
     ToolSubst("quilt-opt", unresolved="fatal"),
     ToolSubst("quilt-run", unresolved="fatal"),
+    ToolSubst("quilt-tune", unresolved="fatal"),
     ToolSubst("quilt-cuda-run", unresolved="fatal"),
     ToolSubst("mlir-opt", unresolved="fatal"),
     ToolSubst("mlir-runner", unresolved="fatal"),

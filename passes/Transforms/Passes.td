@@ -59,6 +59,37 @@ def QuiltPackWeights : Pass<"quilt-pack-weights", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::quilt::QuiltDialect"];
 }
 
+def QuiltEstimateCost : Pass<"quilt-estimate-cost"> {
+  let summary = "Annotate ops with the cost model's predicted time";
+  let description = [{
+    Asks the cost model (lib/CostModel) for the time of every
+    `quilt.fused` block and every `quilt.linear`, `quilt.matmul`,
+    element-wise and normalization op outside a block, and records it on the
+    op: `quilt.predicted_time_us` (f64 microseconds) and `quilt.cost_model`
+    (`"learned"` or `"analytical"`). With `model` the learned model of that
+    file is used; a missing, corrupt or mismatched file (schema version,
+    target fingerprint) gives a warning and the analytical roofline model,
+    never a failure. Ops the model cannot cost (dynamic shapes) are left
+    alone. `remarks=1` also emits one remark per op.
+
+    ```mlir
+    %y = quilt.linear %x, %w : tensor<16x512xf32>, !quilt.packed<512x512, precision<i8, channel>> -> tensor<16x512xf32>
+    // becomes
+    %y = quilt.linear %x, %w {quilt.cost_model = "analytical", quilt.predicted_time_us = 8.1 : f64} : ...
+    ```
+  }];
+  let options = [
+    Option<"model", "model", "std::string", /*default=*/"\"\"",
+           "Learned model file (models/*.json); empty: analytical model">,
+    Option<"target", "target", "std::string", /*default=*/"\"\"",
+           "Calibration file of quilt-tune calibrate; empty: the model's, "
+           "else models/target-cpu.json">,
+    Option<"threads", "threads", "unsigned", /*default=*/"1",
+           "Threads the ops will run on">,
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark with the predicted time of each op">,
+  ];
+
 def QuiltLoadWeights : Pass<"quilt-load-weights", "::mlir::ModuleOp"> {
   let summary = "Bind function arguments to weights read from .npy files";
   let description = [{

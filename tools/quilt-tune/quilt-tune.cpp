@@ -1,0 +1,40 @@
+//===- quilt-tune.cpp - Measure this machine, fit the cost model -*- C++
+//-*-===//
+//
+// quilt-tune SUBCOMMAND [options]: calibrate (peak FLOP/s and bandwidths to a
+// target JSON), collect (time kernels into a JSONL dataset), train (fit the
+// learned cost model), eval (held-out accuracy and decision regret), predict
+// (a model's times of a dataset) and features (the features of a module's
+// ops).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Tune.h"
+
+#include "quilt/InitAllPasses.h"
+
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace quilt::tune;
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM y(argc, argv);
+  // The CPU pipeline finds quilt-pack-weights by name, as in quilt-run.
+  mlir::quilt::registerAllPasses();
+  const Command commands[] = {
+      {&getCalibrateCommand(), runCalibrate},
+      {&getCollectCommand(), runCollect},
+      {&getTrainCommand(), runTrain},
+      {&getEvalCommand(), runEval},
+      {&getPredictCommand(), runPredict},
+      {&getFeaturesCommand(), runFeatures},
+  };
+  llvm::cl::ParseCommandLineOptions(argc, argv,
+                                    "quilt-tune: measure this machine and fit "
+                                    "the Quilt cost model\n");
+  for (const Command &c : commands)
+    if (*c.sub)
+      return c.run();
+  return fail("expected a subcommand (see --help)");
+}
