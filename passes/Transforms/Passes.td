@@ -89,6 +89,8 @@ def QuiltEstimateCost : Pass<"quilt-estimate-cost"> {
     Option<"remarks", "remarks", "bool", /*default=*/"false",
            "Emit a remark with the predicted time of each op">,
   ];
+  let dependentDialects = ["::mlir::quilt::QuiltDialect"];
+}
 
 def QuiltLoadWeights : Pass<"quilt-load-weights", "::mlir::ModuleOp"> {
   let summary = "Bind function arguments to weights read from .npy files";
