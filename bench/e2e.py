@@ -296,6 +296,8 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--networks", default="digits,llm-mlp")
+    ap.add_argument("--budgets", default="",
+                    help="comma list replacing each network's budgets")
     ap.add_argument("--rounds", type=int, default=3,
                     help="interleaved rounds (llm-mlp: 1, each call "
                     "recompiles 540 MB of weights)")
@@ -305,10 +307,19 @@ def main():
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
     if args.demo:
         return demo(args)
-    records = []
-    for name in args.networks.split(","):
-        records += bench_network(network(name), args, print)
+    names = args.networks.split(",")
     out = os.path.join(ROOT, "bench", "results", "e2e.json")
+    # Records of networks not run this time are kept.
+    records = []
+    if os.path.exists(out):
+        with open(out) as f:
+            records = [r for r in json.load(f)
+                       if r["case"].split("-budget")[0] not in names]
+    for name in names:
+        net = network(name)
+        if args.budgets:
+            net["budgets"] = [float(b) for b in args.budgets.split(",")]
+        records += bench_network(net, args, print)
     with open(out, "w") as f:
         json.dump(records, f, indent=1)
     print("\nwrote", out)

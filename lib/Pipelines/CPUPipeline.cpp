@@ -44,16 +44,14 @@ void mlir::quilt::populateCPUPipeline(OpPassManager &pm,
   // JIT-compile through this very pipeline, so their libraries depend on
   // this one and cannot be linked from here.
   if (!options.weightsDir.empty())
-    addPassByName(pm, "quilt-load-weights",
-                  "dir=" + quote(options.weightsDir));
+    addPassByName(pm, "quilt-load-weights", "dir=" + quote(options.weightsDir));
   if (options.raiseLinalg)
     addPassByName(pm, "quilt-raise-linalg", "");
   if (options.selectFormats) {
     std::string select;
     llvm::raw_string_ostream os(select);
     os << "error-budget=" << options.errorBudget
-       << " objective=" << options.objective
-       << " threads=" << options.threads
+       << " objective=" << options.objective << " threads=" << options.threads
        << " explain=" << (options.explain ? "true" : "false");
     if (!options.costModel.empty())
       os << " model=" << quote(options.costModel);

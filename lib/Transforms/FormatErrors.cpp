@@ -150,8 +150,8 @@ LogicalResult select::measureWeightErrors(MutableArrayRef<Layer> layers,
   auto build = [&](OpBuilder &b, Location loc, size_t l, size_t c) {
     const Candidate &candidate = layers[l].candidates[c];
     RankedTensorType dense = candidate.format.getUnpackedType();
-    auto func = func::FuncOp::create(
-        b, loc, entryName(l, c), b.getFunctionType({dense}, {dense}));
+    auto func = func::FuncOp::create(b, loc, entryName(l, c),
+                                     b.getFunctionType({dense}, {dense}));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(func.addEntryBlock());
     Value packed =
@@ -188,10 +188,9 @@ select::measureOutputErrors(MutableArrayRef<Layer> layers,
                         std::string name) {
     const Layer &layer = layers[l];
     auto weightType = cast<RankedTensorType>(layer.weight.getType());
-    auto x = RankedTensorType::get(activations[l].getShape(),
+    auto x = RankedTensorType::get(activations[l].getShape(), b.getF32Type());
+    auto y = RankedTensorType::get({x.getDimSize(0), weightType.getDimSize(1)},
                                    b.getF32Type());
-    auto y = RankedTensorType::get(
-        {x.getDimSize(0), weightType.getDimSize(1)}, b.getF32Type());
     auto func = func::FuncOp::create(b, loc, name,
                                      b.getFunctionType({x, weightType}, {y}));
     OpBuilder::InsertionGuard guard(b);
@@ -223,8 +222,7 @@ select::measureOutputErrors(MutableArrayRef<Layer> layers,
                               {activations[l].clone(), weight.clone()}, error);
       if (failed(results))
         return failure();
-      layers[l].candidates[c].error =
-          relativeError((*results)[0], (*dense)[0]);
+      layers[l].candidates[c].error = relativeError((*results)[0], (*dense)[0]);
     }
   }
   return success();
@@ -234,11 +232,10 @@ namespace {
 
 /// A copy of `func` named `name` in a new module, with `edit` applied to
 /// the copies of the layers' linears.
-OwningOpRef<ModuleOp>
-cloneFunction(func::FuncOp func, ArrayRef<Layer> layers,
-              llvm::function_ref<void(OpBuilder &, ArrayRef<LinearOp>,
-                                      func::FuncOp)>
-                  edit) {
+OwningOpRef<ModuleOp> cloneFunction(
+    func::FuncOp func, ArrayRef<Layer> layers,
+    llvm::function_ref<void(OpBuilder &, ArrayRef<LinearOp>, func::FuncOp)>
+        edit) {
   Location loc = func.getLoc();
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   OpBuilder b(func.getContext());
@@ -283,8 +280,7 @@ select::captureActivations(func::FuncOp func, ArrayRef<Layer> layers,
         SmallVector<Type> types;
         for (Value v : values)
           types.push_back(v.getType());
-        copy.setFunctionType(
-            b.getFunctionType(copy.getArgumentTypes(), types));
+        copy.setFunctionType(b.getFunctionType(copy.getArgumentTypes(), types));
       });
   ScratchModule jit;
   if (failed(jit.compile(*module, error)))

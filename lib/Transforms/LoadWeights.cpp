@@ -75,9 +75,9 @@ struct QuiltLoadWeightsPass
              << index << " is " << type << " but '" << path << "' holds "
              << array->describe();
 
-    auto bytes = ArrayRef<char>(
-        static_cast<const char *>(array->getData()),
-        array->getNumElements() * runtime::getElementSize(array->getKind()));
+    auto bytes = ArrayRef<char>(static_cast<const char *>(array->getData()),
+                                array->getNumElements() *
+                                    runtime::getElementSize(array->getKind()));
     auto value = DenseElementsAttr::getFromRawBuffer(type, bytes);
     OpBuilder b(func.getBody());
     auto constant = arith::ConstantOp::create(b, arg.getLoc(), type, value);

@@ -56,8 +56,8 @@ struct RaiseMatmul : OpRewritePattern<linalg::MatmulOp> {
         !isF32Tensor(init.getType()))
       return failure();
     Type type = op.getResult(0).getType();
-    Value y = LinearOp::create(rewriter, op.getLoc(), type, x, w, Value(),
-                               nullptr);
+    Value y =
+        LinearOp::create(rewriter, op.getLoc(), type, x, w, Value(), nullptr);
     if (!isZeroFill(init))
       y = AddOp::create(rewriter, op.getLoc(), type, y, init);
     rewriter.replaceOp(op, y);
@@ -162,8 +162,8 @@ struct RaiseBiasAdd : OpRewritePattern<linalg::GenericOp> {
           llvm::is_contained(add->getOperands(), body.getArgument(2)))
         continue;
       rewriter.replaceOpWithNewOp<LinearOp>(
-          op, op.getResult(0).getType(), linear.getInput(),
-          linear.getWeight(), bias, linear.getActAttr());
+          op, op.getResult(0).getType(), linear.getInput(), linear.getWeight(),
+          bias, linear.getActAttr());
       rewriter.eraseOp(linear);
       return success();
     }

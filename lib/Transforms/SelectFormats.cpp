@@ -52,8 +52,7 @@ constexpr FormatSpec kCPUFormats[] = {
     {"i4", "precision<i4, group<{G}>>", ""},
     {"i4a8", "precision<i4, group<{G}>>", "<i8, channel>"},
     {"nm24", "sparsity<nm<2, 4>>", ""},
-    {"nm24-i8", "precision<i8, channel>, sparsity<nm<2, 4>>",
-     "<i8, channel>"},
+    {"nm24-i8", "precision<i8, channel>, sparsity<nm<2, 4>>", "<i8, channel>"},
 };
 
 std::string knownFormats() {
@@ -78,9 +77,8 @@ std::optional<Candidate> makeCandidate(MLIRContext *context,
   std::string text = "!quilt.packed<" + std::to_string(k) + "x" +
                      std::to_string(n) + ", " + format + ">";
   // Rejected shapes are expected, not errors: keep them out of the output.
-  ScopedDiagnosticHandler silence(context, [](Diagnostic &) {
-    return success();
-  });
+  ScopedDiagnosticHandler silence(context,
+                                  [](Diagnostic &) { return success(); });
   candidate.format = dyn_cast_or_null<PackedType>(parseType(text, context));
   if (!candidate.format)
     return std::nullopt;
@@ -253,8 +251,8 @@ struct QuiltSelectFormatsPass
         return func.emitError("quilt-select-formats: cannot run @")
                << func.getSymName() << " on the calibration input: " << error;
       activations = std::move(*captured);
-      if (failed(measureOutputErrors(
-              layers, ArrayRef(activations).drop_back(), error)))
+      if (failed(measureOutputErrors(layers, ArrayRef(activations).drop_back(),
+                                     error)))
         return func.emitError("quilt-select-formats: ") << error;
       errorKind = "relative output error on calibration data";
     } else if (failed(measureWeightErrors(layers, error))) {
@@ -279,9 +277,8 @@ struct QuiltSelectFormatsPass
     }
     for (unsigned attempt = 0; assign.empty(); ++attempt) {
       choice = allocateFormats(layers, allocationBudget, cost);
-      if (!calibrationInput || llvm::all_of(choice, [](unsigned c) {
-            return c == 0;
-          }))
+      if (!calibrationInput ||
+          llvm::all_of(choice, [](unsigned c) { return c == 0; }))
         break;
       auto output =
           runWithChoice(func, layers, choice, *calibrationInput, error);
