@@ -40,7 +40,16 @@ import sys
 import tempfile
 import time
 
-import numpy as np
+# OpenBLAS reads these when numpy loads it. 0.3.21 does not know Sapphire
+# Rapids and falls back to its Prescott (SSE3) kernels; Cooperlake's are the
+# AVX-512 ones, as quilt-bench sets them (bench/src/BenchMain.cpp).
+os.environ.setdefault("OPENBLAS_CORETYPE", "Cooperlake")
+os.environ.setdefault(
+    "OPENBLAS_NUM_THREADS",
+    sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv[:-1]
+    else "1")
+
+import numpy as np  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("QUILT_BUILD_DIR", os.path.join(ROOT, "build"))
@@ -304,7 +313,6 @@ def main():
     ap.add_argument("--calls", type=int, default=10)
     ap.add_argument("--layer-calls", type=int, default=10)
     args = ap.parse_args()
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
     if args.demo:
         return demo(args)
     names = args.networks.split(",")

@@ -251,6 +251,17 @@ OwningOpRef<ModuleOp> cloneFunction(
   return module;
 }
 
+/// The results of @entry of `module` on `input`.
+FailureOr<std::vector<runtime::HostArray>>
+runEntry(ModuleOp module, const runtime::HostArray &input, std::string &error) {
+  ScratchModule jit;
+  if (failed(jit.compile(module, error)))
+    return failure();
+  std::vector<runtime::HostArray> inputs;
+  inputs.push_back(input.clone());
+  return jit.call("entry", std::move(inputs), error);
+}
+
 } // namespace
 
 FailureOr<std::vector<runtime::HostArray>>
@@ -282,12 +293,7 @@ select::captureActivations(func::FuncOp func, ArrayRef<Layer> layers,
           types.push_back(v.getType());
         copy.setFunctionType(b.getFunctionType(copy.getArgumentTypes(), types));
       });
-  ScratchModule jit;
-  if (failed(jit.compile(*module, error)))
-    return failure();
-  std::vector<runtime::HostArray> inputs;
-  inputs.push_back(input.clone());
-  auto results = jit.call("entry", std::move(inputs), error);
+  auto results = runEntry(*module, input, error);
   if (failed(results))
     return failure();
   std::vector<runtime::HostArray> activations;
@@ -309,12 +315,7 @@ select::runWithChoice(func::FuncOp func, ArrayRef<Layer> layers,
                          layers[l].candidates[choice[l]]);
         }
       });
-  ScratchModule jit;
-  if (failed(jit.compile(*module, error)))
-    return failure();
-  std::vector<runtime::HostArray> inputs;
-  inputs.push_back(input.clone());
-  auto results = jit.call("entry", std::move(inputs), error);
+  auto results = runEntry(*module, input, error);
   if (failed(results))
     return failure();
   return std::move((*results)[0]);
