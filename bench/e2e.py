@@ -140,7 +140,7 @@ def rel_error(y, ref):
 
 def layer_time(m, k, n, fmt, bias, threads, bench):
     """Median ms of one linear M x K x N with its weight in `fmt`."""
-    spec = {"f32": ("", ""), "bf16": ("precision<bf16>", ""),
+    spec = {"f32": ("precision<f32>", ""), "bf16": ("precision<bf16>", ""),
             "i8": ("precision<i8, channel>", "<i8, channel>"),
             "i4": ("precision<i4, group<%d>>" % min(128, k), ""),
             "i4a8": ("precision<i4, group<%d>>" % min(128, k),

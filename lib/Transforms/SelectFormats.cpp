@@ -46,7 +46,9 @@ struct FormatSpec {
 
 // `{G}` stands for the group size.
 constexpr FormatSpec kCPUFormats[] = {
-    {"f32", "", ""},
+    // Dense f32 too is a packed type: the CPU's f32 panels, packed once at
+    // compile time (a dense tensor weight is packed on every call).
+    {"f32", "precision<f32>", ""},
     {"bf16", "precision<bf16>", ""},
     {"i8", "precision<i8, channel>", "<i8, channel>"},
     {"i4", "precision<i4, group<{G}>>", ""},
@@ -69,8 +71,6 @@ std::optional<Candidate> makeCandidate(MLIRContext *context,
                                        int64_t n) {
   Candidate candidate;
   candidate.name = spec.name.str();
-  if (spec.format.empty())
-    return candidate;
   std::string format = spec.format.str();
   if (size_t at = format.find("{G}"); at != std::string::npos)
     format.replace(at, 3, std::to_string(std::min<int64_t>(128, k)));
@@ -170,10 +170,7 @@ struct QuiltSelectFormatsPass
                  << model.getName() << " cost model cannot predict format "
                  << candidate.name;
         candidate.seconds = estimate->seconds;
-        candidate.bytes =
-            candidate.format
-                ? runtime::getStoredWeightBytes(candidate.format)
-                : 4.0 * layer.op.getReductionSize() * layer.op.getOutputSize();
+        candidate.bytes = runtime::getStoredWeightBytes(candidate.format);
       }
     }
     return success();

@@ -155,7 +155,9 @@ def QuiltSelectFormats : Pass<"quilt-select-formats", "::mlir::ModuleOp"> {
     proxy `||W - unpack(pack(W))||_F / ||W||_F` (activation quantization is
     then not measured) and there is no end-to-end check.
 
-    Formats (target `cpu`): `f32` (dense, always a candidate), `bf16`,
+    Formats (target `cpu`): `f32` (dense f32, always a candidate, stored
+    as `precision<f32>` so that its panels too are packed at compile time),
+    `bf16`,
     `i8` (int8 per-channel weights, int8 per-row activations: W8A8),
     `i4` (int4 group-128 scales, f32 activations; the group shrinks to K
     when K < 128), `i4a8` (the same with int8 activations), `nm24` (2:4

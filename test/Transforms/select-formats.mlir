@@ -3,11 +3,15 @@
 // RUN: %python %S/../Tools/quilt-run/Inputs/npy.py write %t/w2.npy '<f4' 32x64 '((i[0] * 104729 + i[1] * 7919) % 997 - 498) / 498.0'
 // RUN: %python %S/../Tools/quilt-run/Inputs/npy.py write %t/x.npy '<f4' 16x64 '((i[0] * 31 + i[1] * 17) % 23 - 11) / 11.0'
 
-// A budget of 0 keeps every weight dense.
+// A budget of 0 keeps every weight dense f32 (packed as such, so that
+// quilt-pack-weights lays out its panels at compile time).
 // RUN: quilt-opt %s --quilt-load-weights=dir=%t --quilt-select-formats=error-budget=0 \
 // RUN:   | FileCheck %s --check-prefix=ZERO
 // ZERO-LABEL: func.func @mlp
-// ZERO-NOT: quilt.pack %
+// ZERO: quilt.pack %{{.+}} : tensor<64x32xf32> -> !quilt.packed<64x32>{{$}}
+// ZERO-NOT: act
+// ZERO: quilt.pack %{{.+}} : tensor<32x64xf32> -> !quilt.packed<32x64>{{$}}
+// ZERO-NOT: act
 // ZERO: return
 
 // The size objective with only 2:4 allowed: 2:4 drops the smaller half of
@@ -23,7 +27,7 @@
 // EXPLAIN: quilt-select-formats @mlp: objective size, error budget 1.500000e+00 (summed relative weight error, weight-space proxy)
 // EXPLAIN: layer 0 (64x32
 // EXPLAIN-NEXT: format pred_ms error bytes
-// EXPLAIN-NEXT: f32 {{[0-9.]+}} 0.000e+00 8192
+// EXPLAIN-NEXT: f32 {{[0-9.]+}} 0.000e+00 {{[0-9]+}}
 // EXPLAIN-NEXT: nm24 {{[0-9.]+}} 5.4{{[0-9]+}}e-01 {{[0-9]+}} <- chosen
 // EXPLAIN: layer 1 (32x64
 // EXPLAIN: nm24 {{.*}} <- chosen
@@ -33,8 +37,8 @@
 // RUN:   --quilt-select-formats="error-budget=0.6 objective=size formats=nm24" \
 // RUN:   | FileCheck %s --check-prefix=ONE
 // ONE-LABEL: func.func @mlp
-// ONE-COUNT-1: quilt.pack %
-// ONE-NOT: quilt.pack %
+// ONE-COUNT-1: quilt.pack {{.*}}nm<2, 4>
+// ONE-NOT: quilt.pack {{.*}}nm<2, 4>
 // ONE: return
 // RUN: quilt-opt %s --quilt-load-weights=dir=%t \
 // RUN:   --quilt-select-formats="error-budget=0.3 objective=size formats=nm24" \
@@ -53,7 +57,7 @@
 // INT8-LABEL: func.func @pinned
 // INT8: quilt.linear %{{.+}}, %{{.+}} {quilt.pinned} : tensor<16x64xf32>, tensor<64x32xf32>
 // INT8: quilt.pack %{{.+}} -> !quilt.packed<32x64, precision<bf16>>
-// INT8-NOT: quilt.pack %
+// INT8-NOT: quilt.pack {{.*}}i8
 // INT8: return
 
 // Calibration: errors are measured on the layers' real inputs and the
