@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 #===- scripts/demo.sh - Build Quilt and run the bundled example -----------===#
 #
-# README command one: shows the example's quilt IR, its reference meaning
-# (the IR after convert-quilt-to-linalg, user functions only), the result of
+# README command one. Without arguments: per-layer format selection end to
+# end on the bundled networks (see below). With FILE.mlir (e.g.
+# examples/mlp-block.mlir): shows its quilt IR, its reference meaning (the
+# IR after convert-quilt-to-linalg, user functions only), the result of
 # executing it through quilt-reference-pipeline and mlir-runner, and its
 # @forward* entries compiled by quilt-cpu-pipeline (quilt-run: checked
 # against the reference, timed).
@@ -11,7 +13,16 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${QUILT_BUILD_DIR:-$root/build}"
-example="${1:-$root/examples/mlp-block.mlir}"
+
+# Without a file: format selection end to end (bench/e2e.py --demo) on the
+# trained digits MLP and the d=4096 LLM MLP block: per-layer choices,
+# predicted vs measured time, accuracy, speed-ups over dense f32 and
+# OpenBLAS at several error budgets.
+if [ $# -eq 0 ]; then
+  "$root/scripts/build.sh" quilt-opt quilt-run >/dev/null
+  exec /usr/bin/python3 "$root/bench/e2e.py" --demo
+fi
+example="$1"
 llvm=/usr/lib/llvm-22
 
 "$root/scripts/build.sh" quilt-opt quilt-run >/dev/null

@@ -14,6 +14,8 @@ PACKAGES=(
   cmake ninja-build ccache python3
   # Baselines of bench/ (OpenBLAS sgemm, oneDNN bf16/int8) and .npy tooling.
   libopenblas-dev libdnnl-dev python3-numpy
+  # The digits example (examples/digits): the dataset ships with scikit-learn.
+  python3-sklearn
   # The learned cost model (XGBoost C API) and quilt-tune eval --plot.
   libxgboost-dev python3-matplotlib
 )

@@ -68,6 +68,10 @@ def Quilt_PackedConstantOp : Quilt_Op<"packed_constant",
     $layout $bytes attr-dict `->` qualified(type($result))
   }];
   let hasVerifier = 1;
+  // ConstantLike ops must fold to their value: the greedy driver keys its
+  // constant de-duplication on it, and without a folder two different
+  // weights of one packed type were merged into one.
+  let hasFolder = 1;
 }
 
 def Quilt_UnpackOp : Quilt_Op<"unpack", [Pure]> {

@@ -16,17 +16,59 @@
 #include "quilt/Conversion/Passes.h"
 #include "quilt/Pipelines/Pipelines.h"
 
+#include <algorithm>
+
 using namespace mlir;
+
+namespace {
+
+/// Adds the registered pass `name` with `options`; false when the tool did
+/// not register it.
+bool addPassByName(OpPassManager &pm, StringRef name, StringRef options) {
+  const PassInfo *info = PassInfo::lookup(name);
+  if (!info)
+    return false;
+  (void)info->addToPipeline(pm, options,
+                            [](const llvm::Twine &) { return failure(); });
+  return true;
+}
+
+/// `text` quoted as a pass option value.
+std::string quote(StringRef text) { return ("\"" + text + "\"").str(); }
+
+} // namespace
 
 void mlir::quilt::populateCPUPipeline(OpPassManager &pm,
                                       const CPUPipelineOptions &options) {
-  // By name: quilt-pack-weights JIT-compiles through this very pipeline, so
-  // its library depends on this one and cannot be linked from here.
+  // The passes that work on constant weights are found by name: they
+  // JIT-compile through this very pipeline, so their libraries depend on
+  // this one and cannot be linked from here.
+  if (!options.weightsDir.empty())
+    addPassByName(pm, "quilt-load-weights", "dir=" + quote(options.weightsDir));
+  if (options.raiseLinalg)
+    addPassByName(pm, "quilt-raise-linalg", "");
+  if (options.selectFormats) {
+    std::string select;
+    llvm::raw_string_ostream os(select);
+    os << "error-budget=" << options.errorBudget
+       << " objective=" << options.objective << " threads=" << options.threads
+       << " explain=" << (options.explain ? "true" : "false");
+    if (!options.costModel.empty())
+      os << " model=" << quote(options.costModel);
+    if (!options.calibration.empty())
+      os << " calibration=" << quote(options.calibration);
+    if (!options.formats.empty()) {
+      std::string list = options.formats;
+      std::replace(list.begin(), list.end(), '+', ',');
+      os << " formats=" << list;
+    }
+    addPassByName(pm, "quilt-select-formats", select);
+  }
+  if (options.fuseBlocks)
+    addPassByName(pm, "quilt-fuse-blocks", "");
   if (options.packWeights)
-    if (const PassInfo *packWeights = PassInfo::lookup("quilt-pack-weights"))
-      (void)packWeights->addToPipeline(
-          pm, ("threads=" + llvm::Twine(options.threads)).str(),
-          [](const llvm::Twine &) { return failure(); });
+    addPassByName(pm, "quilt-pack-weights",
+                  ("threads=" + llvm::Twine(options.threads)).str());
   ConvertQuiltToCPUOptions cpu;
   cpu.cpuFeatures = options.cpuFeatures;
   cpu.threads = options.threads;

@@ -520,7 +520,10 @@ JitModule::compile(ModuleOp module, const CompileOptions &options) {
                                    "' is not registered");
   std::string pipeline = pipelineName.str();
   if (options.pipeline == PipelineKind::CPU)
-    pipeline += "{threads=" + std::to_string(options.threads) + "}";
+    pipeline +=
+        "{threads=" + std::to_string(options.threads) +
+        " pack-weights=" + (options.packConstantWeights ? "true" : "false") +
+        "}";
   PassManager pm(context);
   std::string parseErrors;
   llvm::raw_string_ostream parseStream(parseErrors);

@@ -160,4 +160,145 @@ def QuiltFuseBlocks : Pass<"quilt-fuse-blocks"> {
   let dependentDialects = ["::mlir::quilt::QuiltDialect"];
 }
 
+def QuiltLoadWeights : Pass<"quilt-load-weights", "::mlir::ModuleOp"> {
+  let summary = "Bind function arguments to weights read from .npy files";
+  let description = [{
+    Weights do not belong in IR text. A function argument carrying the
+    attribute `quilt.weight = "FILE.npy"` names the file that holds its
+    value; this pass reads the file (relative paths are resolved against
+    the `dir` option), checks its shape and element type against the
+    argument, replaces every use of the argument by an `arith.constant`
+    holding the array (a `DenseElementsAttr`, printed as a hex blob) and
+    removes the argument from the signature. Calls of the function are not
+    rewritten: bind weights of entry points only. The result is what
+    `quilt-select-formats` and `quilt-pack-weights` need: constant weights.
+
+    ```mlir
+    func.func @forward(%x: tensor<8x64xf32>,
+                       %w: tensor<64x32xf32> {quilt.weight = "fc1_w.npy"})
+        -> tensor<8x32xf32> {
+      %y = quilt.linear %x, %w : tensor<8x64xf32>, tensor<64x32xf32> -> tensor<8x32xf32>
+      return %y : tensor<8x32xf32>
+    }
+    // becomes, with dir=examples/digits
+    func.func @forward(%x: tensor<8x64xf32>) -> tensor<8x32xf32> {
+      %w = arith.constant dense<"0x..."> : tensor<64x32xf32>
+      ...
+    ```
+  }];
+  let options = [
+    Option<"dir", "dir", "std::string", /*default=*/"\"\"",
+           "Directory relative weight paths are read from (default: the "
+           "current directory)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+def QuiltSelectFormats : Pass<"quilt-select-formats", "::mlir::ModuleOp"> {
+  let summary = "Choose each constant weight's format under an error budget";
+  let description = [{
+    For every `quilt.linear` whose weight is a constant dense f32 tensor
+    (`arith.constant`, e.g. bound by `quilt-load-weights`), enumerates the
+    candidate formats the target supports (option `formats`, names below),
+    measures what each costs in accuracy on the actual weights, asks the
+    cost model (`include/quilt/CostModel/CostModel.h`) for its time, and
+    chooses one format per layer so that the whole function is fastest
+    (`objective=latency`) or smallest (`objective=size`) while the summed
+    per-layer error stays within `error-budget`. The allocation across
+    layers is exact dynamic programming over the budget (a knapsack, as in
+    HAWQ-V2 / HIGGS), with errors rounded up to 1/1000 of the budget.
+
+    Error measure. With `calibration=FILE.npy` (the value of the function's
+    first argument, e.g. a batch of real inputs) the function is run once
+    with its dense weights to record each linear's input activations X; a
+    candidate's error is the relative output error of that layer on X,
+    `||X W - linear_c(X, W)||_F / ||X W||_F`, computed by JIT-running the
+    layer in the candidate format through `quilt-cpu-pipeline` (its exact
+    packing kernel and activation quantization). Per-layer errors are not
+    additive, so the choice is then validated end to end: the function is
+    run with the chosen formats and its relative output error on the
+    calibration input must be within the budget; if not, the per-layer
+    allocation budget is halved and the choice redone (at most 4 times,
+    then dense f32). Without calibration the error is the weight-space
+    proxy `||W - unpack(pack(W))||_F / ||W||_F` (activation quantization is
+    then not measured) and there is no end-to-end check.
+
+    Formats (target `cpu`): `f32` (dense f32, always a candidate, stored
+    as `precision<f32>` so that its panels too are packed at compile time),
+    `bf16`,
+    `i8` (int8 per-channel weights, int8 per-row activations: W8A8),
+    `i4` (int4 group-128 scales, f32 activations; the group shrinks to K
+    when K < 128), `i4a8` (the same with int8 activations), `nm24` (2:4
+    sparse f32), `nm24-i8` (2:4 sparse, W8A8).
+
+    Pins: a linear whose weight is already a `!quilt.packed` value, or that
+    carries the unit attribute `quilt.pinned`, is left alone.
+
+    `explain` prints, per layer, every candidate's predicted time, error
+    and size, the chosen one and why, to stderr. `assign` replaces the
+    choice by a given format per layer (still measured and explained).
+
+    ```mlir
+    %w = arith.constant dense<...> : tensor<1024x1024xf32>
+    %y = quilt.linear %x, %w : tensor<540x1024xf32>, tensor<1024x1024xf32> -> tensor<540x1024xf32>
+    // may become
+    %p = quilt.pack %w : tensor<1024x1024xf32> -> !quilt.packed<1024x1024, precision<i8, channel>>
+    %y = quilt.linear %x, %p act <i8, channel> : ...
+    ```
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "Target whose formats are candidates (only `cpu`)">,
+    Option<"errorBudget", "error-budget", "double", /*default=*/"0.01",
+           "Largest allowed error (relative output error with calibration, "
+           "summed relative weight error without)">,
+    Option<"objective", "objective", "std::string", /*default=*/"\"latency\"",
+           "`latency` (predicted time) or `size` (stored weight bytes)">,
+    ListOption<"formats", "formats", "std::string",
+               "Allowed formats (default: all the target supports)">,
+    Option<"modelPath", "model", "std::string", /*default=*/"\"\"",
+           "Learned cost model file (empty: the analytical model)">,
+    Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
+           ".npy value of the first argument used to measure output errors">,
+    Option<"threads", "threads", "unsigned", /*default=*/"1",
+           "Threads the cost model predicts for">,
+    Option<"explain", "explain", "bool", /*default=*/"false",
+           "Print the per-layer table of candidates to stderr">,
+    ListOption<"assign", "assign", "std::string",
+               "Skip the choice: one format per selectable linear, in IR "
+               "order (for measuring fixed configurations: bench e2e's "
+               "oracle and uniform ones)">,
+  ];
+  let dependentDialects = ["::mlir::quilt::QuiltDialect"];
+}
+
+def QuiltRaiseLinalg : Pass<"quilt-raise-linalg"> {
+  let summary = "Raise linalg matmuls and element-wise generics to quilt ops";
+  let description = [{
+    Lets IR from torch-mlir or StableHLO -> linalg enter Quilt. Rewrites, on
+    f32 tensors:
+    - `linalg.matmul ins(%x, %w : MxK, KxN) outs(%init)` to
+      `quilt.linear %x, %w` when `%init` is a `linalg.fill` of zero (else
+      the linear plus a `quilt.add` of `%init`);
+    - an all-parallel `linalg.generic` adding a row vector broadcast along
+      rows (`(d0, d1) -> (d1)`) to the result of such a linear (its only
+      use) into the linear's `bias`;
+    - all-parallel `linalg.generic`s with identity maps whose body is one
+      `arith.addf` or `arith.mulf` of the two inputs to `quilt.add` /
+      `quilt.mul`, and one `arith.maximumf` / `arith.maxnumf` of the input
+      and `0.0` to `quilt.relu`.
+    Anything else is left alone.
+
+    ```mlir
+    %z = arith.constant 0.0 : f32
+    %f = linalg.fill ins(%z : f32) outs(%e : tensor<8x32xf32>) -> tensor<8x32xf32>
+    %m = linalg.matmul ins(%x, %w : tensor<8x64xf32>, tensor<64x32xf32>)
+                       outs(%f : tensor<8x32xf32>) -> tensor<8x32xf32>
+    // becomes
+    %m = quilt.linear %x, %w : tensor<8x64xf32>, tensor<64x32xf32> -> tensor<8x32xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::quilt::QuiltDialect"];
+}
+
 #endif // QUILT_TRANSFORMS_PASSES_TD

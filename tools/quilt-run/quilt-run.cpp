@@ -10,6 +10,8 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "quilt/InitAllPasses.h"
 #include "quilt/Runtime/JitRunner.h"
 #include "quilt/Runtime/OpCost.h"
@@ -80,6 +82,12 @@ static cl::opt<std::string>
     outputDir("output-npy", cl::value_desc("DIR"),
               cl::desc("Write result #i to DIR/result<i>.npy"),
               cl::cat(category));
+static cl::opt<std::string> prePasses(
+    "passes", cl::value_desc("PIPELINE"),
+    cl::desc("Passes run on the module before the entry is compiled, e.g. "
+             "'quilt-load-weights{dir=W},quilt-select-formats{error-budget="
+             "0.02}' (the entry's signature is taken after them)"),
+    cl::cat(category));
 static cl::opt<bool> json("json",
                           cl::desc("Print one JSON object instead of text"),
                           cl::cat(category));
@@ -261,6 +269,15 @@ int main(int argc, char **argv) {
   registerRuntimeDependencies(registry);
   MLIRContext context(registry);
   OwningOpRef<ModuleOp> module = parseInput(context);
+  if (!prePasses.empty()) {
+    PassManager pm(&context);
+    std::string error;
+    llvm::raw_string_ostream os(error);
+    if (failed(parsePassPipeline(prePasses, pm, os)))
+      fail("--passes '" + prePasses + "': " + error);
+    if (failed(pm.run(*module)))
+      fail("--passes '" + prePasses + "' failed");
+  }
 
   CompileOptions options;
   options.pipeline = pipelineKind;

@@ -83,6 +83,52 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "(quilt-pack-weights; applies where that pass is "
                      "registered: quilt-opt, quilt-run, the plugin)"),
       llvm::cl::init(true)};
+  Option<std::string> weightsDir{
+      *this, "weights-dir",
+      llvm::cl::desc("Run quilt-load-weights first, reading the .npy files "
+                     "arguments name (`quilt.weight`) from this directory"),
+      llvm::cl::init("")};
+  Option<bool> raiseLinalg{
+      *this, "raise-linalg",
+      llvm::cl::desc("Raise linalg matmul/element-wise ops to quilt ops "
+                     "first (quilt-raise-linalg)"),
+      llvm::cl::init(false)};
+  Option<bool> selectFormats{
+      *this, "select-formats",
+      llvm::cl::desc("Choose the formats of constant weights "
+                     "(quilt-select-formats) before packing them"),
+      llvm::cl::init(false)};
+  Option<double> errorBudget{
+      *this, "error-budget",
+      llvm::cl::desc("quilt-select-formats' error-budget"),
+      llvm::cl::init(0.01)};
+  Option<std::string> objective{
+      *this, "objective",
+      llvm::cl::desc("quilt-select-formats' objective (latency or size)"),
+      llvm::cl::init("latency")};
+  Option<std::string> formats{
+      *this, "formats",
+      llvm::cl::desc("quilt-select-formats' allowed formats, separated by "
+                     "`+` (e.g. `i8+nm24`; empty: all)"),
+      llvm::cl::init("")};
+  Option<std::string> costModel{
+      *this, "cost-model",
+      llvm::cl::desc("quilt-select-formats' learned model file (empty: the "
+                     "analytical model)"),
+      llvm::cl::init("")};
+  Option<std::string> calibration{
+      *this, "calibration",
+      llvm::cl::desc("quilt-select-formats' calibration input (.npy)"),
+      llvm::cl::init("")};
+  Option<bool> explain{
+      *this, "explain",
+      llvm::cl::desc("quilt-select-formats prints its per-layer table"),
+      llvm::cl::init(false)};
+  Option<bool> fuseBlocks{
+      *this, "fuse-blocks",
+      llvm::cl::desc("Group ops into quilt.fused blocks after format "
+                     "selection (quilt-fuse-blocks, where registered)"),
+      llvm::cl::init(false)};
 };
 
 /// quilt IR -> tiled, vectorized x86 kernels (convert-quilt-to-cpu) ->

@@ -34,6 +34,10 @@ struct CompileOptions {
   PipelineKind pipeline = PipelineKind::CPU;
   /// Worker threads of the generated code (quilt-cpu-pipeline `threads`).
   unsigned threads = 1;
+  /// quilt-cpu-pipeline `pack-weights`: pack constant weights at compile
+  /// time (one JIT per weight). Off, they are packed by the entry at run
+  /// time, which compiles faster for modules run once.
+  bool packConstantWeights = true;
 };
 
 /// Element kinds a host array may hold (tensor element types at the entry).

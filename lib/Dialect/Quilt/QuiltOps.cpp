@@ -69,6 +69,8 @@ LogicalResult PackedConstantOp::verify() {
   return success();
 }
 
+OpFoldResult PackedConstantOp::fold(FoldAdaptor) { return getBytesAttr(); }
+
 LogicalResult UnpackOp::verify() {
   return verifyPackedShape(*this, getResult().getType(), getInput().getType());
 }

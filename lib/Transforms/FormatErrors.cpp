@@ -1,0 +1,322 @@
+//===- FormatErrors.cpp - What a weight format costs in accuracy -*- C++ -*-=//
+//
+// This file implements the error measurement of quilt-select-formats. Rather
+// than a second implementation of every format's projection, it builds small
+// modules out of quilt ops (pack + unpack, or pack + linear), JIT-compiles
+// them through quilt-cpu-pipeline in a fresh context (as quilt-pack-weights
+// does) and runs them on the real weights and activations, so the errors are
+// those of the very kernels the program will run.
+//
+//===----------------------------------------------------------------------===//
+
+#include "SelectFormats.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Parser/Parser.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::quilt;
+using namespace mlir::quilt::select;
+
+runtime::HostArray select::toHostArray(DenseElementsAttr attr) {
+  auto type = cast<ShapedType>(attr.getType());
+  runtime::HostArray array(runtime::ElementKind::F32,
+                           std::vector<int64_t>(type.getShape()));
+  auto *data = static_cast<float *>(array.getData());
+  int64_t i = 0;
+  for (float value : attr.getValues<float>())
+    data[i++] = value;
+  return array;
+}
+
+double select::relativeError(const runtime::HostArray &actual,
+                             const runtime::HostArray &reference) {
+  if (actual.getNumElements() != reference.getNumElements())
+    return std::numeric_limits<double>::infinity();
+  double diff = 0, norm = 0;
+  for (int64_t i = 0, e = reference.getNumElements(); i < e; ++i) {
+    double r = reference.getAsDouble(i), a = actual.getAsDouble(i);
+    diff += (a - r) * (a - r);
+    norm += r * r;
+  }
+  if (std::isnan(diff))
+    return std::numeric_limits<double>::infinity();
+  return norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff);
+}
+
+namespace {
+
+/// A module JIT-compiled by quilt-cpu-pipeline in a context of its own, so
+/// that compiling it never touches the context the pass runs in.
+class ScratchModule {
+public:
+  /// Prints `module` (built in the pass's context), parses it in a fresh
+  /// context and compiles it.
+  LogicalResult compile(ModuleOp module, std::string &error) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module.print(os);
+    DialectRegistry registry;
+    runtime::registerRuntimeDependencies(registry);
+    context = std::make_unique<MLIRContext>(registry);
+    context->disableMultithreading();
+    OwningOpRef<ModuleOp> parsed =
+        parseSourceString<ModuleOp>(text, context.get());
+    if (!parsed) {
+      error = "cannot parse the measurement module";
+      return failure();
+    }
+    runtime::CompileOptions options;
+    options.pipeline = runtime::PipelineKind::CPU;
+    // Run once: packing constants inside the entry beats a JIT per weight.
+    options.packConstantWeights = false;
+    auto compiled = runtime::JitModule::compile(*parsed, options);
+    if (!compiled) {
+      error = llvm::toString(compiled.takeError());
+      return failure();
+    }
+    jit = std::move(*compiled);
+    return success();
+  }
+
+  /// Calls `entry` once and returns its results.
+  FailureOr<std::vector<runtime::HostArray>>
+  call(StringRef entry, std::vector<runtime::HostArray> inputs,
+       std::string &error) {
+    auto invocation = jit->prepare(entry, std::move(inputs));
+    if (!invocation) {
+      error = llvm::toString(invocation.takeError());
+      return failure();
+    }
+    if (llvm::Error e = (*invocation)->run()) {
+      error = llvm::toString(std::move(e));
+      return failure();
+    }
+    auto results = (*invocation)->getResults();
+    if (!results) {
+      error = llvm::toString(results.takeError());
+      return failure();
+    }
+    return std::move(*results);
+  }
+
+private:
+  std::unique_ptr<MLIRContext> context;
+  std::unique_ptr<runtime::JitModule> jit;
+};
+
+std::string entryName(size_t layer, size_t candidate) {
+  return "e" + std::to_string(layer) + "_" + std::to_string(candidate);
+}
+
+/// Stores `weight` as `candidate` for `op`: a quilt.pack to its format and
+/// its activation precision on the linear.
+void applyCandidate(OpBuilder &b, LinearOp op, Value weight,
+                    const Candidate &candidate) {
+  if (candidate.format) {
+    b.setInsertionPoint(op);
+    weight = PackOp::create(b, op.getLoc(), candidate.format, weight);
+  }
+  op.getWeightMutable().assign(weight);
+  if (candidate.act)
+    op.setActAttr(candidate.act);
+}
+
+/// The module of per-(layer, candidate) functions `build` makes, compiled.
+template <typename BuildFn>
+LogicalResult compileMeasurements(ArrayRef<Layer> layers, ScratchModule &jit,
+                                  std::string &error, BuildFn build) {
+  Location loc = layers.front().op.getLoc();
+  OpBuilder b(loc.getContext());
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(module->getBody());
+  for (size_t l = 0; l < layers.size(); ++l)
+    for (size_t c = 1; c < layers[l].candidates.size(); ++c)
+      build(b, loc, l, c);
+  return jit.compile(*module, error);
+}
+
+} // namespace
+
+LogicalResult select::measureWeightErrors(MutableArrayRef<Layer> layers,
+                                          std::string &error) {
+  if (layers.empty())
+    return success();
+  ScratchModule jit;
+  auto build = [&](OpBuilder &b, Location loc, size_t l, size_t c) {
+    const Candidate &candidate = layers[l].candidates[c];
+    RankedTensorType dense = candidate.format.getUnpackedType();
+    auto func = func::FuncOp::create(b, loc, entryName(l, c),
+                                     b.getFunctionType({dense}, {dense}));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(func.addEntryBlock());
+    Value packed =
+        PackOp::create(b, loc, candidate.format, func.getArgument(0));
+    Value unpacked = UnpackOp::create(b, loc, dense, packed);
+    func::ReturnOp::create(b, loc, unpacked);
+  };
+  if (failed(compileMeasurements(layers, jit, error, build)))
+    return failure();
+  for (size_t l = 0; l < layers.size(); ++l) {
+    runtime::HostArray weight = toHostArray(layers[l].weight);
+    layers[l].candidates[0].error = 0;
+    for (size_t c = 1; c < layers[l].candidates.size(); ++c) {
+      auto results = jit.call(entryName(l, c), {weight.clone()}, error);
+      if (failed(results))
+        return failure();
+      layers[l].candidates[c].error = relativeError((*results)[0], weight);
+    }
+  }
+  return success();
+}
+
+LogicalResult
+select::measureOutputErrors(MutableArrayRef<Layer> layers,
+                            ArrayRef<runtime::HostArray> activations,
+                            std::string &error) {
+  if (layers.empty())
+    return success();
+  // Function (l, c) computes layer l's linear (without bias: it cancels in
+  // the difference, not in the norm, which is why the dense output is taken
+  // with the same function shape) on its recorded input, in candidate c.
+  ScratchModule jit;
+  auto makeLinear = [&](OpBuilder &b, Location loc, size_t l, size_t c,
+                        std::string name) {
+    const Layer &layer = layers[l];
+    auto weightType = cast<RankedTensorType>(layer.weight.getType());
+    auto x = RankedTensorType::get(activations[l].getShape(), b.getF32Type());
+    auto y = RankedTensorType::get({x.getDimSize(0), weightType.getDimSize(1)},
+                                   b.getF32Type());
+    auto func = func::FuncOp::create(b, loc, name,
+                                     b.getFunctionType({x, weightType}, {y}));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(func.addEntryBlock());
+    auto linear = LinearOp::create(b, loc, y, func.getArgument(0),
+                                   func.getArgument(1), Value(), nullptr);
+    applyCandidate(b, linear, func.getArgument(1), layer.candidates[c]);
+    b.setInsertionPointAfter(linear);
+    func::ReturnOp::create(b, loc, linear.getResult());
+  };
+  auto build = [&](OpBuilder &b, Location loc, size_t l, size_t c) {
+    if (c == 1)
+      makeLinear(b, loc, l, 0, "dense" + std::to_string(l));
+    makeLinear(b, loc, l, c, entryName(l, c));
+  };
+  if (failed(compileMeasurements(layers, jit, error, build)))
+    return failure();
+  for (size_t l = 0; l < layers.size(); ++l) {
+    layers[l].candidates[0].error = 0;
+    if (layers[l].candidates.size() < 2)
+      continue;
+    runtime::HostArray weight = toHostArray(layers[l].weight);
+    auto dense = jit.call("dense" + std::to_string(l),
+                          {activations[l].clone(), weight.clone()}, error);
+    if (failed(dense))
+      return failure();
+    for (size_t c = 1; c < layers[l].candidates.size(); ++c) {
+      auto results = jit.call(entryName(l, c),
+                              {activations[l].clone(), weight.clone()}, error);
+      if (failed(results))
+        return failure();
+      layers[l].candidates[c].error = relativeError((*results)[0], (*dense)[0]);
+    }
+  }
+  return success();
+}
+
+namespace {
+
+/// A copy of `func` named `name` in a new module, with `edit` applied to
+/// the copies of the layers' linears.
+OwningOpRef<ModuleOp> cloneFunction(
+    func::FuncOp func, ArrayRef<Layer> layers,
+    llvm::function_ref<void(OpBuilder &, ArrayRef<LinearOp>, func::FuncOp)>
+        edit) {
+  Location loc = func.getLoc();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  OpBuilder b(func.getContext());
+  b.setInsertionPointToEnd(module->getBody());
+  IRMapping mapping;
+  auto copy = cast<func::FuncOp>(b.clone(*func, mapping));
+  copy.setName("entry");
+  copy.setPublic();
+  SmallVector<LinearOp> linears;
+  for (const Layer &layer : layers)
+    linears.push_back(cast<LinearOp>(mapping.lookup(layer.op.getOperation())));
+  edit(b, linears, copy);
+  return module;
+}
+
+/// The results of @entry of `module` on `input`.
+FailureOr<std::vector<runtime::HostArray>>
+runEntry(ModuleOp module, const runtime::HostArray &input, std::string &error) {
+  ScratchModule jit;
+  if (failed(jit.compile(module, error)))
+    return failure();
+  std::vector<runtime::HostArray> inputs;
+  inputs.push_back(input.clone());
+  return jit.call("entry", std::move(inputs), error);
+}
+
+} // namespace
+
+FailureOr<std::vector<runtime::HostArray>>
+select::captureActivations(func::FuncOp func, ArrayRef<Layer> layers,
+                           const runtime::HostArray &input,
+                           std::string &error) {
+  // Each distinct input is returned once (layers may share one: gate and
+  // up projections); `index` maps layers, then the result, to them.
+  std::vector<unsigned> index;
+  OwningOpRef<ModuleOp> module = cloneFunction(
+      func, layers,
+      [&](OpBuilder &b, ArrayRef<LinearOp> linears, func::FuncOp copy) {
+        auto ret = cast<func::ReturnOp>(copy.getBody().back().getTerminator());
+        SmallVector<Value> values;
+        auto add = [&](Value v) {
+          auto *it = llvm::find(values, v);
+          index.push_back(unsigned(it - values.begin()));
+          if (it == values.end())
+            values.push_back(v);
+        };
+        for (LinearOp linear : linears)
+          add(linear.getInput());
+        add(ret.getOperand(0));
+        b.setInsertionPoint(ret);
+        func::ReturnOp::create(b, ret.getLoc(), values);
+        ret.erase();
+        SmallVector<Type> types;
+        for (Value v : values)
+          types.push_back(v.getType());
+        copy.setFunctionType(b.getFunctionType(copy.getArgumentTypes(), types));
+      });
+  auto results = runEntry(*module, input, error);
+  if (failed(results))
+    return failure();
+  std::vector<runtime::HostArray> activations;
+  for (unsigned i : index)
+    activations.push_back((*results)[i].clone());
+  return activations;
+}
+
+FailureOr<runtime::HostArray>
+select::runWithChoice(func::FuncOp func, ArrayRef<Layer> layers,
+                      ArrayRef<unsigned> choice,
+                      const runtime::HostArray &input, std::string &error) {
+  OwningOpRef<ModuleOp> module = cloneFunction(
+      func, layers,
+      [&](OpBuilder &b, ArrayRef<LinearOp> linears, func::FuncOp) {
+        for (size_t l = 0; l < linears.size(); ++l) {
+          LinearOp linear = linears[l];
+          applyCandidate(b, linear, linear.getWeight(),
+                         layers[l].candidates[choice[l]]);
+        }
+      });
+  auto results = runEntry(*module, input, error);
+  if (failed(results))
+    return failure();
+  return std::move((*results)[0]);
+}

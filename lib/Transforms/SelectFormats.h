@@ -1,0 +1,87 @@
+//===- SelectFormats.h - Internals of quilt-select-formats ------*- C++ -*-===//
+//
+// Shared by the pass (SelectFormats.cpp), the error measurement
+// (FormatErrors.cpp) and the allocation across layers
+// (FormatAllocation.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUILT_LIB_TRANSFORMS_SELECTFORMATS_H
+#define QUILT_LIB_TRANSFORMS_SELECTFORMATS_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "quilt/Dialect/Quilt/QuiltOps.h"
+#include "quilt/Runtime/JitRunner.h"
+
+#include <string>
+#include <vector>
+
+namespace mlir::quilt::select {
+
+/// One way to store a layer's weight.
+struct Candidate {
+  std::string name;
+  /// Null: the dense f32 weight, left as it is.
+  PackedType format;
+  /// Null: f32 activations.
+  PrecisionAttr act;
+  /// Measured error, predicted seconds, stored bytes.
+  double error = 0;
+  double seconds = 0;
+  double bytes = 0;
+};
+
+/// A quilt.linear with a constant dense f32 weight and its candidates.
+struct Layer {
+  /// Mutable: op handles are values, and ArrayRef<Layer> is read-only.
+  mutable LinearOp op;
+  DenseElementsAttr weight;
+  std::vector<Candidate> candidates;
+};
+
+/// The dense f32 contents of `attr` in a host array.
+runtime::HostArray toHostArray(DenseElementsAttr attr);
+
+/// ||actual - reference||_F / ||reference||_F (0 when both are zero).
+double relativeError(const runtime::HostArray &actual,
+                     const runtime::HostArray &reference);
+
+/// Fills every candidate's `error` with the weight-space proxy
+/// ||W - unpack(pack(W))||_F / ||W||_F.
+LogicalResult measureWeightErrors(MutableArrayRef<Layer> layers,
+                                  std::string &error);
+
+/// Runs `func` with its dense weights on `input` (its first argument) and
+/// returns the input activations of each layer's linear, then the function's
+/// first result.
+FailureOr<std::vector<runtime::HostArray>>
+captureActivations(func::FuncOp func, ArrayRef<Layer> layers,
+                   const runtime::HostArray &input, std::string &error);
+
+/// Fills every candidate's `error` with the relative output error of its
+/// layer on `activations[i]` (the layer's recorded input).
+LogicalResult measureOutputErrors(MutableArrayRef<Layer> layers,
+                                  ArrayRef<runtime::HostArray> activations,
+                                  std::string &error);
+
+/// The first result of `func` on `input` with layer i stored as
+/// candidate `choice[i]`.
+FailureOr<runtime::HostArray> runWithChoice(func::FuncOp func,
+                                            ArrayRef<Layer> layers,
+                                            ArrayRef<unsigned> choice,
+                                            const runtime::HostArray &input,
+                                            std::string &error);
+
+/// The candidate index per layer minimizing the summed `cost(candidate)`
+/// while the summed error stays within `budget` (exact dynamic programming
+/// with errors rounded up to budget / resolution). Candidate 0 of every
+/// layer must be the error-free dense f32 one, so a choice always exists.
+std::vector<unsigned>
+allocateFormats(ArrayRef<Layer> layers, double budget,
+                llvm::function_ref<double(const Candidate &)> cost,
+                unsigned resolution = 1000);
+
+} // namespace mlir::quilt::select
+
+#endif // QUILT_LIB_TRANSFORMS_SELECTFORMATS_H
