@@ -286,11 +286,7 @@ public:
           b, loc,
           arith::MulIOp::create(b, loc, kb, indexConst(b, loc, l.blockRows)),
           arith::IndexCastUIOp::create(b, loc, b.getIndexType(), offset));
-      Value stored = memref::LoadOp::create(b, loc, v.values, at);
-      Value value = decodeValue(b, loc, l.kind, stored, v.scales, col);
-      Value old = memref::LoadOp::create(b, loc, dense, ValueRange{row, col});
-      memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, value),
-                              dense, ValueRange{row, col});
+      addDecodedValue(b, loc, l.kind, v.values, v.scales, at, dense, row, col);
     });
     return toTensor(b, loc, dense);
   }
@@ -299,14 +295,7 @@ public:
                     Value x, Value bytes, Value bias) const override {
     NMLayout l = *NMLayout::get(linear.weight);
     Views v = view(b, loc, l, toBuffer(b, loc, bytes));
-    SparseWeight w;
-    w.kind = l.kind;
-    w.k = l.k;
-    w.n = l.cols;
-    w.groups = l.groups;
-    w.values = v.values;
-    w.rows = v.rows;
-    w.scales = v.scales;
+    SparseWeight w = SparseWeight::get(l, v);
     // One chunk per block: the blocks are stored one after the other, so
     // the kernel streams the weight in order.
     w.numChunks = l.blocks;

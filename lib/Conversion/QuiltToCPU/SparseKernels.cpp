@@ -163,6 +163,16 @@ Value sparse::decodeValue(OpBuilder &b, Location loc, ValueKind kind,
   return arith::MulFOp::create(b, loc, value, scale);
 }
 
+void sparse::addDecodedValue(OpBuilder &b, Location loc, ValueKind kind,
+                             Value values, Value scales, Value at, Value dense,
+                             Value row, Value col) {
+  Value stored = memref::LoadOp::create(b, loc, values, at);
+  Value value = decodeValue(b, loc, kind, stored, scales, col);
+  Value old = memref::LoadOp::create(b, loc, dense, ValueRange{row, col});
+  memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, value),
+                          dense, ValueRange{row, col});
+}
+
 Value sparse::viewElements(OpBuilder &b, Location loc, Value bytes,
                            Value byteOffset, Type element, Value count) {
   auto type = MemRefType::get({ShapedType::kDynamic}, element);

@@ -61,6 +61,12 @@ Value encodeValue(OpBuilder &b, Location loc, ValueKind kind, Value value,
 Value decodeValue(OpBuilder &b, Location loc, ValueKind kind, Value stored,
                   Value scales, Value col);
 
+/// dense[row, col] += the value stored in slot `at` of `values` (decoded with
+/// `scales`), for the unpack kernels: padding slots hold zeros and add
+/// nothing.
+void addDecodedValue(OpBuilder &b, Location loc, ValueKind kind, Value values,
+                     Value scales, Value at, Value dense, Value row, Value col);
+
 /// The weight of one linear kernel, as the kernel sees it.
 struct SparseWeight {
   ValueKind kind;
@@ -75,6 +81,21 @@ struct SparseWeight {
   /// and its entries [begin, end).
   std::function<std::array<Value, 3>(OpBuilder &, Location, Value g, Value s)>
       segment;
+
+  /// The fields a family's layout `l` and views `v` of its bytes give (all
+  /// but the chunking).
+  template <typename Layout, typename Views>
+  static SparseWeight get(const Layout &l, const Views &v) {
+    SparseWeight w;
+    w.kind = l.kind;
+    w.k = l.k;
+    w.n = l.cols;
+    w.groups = l.groups;
+    w.values = v.values;
+    w.rows = v.rows;
+    w.scales = v.scales;
+    return w;
+  }
 };
 
 /// Inside a kernel body: returns a new memref<M x N x f32> with x W (+ bias)

@@ -280,14 +280,9 @@ public:
               Value row = arith::IndexCastUIOp::create(
                   b, loc, b.getIndexType(),
                   memref::LoadOp::create(b, loc, v.rows, at));
-              Value stored = memref::LoadOp::create(b, loc, v.values, at);
-              Value value = decodeValue(b, loc, l.kind, stored, v.scales, col);
               // Padding slots add a zero to row 0.
-              Value old =
-                  memref::LoadOp::create(b, loc, dense, ValueRange{row, col});
-              memref::StoreOp::create(b, loc,
-                                      arith::AddFOp::create(b, loc, old, value),
-                                      dense, ValueRange{row, col});
+              addDecodedValue(b, loc, l.kind, v.values, v.scales, at, dense,
+                              row, col);
             }
           });
         });
@@ -298,14 +293,7 @@ public:
                     Value x, Value bytes, Value bias) const override {
     UnstructuredLayout l = *UnstructuredLayout::get(linear.weight);
     Views v = view(b, loc, l, toBuffer(b, loc, bytes));
-    SparseWeight w;
-    w.kind = l.kind;
-    w.k = l.k;
-    w.n = l.cols;
-    w.groups = l.groups;
-    w.values = v.values;
-    w.rows = v.rows;
-    w.scales = v.scales;
+    SparseWeight w = SparseWeight::get(l, v);
     Value ptr = v.ptr;
     w.segment = [ptr](OpBuilder &b, Location loc, Value g,
                       Value) -> std::array<Value, 3> {
