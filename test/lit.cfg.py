@@ -54,3 +54,15 @@ try:
     config.available_features.add("cuda-driver")
 except OSError:
     pass
+
+# The CPU kernels pick instructions by the host's features (integer dot
+# products only with avx512vnni), so a few results are checked per host.
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        flags = next((l.split(":", 1)[1].split() for l in cpuinfo
+                      if l.startswith("flags")), [])
+except OSError:
+    flags = []
+for flag in ("avx512f", "avx512_vnni", "avx512_bf16"):
+    if flag in flags:
+        config.available_features.add("host-" + flag.replace("_", ""))

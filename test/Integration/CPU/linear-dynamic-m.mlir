@@ -1,14 +1,19 @@
 // RUN: quilt-opt %s "--quilt-cpu-pipeline=threads=2" | \
 // RUN:   mlir-runner -e main -entry-point-result=void \
-// RUN:   -shared-libs=%mlir_runner_libs | FileCheck %s
+// RUN:   -shared-libs=%mlir_runner_libs \
+// RUN:   | FileCheck %s --check-prefix=%if host-avx512vnni %{EXACT%} %else %{CLOSE%}
 
 // A W8A8 linear whose M is only known at run time (29 rows: two register
 // tiles of 12, then 5 rows one at a time) gives bit for bit the result of the
 // same linear compiled for a static M = 29 (whose kernel is checked against
 // the reference in linear-int8.mlir): the per-element arithmetic does not
-// depend on how rows are tiled.
-// CHECK: rank = 1 offset = 0 sizes = [2]
-// CHECK-NEXT: [29,  0]
+// depend on how rows are tiled. That holds for the integer dot-product kernel
+// (avx512vnni); the f32 FMA fallback of other hosts tiles the static and the
+// dynamic M differently and agrees within f32 rounding (|diff| < 1e-5).
+// EXACT: rank = 1 offset = 0 sizes = [2]
+// EXACT-NEXT: [29,  0]
+// CLOSE: rank = 1 offset = 0 sizes = [2]
+// CLOSE-NEXT: [29, {{0|[0-9.]+e-(0[6-9]|[1-3][0-9])}}]
 
 func.func private @printMemrefF32(tensor<*xf32>)
 
