@@ -543,19 +543,22 @@ JitModule::compile(ModuleOp module, const CompileOptions &options) {
   auto targetBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!targetBuilder)
     return targetBuilder.takeError();
-  targetBuilder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  llvm::CodeGenOptLevel codeGenLevel = options.optimize
+                                           ? llvm::CodeGenOptLevel::Aggressive
+                                           : llvm::CodeGenOptLevel::None;
+  targetBuilder->setCodeGenOptLevel(codeGenLevel);
   auto targetMachine = targetBuilder->createTargetMachine();
   if (!targetMachine)
     return targetMachine.takeError();
   // The transformer runs inside create(), while the machine is alive.
   auto transformer = makeOptimizingTransformer(
-      /*optLevel=*/3, /*sizeLevel=*/0, targetMachine->get());
+      /*optLevel=*/options.optimize ? 3 : 0, /*sizeLevel=*/0, targetMachine->get());
 
   std::vector<std::string> libraries = getRuntimeLibraries();
   SmallVector<StringRef> libraryRefs(libraries.begin(), libraries.end());
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = transformer;
-  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  engineOptions.jitCodeGenOptLevel = codeGenLevel;
   engineOptions.sharedLibPaths = libraryRefs;
   auto engine = ExecutionEngine::create(*lowered, engineOptions,
                                         std::move(*targetMachine));

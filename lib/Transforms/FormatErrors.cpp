@@ -74,6 +74,7 @@ public:
     options.pipeline = runtime::PipelineKind::CPU;
     // Run once: packing constants inside the entry beats a JIT per weight.
     options.packConstantWeights = false;
+    options.optimize = false;
     auto compiled = runtime::JitModule::compile(*parsed, options);
     if (!compiled) {
       error = llvm::toString(compiled.takeError());
@@ -114,13 +115,17 @@ std::string entryName(size_t layer, size_t candidate) {
 }
 
 /// Stores `weight` as `candidate` for `op`: a quilt.pack to its format and
-/// its activation precision on the linear.
+/// its activation precision on the linear. With `ownWeight`, a candidate
+/// with a weight of its own (a fitted low rank) is that dense weight
+/// instead: the same product up to f32 rounding, without factorizing it
+/// again to pack it.
 void applyCandidate(OpBuilder &b, LinearOp op, Value weight,
-                    const Candidate &candidate) {
-  if (candidate.format) {
-    b.setInsertionPoint(op);
+                    const Candidate &candidate, bool ownWeight) {
+  b.setInsertionPoint(op);
+  if (ownWeight && candidate.weight)
+    weight = arith::ConstantOp::create(b, op.getLoc(), candidate.weight);
+  else if (candidate.format)
     weight = PackOp::create(b, op.getLoc(), candidate.format, weight);
-  }
   op.getWeightMutable().assign(weight);
   if (candidate.act)
     op.setActAttr(candidate.act);
@@ -136,7 +141,8 @@ LogicalResult compileMeasurements(ArrayRef<Layer> layers, ScratchModule &jit,
   b.setInsertionPointToEnd(module->getBody());
   for (size_t l = 0; l < layers.size(); ++l)
     for (size_t c = 1; c < layers[l].candidates.size(); ++c)
-      build(b, loc, l, c);
+      if (!layers[l].candidates[c].errorKnown)
+        build(b, loc, l, c);
   return jit.compile(*module, error);
 }
 
@@ -163,8 +169,9 @@ LogicalResult select::measureWeightErrors(MutableArrayRef<Layer> layers,
     return failure();
   for (size_t l = 0; l < layers.size(); ++l) {
     runtime::HostArray weight = toHostArray(layers[l].weight);
-    layers[l].candidates[0].error = 0;
     for (size_t c = 1; c < layers[l].candidates.size(); ++c) {
+      if (layers[l].candidates[c].errorKnown)
+        continue;
       auto results = jit.call(entryName(l, c), {weight.clone()}, error);
       if (failed(results))
         return failure();
@@ -197,20 +204,23 @@ select::measureOutputErrors(MutableArrayRef<Layer> layers,
     b.setInsertionPointToStart(func.addEntryBlock());
     auto linear = LinearOp::create(b, loc, y, func.getArgument(0),
                                    func.getArgument(1), Value(), nullptr);
-    applyCandidate(b, linear, func.getArgument(1), layer.candidates[c]);
+    applyCandidate(b, linear, func.getArgument(1), layer.candidates[c],
+                   /*ownWeight=*/false);
     b.setInsertionPointAfter(linear);
     func::ReturnOp::create(b, loc, linear.getResult());
   };
+  std::vector<bool> measured(layers.size(), false);
   auto build = [&](OpBuilder &b, Location loc, size_t l, size_t c) {
-    if (c == 1)
+    if (!measured[l])
       makeLinear(b, loc, l, 0, "dense" + std::to_string(l));
+    measured[l] = true;
     makeLinear(b, loc, l, c, entryName(l, c));
   };
   if (failed(compileMeasurements(layers, jit, error, build)))
     return failure();
   for (size_t l = 0; l < layers.size(); ++l) {
     layers[l].candidates[0].error = 0;
-    if (layers[l].candidates.size() < 2)
+    if (!measured[l])
       continue;
     runtime::HostArray weight = toHostArray(layers[l].weight);
     auto dense = jit.call("dense" + std::to_string(l),
@@ -218,6 +228,8 @@ select::measureOutputErrors(MutableArrayRef<Layer> layers,
     if (failed(dense))
       return failure();
     for (size_t c = 1; c < layers[l].candidates.size(); ++c) {
+      if (layers[l].candidates[c].errorKnown)
+        continue;
       auto results = jit.call(entryName(l, c),
                               {activations[l].clone(), weight.clone()}, error);
       if (failed(results))
@@ -312,7 +324,7 @@ select::runWithChoice(func::FuncOp func, ArrayRef<Layer> layers,
         for (size_t l = 0; l < linears.size(); ++l) {
           LinearOp linear = linears[l];
           applyCandidate(b, linear, linear.getWeight(),
-                         layers[l].candidates[choice[l]]);
+                         layers[l].candidates[choice[l]], /*ownWeight=*/true);
         }
       });
   auto results = runEntry(*module, input, error);

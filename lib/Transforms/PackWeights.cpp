@@ -58,6 +58,10 @@ FailureOr<std::vector<uint8_t>> packOnHost(PackedType type,
   runtime::CompileOptions options;
   options.pipeline = runtime::PipelineKind::CPU;
   options.threads = threads;
+  // Run once: compiling fast matters more than running fast, except for the
+  // low-rank factorization (subspace iteration), which runs long.
+  StructureAttr structure = type.getStructure();
+  options.optimize = structure && structure.getKind() == StructureKind::LowRank;
   auto jit = runtime::JitModule::compile(*module, options);
   if (!jit) {
     error = llvm::toString(jit.takeError());

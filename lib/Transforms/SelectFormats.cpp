@@ -42,6 +42,7 @@ struct FormatSpec {
   StringLiteral name;
   StringLiteral format;
   StringLiteral act;
+  int64_t rank = 0; // low-rank formats: the rank
 };
 
 // `{G}` stands for the group size.
@@ -55,6 +56,12 @@ constexpr FormatSpec kCPUFormats[] = {
     {"i4a8", "precision<i4, group<{G}>>", "<i8, channel>"},
     {"nm24", "sparsity<nm<2, 4>>", ""},
     {"nm24-i8", "precision<i8, channel>, sparsity<nm<2, 4>>", "<i8, channel>"},
+    // With calibration data, fitted to the layer's outputs (see
+    // projectOntoOutputSubspaces); else the truncated SVD of the weight.
+    {"lr16", "structure<lowrank<16>>", "", 16},
+    {"lr32", "structure<lowrank<32>>", "", 32},
+    {"lr64", "structure<lowrank<64>>", "", 64},
+    {"lr128", "structure<lowrank<128>>", "", 128},
 };
 
 std::string knownFormats() {
@@ -69,6 +76,10 @@ std::string knownFormats() {
 std::optional<Candidate> makeCandidate(MLIRContext *context,
                                        const FormatSpec &spec, int64_t k,
                                        int64_t n) {
+  // A factorization doing more than half the dense multiply-adds gains
+  // nothing worth its error.
+  if (spec.rank && 2 * spec.rank * (k + n) > k * n)
+    return std::nullopt;
   Candidate candidate;
   candidate.name = spec.name.str();
   std::string format = spec.format.str();
@@ -149,6 +160,31 @@ struct QuiltSelectFormatsPass
     return layers;
   }
 
+  /// Replaces the weight of every low-rank candidate by its projection
+  /// fitted to the layer's calibration input, with its output error.
+  static void fitLowRankCandidates(MutableArrayRef<Layer> layers,
+                                   ArrayRef<runtime::HostArray> activations) {
+    for (size_t l = 0; l < layers.size(); ++l) {
+      SmallVector<int64_t> ranks;
+      SmallVector<Candidate *> lowRank;
+      for (Candidate &c : layers[l].candidates)
+        if (auto structure = c.format ? c.format.getStructure()
+                                      : StructureAttr();
+            structure && structure.getKind() == StructureKind::LowRank &&
+            !c.dominated) {
+          ranks.push_back(structure.getSize());
+          lowRank.push_back(&c);
+        }
+      std::vector<LowRankFit> fits =
+          fitLowRankToOutputs(layers[l].weight, activations[l], ranks);
+      for (size_t i = 0; i < lowRank.size(); ++i) {
+        lowRank[i]->weight = fits[i].weight;
+        lowRank[i]->error = fits[i].error;
+        lowRank[i]->errorKnown = true;
+      }
+    }
+  }
+
   /// Fills seconds and bytes of every candidate.
   LogicalResult predict(MutableArrayRef<Layer> layers,
                         const cost::CostModel &model) {
@@ -192,9 +228,13 @@ struct QuiltSelectFormatsPass
                          "error", "bytes");
       for (size_t c = 0; c < layer.candidates.size(); ++c) {
         const Candidate &cand = layer.candidates[c];
-        os << llvm::format("    %-9s %12.4f %12.3e %12.0f%s\n",
-                           cand.name.c_str(), cand.seconds * 1e3, cand.error,
-                           cand.bytes, c == choice[l] ? "  <- chosen" : "");
+        std::string error =
+            cand.dominated ? "no gain"
+                           : llvm::formatv("{0:e3}", cand.error).str();
+        os << llvm::format("    %-9s %12.4f %12s %12.0f%s\n",
+                           cand.name.c_str(), cand.seconds * 1e3,
+                           error.c_str(), cand.bytes,
+                           c == choice[l] ? "  <- chosen" : "");
       }
     }
     os << "  why: " << why << "\n";
@@ -230,6 +270,20 @@ struct QuiltSelectFormatsPass
     if (failed(predict(layers, model)))
       return failure();
 
+    bool bySize = objective == "size";
+    auto cost = [&](const Candidate &c) {
+      return bySize ? c.bytes : c.seconds;
+    };
+    // A candidate no cheaper than dense f32 (error 0) can never be chosen:
+    // its error is not worth measuring (unless assigned).
+    for (Layer &layer : assign.empty() ? MutableArrayRef(layers)
+                                       : MutableArrayRef<Layer>())
+      for (Candidate &c : MutableArrayRef(layer.candidates).drop_front())
+        if (cost(c) >= cost(layer.candidates.front())) {
+          c.error = std::numeric_limits<double>::infinity();
+          c.errorKnown = c.dominated = true;
+        }
+
     std::string error;
     std::vector<runtime::HostArray> activations;
     std::string errorKind = "summed relative weight error, weight-space proxy";
@@ -248,6 +302,7 @@ struct QuiltSelectFormatsPass
         return func.emitError("quilt-select-formats: cannot run @")
                << func.getSymName() << " on the calibration input: " << error;
       activations = std::move(*captured);
+      fitLowRankCandidates(layers, activations);
       if (failed(measureOutputErrors(layers, ArrayRef(activations).drop_back(),
                                      error)))
         return func.emitError("quilt-select-formats: ") << error;
@@ -256,10 +311,6 @@ struct QuiltSelectFormatsPass
       return func.emitError("quilt-select-formats: ") << error;
     }
 
-    bool bySize = objective == "size";
-    auto cost = [&](const Candidate &c) {
-      return bySize ? c.bytes : c.seconds;
-    };
     // Per-layer errors are not additive: check the whole function and
     // tighten the allocation budget until it holds.
     double allocationBudget = errorBudget;
@@ -303,8 +354,12 @@ struct QuiltSelectFormatsPass
       if (!chosen.format)
         continue;
       OpBuilder b(layers[l].op);
-      Value packed = PackOp::create(b, layers[l].op.getLoc(), chosen.format,
-                                    layers[l].op.getWeight());
+      Value weight = layers[l].op.getWeight();
+      if (chosen.weight)
+        weight = arith::ConstantOp::create(b, layers[l].op.getLoc(),
+                                           chosen.weight);
+      Value packed =
+          PackOp::create(b, layers[l].op.getLoc(), chosen.format, weight);
       layers[l].op.getWeightMutable().assign(packed);
       if (chosen.act)
         layers[l].op.setActAttr(chosen.act);

@@ -26,8 +26,18 @@ struct Candidate {
   PackedType format;
   /// Null: f32 activations.
   PrecisionAttr act;
+  /// The weight to store in `format` instead of the layer's own (a low-rank
+  /// candidate's projection fitted to calibration activations); null: the
+  /// layer's weight.
+  DenseElementsAttr weight;
   /// Measured error, predicted seconds, stored bytes.
   double error = 0;
+  /// `error` is known (set with `weight`): no kernel run needed. The low-rank
+  /// kernels' f32 rounding is orders below the rank's error.
+  bool errorKnown = false;
+  /// No cheaper than the dense candidate: never chosen, error not measured
+  /// (infinite).
+  bool dominated = false;
   double seconds = 0;
   double bytes = 0;
 };
@@ -72,6 +82,21 @@ FailureOr<runtime::HostArray> runWithChoice(func::FuncOp func,
                                             ArrayRef<unsigned> choice,
                                             const runtime::HostArray &input,
                                             std::string &error);
+
+/// A rank-r weight fitted to a layer's outputs and its relative output
+/// error ||X W - X W_r||_F / ||X W||_F on the calibration input X.
+struct LowRankFit {
+  DenseElementsAttr weight;
+  double error;
+};
+
+/// W_r = W V_r V_r^T for each r of `ranks`, V_r the top r right singular
+/// vectors of X W (X: `activations`, the layer's input on calibration data):
+/// the rank-r weights that keep the layer's output where inputs like X put
+/// it (CalibratedLowRank.cpp).
+std::vector<LowRankFit> fitLowRankToOutputs(DenseElementsAttr weight,
+                                            const runtime::HostArray &activations,
+                                            ArrayRef<int64_t> ranks);
 
 /// The candidate index per layer minimizing the summed `cost(candidate)`
 /// while the summed error stays within `budget` (exact dynamic programming

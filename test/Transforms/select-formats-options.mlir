@@ -1,6 +1,6 @@
 // Bad options are clear errors.
 // RUN: not quilt-opt %s --quilt-select-formats=formats=i8,int3 2>&1 | FileCheck %s --check-prefix=FORMAT
-// FORMAT: error: quilt-select-formats: unknown format 'int3' (known: f32, bf16, i8, i4, i4a8, nm24, nm24-i8)
+// FORMAT: error: quilt-select-formats: unknown format 'int3' (known: f32, bf16, i8, i4, i4a8, nm24, nm24-i8, lr16, lr32, lr64, lr128)
 // RUN: not quilt-opt %s --quilt-select-formats=error-budget=-0.5 2>&1 | FileCheck %s --check-prefix=BUDGET
 // BUDGET: error: quilt-select-formats: error-budget must be >= 0, got -5.000000e-01
 // RUN: not quilt-opt %s --quilt-select-formats=model=%t.does-not-exist.json 2>&1 | FileCheck %s --check-prefix=MODEL

@@ -38,6 +38,11 @@ struct CompileOptions {
   /// time (one JIT per weight). Off, they are packed by the entry at run
   /// time, which compiles faster for modules run once.
   bool packConstantWeights = true;
+  /// Optimize the LLVM IR (O3) and generate code aggressively. Off (O0),
+  /// compiling is several times faster and the arithmetic the same (the
+  /// kernels spell out their FMAs and no fast-math flags are set), for
+  /// modules run once, such as quilt-select-formats' measurements.
+  bool optimize = true;
 };
 
 /// Element kinds a host array may hold (tensor element types at the entry).

@@ -23,6 +23,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CompressedFormat.h"
+#include "GemmKernel.h"
 #include "GroupedGemm.h"
 #include "KernelUtils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -143,6 +144,7 @@ public:
     gemm.groupBytes = layout.block.totalBytes;
     gemm.staticM = linear.staticM;
     gemm.threads = linear.threads;
+    gemm.maxTileRows = getMaxTileRows(linear.target);
     gemm.bytes = toBuffer(b, loc, bytes);
     gemm.m = m;
     gemm.a = {xBuffer, layout.block.rows, 1};

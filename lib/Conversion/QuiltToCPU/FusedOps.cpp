@@ -273,7 +273,8 @@ struct FusedEmitter {
     auto layout =
         *CPUWeightLayout::get(cast<PackedType>(first.getWeight().getType()));
     GemmConfig config{GemmKind::F32, layout,
-                      first.getResult().getType().getDimSize(0), threads};
+                      first.getResult().getType().getDimSize(0), threads,
+                      getMaxTileRows(target)};
     PreparedInput input = prepareLinearInput(b, loc, config, KernelChoice(),
                                              bufferOf(first.getInput()));
     auto biasOf = [&](LinearOp linear) {
@@ -303,7 +304,8 @@ struct FusedEmitter {
     std::optional<int64_t> staticM;
     if (!ShapedType::isDynamic(m))
       staticM = m;
-    GemmConfig config{choice.kind, layout, staticM, threads};
+    GemmConfig config{choice.kind, layout, staticM, threads,
+                      getMaxTileRows(target)};
     Value x = bufferOf(linear.getInput());
     const PreparedInput *input = nullptr;
     for (const Prepared &p : prepared)

@@ -34,7 +34,8 @@ namespace {
 
 constexpr int64_t kLanes = 16;
 constexpr int64_t kVectors = CPUWeightLayout::kPanelWidth / kLanes;
-constexpr int64_t kMaxRows = 12;     // 12 x 2 accumulators + 2 B + 1 A zmm
+// Up to this many rows a B micro-panel is streamed whole (see emitGemm).
+constexpr int64_t kFewRows = 48;
 constexpr int64_t kBlockWords = 256; // K block: a 32 KiB B micro-panel
 constexpr int64_t kRowBlockTiles = 16;
 constexpr int64_t kL2Panels = 32; // 1024 columns: a 1 MiB K block of B
@@ -393,9 +394,13 @@ struct TileEmitter {
 
 } // namespace
 
+int64_t cpu::getMaxTileRows(const CPUTarget &target) {
+  return target.hasAVX512 ? 12 : 3;
+}
+
 bool cpu::canPairGemm(const GemmConfig &config) {
   return config.kind == GemmKind::F32 && config.staticM &&
-         *config.staticM <= 4 * kMaxRows;
+         *config.staticM <= kFewRows;
 }
 
 void cpu::emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,
@@ -410,11 +415,12 @@ void cpu::emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,
 
   // Few rows reuse little of a B micro-panel: stream each panel's whole K
   // (sequential, prefetcher- and TLB-friendly) instead of revisiting it.
-  bool fewRows = config.staticM && *config.staticM <= 4 * kMaxRows;
+  bool fewRows = config.staticM && *config.staticM <= kFewRows;
   int64_t blockWords = fewRows ? w.kWords : std::min(w.kWords, kBlockWords);
   // Balanced register tiles when M is known (16 rows: two tiles of 8).
   // Paired weights double the accumulators per row.
-  int64_t maxRows = ops.b2 ? kMaxRows / 2 : kMaxRows;
+  int64_t maxRows = ops.b2 ? std::max<int64_t>(1, config.maxTileRows / 2)
+                            : config.maxTileRows;
   int64_t tileRows = maxRows;
   if (config.staticM && *config.staticM > 0) {
     int64_t tiles = (*config.staticM + maxRows - 1) / maxRows;

@@ -28,7 +28,15 @@ struct GemmConfig {
   CPUWeightLayout weight;
   std::optional<int64_t> staticM; // M when static
   unsigned colBlocks = 1;         // parallel column blocks (threads)
+  int64_t maxTileRows = 12;       // see getMaxTileRows
 };
+
+/// The most rows of a register tile on `target`: each row holds a 32-column
+/// panel row in accumulators (2 zmm, or 4 ymm without AVX-512), so 12 rows
+/// fill the 32 zmm registers and 3 rows the 16 ymm ones (measured on Zen 3:
+/// 2 rows 28 ms, 3 rows 24 ms, 4 rows 41 ms, 6 rows 31 ms on the digits
+/// network, where 12 spill to 57 ms).
+int64_t getMaxTileRows(const CPUTarget &target);
 
 /// Element-wise ops fused into the epilogue: maps the finished f32 vector
 /// of row `row`, columns [col, col + 16) (lanes past N off in `mask`) to the

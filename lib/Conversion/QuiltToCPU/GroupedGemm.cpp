@@ -30,7 +30,6 @@ namespace {
 constexpr int64_t kLanes = 16;
 constexpr int64_t kPanel = CPUWeightLayout::kPanelWidth;
 constexpr int64_t kVectors = kPanel / kLanes;
-constexpr int64_t kMaxRows = 12; // 12 x 2 accumulators + 2 B + 1 A zmm
 } // namespace
 
 int64_t cpu::balancedTileRows(std::optional<int64_t> staticM, int64_t maxRows) {
@@ -225,7 +224,7 @@ void cpu::emitGroupedGemm(OpBuilder &b, Location loc, const GroupedGemm &gemm) {
                     numWords);
   GroupedEmitter emitter{b, loc, gemm, words, floats};
 
-  int64_t tileRows = balancedTileRows(gemm.staticM, kMaxRows);
+  int64_t tileRows = balancedTileRows(gemm.staticM, gemm.maxTileRows);
   // Leftover rows: one static tile when M is known, else rows one at a time.
   int64_t tailRows = gemm.staticM ? *gemm.staticM % tileRows : 1;
   int64_t chunks =

@@ -45,6 +45,7 @@ struct GroupedGemm {
   int64_t groupBytes = 0;
   std::optional<int64_t> staticM;
   unsigned threads = 1;
+  int64_t maxTileRows = 12; // getMaxTileRows of the target
 
   Value bytes; // memref<? x i8>
   Value m;     // rows, index

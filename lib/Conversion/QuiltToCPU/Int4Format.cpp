@@ -343,7 +343,8 @@ public:
           CPUWeightLayout::make(CPUWeightEncoding::F32, l.rows, l.cols);
       Value panels = allocBytes(b, loc, b.getIndexAttr(f32.totalBytes));
       emitWeightPacking(b, loc, dense, panels, 0, f32);
-      GemmConfig config{GemmKind::F32, f32, linear.staticM, linear.threads};
+      GemmConfig config{GemmKind::F32, f32, linear.staticM, linear.threads,
+                        getMaxTileRows(linear.target)};
       return toTensor(b, loc,
                       emitNativeLinear(b, loc, config, KernelChoice(), xBuffer,
                                        panels, 0, biasBuffer));

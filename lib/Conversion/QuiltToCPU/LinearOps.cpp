@@ -177,7 +177,8 @@ Value emitLinear(OpBuilder &b, Location loc, ModuleOp module, Value x,
        (bias ? "_bias" : "") + (choice.perTensorAct ? "_acttensor" : "") +
        (choice.roundActToBF16 ? "_actbf16" : ""))
           .str();
-  GemmConfig config{choice.kind, *layout, staticM, threads};
+  GemmConfig config{choice.kind, *layout, staticM, threads,
+                    getMaxTileRows(target)};
   func::FuncOp kernel = getOrCreateKernel(
       b, module, name, type,
       [&](OpBuilder &kb, Location kl, ValueRange args) -> SmallVector<Value> {

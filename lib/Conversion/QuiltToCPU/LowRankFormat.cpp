@@ -95,7 +95,8 @@ public:
                        Value addend) {
       KernelChoice choice =
           chooseKernel(factor, PrecisionAttr(), linear.target);
-      GemmConfig config{choice.kind, factor, linear.staticM, linear.threads};
+      GemmConfig config{choice.kind, factor, linear.staticM, linear.threads,
+                        getMaxTileRows(linear.target)};
       return emitNativeLinear(b, loc, config, choice, a, buffer, offset,
                               addend);
     };

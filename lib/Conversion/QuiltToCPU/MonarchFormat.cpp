@@ -32,6 +32,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CompressedFormat.h"
+#include "GemmKernel.h"
 #include "GroupedGemm.h"
 #include "KernelUtils.h"
 #include "PatternUtils.h"
@@ -220,6 +221,7 @@ public:
       first.groupBytes = layout.l.totalBytes;
       first.staticM = staticRows;
       first.threads = threads;
+      first.maxTileRows = getMaxTileRows(linear.target);
       first.bytes = buffer;
       first.m = rows;
       first.a = {slice(xBuffer, linear.weight.getRows()), k, 1};
