@@ -55,7 +55,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("QUILT_BUILD_DIR", os.path.join(ROOT, "build"))
 OPT = os.path.join(BUILD, "bin", "quilt-opt")
 RUN = os.path.join(BUILD, "bin", "quilt-run")
-FORMATS = ["f32", "bf16", "i8", "i4", "i4a8", "nm24", "nm24-i8"]
+FORMATS = ["f32", "bf16", "i8", "i4", "i4a8", "nm24", "nm24-i8", "lr16",
+           "lr32", "lr64", "lr128"]
 UNIFORM = ["i8", "nm24", "i4"]
 
 
@@ -90,11 +91,13 @@ def parse_explain(text):
         if m:
             layers.append((int(m.group(1)), int(m.group(2)), []))
             continue
-        m = re.match(r"\s+(\S+)\s+([0-9.]+)\s+([0-9.e+-]+|inf)\s+([0-9]+)"
+        m = re.match(r"\s+(\S+)\s+([0-9.]+)\s+([0-9.e+-]+|inf|no gain)\s+([0-9]+)"
                      r"(\s+<- chosen)?$", line)
         if m and layers and m.group(1) != "format":
+            err = m.group(3)
             layers[-1][2].append((m.group(1), float(m.group(2)),
-                                  float(m.group(3)), float(m.group(4)),
+                                  float("inf") if err == "no gain" else
+                                  float(err), float(m.group(4)),
                                   bool(m.group(5))))
         m = re.match(r"\s+why: (.*)", line)
         if m:
@@ -140,14 +143,19 @@ def rel_error(y, ref):
 
 def layer_time(m, k, n, fmt, bias, threads, bench):
     """Median ms of one linear M x K x N with its weight in `fmt`."""
-    spec = {"f32": ("precision<f32>", ""), "bf16": ("precision<bf16>", ""),
+    if fmt.startswith("lr"):
+        spec = {fmt: ("structure<lowrank<%s>>" % fmt[2:], "")}
+    else:
+        spec = {}
+    spec.update({"f32": ("precision<f32>", ""), "bf16": ("precision<bf16>", ""),
             "i8": ("precision<i8, channel>", "<i8, channel>"),
             "i4": ("precision<i4, group<%d>>" % min(128, k), ""),
             "i4a8": ("precision<i4, group<%d>>" % min(128, k),
                      "<i8, channel>"),
             "nm24": ("sparsity<nm<2, 4>>", ""),
             "nm24-i8": ("precision<i8, channel>, sparsity<nm<2, 4>>",
-                        "<i8, channel>")}[fmt]
+                        "<i8, channel>")})
+    spec = spec[fmt]
     w = ("!quilt.packed<%dx%d, %s>" % (k, n, spec[0]) if spec[0] else
          "tensor<%dx%dxf32>" % (k, n))
     x, y = "tensor<%dx%dxf32>" % (m, k), "tensor<%dx%dxf32>" % (m, n)
@@ -218,8 +226,12 @@ def bench_network(net, args, log):
     dense_passes = "quilt-load-weights{dir=%s}" % net["dir"]
     ref_calib = output(net, dense_passes, net["calib"], t)
     # Errors (the pass's, measured on the calibration input) of every
-    # candidate; budget 0 keeps f32, this call only reads the table.
+    # candidate; budget 0 keeps f32, this call only reads the table. The
+    # pass skips candidates its cost model predicts no faster than f32; an
+    # assignment measures them all.
     layers, _, _ = explain(net, "error-budget=0", t)
+    layers, _, _ = explain(net, "error-budget=0 assign=%s" % ",".join(
+        ["f32"] * len(layers)), t)
     m = np.load(net["input"]).shape[0]
     per_layer, cache = [], {}
     for k, n, cands in layers:

@@ -552,7 +552,8 @@ JitModule::compile(ModuleOp module, const CompileOptions &options) {
     return targetMachine.takeError();
   // The transformer runs inside create(), while the machine is alive.
   auto transformer = makeOptimizingTransformer(
-      /*optLevel=*/options.optimize ? 3 : 0, /*sizeLevel=*/0, targetMachine->get());
+      /*optLevel=*/options.optimize ? 3 : 0, /*sizeLevel=*/0,
+      targetMachine->get());
 
   std::vector<std::string> libraries = getRuntimeLibraries();
   SmallVector<StringRef> libraryRefs(libraries.begin(), libraries.end());

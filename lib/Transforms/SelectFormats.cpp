@@ -168,8 +168,8 @@ struct QuiltSelectFormatsPass
       SmallVector<int64_t> ranks;
       SmallVector<Candidate *> lowRank;
       for (Candidate &c : layers[l].candidates)
-        if (auto structure = c.format ? c.format.getStructure()
-                                      : StructureAttr();
+        if (auto structure =
+                c.format ? c.format.getStructure() : StructureAttr();
             structure && structure.getKind() == StructureKind::LowRank &&
             !c.dominated) {
           ranks.push_back(structure.getSize());
@@ -228,12 +228,11 @@ struct QuiltSelectFormatsPass
                          "error", "bytes");
       for (size_t c = 0; c < layer.candidates.size(); ++c) {
         const Candidate &cand = layer.candidates[c];
-        std::string error =
-            cand.dominated ? "no gain"
-                           : llvm::formatv("{0:e3}", cand.error).str();
-        os << llvm::format("    %-9s %12.4f %12s %12.0f%s\n",
-                           cand.name.c_str(), cand.seconds * 1e3,
-                           error.c_str(), cand.bytes,
+        std::string error = cand.dominated
+                                ? "no gain"
+                                : llvm::formatv("{0:e3}", cand.error).str();
+        os << llvm::format("    %-9s %12.4f %12s %12.0f%s\n", cand.name.c_str(),
+                           cand.seconds * 1e3, error.c_str(), cand.bytes,
                            c == choice[l] ? "  <- chosen" : "");
       }
     }
@@ -276,8 +275,8 @@ struct QuiltSelectFormatsPass
     };
     // A candidate no cheaper than dense f32 (error 0) can never be chosen:
     // its error is not worth measuring (unless assigned).
-    for (Layer &layer : assign.empty() ? MutableArrayRef(layers)
-                                       : MutableArrayRef<Layer>())
+    for (Layer &layer :
+         assign.empty() ? MutableArrayRef(layers) : MutableArrayRef<Layer>())
       for (Candidate &c : MutableArrayRef(layer.candidates).drop_front())
         if (cost(c) >= cost(layer.candidates.front())) {
           c.error = std::numeric_limits<double>::infinity();
@@ -289,9 +288,13 @@ struct QuiltSelectFormatsPass
     std::string errorKind = "summed relative weight error, weight-space proxy";
     // A fixed assignment needs no errors unless they are to be shown.
     bool measure = assign.empty() || explain;
-    if (!measure) {
-      errorKind = "not measured";
-    } else if (calibrationInput) {
+    // Assigned low-rank formats still need the calibration input to be
+    // fitted to it.
+    bool fit = calibrationInput &&
+               (measure || llvm::any_of(assign, [](const std::string &name) {
+                  return StringRef(name).starts_with("lr");
+                }));
+    if (fit) {
       if (func.getNumArguments() != 1)
         return func.emitError("quilt-select-formats: calibration needs "
                               "functions of one argument, @")
@@ -303,6 +306,10 @@ struct QuiltSelectFormatsPass
                << func.getSymName() << " on the calibration input: " << error;
       activations = std::move(*captured);
       fitLowRankCandidates(layers, activations);
+    }
+    if (!measure) {
+      errorKind = "not measured";
+    } else if (calibrationInput) {
       if (failed(measureOutputErrors(layers, ArrayRef(activations).drop_back(),
                                      error)))
         return func.emitError("quilt-select-formats: ") << error;
@@ -356,8 +363,8 @@ struct QuiltSelectFormatsPass
       OpBuilder b(layers[l].op);
       Value weight = layers[l].op.getWeight();
       if (chosen.weight)
-        weight = arith::ConstantOp::create(b, layers[l].op.getLoc(),
-                                           chosen.weight);
+        weight =
+            arith::ConstantOp::create(b, layers[l].op.getLoc(), chosen.weight);
       Value packed =
           PackOp::create(b, layers[l].op.getLoc(), chosen.format, weight);
       layers[l].op.getWeightMutable().assign(packed);

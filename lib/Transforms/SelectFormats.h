@@ -94,9 +94,10 @@ struct LowRankFit {
 /// vectors of X W (X: `activations`, the layer's input on calibration data):
 /// the rank-r weights that keep the layer's output where inputs like X put
 /// it (CalibratedLowRank.cpp).
-std::vector<LowRankFit> fitLowRankToOutputs(DenseElementsAttr weight,
-                                            const runtime::HostArray &activations,
-                                            ArrayRef<int64_t> ranks);
+std::vector<LowRankFit>
+fitLowRankToOutputs(DenseElementsAttr weight,
+                    const runtime::HostArray &activations,
+                    ArrayRef<int64_t> ranks);
 
 /// The candidate index per layer minimizing the summed `cost(candidate)`
 /// while the summed error stays within `budget` (exact dynamic programming

@@ -420,7 +420,7 @@ void cpu::emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,
   // Balanced register tiles when M is known (16 rows: two tiles of 8).
   // Paired weights double the accumulators per row.
   int64_t maxRows = ops.b2 ? std::max<int64_t>(1, config.maxTileRows / 2)
-                            : config.maxTileRows;
+                           : config.maxTileRows;
   int64_t tileRows = maxRows;
   if (config.staticM && *config.staticM > 0) {
     int64_t tiles = (*config.staticM + maxRows - 1) / maxRows;
