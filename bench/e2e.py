@@ -221,8 +221,21 @@ def time_numpy(f, x, calls):
     return float(np.median(ts))
 
 
+def host_cpu():
+    """The CPU's model name, recorded with every result."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
 def bench_network(net, args, log):
     t = args.threads
+    cpu = host_cpu()
     dense_passes = "quilt-load-weights{dir=%s}" % net["dir"]
     ref_calib = output(net, dense_passes, net["calib"], t)
     # Errors (the pass's, measured on the calibration input) of every
@@ -257,7 +270,7 @@ def bench_network(net, args, log):
         f = numpy_forward(net)
         x = np.load(net["input"])
         blas = dict(case=case, impl="openblas-f32", threads=t, budget=budget,
-                    runs=[])
+                    cpu=cpu, runs=[])
         impls = []
         for name, assign in configs:
             passes = select_passes(
@@ -269,7 +282,7 @@ def bench_network(net, args, log):
                 y = np.load(os.path.join(tmp, "result0.npy"))
             err = rel_error(y, ref_calib)
             rec = dict(case=case, impl=name, threads=t, budget=budget,
-                       formats=assign, error=err, meets_budget=err <= budget,
+                       cpu=cpu, formats=assign, error=err, meets_budget=err <= budget,
                        runs=[json.loads(p.stdout)["median_ms"]])
             if net["labels"] is not None:
                 y = output(net, passes, net["input"], t)
