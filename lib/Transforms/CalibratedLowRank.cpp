@@ -76,12 +76,7 @@ Matrix multiplyTransposed(const Matrix &a, const Matrix &b) {
 
 /// A^T (p x m, A m x p) * Y (m x n).
 Matrix transposedMultiply(const Matrix &a, const Matrix &y) {
-  Matrix c(a.cols, y.cols);
-  for (int64_t i = 0; i < a.rows; ++i)
-    for (int64_t j = 0; j < a.cols; ++j)
-      if (float s = a.row(i)[j])
-        axpy(c.row(j), y.row(i), s, y.cols);
-  return c;
+  return multiply(transpose(a), y);
 }
 
 /// Orthonormalizes the rows of `q` (modified Gram-Schmidt, twice for
