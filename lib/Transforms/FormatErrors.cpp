@@ -115,14 +115,14 @@ std::string entryName(size_t layer, size_t candidate) {
 }
 
 /// Stores `weight` as `candidate` for `op`: a quilt.pack to its format and
-/// its activation precision on the linear. With `ownWeight`, a candidate
-/// with a weight of its own (a fitted low rank) is that dense weight
-/// instead: the same product up to f32 rounding, without factorizing it
-/// again to pack it.
+/// its activation precision on the linear. A candidate with a weight of its
+/// own (a fitted low rank, whose error is known, so it is only applied for
+/// the end-to-end check) is that dense weight instead: the same product up
+/// to f32 rounding, without factorizing it again to pack it.
 void applyCandidate(OpBuilder &b, LinearOp op, Value weight,
-                    const Candidate &candidate, bool ownWeight) {
+                    const Candidate &candidate) {
   b.setInsertionPoint(op);
-  if (ownWeight && candidate.weight)
+  if (candidate.weight)
     weight = arith::ConstantOp::create(b, op.getLoc(), candidate.weight);
   else if (candidate.format)
     weight = PackOp::create(b, op.getLoc(), candidate.format, weight);
@@ -204,8 +204,7 @@ select::measureOutputErrors(MutableArrayRef<Layer> layers,
     b.setInsertionPointToStart(func.addEntryBlock());
     auto linear = LinearOp::create(b, loc, y, func.getArgument(0),
                                    func.getArgument(1), Value(), nullptr);
-    applyCandidate(b, linear, func.getArgument(1), layer.candidates[c],
-                   /*ownWeight=*/false);
+    applyCandidate(b, linear, func.getArgument(1), layer.candidates[c]);
     b.setInsertionPointAfter(linear);
     func::ReturnOp::create(b, loc, linear.getResult());
   };
@@ -324,7 +323,7 @@ select::runWithChoice(func::FuncOp func, ArrayRef<Layer> layers,
         for (size_t l = 0; l < linears.size(); ++l) {
           LinearOp linear = linears[l];
           applyCandidate(b, linear, linear.getWeight(),
-                         layers[l].candidates[choice[l]], /*ownWeight=*/true);
+                         layers[l].candidates[choice[l]]);
         }
       });
   auto results = runEntry(*module, input, error);

@@ -42,7 +42,6 @@ struct FormatSpec {
   StringLiteral name;
   StringLiteral format;
   StringLiteral act;
-  int64_t rank = 0; // low-rank formats: the rank
 };
 
 // `{G}` stands for the group size.
@@ -57,12 +56,21 @@ constexpr FormatSpec kCPUFormats[] = {
     {"nm24", "sparsity<nm<2, 4>>", ""},
     {"nm24-i8", "precision<i8, channel>, sparsity<nm<2, 4>>", "<i8, channel>"},
     // With calibration data, fitted to the layer's outputs (see
-    // projectOntoOutputSubspaces); else the truncated SVD of the weight.
-    {"lr16", "structure<lowrank<16>>", "", 16},
-    {"lr32", "structure<lowrank<32>>", "", 32},
-    {"lr64", "structure<lowrank<64>>", "", 64},
-    {"lr128", "structure<lowrank<128>>", "", 128},
+    // fitLowRankToOutputs); else the truncated SVD of the weight.
+    {"lr16", "structure<lowrank<16>>", ""},
+    {"lr32", "structure<lowrank<32>>", ""},
+    {"lr64", "structure<lowrank<64>>", ""},
+    {"lr128", "structure<lowrank<128>>", ""},
 };
+
+/// The rank of a low-rank candidate, 0 for the others.
+int64_t getLowRank(const Candidate &candidate) {
+  StructureAttr structure =
+      candidate.format ? candidate.format.getStructure() : StructureAttr();
+  return structure && structure.getKind() == StructureKind::LowRank
+             ? structure.getSize()
+             : 0;
+}
 
 std::string knownFormats() {
   std::string names;
@@ -76,10 +84,6 @@ std::string knownFormats() {
 std::optional<Candidate> makeCandidate(MLIRContext *context,
                                        const FormatSpec &spec, int64_t k,
                                        int64_t n) {
-  // A factorization doing more than half the dense multiply-adds gains
-  // nothing worth its error.
-  if (spec.rank && 2 * spec.rank * (k + n) > k * n)
-    return std::nullopt;
   Candidate candidate;
   candidate.name = spec.name.str();
   std::string format = spec.format.str();
@@ -92,6 +96,10 @@ std::optional<Candidate> makeCandidate(MLIRContext *context,
                                   [](Diagnostic &) { return success(); });
   candidate.format = dyn_cast_or_null<PackedType>(parseType(text, context));
   if (!candidate.format)
+    return std::nullopt;
+  // A factorization doing more than half the dense multiply-adds gains
+  // nothing worth its error.
+  if (int64_t rank = getLowRank(candidate); 2 * rank * (k + n) > k * n)
     return std::nullopt;
   if (!spec.act.empty())
     candidate.act = dyn_cast_or_null<PrecisionAttr>(
@@ -168,11 +176,8 @@ struct QuiltSelectFormatsPass
       SmallVector<int64_t> ranks;
       SmallVector<Candidate *> lowRank;
       for (Candidate &c : layers[l].candidates)
-        if (auto structure =
-                c.format ? c.format.getStructure() : StructureAttr();
-            structure && structure.getKind() == StructureKind::LowRank &&
-            !c.dominated) {
-          ranks.push_back(structure.getSize());
+        if (int64_t rank = getLowRank(c); rank && !c.dominated) {
+          ranks.push_back(rank);
           lowRank.push_back(&c);
         }
       std::vector<LowRankFit> fits =
@@ -290,10 +295,14 @@ struct QuiltSelectFormatsPass
     bool measure = assign.empty() || explain;
     // Assigned low-rank formats still need the calibration input to be
     // fitted to it.
-    bool fit = calibrationInput &&
-               (measure || llvm::any_of(assign, [](const std::string &name) {
-                  return StringRef(name).starts_with("lr");
-                }));
+    std::vector<unsigned> assigned;
+    if (!assign.empty() && failed(assignedChoice(func, layers, assigned)))
+      return failure();
+    bool fit =
+        calibrationInput &&
+        (measure || llvm::any_of(llvm::seq(layers.size()), [&](size_t l) {
+           return getLowRank(layers[l].candidates[assigned[l]]) != 0;
+         }));
     if (fit) {
       if (func.getNumArguments() != 1)
         return func.emitError("quilt-select-formats: calibration needs "
@@ -326,8 +335,7 @@ struct QuiltSelectFormatsPass
                       std::string(bySize ? "size" : "predicted time") +
                       " with summed per-layer error within the budget";
     if (!assign.empty()) {
-      if (failed(assignedChoice(func, layers, choice)))
-        return failure();
+      choice = assigned;
       why = "assigned by the `assign` option";
     }
     for (unsigned attempt = 0; assign.empty(); ++attempt) {

@@ -24,6 +24,14 @@
 // FIT-EXPLAIN: lr32 {{.+}} {{0.000e\+00|[0-9.]+e-0[5-9]}}
 // FIT-EXPLAIN-NOT: lr64
 
+// An assigned low-rank format is fitted to the calibration input too.
+// RUN: quilt-opt %s --quilt-load-weights=dir=%t \
+// RUN:   --quilt-select-formats="assign=lr32 calibration=%t/x.npy" | FileCheck %s --check-prefix=FIT32
+// FIT32-LABEL: func.func @layer
+// FIT32: arith.constant dense<{{.+}}> : tensor<128x128xf32>
+// FIT32: %[[FITTED:.+]] = arith.constant dense<{{.+}}> : tensor<128x128xf32>
+// FIT32: quilt.pack %[[FITTED]] : tensor<128x128xf32> -> !quilt.packed<128x128, structure<lowrank<32>>>
+
 // Without calibration the error is the weight-space one of the truncated
 // SVD, far above the budget: the weight stays dense f32.
 // RUN: quilt-opt %s --quilt-load-weights=dir=%t \
