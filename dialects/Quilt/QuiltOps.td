@@ -47,6 +47,31 @@ def Quilt_PackOp : Quilt_Op<"pack", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Quilt_PackFactorsOp : Quilt_Op<"pack_factors", [Pure]> {
+  let summary = "Stores a low-rank weight given as its two factors";
+  let description = [{
+    The K x N weight `left * right` (`left` K x r, `right` r x N) in a
+    `lowrank<r>` format, each factor rounded to the format's precision as
+    `quilt.pack` rounds the factors it computes. For producers that already
+    hold the factors (an activation-aware fit such as
+    `quilt-select-formats`' low-rank candidates, an SVD-compressed
+    checkpoint), so that packing stores them as they are instead of
+    factorizing their product again.
+
+    ```mlir
+    %p = quilt.pack_factors %u, %v : tensor<64x8xf32>, tensor<8x32xf32>
+           -> !quilt.packed<64x32, structure<lowrank<8>>>
+    ```
+  }];
+  let arguments = (ins 2DTensorOf<[F32]>:$left, 2DTensorOf<[F32]>:$right);
+  let results = (outs Quilt_PackedType:$result);
+  let assemblyFormat = [{
+    $left `,` $right attr-dict `:` type($left) `,` type($right) `->`
+    qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
 def Quilt_PackedConstantOp : Quilt_Op<"packed_constant",
                                      [ConstantLike, Pure]> {
   let summary = "A weight packed at compile time in one backend's layout";

@@ -213,17 +213,20 @@ select::fitLowRankToOutputs(DenseElementsAttr weight,
     kept[c + 1] = kept[c] + sum;
   }
   Matrix wv = multiplyTransposed(w, v); // K x maxRank
-  auto type = cast<ShapedType>(weight.getType());
+  Type f32 = cast<ShapedType>(weight.getType()).getElementType();
   std::vector<LowRankFit> fits;
   for (int64_t r : ranks) {
-    Matrix out(w.rows, w.cols);
+    std::vector<float> left(size_t(w.rows * r));
     for (int64_t k = 0; k < w.rows; ++k)
-      for (int64_t c = 0; c < r; ++c)
-        axpy(out.row(k), v.row(c), wv.row(k)[c], w.cols);
+      std::copy_n(wv.row(k), r, left.begin() + k * r);
+    ArrayRef<float> right(v.row(0), size_t(r * w.cols));
     double error =
         total > 0 ? std::sqrt(std::max(0.0, total - kept[r]) / total) : 0.0;
     fits.push_back(
-        {DenseElementsAttr::get(type, ArrayRef<float>(out.data)), error});
+        {DenseElementsAttr::get(RankedTensorType::get({w.rows, r}, f32),
+                                ArrayRef<float>(left)),
+         DenseElementsAttr::get(RankedTensorType::get({r, w.cols}, f32), right),
+         error});
   }
   return fits;
 }

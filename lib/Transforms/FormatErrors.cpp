@@ -17,6 +17,7 @@
 #include "mlir/Parser/Parser.h"
 
 #include <cmath>
+#include <thread>
 
 using namespace mlir;
 using namespace mlir::quilt;
@@ -54,12 +55,22 @@ namespace {
 /// that compiling it never touches the context the pass runs in.
 class ScratchModule {
 public:
-  /// Prints `module` (built in the pass's context), parses it in a fresh
-  /// context and compiles it.
-  LogicalResult compile(ModuleOp module, std::string &error) {
+  /// `module` (built in the pass's context) as text, for compileText.
+  static std::string print(ModuleOp module) {
     std::string text;
     llvm::raw_string_ostream os(text);
     module.print(os);
+    return text;
+  }
+
+  /// Prints `module`, parses it in a fresh context and compiles it.
+  LogicalResult compile(ModuleOp module, std::string &error) {
+    return compileText(print(module), error);
+  }
+
+  /// Parses `text` in a fresh context and compiles it: touches nothing of
+  /// the pass's context, so it may run on another thread.
+  LogicalResult compileText(const std::string &text, std::string &error) {
     DialectRegistry registry;
     runtime::registerRuntimeDependencies(registry);
     context = std::make_unique<MLIRContext>(registry);
@@ -114,27 +125,29 @@ std::string entryName(size_t layer, size_t candidate) {
   return "e" + std::to_string(layer) + "_" + std::to_string(candidate);
 }
 
-/// Stores `weight` as `candidate` for `op`: a quilt.pack to its format and
-/// its activation precision on the linear. A candidate with a weight of its
-/// own (a fitted low rank, whose error is known, so it is only applied for
-/// the end-to-end check) is that dense weight instead: the same product up
-/// to f32 rounding, without factorizing it again to pack it.
-void applyCandidate(OpBuilder &b, LinearOp op, Value weight,
-                    const Candidate &candidate) {
+} // namespace
+
+void select::applyCandidate(OpBuilder &b, LinearOp op, Value weight,
+                            const Candidate &candidate) {
   b.setInsertionPoint(op);
-  if (candidate.weight)
-    weight = arith::ConstantOp::create(b, op.getLoc(), candidate.weight);
+  Location loc = op.getLoc();
+  if (candidate.left)
+    weight = PackFactorsOp::create(
+        b, loc, candidate.format,
+        arith::ConstantOp::create(b, loc, candidate.left),
+        arith::ConstantOp::create(b, loc, candidate.right));
   else if (candidate.format)
-    weight = PackOp::create(b, op.getLoc(), candidate.format, weight);
+    weight = PackOp::create(b, loc, candidate.format, weight);
   op.getWeightMutable().assign(weight);
   if (candidate.act)
     op.setActAttr(candidate.act);
 }
 
-/// The module of per-(layer, candidate) functions `build` makes, compiled.
+namespace {
+
+/// The module of per-(layer, candidate) functions `build` makes.
 template <typename BuildFn>
-LogicalResult compileMeasurements(ArrayRef<Layer> layers, ScratchModule &jit,
-                                  std::string &error, BuildFn build) {
+OwningOpRef<ModuleOp> buildMeasurements(ArrayRef<Layer> layers, BuildFn build) {
   Location loc = layers.front().op.getLoc();
   OpBuilder b(loc.getContext());
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
@@ -143,7 +156,7 @@ LogicalResult compileMeasurements(ArrayRef<Layer> layers, ScratchModule &jit,
     for (size_t c = 1; c < layers[l].candidates.size(); ++c)
       if (!layers[l].candidates[c].errorKnown)
         build(b, loc, l, c);
-  return jit.compile(*module, error);
+  return module;
 }
 
 } // namespace
@@ -165,7 +178,8 @@ LogicalResult select::measureWeightErrors(MutableArrayRef<Layer> layers,
     Value unpacked = UnpackOp::create(b, loc, dense, packed);
     func::ReturnOp::create(b, loc, unpacked);
   };
-  if (failed(compileMeasurements(layers, jit, error, build)))
+  OwningOpRef<ModuleOp> module = buildMeasurements(layers, build);
+  if (failed(jit.compile(*module, error)))
     return failure();
   for (size_t l = 0; l < layers.size(); ++l) {
     runtime::HostArray weight = toHostArray(layers[l].weight);
@@ -181,12 +195,16 @@ LogicalResult select::measureWeightErrors(MutableArrayRef<Layer> layers,
   return success();
 }
 
-LogicalResult
-select::measureOutputErrors(MutableArrayRef<Layer> layers,
-                            ArrayRef<runtime::HostArray> activations,
-                            std::string &error) {
+LogicalResult select::measureOutputErrors(MutableArrayRef<Layer> layers,
+                                          CaptureFn capture,
+                                          std::string &error) {
   if (layers.empty())
     return success();
+  for (const Layer &layer : layers)
+    if (!layer.op.getInput().getType().hasStaticShape())
+      return layer.op.emitError("quilt-select-formats: calibration needs "
+                                "statically shaped linear inputs, got ")
+             << layer.op.getInput().getType();
   // Function (l, c) computes layer l's linear (without bias: it cancels in
   // the difference, not in the norm, which is why the dense output is taken
   // with the same function shape) on its recorded input, in candidate c.
@@ -195,7 +213,7 @@ select::measureOutputErrors(MutableArrayRef<Layer> layers,
                         std::string name) {
     const Layer &layer = layers[l];
     auto weightType = cast<RankedTensorType>(layer.weight.getType());
-    auto x = RankedTensorType::get(activations[l].getShape(), b.getF32Type());
+    auto x = cast<RankedTensorType>(layer.op.getInput().getType());
     auto y = RankedTensorType::get({x.getDimSize(0), weightType.getDimSize(1)},
                                    b.getF32Type());
     auto func = func::FuncOp::create(b, loc, name,
@@ -215,8 +233,21 @@ select::measureOutputErrors(MutableArrayRef<Layer> layers,
     measured[l] = true;
     makeLinear(b, loc, l, c, entryName(l, c));
   };
-  if (failed(compileMeasurements(layers, jit, error, build)))
+  // The kernels compile on a thread of their own while `capture` runs the
+  // function on the calibration input: neither waits for the other.
+  std::string text = ScratchModule::print(*buildMeasurements(layers, build));
+  std::string compileError;
+  LogicalResult compiled = failure();
+  std::thread compiler([&] { compiled = jit.compileText(text, compileError); });
+  FailureOr<ArrayRef<runtime::HostArray>> captured = capture(error);
+  compiler.join();
+  if (failed(captured))
     return failure();
+  if (failed(compiled)) {
+    error = compileError;
+    return failure();
+  }
+  ArrayRef<runtime::HostArray> activations = *captured;
   for (size_t l = 0; l < layers.size(); ++l) {
     layers[l].candidates[0].error = 0;
     if (!measured[l])

@@ -1,11 +1,13 @@
 //===- PackWeights.cpp - quilt-pack-weights ---------------------*- C++ -*-===//
 //
-// Folds quilt.pack of constant weights into quilt.packed_constant "cpu" by
-// running the CPU backend's own packing kernel at compile time (the way
-// IREE's const-eval JITs its initializers): one JIT per distinct weight, in
-// a fresh context, through the same runtime quilt-run uses. Reusing the
-// run-time packer, rather than a second implementation of every format's
-// projection and encoding, is what keeps the two bit-identical.
+// Folds quilt.pack (and quilt.pack_factors) of constant weights into
+// quilt.packed_constant "cpu" by running the CPU backend's own packing
+// kernels at compile time (the way IREE's const-eval JITs its initializers),
+// through the same runtime quilt-run uses. Reusing the run-time packer,
+// rather than a second implementation of every format's projection and
+// encoding, is what keeps the two bit-identical. All weights of the module
+// are packed by one JIT (two when some need the low-rank factorization,
+// which is worth compiling optimized), in a fresh context.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +19,7 @@
 #include "quilt/Dialect/Quilt/QuiltOps.h"
 #include "quilt/Runtime/JitRunner.h"
 #include "quilt/Transforms/Passes.h"
+#include "llvm/ADT/SetVector.h"
 
 #include <cstring>
 
@@ -36,15 +39,25 @@ bool hasCPULayout(PackedType type) {
          cpu::hasCompressedLayout(type);
 }
 
-/// The bytes the CPU packing kernel of `type` produces for `weight`.
-FailureOr<std::vector<uint8_t>> packOnHost(PackedType type,
-                                           DenseElementsAttr weight,
-                                           unsigned threads,
-                                           std::string &error) {
-  std::string typeText;
-  llvm::raw_string_ostream(typeText) << type;
-  // An entry that only takes the weight: preparing a call packs it.
-  std::string text = "func.func @pack(%w: " + typeText + ") {\n  return\n}\n";
+/// A constant dense weight to store in a packed type, and its bytes once
+/// packed.
+struct Piece {
+  PackedType type;
+  DenseElementsAttr weight;
+  std::vector<uint8_t> bytes;
+};
+
+/// Packs every piece by the CPU packing kernels, one JIT for all: entry
+/// `@pack<i>` only takes piece i's weight, and preparing a call packs it.
+LogicalResult packOnHost(MutableArrayRef<Piece *> pieces, bool optimize,
+                         unsigned threads, std::string &error) {
+  if (pieces.empty())
+    return success();
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  for (auto [i, piece] : llvm::enumerate(pieces))
+    os << "func.func @pack" << i << "(%w: " << piece->type
+       << ") {\n  return\n}\n";
 
   DialectRegistry registry;
   runtime::registerRuntimeDependencies(registry);
@@ -58,35 +71,77 @@ FailureOr<std::vector<uint8_t>> packOnHost(PackedType type,
   runtime::CompileOptions options;
   options.pipeline = runtime::PipelineKind::CPU;
   options.threads = threads;
-  // Run once: compiling fast matters more than running fast, except for the
-  // low-rank factorization (subspace iteration), which runs long.
-  StructureAttr structure = type.getStructure();
-  options.optimize = structure && structure.getKind() == StructureKind::LowRank;
+  options.optimize = optimize;
   auto jit = runtime::JitModule::compile(*module, options);
   if (!jit) {
     error = llvm::toString(jit.takeError());
     return failure();
   }
 
-  runtime::HostArray dense(runtime::ElementKind::F32,
-                           {type.getRows(), type.getCols()});
-  auto *data = static_cast<float *>(dense.getData());
-  int64_t i = 0;
-  for (float value : weight.getValues<float>())
-    data[i++] = value;
-  std::vector<runtime::HostArray> inputs;
-  inputs.push_back(std::move(dense));
-  auto invocation = (*jit)->prepare("pack", std::move(inputs));
-  if (!invocation) {
-    error = llvm::toString(invocation.takeError());
-    return failure();
+  for (auto [i, piece] : llvm::enumerate(pieces)) {
+    std::vector<runtime::HostArray> inputs;
+    inputs.emplace_back(
+        runtime::ElementKind::F32,
+        std::vector<int64_t>{piece->type.getRows(), piece->type.getCols()});
+    auto *data = static_cast<float *>(inputs.back().getData());
+    int64_t e = 0;
+    for (float value : piece->weight.getValues<float>())
+      data[e++] = value;
+    auto invocation =
+        (*jit)->prepare("pack" + std::to_string(i), std::move(inputs));
+    if (!invocation) {
+      error = llvm::toString(invocation.takeError());
+      return failure();
+    }
+    auto bytes = (*invocation)->getPackedArgument(0);
+    if (!bytes) {
+      error = llvm::toString(bytes.takeError());
+      return failure();
+    }
+    piece->bytes = std::move(*bytes);
   }
-  auto bytes = (*invocation)->getPackedArgument(0);
-  if (!bytes) {
-    error = llvm::toString(bytes.takeError());
-    return failure();
+  return success();
+}
+
+/// A pack op to fold: its pieces (one, or a low-rank weight's two factors,
+/// each packed as its dense type) and where their bytes go.
+struct Fold {
+  Operation *op;
+  PackedType type;
+  std::vector<Piece> pieces;
+  std::vector<int64_t> offsets;
+  int64_t totalBytes = 0;
+};
+
+std::optional<Fold> matchFold(Operation *op) {
+  if (auto pack = dyn_cast<PackOp>(op)) {
+    DenseElementsAttr weight;
+    PackedType type = pack.getResult().getType();
+    if (!hasCPULayout(type) ||
+        !matchPattern(pack.getInput(), m_Constant(&weight)))
+      return std::nullopt;
+    return Fold{op, type, {{type, weight, {}}}, {0}, 0};
   }
-  return std::move(*bytes);
+  auto pack = dyn_cast<PackFactorsOp>(op);
+  DenseElementsAttr left, right;
+  if (!pack || !matchPattern(pack.getLeft(), m_Constant(&left)) ||
+      !matchPattern(pack.getRight(), m_Constant(&right)))
+    return std::nullopt;
+  PackedType type = pack.getResult().getType();
+  std::optional<CPULowRankLayout> layout = CPULowRankLayout::get(type);
+  if (!layout)
+    return std::nullopt;
+  return Fold{op,
+              type,
+              {{layout->left, left, {}}, {layout->right, right, {}}},
+              {0, layout->rightOffset},
+              layout->totalBytes};
+}
+
+/// Whether packing `type` factorizes the weight (a long-running kernel).
+bool factorizes(PackedType type) {
+  StructureAttr structure = type.getStructure();
+  return structure && structure.getKind() == StructureKind::LowRank;
 }
 
 struct QuiltPackWeightsPass
@@ -94,40 +149,54 @@ struct QuiltPackWeightsPass
   using Base::Base;
 
   void runOnOperation() override {
-    SmallVector<PackOp> packs;
-    getOperation().walk([&](PackOp op) {
-      DenseElementsAttr weight;
-      if (hasCPULayout(op.getResult().getType()) &&
-          matchPattern(op.getInput(), m_Constant(&weight)))
-        packs.push_back(op);
+    std::vector<Fold> folds;
+    getOperation().walk([&](Operation *op) {
+      if (std::optional<Fold> fold = matchFold(op))
+        folds.push_back(std::move(*fold));
     });
 
-    for (PackOp op : packs) {
-      DenseElementsAttr weight;
-      matchPattern(op.getInput(), m_Constant(&weight));
-      PackedType type = op.getResult().getType();
-      std::string error;
-      FailureOr<std::vector<uint8_t>> bytes =
-          packOnHost(type, weight, threads, error);
-      if (failed(bytes)) {
-        op.emitError("cannot pack the constant weight at compile time: ")
-            << error;
-        return signalPassFailure();
+    // Run once: compiling fast matters more than running fast, except for
+    // the low-rank factorization (subspace iteration), which runs long.
+    SmallVector<Piece *> fast, slow;
+    for (Fold &fold : folds)
+      for (Piece &piece : fold.pieces)
+        (factorizes(piece.type) ? slow : fast).push_back(&piece);
+    std::string error;
+    if (failed(packOnHost(fast, /*optimize=*/false, threads, error)) ||
+        failed(packOnHost(slow, /*optimize=*/true, threads, error))) {
+      getOperation().emitError(
+          "cannot pack the constant weights at compile time: ")
+          << error;
+      return signalPassFailure();
+    }
+
+    for (Fold &fold : folds) {
+      std::vector<uint8_t> bytes;
+      if (fold.pieces.size() == 1) {
+        bytes = std::move(fold.pieces.front().bytes);
+      } else {
+        bytes.assign(size_t(fold.totalBytes), 0);
+        for (auto [piece, offset] : llvm::zip(fold.pieces, fold.offsets))
+          std::memcpy(bytes.data() + offset, piece.bytes.data(),
+                      piece.bytes.size());
       }
-      OpBuilder b(op);
+      OpBuilder b(fold.op);
       auto bytesType =
-          RankedTensorType::get({int64_t(bytes->size())}, b.getIntegerType(8));
+          RankedTensorType::get({int64_t(bytes.size())}, b.getIntegerType(8));
       auto attr = DenseElementsAttr::getFromRawBuffer(
           bytesType,
-          ArrayRef<char>(reinterpret_cast<const char *>(bytes->data()),
-                         bytes->size()));
-      auto constant = PackedConstantOp::create(b, op.getLoc(), type,
+          ArrayRef<char>(reinterpret_cast<const char *>(bytes.data()),
+                         bytes.size()));
+      auto constant = PackedConstantOp::create(b, fold.op->getLoc(), fold.type,
                                                b.getStringAttr("cpu"), attr);
-      Value input = op.getInput();
-      op.replaceAllUsesWith(constant.getResult());
-      op.erase();
-      if (Operation *def = input.getDefiningOp(); def && def->use_empty())
-        def->erase();
+      llvm::SetVector<Operation *> inputs;
+      for (Value input : fold.op->getOperands())
+        inputs.insert(input.getDefiningOp());
+      fold.op->getResult(0).replaceAllUsesWith(constant.getResult());
+      fold.op->erase();
+      for (Operation *def : inputs)
+        if (def && def->use_empty())
+          def->erase();
     }
   }
 };

@@ -183,7 +183,8 @@ struct QuiltSelectFormatsPass
       std::vector<LowRankFit> fits =
           fitLowRankToOutputs(layers[l].weight, activations[l], ranks);
       for (size_t i = 0; i < lowRank.size(); ++i) {
-        lowRank[i]->weight = fits[i].weight;
+        lowRank[i]->left = fits[i].left;
+        lowRank[i]->right = fits[i].right;
         lowRank[i]->error = fits[i].error;
         lowRank[i]->errorKnown = true;
       }
@@ -303,29 +304,43 @@ struct QuiltSelectFormatsPass
         (measure || llvm::any_of(llvm::seq(layers.size()), [&](size_t l) {
            return getLowRank(layers[l].candidates[assigned[l]]) != 0;
          }));
-    if (fit) {
-      if (func.getNumArguments() != 1)
-        return func.emitError("quilt-select-formats: calibration needs "
-                              "functions of one argument, @")
-               << func.getSymName() << " has " << func.getNumArguments();
+    if (fit && func.getNumArguments() != 1)
+      return func.emitError("quilt-select-formats: calibration needs "
+                            "functions of one argument, @")
+             << func.getSymName() << " has " << func.getNumArguments();
+    // Runs the function on the calibration input and fits the low-rank
+    // candidates to the activations.
+    auto captureAndFit =
+        [&](std::string &message) -> FailureOr<ArrayRef<runtime::HostArray>> {
       auto captured =
-          captureActivations(func, layers, *calibrationInput, error);
-      if (failed(captured))
-        return func.emitError("quilt-select-formats: cannot run @")
-               << func.getSymName() << " on the calibration input: " << error;
+          captureActivations(func, layers, *calibrationInput, message);
+      if (failed(captured)) {
+        message = "cannot run @" + func.getSymName().str() +
+                  " on the calibration input: " + message;
+        return failure();
+      }
       activations = std::move(*captured);
       fitLowRankCandidates(layers, activations);
-    }
-    if (!measure) {
-      errorKind = "not measured";
-    } else if (calibrationInput) {
-      if (failed(measureOutputErrors(layers, ArrayRef(activations).drop_back(),
-                                     error)))
-        return func.emitError("quilt-select-formats: ") << error;
+      return ArrayRef(activations).drop_back();
+    };
+    if (fit)
+      // The fit gives these their errors: they need no measurement.
+      for (Layer &layer : layers)
+        for (Candidate &c : layer.candidates)
+          c.errorKnown |= getLowRank(c) != 0;
+    LogicalResult measured = success();
+    if (measure && calibrationInput) {
+      measured = measureOutputErrors(layers, captureAndFit, error);
       errorKind = "relative output error on calibration data";
-    } else if (failed(measureWeightErrors(layers, error))) {
-      return func.emitError("quilt-select-formats: ") << error;
+    } else if (fit) {
+      measured = captureAndFit(error);
+    } else if (measure) {
+      measured = measureWeightErrors(layers, error);
+    } else {
+      errorKind = "not measured";
     }
+    if (failed(measured))
+      return func.emitError("quilt-select-formats: ") << error;
 
     // Per-layer errors are not additive: check the whole function and
     // tighten the allocation budget until it holds.
@@ -365,19 +380,9 @@ struct QuiltSelectFormatsPass
     if (explain)
       explainTable(func, layers, choice, errorKind, model.getName(), why);
     for (size_t l = 0; l < layers.size(); ++l) {
-      const Candidate &chosen = layers[l].candidates[choice[l]];
-      if (!chosen.format)
-        continue;
-      OpBuilder b(layers[l].op);
-      Value weight = layers[l].op.getWeight();
-      if (chosen.weight)
-        weight =
-            arith::ConstantOp::create(b, layers[l].op.getLoc(), chosen.weight);
-      Value packed =
-          PackOp::create(b, layers[l].op.getLoc(), chosen.format, weight);
-      layers[l].op.getWeightMutable().assign(packed);
-      if (chosen.act)
-        layers[l].op.setActAttr(chosen.act);
+      LinearOp op = layers[l].op;
+      OpBuilder b(op);
+      applyCandidate(b, op, op.getWeight(), layers[l].candidates[choice[l]]);
     }
     return success();
   }

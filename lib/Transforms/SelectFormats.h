@@ -26,14 +26,14 @@ struct Candidate {
   PackedType format;
   /// Null: f32 activations.
   PrecisionAttr act;
-  /// The weight to store in `format` instead of the layer's own (a low-rank
-  /// candidate's projection fitted to calibration activations); null: the
-  /// layer's weight.
-  DenseElementsAttr weight;
+  /// Factors to store in `format` (K x r and r x N) instead of the layer's
+  /// weight (a low-rank candidate fitted to calibration activations), for
+  /// quilt.pack_factors; null: quilt.pack of the layer's weight.
+  DenseElementsAttr left, right;
   /// Measured error, predicted seconds, stored bytes.
   double error = 0;
-  /// `error` is known (set with `weight`): no kernel run needed. The low-rank
-  /// kernels' f32 rounding is orders below the rank's error.
+  /// `error` is known (the fit's, or "never chosen"): no kernel run needed.
+  /// The low-rank kernels' f32 rounding is orders below the rank's error.
   bool errorKnown = false;
   /// No cheaper than the dense candidate: never chosen, error not measured
   /// (infinite).
@@ -69,11 +69,22 @@ FailureOr<std::vector<runtime::HostArray>>
 captureActivations(func::FuncOp func, ArrayRef<Layer> layers,
                    const runtime::HostArray &input, std::string &error);
 
-/// Fills every candidate's `error` with the relative output error of its
-/// layer on `activations[i]` (the layer's recorded input).
+/// Provides each layer's recorded input (or fails with a message in the
+/// string).
+using CaptureFn =
+    llvm::function_ref<FailureOr<ArrayRef<runtime::HostArray>>(std::string &)>;
+
+/// Fills the `error` of every candidate not `errorKnown` with the relative
+/// output error of its layer on its recorded input, which `capture` gives
+/// (called while the measurement kernels compile on another thread).
 LogicalResult measureOutputErrors(MutableArrayRef<Layer> layers,
-                                  ArrayRef<runtime::HostArray> activations,
-                                  std::string &error);
+                                  CaptureFn capture, std::string &error);
+
+/// Stores `weight` as `candidate` for `op` (inserting before it): a
+/// quilt.pack to its format (quilt.pack_factors of its factors, if it has
+/// them) and its activation precision on the linear.
+void applyCandidate(OpBuilder &b, LinearOp op, Value weight,
+                    const Candidate &candidate);
 
 /// The first result of `func` on `input` with layer i stored as
 /// candidate `choice[i]`.
@@ -83,14 +94,15 @@ FailureOr<runtime::HostArray> runWithChoice(func::FuncOp func,
                                             const runtime::HostArray &input,
                                             std::string &error);
 
-/// A rank-r weight fitted to a layer's outputs and its relative output
-/// error ||X W - X W_r||_F / ||X W||_F on the calibration input X.
+/// A rank-r weight fitted to a layer's outputs, W_r = left * right (K x r
+/// and r x N), and its relative output error ||X W - X W_r||_F / ||X W||_F
+/// on the calibration input X.
 struct LowRankFit {
-  DenseElementsAttr weight;
+  DenseElementsAttr left, right;
   double error;
 };
 
-/// W_r = W V_r V_r^T for each r of `ranks`, V_r the top r right singular
+/// W_r = (W V_r) V_r^T for each r of `ranks`, V_r the top r right singular
 /// vectors of X W (X: `activations`, the layer's input on calibration data):
 /// the rank-r weights that keep the layer's output where inputs like X put
 /// it (CalibratedLowRank.cpp).

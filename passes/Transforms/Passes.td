@@ -40,7 +40,10 @@ def QuiltPackWeights : Pass<"quilt-pack-weights", "::mlir::ModuleOp"> {
     produced by running the very packing kernel the CPU backend generates
     for run-time packing, JIT-compiled through `quilt-cpu-pipeline`, so
     compile-time and run-time packing agree bit for bit; the weights are not
-    packed again when the program runs.
+    packed again when the program runs. A `quilt.pack_factors` of two
+    constant factors is folded the same way, each factor packed in the
+    layout the low-rank weight keeps it in, so the factors are stored as
+    given and never factorized again. One JIT packs all the module's weights.
 
     ```mlir
     %w = arith.constant dense<...> : tensor<64x32xf32>

@@ -28,6 +28,27 @@ func.func @int8(%x: tensor<2x5xf32>) -> tensor<2x3xf32> {
 
 // -----
 
+// Constant factors of a low-rank weight are packed as they are, each in the
+// f32 panel layout the low-rank format keeps it in: U (5x2) in 5 K words of
+// one 32-column panel (640 bytes), V (2x3) from byte 640 (256 bytes).
+
+// CHECK-LABEL: func.func @factors
+// CHECK-NOT:     arith.constant
+// CHECK-NOT:     quilt.pack_factors
+// CHECK:         quilt.packed_constant "cpu" dense<"0x{{[0-9A-F]+}}"> : tensor<896xi8> -> !quilt.packed<5x3, structure<lowrank<2>>>
+// PIPE-LABEL:  llvm.func @factors
+// PIPE-NOT:      quilt_cpu_pack
+// NOPACK:        quilt_cpu_pack_factors_f32_lowrank2_5x3
+func.func @factors(%x: tensor<2x5xf32>) -> tensor<2x3xf32> {
+  %u = arith.constant dense<[[1.0, -2.0], [0.5, 0.25], [3.0, -1.0], [0.0, 1.5], [2.0, -0.75]]> : tensor<5x2xf32>
+  %v = arith.constant dense<[[0.125, 1.0, 2.5], [-3.5, 0.0, 1.0]]> : tensor<2x3xf32>
+  %w = quilt.pack_factors %u, %v : tensor<5x2xf32>, tensor<2x3xf32> -> !quilt.packed<5x3, structure<lowrank<2>>>
+  %y = quilt.linear %x, %w : tensor<2x5xf32>, !quilt.packed<5x3, structure<lowrank<2>>> -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
 // A weight that is not constant, and a format without a CPU layout
 // (i8 group scales), keep their quilt.pack.
 

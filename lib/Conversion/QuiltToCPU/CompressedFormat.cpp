@@ -150,6 +150,31 @@ struct LowerCompressedPack : OpConversionPattern<PackOp> {
   }
 };
 
+struct LowerLowRankPackFactors : OpConversionPattern<PackFactorsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(PackFactorsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    PackedType type = op.getResult().getType();
+    if (!getLowRankFormat().supports(type))
+      return op.emitOpError("has no CPU layout for ") << type;
+    MLIRContext *ctx = getContext();
+    Type leftType = op.getLeft().getType(), rightType = op.getRight().getType();
+    auto fnType = FunctionType::get(ctx, {leftType, rightType}, bytesType(ctx));
+    func::FuncOp kernel = getOrCreateKernel(
+        rewriter, op->getParentOfType<ModuleOp>(),
+        "quilt_cpu_pack_factors_" + getFormatSymbol(type), fnType,
+        [&](OpBuilder &kb, Location kl, ValueRange args) -> SmallVector<Value> {
+          return {buildLowRankPackFromFactors(kb, kl, type, args[0], args[1])};
+        });
+    rewriter.replaceOp(op, func::CallOp::create(rewriter, op.getLoc(), kernel,
+                                                ValueRange{adaptor.getLeft(),
+                                                           adaptor.getRight()})
+                               .getResult(0));
+    return success();
+  }
+};
+
 struct LowerCompressedUnpack : OpConversionPattern<UnpackOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -258,7 +283,8 @@ void cpu::populateCompressedFormatPatterns(const TypeConverter &converter,
                                            const CPUTarget &target,
                                            unsigned threads) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<LowerCompressedPack, LowerCompressedUnpack>(converter, ctx,
-                                                           /*benefit=*/11);
+  patterns
+      .add<LowerCompressedPack, LowerCompressedUnpack, LowerLowRankPackFactors>(
+          converter, ctx, /*benefit=*/11);
   patterns.add<LowerCompressedLinear>(converter, ctx, target, threads);
 }

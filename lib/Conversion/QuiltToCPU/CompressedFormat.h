@@ -70,6 +70,12 @@ public:
                             Value bytes, Value bias) const = 0;
 };
 
+/// Packing kernel body of quilt.pack_factors: the bytes of a `lowrank<r>`
+/// weight (which getLowRankFormat() supports) from its factors, K x r and
+/// r x N f32 tensors.
+Value buildLowRankPackFromFactors(OpBuilder &b, Location loc, PackedType type,
+                                  Value left, Value right);
+
 /// The family that stores `type`, or null.
 const CompressedFormat *lookupCompressedFormat(PackedType type);
 

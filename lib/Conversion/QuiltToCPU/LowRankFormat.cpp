@@ -27,20 +27,25 @@ struct LowRankLayout {
   int64_t vOffset, totalBytes;
 
   static std::optional<LowRankLayout> get(PackedType type) {
-    if (type.getStructure().getKind() != StructureKind::LowRank ||
-        !type.getSparsity().isDense())
+    std::optional<CPULowRankLayout> factors = CPULowRankLayout::get(type);
+    if (!factors)
       return std::nullopt;
-    int64_t rank = type.getStructure().getSize();
-    auto u = CPUWeightLayout::forPrecision(type.getPrecision(), type.getRows(),
-                                           rank);
-    auto v = CPUWeightLayout::forPrecision(type.getPrecision(), rank,
-                                           type.getCols());
-    if (!u || !v)
-      return std::nullopt;
-    int64_t vOffset = (u->totalBytes + 63) / 64 * 64;
-    return LowRankLayout{*u, *v, vOffset, vOffset + v->totalBytes};
+    return LowRankLayout{*CPUWeightLayout::get(factors->left),
+                         *CPUWeightLayout::get(factors->right),
+                         factors->rightOffset, factors->totalBytes};
   }
 };
+
+/// The bytes of the factors `u` and `v` (f32 tensors) in `layout`.
+Value packFactors(OpBuilder &b, Location loc, const LowRankLayout &layout,
+                  Value u, Value v) {
+  Value bytes = allocBytes(b, loc, b.getIndexAttr(layout.totalBytes));
+  emitWeightPacking(b, loc, toBuffer(b, loc, u), bytes, 0, layout.u);
+  emitWeightPacking(b, loc, toBuffer(b, loc, v), bytes, layout.vOffset,
+                    layout.v);
+  auto dynamic = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());
+  return toTensor(b, loc, memref::CastOp::create(b, loc, dynamic, bytes));
+}
 
 class LowRankFormat final : public CompressedFormat {
 public:
@@ -62,12 +67,7 @@ public:
         {weight, arith::ConstantIndexOp::create(b, loc, rank)},
         {RankedTensorType::get({layout.u.rows, rank}, f32),
          RankedTensorType::get({rank, layout.v.cols}, f32)});
-    Value bytes = allocBytes(b, loc, b.getIndexAttr(layout.totalBytes));
-    emitWeightPacking(b, loc, toBuffer(b, loc, factors[0]), bytes, 0, layout.u);
-    emitWeightPacking(b, loc, toBuffer(b, loc, factors[1]), bytes,
-                      layout.vOffset, layout.v);
-    auto dynamic = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());
-    return toTensor(b, loc, memref::CastOp::create(b, loc, dynamic, bytes));
+    return packFactors(b, loc, layout, factors[0], factors[1]);
   }
 
   Value buildUnpack(OpBuilder &b, Location loc, PackedType type,
@@ -111,7 +111,36 @@ public:
 
 } // namespace
 
+std::optional<CPULowRankLayout> CPULowRankLayout::get(PackedType type) {
+  if (type.getStructure().getKind() != StructureKind::LowRank ||
+      !type.getSparsity().isDense())
+    return std::nullopt;
+  int64_t rank = type.getStructure().getSize();
+  MLIRContext *ctx = type.getContext();
+  FormatAttr dense = FormatAttr::get(ctx);
+  auto factor = [&](int64_t rows, int64_t cols) {
+    return PackedType::get(ctx, rows, cols,
+                           FormatAttr::get(ctx, type.getPrecision(),
+                                           dense.getSparsity(),
+                                           dense.getStructure()));
+  };
+  PackedType left = factor(type.getRows(), rank);
+  PackedType right = factor(rank, type.getCols());
+  auto u = CPUWeightLayout::get(left), v = CPUWeightLayout::get(right);
+  if (!u || !v)
+    return std::nullopt;
+  int64_t rightOffset = (u->totalBytes + 63) / 64 * 64;
+  return CPULowRankLayout{left, right, rightOffset,
+                          rightOffset + v->totalBytes};
+}
+
 const CompressedFormat &cpu::getLowRankFormat() {
   static const LowRankFormat format;
   return format;
+}
+
+Value cpu::buildLowRankPackFromFactors(OpBuilder &b, Location loc,
+                                       PackedType type, Value left,
+                                       Value right) {
+  return packFactors(b, loc, *LowRankLayout::get(type), left, right);
 }

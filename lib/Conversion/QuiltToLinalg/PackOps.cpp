@@ -30,6 +30,16 @@ Value roundFactor(OpBuilder &b, Location loc, Value factor,
   return tensor::ExpandShapeOp::create(b, loc, type, rounded, reassociation);
 }
 
+/// The weight `expandKernel` multiplies back from two factors rounded to
+/// `precision` (per tensor).
+Value expandFactors(OpBuilder &b, Location loc, Value first, Value second,
+                    StringRef expandKernel, Type weightType,
+                    PrecisionAttr precision) {
+  first = roundFactor(b, loc, first, precision);
+  second = roundFactor(b, loc, second, precision);
+  return callKernel(b, loc, expandKernel, {first, second}, weightType)[0];
+}
+
 /// A factorized structure: `factorKernel` splits the weight into two factors
 /// of the given types, which are rounded to `precision` (per tensor) and
 /// multiplied back by `expandKernel`.
@@ -38,9 +48,8 @@ Value projectFactorized(OpBuilder &b, Location loc, Value weight, Value size,
                         TypeRange factorTypes, PrecisionAttr precision) {
   SmallVector<Value> factors =
       callKernel(b, loc, factorKernel, {weight, size}, factorTypes);
-  Value first = roundFactor(b, loc, factors[0], precision);
-  Value second = roundFactor(b, loc, factors[1], precision);
-  return callKernel(b, loc, expandKernel, {first, second}, weight.getType())[0];
+  return expandFactors(b, loc, factors[0], factors[1], expandKernel,
+                       weight.getType(), precision);
 }
 
 } // namespace
@@ -133,6 +142,23 @@ struct LowerPack : OpConversionPattern<PackOp> {
   }
 };
 
+/// quilt.pack_factors: the factors' product, each rounded as quilt.pack
+/// rounds the factors it computes.
+struct LowerPackFactors : OpConversionPattern<PackFactorsOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(PackFactorsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    PackedType packed = op.getResult().getType();
+    rewriter.replaceOp(
+        op, expandFactors(rewriter, op.getLoc(), adaptor.getLeft(),
+                          adaptor.getRight(), "quilt_ref_lowrank_expand",
+                          packed.getUnpackedType(), packed.getPrecision()));
+    return success();
+  }
+};
+
 /// quilt.packed_constant holds a backend's bytes, which the reference
 /// lowering (dense f32 packed values) cannot read back.
 struct RejectPackedConstant : OpConversionPattern<PackedConstantOp> {
@@ -164,6 +190,6 @@ struct LowerUnpack : OpConversionPattern<UnpackOp> {
 
 void mlir::quilt::populatePackPatterns(const TypeConverter &converter,
                                        RewritePatternSet &patterns) {
-  patterns.add<LowerPack, LowerUnpack, RejectPackedConstant>(
+  patterns.add<LowerPack, LowerPackFactors, LowerUnpack, RejectPackedConstant>(
       converter, patterns.getContext());
 }

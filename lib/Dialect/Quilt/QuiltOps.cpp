@@ -58,6 +58,26 @@ LogicalResult PackOp::verify() {
   return verifyPackedShape(*this, getInput().getType(), getResult().getType());
 }
 
+LogicalResult PackFactorsOp::verify() {
+  PackedType packed = getResult().getType();
+  StructureAttr structure = packed.getStructure();
+  if (structure.getKind() != StructureKind::LowRank)
+    return emitOpError("result must have a lowrank<r> structure, got ")
+           << packed;
+  int64_t rank = structure.getSize();
+  RankedTensorType left = getLeft().getType(), right = getRight().getType();
+  if (!left.hasStaticShape() || !right.hasStaticShape() ||
+      left.getDimSize(0) != packed.getRows() || left.getDimSize(1) != rank ||
+      right.getDimSize(0) != rank || right.getDimSize(1) != packed.getCols())
+    return emitOpError("factors ")
+           << formatShape(left.getShape()) << " and "
+           << formatShape(right.getShape()) << " do not match the "
+           << packed.getRows() << "x" << packed.getCols() << " rank-" << rank
+           << " weight (expected " << packed.getRows() << "x" << rank << " and "
+           << rank << "x" << packed.getCols() << ")";
+  return success();
+}
+
 LogicalResult PackedConstantOp::verify() {
   auto type = dyn_cast<RankedTensorType>(getBytes().getType());
   if (!type || type.getRank() != 1 || !type.getElementType().isInteger(8))

@@ -167,3 +167,17 @@ func.func @lowrank_bf16(%w: tensor<64x32xf32>) -> !quilt.packed<64x32, precision
   %p = quilt.pack %w : tensor<64x32xf32> -> !quilt.packed<64x32, precision<bf16>, structure<lowrank<8>>>
   return %p : !quilt.packed<64x32, precision<bf16>, structure<lowrank<8>>>
 }
+
+// -----
+
+// Given factors are only rounded and multiplied out: no factorization.
+// CHECK-LABEL: func.func @factors_bf16
+// CHECK-NOT: quilt_ref_lowrank_factors
+// CHECK: call @quilt_ref_round_bf16
+// CHECK: call @quilt_ref_round_bf16
+// CHECK: call @quilt_ref_lowrank_expand
+// CHECK-NOT: func.func private @quilt_ref_jacobi_eigh
+func.func @factors_bf16(%u: tensor<64x8xf32>, %v: tensor<8x32xf32>) -> !quilt.packed<64x32, precision<bf16>, structure<lowrank<8>>> {
+  %p = quilt.pack_factors %u, %v : tensor<64x8xf32>, tensor<8x32xf32> -> !quilt.packed<64x32, precision<bf16>, structure<lowrank<8>>>
+  return %p : !quilt.packed<64x32, precision<bf16>, structure<lowrank<8>>>
+}

@@ -380,3 +380,19 @@ func.func @packed_constant_layout() {
   %w = quilt.packed_constant "gpu" dense<0> : tensor<4xi8> -> !quilt.packed<4x4, precision<i8, channel>>
   return
 }
+
+// -----
+
+func.func @pack_factors_structure(%u: tensor<64x8xf32>, %v: tensor<8x32xf32>) {
+  // expected-error @+1 {{result must have a lowrank<r> structure, got '!quilt.packed<64x32, precision<bf16>>'}}
+  %p = quilt.pack_factors %u, %v : tensor<64x8xf32>, tensor<8x32xf32> -> !quilt.packed<64x32, precision<bf16>>
+  return
+}
+
+// -----
+
+func.func @pack_factors_shapes(%u: tensor<64x4xf32>, %v: tensor<8x32xf32>) {
+  // expected-error @+1 {{factors 64x4 and 8x32 do not match the 64x32 rank-8 weight (expected 64x8 and 8x32)}}
+  %p = quilt.pack_factors %u, %v : tensor<64x4xf32>, tensor<8x32xf32> -> !quilt.packed<64x32, structure<lowrank<8>>>
+  return
+}

@@ -52,6 +52,14 @@ func.func @formats(%w: tensor<64x32xf32>) {
   return
 }
 
+// A low-rank weight given as its factors.
+// CHECK-LABEL: func.func @pack_factors
+// CHECK: quilt.pack_factors %{{.*}}, %{{.*}} : tensor<64x8xf32>, tensor<8x32xf32> -> !quilt.packed<64x32, precision<bf16>, structure<lowrank<8>>>
+func.func @pack_factors(%u: tensor<64x8xf32>, %v: tensor<8x32xf32>) -> !quilt.packed<64x32, precision<bf16>, structure<lowrank<8>>> {
+  %p = quilt.pack_factors %u, %v : tensor<64x8xf32>, tensor<8x32xf32> -> !quilt.packed<64x32, precision<bf16>, structure<lowrank<8>>>
+  return %p : !quilt.packed<64x32, precision<bf16>, structure<lowrank<8>>>
+}
+
 // The attributes stand alone too.
 // CHECK-LABEL: func.func @attributes
 // CHECK-SAME: quilt.format = #quilt.format<precision<i4, group<128>>, sparsity<nm<2, 4>>>

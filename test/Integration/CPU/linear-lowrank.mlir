@@ -1,6 +1,7 @@
 // RUN: quilt-run %s --entry lr --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
 // RUN: quilt-run %s --entry lr8 --pipeline cpu --check --tolerance 1e-5 --threads 2 | FileCheck %s
 // RUN: quilt-run %s --entry unpack --pipeline cpu --check --tolerance 0 | FileCheck %s
+// RUN: quilt-run %s --entry factors --pipeline cpu --check --tolerance 1e-4 | FileCheck %s
 
 // Low-rank weights through quilt-cpu-pipeline: the factors U and V are
 // stored in the native panel layouts and the linear is (x U) V. The factors
@@ -22,4 +23,12 @@ func.func @unpack(%w: tensor<40x24xf32>) -> tensor<40x24xf32> {
   %p = quilt.pack %w : tensor<40x24xf32> -> !quilt.packed<40x24, precision<bf16>, structure<lowrank<4>>>
   %d = quilt.unpack %p : !quilt.packed<40x24, precision<bf16>, structure<lowrank<4>>> -> tensor<40x24xf32>
   return %d : tensor<40x24xf32>
+}
+
+// Factors given (quilt.pack_factors), packed when the entry is called and
+// rounded to int8 per tensor as the reference rounds them.
+func.func @factors(%x: tensor<7x40xf32>, %u: tensor<40x6xf32>, %v: tensor<6x36xf32>) -> tensor<7x36xf32> {
+  %w = quilt.pack_factors %u, %v : tensor<40x6xf32>, tensor<6x36xf32> -> !quilt.packed<40x36, precision<i8, tensor>, structure<lowrank<6>>>
+  %y = quilt.linear %x, %w : tensor<7x40xf32>, !quilt.packed<40x36, precision<i8, tensor>, structure<lowrank<6>>> -> tensor<7x36xf32>
+  return %y : tensor<7x36xf32>
 }

@@ -1,5 +1,6 @@
 // RUN: quilt-run %s --entry int8 --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
 // RUN: quilt-run %s --entry lowrank --pipeline cpu --check --tolerance 1e-5 --threads 2 | FileCheck %s
+// RUN: quilt-run %s --entry factors --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
 
 // Constant weights packed at compile time (quilt-pack-weights inside
 // quilt-cpu-pipeline) against the reference pipeline, which projects the
@@ -45,4 +46,13 @@ func.func @lowrank(%x: tensor<5x16xf32>) -> tensor<5x12xf32> {
   %w = quilt.pack %c : tensor<16x12xf32> -> !quilt.packed<16x12, precision<bf16>, structure<lowrank<4>>>
   %y = quilt.linear %x, %w : tensor<5x16xf32>, !quilt.packed<16x12, precision<bf16>, structure<lowrank<4>>> -> tensor<5x12xf32>
   return %y : tensor<5x12xf32>
+}
+
+// Constant factors (quilt.pack_factors), stored as given.
+func.func @factors(%x: tensor<4x6xf32>) -> tensor<4x5xf32> {
+  %u = arith.constant dense<[[0.255, -0.067], [0.185, -0.360], [-0.380, -0.555], [0.711, -0.661], [-0.633, -0.443], [-0.160, -0.181]]> : tensor<6x2xf32>
+  %v = arith.constant dense<[[0.491, 0.673, 0.326, 0.038, -0.422], [0.807, 0.387, 0.848, 0.793, 0.799]]> : tensor<2x5xf32>
+  %w = quilt.pack_factors %u, %v : tensor<6x2xf32>, tensor<2x5xf32> -> !quilt.packed<6x5, precision<bf16>, structure<lowrank<2>>>
+  %y = quilt.linear %x, %w : tensor<4x6xf32>, !quilt.packed<6x5, precision<bf16>, structure<lowrank<2>>> -> tensor<4x5xf32>
+  return %y : tensor<4x5xf32>
 }

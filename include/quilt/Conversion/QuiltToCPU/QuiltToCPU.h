@@ -70,6 +70,17 @@ struct CPUWeightLayout {
   int64_t getPaddedCols() const { return panels * kPanelWidth; }
 };
 
+/// How the CPU backend stores a `lowrank<r>` weight: factor U (K x r) in
+/// the dense layout of packed type `left`, factor V (r x N) in that of
+/// `right` from byte `rightOffset` on, so that packing each factor as its
+/// dense type and placing the bytes there gives the weight's bytes.
+struct CPULowRankLayout {
+  PackedType left, right;
+  int64_t rightOffset, totalBytes;
+
+  static std::optional<CPULowRankLayout> get(PackedType type);
+};
+
 namespace cpu {
 /// Whether a compressed-format lowering (int4 groups, N:M, block-sparse,
 /// unstructured, block-diagonal, Monarch, low-rank) reads `type` in a layout
