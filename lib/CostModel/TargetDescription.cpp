@@ -15,6 +15,7 @@
 #include "llvm/TargetParser/Host.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <thread>
 
 using namespace llvm;
@@ -154,8 +155,34 @@ Error writeTargetDescription(StringRef path, const TargetDescription &target) {
   return Error::success();
 }
 
+std::string getMachineModelDir() {
+  // Each machine type has a directory of its own under models/; the
+  // calibration inside names the machine by its fingerprint.
+  std::string host = getHostIdentity().getFingerprint();
+  const char *models = std::getenv("QUILT_MODELS_DIR");
+  std::error_code ec;
+  std::vector<std::string> dirs;
+  for (sys::fs::directory_iterator it(models ? models : QUILT_MODELS_DIR, ec),
+       end;
+       it != end && !ec; it.increment(ec))
+    if (it->type() == sys::fs::file_type::directory_file)
+      dirs.push_back(it->path());
+  llvm::sort(dirs); // directory order is the file system's
+  for (const std::string &dir : dirs) {
+    auto target = readTargetDescription(dir + "/target-cpu.json");
+    if (!target) {
+      consumeError(target.takeError());
+      continue;
+    }
+    if (target->getFingerprint() == host)
+      return dir;
+  }
+  return "";
+}
+
 std::string getDefaultTargetPath() {
-  return QUILT_MODELS_DIR "/target-cpu.json";
+  std::string dir = getMachineModelDir();
+  return dir.empty() ? "" : dir + "/target-cpu.json";
 }
 
 } // namespace mlir::quilt::cost

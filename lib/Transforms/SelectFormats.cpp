@@ -124,7 +124,8 @@ struct QuiltSelectFormatsPass
     if (objective != "latency" && objective != "size")
       return module.emitError("quilt-select-formats: unknown objective '")
              << objective << "' (latency or size)";
-    if (!modelPath.empty() && !llvm::sys::fs::exists(modelPath))
+    if (!modelPath.empty() && modelPath != "auto" &&
+        !llvm::sys::fs::exists(modelPath))
       return module.emitError("quilt-select-formats: model file '")
              << modelPath << "' does not exist";
     allowed.push_back(&kCPUFormats[0]);

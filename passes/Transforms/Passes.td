@@ -83,10 +83,11 @@ def QuiltEstimateCost : Pass<"quilt-estimate-cost"> {
   }];
   let options = [
     Option<"model", "model", "std::string", /*default=*/"\"\"",
-           "Learned model file (models/*.json); empty: analytical model">,
+           "Learned model file; `auto`: the one committed under "
+           "models/<machine>/ for this machine type; empty: analytical model">,
     Option<"target", "target", "std::string", /*default=*/"\"\"",
            "Calibration file of quilt-tune calibrate; empty: the model's, "
-           "else models/target-cpu.json">,
+           "else the one committed for this machine type">,
     Option<"threads", "threads", "unsigned", /*default=*/"1",
            "Threads the ops will run on">,
     Option<"remarks", "remarks", "bool", /*default=*/"false",
@@ -274,7 +275,8 @@ def QuiltSelectFormats : Pass<"quilt-select-formats", "::mlir::ModuleOp"> {
     ListOption<"formats", "formats", "std::string",
                "Allowed formats (default: all the target supports)">,
     Option<"modelPath", "model", "std::string", /*default=*/"\"\"",
-           "Learned cost model file (empty: the analytical model)">,
+           "Learned cost model file (`auto`: the one committed for this "
+           "machine type, if any; empty: the analytical model)">,
     Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
            ".npy value of the first argument used to measure output errors">,
     Option<"threads", "threads", "unsigned", /*default=*/"1",

@@ -16,6 +16,7 @@
 #include "quilt/Dialect/Quilt/QuiltOps.h"
 #include "quilt/Runtime/JitRunner.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
@@ -34,10 +35,13 @@ llvm::cl::opt<std::string> dataPath("data", llvm::cl::desc("Dataset (JSONL)"),
                                     llvm::cl::sub(getTrainCommand()),
                                     llvm::cl::sub(getEvalCommand()),
                                     llvm::cl::sub(getPredictCommand()));
-llvm::cl::opt<std::string> targetPath(
-    "target", llvm::cl::desc("Calibration (default: models/target-cpu.json)"),
-    llvm::cl::sub(getTrainCommand()), llvm::cl::sub(getEvalCommand()),
-    llvm::cl::sub(getFeaturesCommand()));
+llvm::cl::opt<std::string>
+    targetPath("target",
+               llvm::cl::desc("Calibration (default: target-cpu.json beside "
+                              "--data, else models/<this machine type>/)"),
+               llvm::cl::sub(getTrainCommand()),
+               llvm::cl::sub(getEvalCommand()),
+               llvm::cl::sub(getFeaturesCommand()));
 llvm::cl::opt<bool>
     noIRTokens("no-ir-tokens",
                llvm::cl::desc("Leave out the IR-token features (ablation)"),
@@ -136,8 +140,24 @@ analyzeSamples(MLIRContext &context, const std::vector<Sample> &samples,
   return out;
 }
 
-TargetDescription loadTarget(llvm::StringRef path) {
-  std::string file = path.empty() ? getDefaultTargetPath() : path.str();
+TargetDescription loadTarget(llvm::StringRef targetPath,
+                             llvm::StringRef dataPath) {
+  // A dataset's own calibration sits beside it (models/<machine>/); else
+  // this machine type's.
+  std::string file = targetPath.str();
+  if (file.empty() && !dataPath.empty()) {
+    llvm::SmallString<256> beside = llvm::sys::path::parent_path(dataPath);
+    llvm::sys::path::append(beside, "target-cpu.json");
+    if (llvm::sys::fs::exists(beside))
+      file = beside.str().str();
+  }
+  if (file.empty())
+    file = getDefaultTargetPath();
+  if (file.empty()) {
+    llvm::errs() << "quilt-tune: warning: no calibration of this machine type "
+                    "under models/; using uncalibrated figures\n";
+    return getUncalibratedHost();
+  }
   auto target = readTargetDescription(file);
   if (target)
     return *target;

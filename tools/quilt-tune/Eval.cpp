@@ -175,7 +175,7 @@ int runEval() {
     return fail(llvm::toString(samples.takeError()));
   if (numFolds < 2)
     return fail("--folds must be at least 2");
-  TargetDescription target = loadTarget(targetPath);
+  TargetDescription target = loadTarget(targetPath, dataPath);
   auto context = makeContext();
   auto analyzed = analyzeSamples(*context, *samples, target);
   if (!analyzed)

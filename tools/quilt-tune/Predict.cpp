@@ -92,7 +92,7 @@ int runFeatures() {
     if (!format)
       return fail("--weight-format: not a !quilt.packed type: " + weightFormat);
   }
-  TargetDescription target = loadTarget(targetPath);
+  TargetDescription target = loadTarget(targetPath, dataPath);
   std::vector<std::string> names = getFeatureNames(/*irTokens=*/true);
   for (Operation *op : getCostedOps(*module)) {
     FailureOr<OpWork> work = analyzeOp({op, format, threads});

@@ -66,7 +66,7 @@ int runTrain() {
   auto samples = readDataset(dataPath);
   if (!samples)
     return fail(llvm::toString(samples.takeError()));
-  TargetDescription target = loadTarget(targetPath);
+  TargetDescription target = loadTarget(targetPath, dataPath);
   // The model is for this machine: its identity, the calibration's figures.
   TargetDescription host = getHostIdentity();
   target.cpuName = host.cpuName;

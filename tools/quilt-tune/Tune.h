@@ -89,9 +89,11 @@ analyzeSamples(mlir::MLIRContext &context, const std::vector<Sample> &samples,
 /// quilt compute ops outside them.
 std::vector<mlir::Operation *> getCostedOps(mlir::Operation *module);
 
-/// The calibration at `path`, else the committed default, else (with a
+/// The calibration at `path`, else the target-cpu.json beside the dataset
+/// `dataPath`, else the one committed for this machine type, else (with a
 /// warning) a guess.
-mlir::quilt::cost::TargetDescription loadTarget(llvm::StringRef path);
+mlir::quilt::cost::TargetDescription loadTarget(llvm::StringRef path,
+                                                llvm::StringRef dataPath);
 
 /// The feature rows (row-major) and labels log(measured / analytical) of
 /// `samples`.

@@ -50,7 +50,8 @@ public:
 
 /// Where a model comes from.
 struct CostModelOptions {
-  /// A learned model file under models/ (empty: the analytical model).
+  /// A learned model file (empty: the analytical model; "auto": the one
+  /// committed under models/ for this machine type, if any).
   std::string modelPath;
   /// The calibration file quilt-tune calibrate writes (empty: the one
   /// bundled with the model, else the built-in calibration of this machine

@@ -58,8 +58,13 @@ llvm::Expected<TargetDescription> readTargetDescription(llvm::StringRef path);
 llvm::Error writeTargetDescription(llvm::StringRef path,
                                    const TargetDescription &target);
 
-/// The calibration committed for this machine type (models/target-cpu.json
-/// in the source tree).
+/// The directory of the source tree's models/ (or of $QUILT_MODELS_DIR)
+/// committed for this machine type: the one whose target-cpu.json has this
+/// host's fingerprint, or "" when no machine of this type was measured.
+std::string getMachineModelDir();
+
+/// The calibration committed for this machine type
+/// (getMachineModelDir()/target-cpu.json), or "".
 std::string getDefaultTargetPath();
 
 } // namespace mlir::quilt::cost
