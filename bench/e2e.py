@@ -78,9 +78,14 @@ def network(name):
                 labels=None, budgets=[0.03, 0.1, 0.3], rounds=1)
 
 
+# The cost model quilt-select-formats uses (--model): `auto` is the learned
+# model committed for this machine type, else the analytical one.
+MODEL = "auto"
+
+
 def select_passes(net, options):
     return ("quilt-load-weights{dir=%s},quilt-select-formats{calibration=%s "
-            "%s}" % (net["dir"], net["calib"], options))
+            "model=%s %s}" % (net["dir"], net["calib"], MODEL, options))
 
 
 def parse_explain(text):
@@ -291,6 +296,7 @@ def bench_network(net, args, log):
             if name == "quilt-selected":
                 rec["predicted_ms"] = predicted
                 rec["why"] = why
+                rec["cost_model"] = MODEL
             if name == "oracle":
                 rec["summed_layer_ms"] = orc_time
             impls.append((rec, passes))
@@ -337,7 +343,12 @@ def main():
                     "recompiles 540 MB of weights)")
     ap.add_argument("--calls", type=int, default=10)
     ap.add_argument("--layer-calls", type=int, default=10)
+    ap.add_argument("--model", default="auto",
+                    help="cost model file of quilt-select-formats (auto: "
+                    "this machine type's learned model, if committed)")
     args = ap.parse_args()
+    global MODEL
+    MODEL = args.model
     if args.demo:
         return demo(args)
     names = args.networks.split(",")
@@ -366,8 +377,9 @@ def demo(args):
         budget = net["budgets"][1]
         passes = select_passes(net, "error-budget=%g" % budget)
         cmd = [OPT, net["mlir"], "--quilt-cpu-pipeline=weights-dir=%s "
-               "select-formats=1 error-budget=%g calibration=%s threads=%d" %
-               (net["dir"], budget, net["calib"], t), "-o", os.devnull]
+               "select-formats=1 error-budget=%g calibration=%s threads=%d "
+               "cost-model=%s" % (net["dir"], budget, net["calib"], t, MODEL),
+               "-o", os.devnull]
         start = time.time()
         subprocess.check_call(cmd)
         print("whole pipeline (load, select, pack, lower to LLVM): %.2f s\n  %s"

@@ -113,7 +113,8 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::init("")};
   Option<std::string> costModel{
       *this, "cost-model",
-      llvm::cl::desc("quilt-select-formats' learned model file (empty: the "
+      llvm::cl::desc("quilt-select-formats' learned model file (`auto`: "
+                     "the one committed for this machine type; empty: the "
                      "analytical model)"),
       llvm::cl::init("")};
   Option<std::string> calibration{
