@@ -2,11 +2,16 @@
 //
 // This file implements the allocation of quilt-select-formats: a multiple-
 // choice knapsack over layers (choose one candidate per layer, minimize the
-// summed time or size, summed error within the budget), solved exactly by
-// dynamic programming over the budget discretized into `resolution` units,
-// as HAWQ-V2 and HIGGS allocate bit widths. Errors are rounded up, so the
-// answer never exceeds the real budget. Ties go to the lower candidate
-// index, which keeps the choice deterministic.
+// summed time or size, the per-layer errors' root-sum-square within the
+// budget), solved exactly by dynamic programming over the squared budget
+// discretized into `resolution` units, as HAWQ-V2 and HIGGS allocate bit
+// widths. Squares because the layers' errors are independent perturbations
+// of the output, whose energies add (HAWQ-V2 sums squared weight
+// perturbations the same way); plain sums overstate the combined error
+// (digits: i8 in all three layers sums to 1.3e-2, measures 4.5e-3 end to
+// end). Errors are rounded up, so the answer never exceeds the budget under
+// that model; the pass then checks it end to end. Ties go to the lower
+// candidate index, which keeps the choice deterministic.
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,7 +35,8 @@ select::allocateFormats(ArrayRef<Layer> layers, double budget,
       return 0;
     if (budget <= 0)
       return units + 1;
-    double u = std::ceil(error / budget * double(resolution) - 1e-9);
+    double ratio = error / budget;
+    double u = std::ceil(ratio * ratio * double(resolution) - 1e-9);
     return u > double(units) ? units + 1 : size_t(u);
   };
 

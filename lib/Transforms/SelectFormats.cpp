@@ -292,7 +292,7 @@ struct QuiltSelectFormatsPass
 
     std::string error;
     std::vector<runtime::HostArray> activations;
-    std::string errorKind = "summed relative weight error, weight-space proxy";
+    std::string errorKind = "relative weight error, weight-space proxy";
     // A fixed assignment needs no errors unless they are to be shown.
     bool measure = assign.empty() || explain;
     // Assigned low-rank formats still need the calibration input to be
@@ -349,7 +349,8 @@ struct QuiltSelectFormatsPass
     std::vector<unsigned> choice;
     std::string why = "least summed " +
                       std::string(bySize ? "size" : "predicted time") +
-                      " with summed per-layer error within the budget";
+                      " with the per-layer errors' root-sum-square within "
+                      "the budget";
     if (!assign.empty()) {
       choice = assigned;
       why = "assigned by the `assign` option";

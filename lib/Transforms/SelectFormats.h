@@ -112,9 +112,10 @@ fitLowRankToOutputs(DenseElementsAttr weight,
                     ArrayRef<int64_t> ranks);
 
 /// The candidate index per layer minimizing the summed `cost(candidate)`
-/// while the summed error stays within `budget` (exact dynamic programming
-/// with errors rounded up to budget / resolution). Candidate 0 of every
-/// layer must be the error-free dense f32 one, so a choice always exists.
+/// while the root-sum-square of the errors stays within `budget` (exact
+/// dynamic programming with squared errors rounded up to budget^2 /
+/// resolution). Candidate 0 of every layer must be the error-free dense f32
+/// one, so a choice always exists.
 std::vector<unsigned>
 allocateFormats(ArrayRef<Layer> layers, double budget,
                 llvm::function_ref<double(const Candidate &)> cost,

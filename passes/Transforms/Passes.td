@@ -207,10 +207,12 @@ def QuiltSelectFormats : Pass<"quilt-select-formats", "::mlir::ModuleOp"> {
     measures what each costs in accuracy on the actual weights, asks the
     cost model (`include/quilt/CostModel/CostModel.h`) for its time, and
     chooses one format per layer so that the whole function is fastest
-    (`objective=latency`) or smallest (`objective=size`) while the summed
-    per-layer error stays within `error-budget`. The allocation across
-    layers is exact dynamic programming over the budget (a knapsack, as in
-    HAWQ-V2 / HIGGS), with errors rounded up to 1/1000 of the budget.
+    (`objective=latency`) or smallest (`objective=size`) while the
+    root-sum-square of the per-layer errors (independent perturbations,
+    whose energies add) stays within `error-budget`. The allocation across
+    layers is exact dynamic programming over the squared budget (a
+    knapsack, as in HAWQ-V2 / HIGGS), with squared errors rounded up to
+    1/1000 of it.
 
     Error measure. With `calibration=FILE.npy` (the value of the function's
     first argument, e.g. a batch of real inputs) the function is run once
@@ -269,7 +271,8 @@ def QuiltSelectFormats : Pass<"quilt-select-formats", "::mlir::ModuleOp"> {
            "Target whose formats are candidates (only `cpu`)">,
     Option<"errorBudget", "error-budget", "double", /*default=*/"0.01",
            "Largest allowed error (relative output error with calibration, "
-           "summed relative weight error without)">,
+           "relative weight errors without; per-layer errors combine as a "
+           "root-sum-square)">,
     Option<"objective", "objective", "std::string", /*default=*/"\"latency\"",
            "`latency` (predicted time) or `size` (stored weight bytes)">,
     ListOption<"formats", "formats", "std::string",

@@ -15,8 +15,9 @@
 // ZERO: return
 
 // The size objective with only 2:4 allowed: 2:4 drops the smaller half of
-// every 4 entries, 0.54 and 0.62 of these weights' norms. A budget of 1.5
-// takes both layers, 0.6 only one, 0.3 none.
+// every 4 entries, 0.54 and 0.62 of these weights' norms (0.82 together, as
+// a root-sum-square). A budget of 1.5 takes both layers, 0.6 only one, 0.3
+// none.
 // RUN: quilt-opt %s --quilt-load-weights=dir=%t \
 // RUN:   --quilt-select-formats="error-budget=1.5 objective=size formats=nm24 explain=1" 2>%t/explain \
 // RUN:   | FileCheck %s --check-prefix=BOTH
@@ -24,7 +25,7 @@
 // BOTH-LABEL: func.func @mlp
 // BOTH: quilt.pack %{{.+}} : tensor<64x32xf32> -> !quilt.packed<64x32, sparsity<nm<2, 4>>>
 // BOTH: quilt.pack %{{.+}} : tensor<32x64xf32> -> !quilt.packed<32x64, sparsity<nm<2, 4>>>
-// EXPLAIN: quilt-select-formats @mlp: objective size, error budget 1.500000e+00 (summed relative weight error, weight-space proxy)
+// EXPLAIN: quilt-select-formats @mlp: objective size, error budget 1.500000e+00 (relative weight error, weight-space proxy)
 // EXPLAIN: layer 0 (64x32
 // EXPLAIN-NEXT: format pred_ms error bytes
 // EXPLAIN-NEXT: f32 {{[0-9.]+}} 0.000e+00 {{[0-9]+}}
