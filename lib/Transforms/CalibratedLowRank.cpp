@@ -10,7 +10,8 @@
 //
 // V is found by subspace iteration on Y (p = r + 16 probe vectors, three
 // power steps, Rayleigh-Ritz with Jacobi on a p x p matrix), all loops
-// ordered so the innermost runs along contiguous rows.
+// ordered so the innermost runs along contiguous rows. V is fitted on half
+// the calibration rows and the error measured on the other half.
 //
 //===----------------------------------------------------------------------===//
 
@@ -197,11 +198,21 @@ select::fitLowRankToOutputs(DenseElementsAttr weight,
   if (ranks.empty())
     return {};
   Matrix w = toMatrix(toHostArray(weight));
-  Matrix y = multiply(toMatrix(activations), w);
+  // Fit on the even calibration rows, measure on the odd ones: a rank-r fit
+  // reproduces any r rows exactly (a 16-token calibration batch "fits"
+  // rank 16 with no error), so only held-out rows say how it generalizes.
+  Matrix x = toMatrix(activations);
+  Matrix fitRows((x.rows + 1) / 2, x.cols), testRows(x.rows / 2, x.cols);
+  for (int64_t i = 0; i < x.rows; ++i)
+    std::copy_n(x.row(i), x.cols,
+                (i % 2 ? testRows.row(i / 2) : fitRows.row(i / 2)));
+  if (testRows.rows == 0)
+    testRows = fitRows;
   int64_t maxRank = *llvm::max_element(ranks);
-  Matrix v = topRightSingularVectors(y, maxRank);
+  Matrix v = topRightSingularVectors(multiply(fitRows, w), maxRank);
   // With V's rows orthonormal, ||Y - Y V_r^T V_r||^2 = ||Y||^2 - ||Y V_r^T||^2.
-  Matrix yv = multiplyTransposed(y, v); // M x maxRank
+  Matrix y = multiply(testRows, w);
+  Matrix yv = multiplyTransposed(y, v); // M/2 x maxRank
   double total = 0;
   for (float value : y.data)
     total += double(value) * value;

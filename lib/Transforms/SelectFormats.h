@@ -96,7 +96,8 @@ FailureOr<runtime::HostArray> runWithChoice(func::FuncOp func,
 
 /// A rank-r weight fitted to a layer's outputs, W_r = left * right (K x r
 /// and r x N), and its relative output error ||X W - X W_r||_F / ||X W||_F
-/// on the calibration input X.
+/// on the calibration rows it was not fitted to (the odd rows of X; the
+/// even ones fit it).
 struct LowRankFit {
   DenseElementsAttr left, right;
   double error;

@@ -1,10 +1,11 @@
 // Low-rank candidates fitted to the calibration outputs. The calibration
-// input has only 16 distinct columns (rank 16), so X W has rank 16 and the
+// input has only 16 distinct columns (rank 16, in its even and in its odd
+// rows, which fit and measure the low rank), so X W has rank 16 and the
 // rank-16 weight W V V^T reproduces the layer's output exactly, although W
 // itself (pseudo-random) is far from rank 16.
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: %python %S/../Tools/quilt-run/Inputs/npy.py write %t/w.npy '<f4' 128x128 '((i[0] * 7919 + i[1] * 104729) % 1000 - 500) / 500.0'
-// RUN: %python %S/../Tools/quilt-run/Inputs/npy.py write %t/x.npy '<f4' 32x128 '((i[0] * 31 + (i[1] % 16) * 17) % 23 - 11) / 11.0'
+// RUN: %python %S/../Tools/quilt-run/Inputs/npy.py write %t/x.npy '<f4' 128x128 '((i[0] * 31 + (i[1] % 16) * 17) % 23 - 11) / 11.0'
 
 // With calibration: lr16 and lr32 (2 r (K + N) <= K N) have output errors
 // at f32 rounding, and the smaller is stored, from its fitted factors
@@ -48,8 +49,8 @@
 // WEIGHT-LABEL: func.func @layer
 // WEIGHT-NOT: lowrank
 // WEIGHT-EXPLAIN: lr16 {{.+}} {{[0-9.]+}}e-01
-func.func @layer(%x: tensor<32x128xf32>,
-                 %w: tensor<128x128xf32> {quilt.weight = "w.npy"}) -> tensor<32x128xf32> {
-  %y = quilt.linear %x, %w : tensor<32x128xf32>, tensor<128x128xf32> -> tensor<32x128xf32>
-  return %y : tensor<32x128xf32>
+func.func @layer(%x: tensor<128x128xf32>,
+                 %w: tensor<128x128xf32> {quilt.weight = "w.npy"}) -> tensor<128x128xf32> {
+  %y = quilt.linear %x, %w : tensor<128x128xf32>, tensor<128x128xf32> -> tensor<128x128xf32>
+  return %y : tensor<128x128xf32>
 }
