@@ -15,6 +15,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/ADT/SetVector.h"
 
 #include <cmath>
 #include <thread>
@@ -272,8 +273,11 @@ LogicalResult select::measureOutputErrors(MutableArrayRef<Layer> layers,
 
 namespace {
 
-/// A copy of `func` named `name` in a new module, with `edit` applied to
-/// the copies of the layers' linears.
+/// A copy of `func` as @entry of a new module, with `edit` applied to the
+/// copies of the layers' linears. The layers' weights become arguments
+/// after the function's own (runEntry passes them), so that the module
+/// stays small: printed, parsed and compiled as constants, an LLM block's
+/// 540 MB of weights took most of a minute.
 OwningOpRef<ModuleOp> cloneFunction(
     func::FuncOp func, ArrayRef<Layer> layers,
     llvm::function_ref<void(OpBuilder &, ArrayRef<LinearOp>, func::FuncOp)>
@@ -287,20 +291,38 @@ OwningOpRef<ModuleOp> cloneFunction(
   copy.setName("entry");
   copy.setPublic();
   SmallVector<LinearOp> linears;
-  for (const Layer &layer : layers)
-    linears.push_back(cast<LinearOp>(mapping.lookup(layer.op.getOperation())));
+  SmallVector<Type> inputs(copy.getArgumentTypes());
+  llvm::SetVector<Operation *> constants;
+  for (const Layer &layer : layers) {
+    auto linear = cast<LinearOp>(mapping.lookup(layer.op.getOperation()));
+    Value weight = linear.getWeight();
+    if (Operation *def = weight.getDefiningOp())
+      constants.insert(def);
+    inputs.push_back(weight.getType());
+    linear.getWeightMutable().assign(
+        copy.getBody().addArgument(weight.getType(), weight.getLoc()));
+    linears.push_back(linear);
+  }
+  for (Operation *def : constants)
+    if (def->use_empty())
+      def->erase();
+  copy.setFunctionType(b.getFunctionType(inputs, copy.getResultTypes()));
   edit(b, linears, copy);
   return module;
 }
 
-/// The results of @entry of `module` on `input`.
+/// The results of @entry of `module` (made by cloneFunction) on `input` and
+/// the layers' weights.
 FailureOr<std::vector<runtime::HostArray>>
-runEntry(ModuleOp module, const runtime::HostArray &input, std::string &error) {
+runEntry(ModuleOp module, ArrayRef<Layer> layers,
+         const runtime::HostArray &input, std::string &error) {
   ScratchModule jit;
   if (failed(jit.compile(module, error)))
     return failure();
   std::vector<runtime::HostArray> inputs;
   inputs.push_back(input.clone());
+  for (const Layer &layer : layers)
+    inputs.push_back(toHostArray(layer.weight));
   return jit.call("entry", std::move(inputs), error);
 }
 
@@ -335,7 +357,7 @@ select::captureActivations(func::FuncOp func, ArrayRef<Layer> layers,
           types.push_back(v.getType());
         copy.setFunctionType(b.getFunctionType(copy.getArgumentTypes(), types));
       });
-  auto results = runEntry(*module, input, error);
+  auto results = runEntry(*module, layers, input, error);
   if (failed(results))
     return failure();
   std::vector<runtime::HostArray> activations;
@@ -357,7 +379,7 @@ select::runWithChoice(func::FuncOp func, ArrayRef<Layer> layers,
                          layers[l].candidates[choice[l]]);
         }
       });
-  auto results = runEntry(*module, input, error);
+  auto results = runEntry(*module, layers, input, error);
   if (failed(results))
     return failure();
   return std::move((*results)[0]);
