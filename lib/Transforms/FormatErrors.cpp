@@ -16,6 +16,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/Support/Parallel.h"
 
 #include <cmath>
 #include <thread>
@@ -249,26 +250,51 @@ LogicalResult select::measureOutputErrors(MutableArrayRef<Layer> layers,
     return failure();
   }
   ArrayRef<runtime::HostArray> activations = *captured;
+
+  // The calls are independent (each packs its own weight, at O0, which is
+  // most of their time): the dense outputs, then every candidate's, on all
+  // cores. Call 0 of a layer is its dense output.
+  std::vector<std::pair<size_t, size_t>> calls;
+  std::vector<std::optional<runtime::HostArray>> weights(layers.size());
+  std::vector<std::vector<runtime::HostArray>> dense(layers.size());
   for (size_t l = 0; l < layers.size(); ++l) {
     layers[l].candidates[0].error = 0;
-    if (!measured[l])
-      continue;
-    runtime::HostArray weight = toHostArray(layers[l].weight);
-    auto dense = jit.call("dense" + std::to_string(l),
-                          {activations[l].clone(), weight.clone()}, error);
-    if (failed(dense))
-      return failure();
-    for (size_t c = 1; c < layers[l].candidates.size(); ++c) {
-      if (layers[l].candidates[c].errorKnown)
-        continue;
-      auto results = jit.call(entryName(l, c),
-                              {activations[l].clone(), weight.clone()}, error);
-      if (failed(results))
-        return failure();
-      layers[l].candidates[c].error = relativeError((*results)[0], (*dense)[0]);
-    }
+    if (measured[l])
+      weights[l] = toHostArray(layers[l].weight);
   }
-  return success();
+  std::vector<std::string> errors;
+  auto runAll = [&](auto &&finish) -> LogicalResult {
+    errors.assign(calls.size(), "");
+    llvm::parallelFor(0, calls.size(), [&](size_t i) {
+      auto [l, c] = calls[i];
+      std::string name = c ? entryName(l, c) : "dense" + std::to_string(l);
+      auto results = jit.call(
+          name, {activations[l].clone(), weights[l]->clone()}, errors[i]);
+      if (succeeded(results))
+        finish(l, c, std::move(*results));
+    });
+    for (std::string &message : errors)
+      if (!message.empty()) {
+        error = message;
+        return failure();
+      }
+    return success();
+  };
+  for (size_t l = 0; l < layers.size(); ++l)
+    if (measured[l])
+      calls.push_back({l, 0});
+  if (failed(runAll([&](size_t l, size_t, std::vector<runtime::HostArray> y) {
+        dense[l] = std::move(y);
+      })))
+    return failure();
+  calls.clear();
+  for (size_t l = 0; l < layers.size(); ++l)
+    for (size_t c = 1; c < layers[l].candidates.size(); ++c)
+      if (!layers[l].candidates[c].errorKnown)
+        calls.push_back({l, c});
+  return runAll([&](size_t l, size_t c, std::vector<runtime::HostArray> y) {
+    layers[l].candidates[c].error = relativeError(y[0], dense[l][0]);
+  });
 }
 
 namespace {
