@@ -98,12 +98,14 @@ def parse_explain(text):
         if m:
             layers.append((int(m.group(1)), int(m.group(2)), []))
             continue
-        m = re.match(r"\s+(\S+)\s+([0-9.]+)\s+([0-9.e+-]+|inf|no gain)\s+([0-9]+)"
-                     r"(\s+<- chosen)?$", line)
+        # Skipped candidates show why instead of an error ("no gain",
+        # "few rows").
+        m = re.match(r"\s+(\S+)\s+([0-9.]+)\s+([0-9.e+-]+|inf|[a-z]+ [a-z]+)"
+                     r"\s+([0-9]+)(\s+<- chosen)?$", line)
         if m and layers and m.group(1) != "format":
             err = m.group(3)
             layers[-1][2].append((m.group(1), float(m.group(2)),
-                                  float("inf") if err == "no gain" else
+                                  float("inf") if " " in err else
                                   float(err), float(m.group(4)),
                                   bool(m.group(5))))
         m = re.match(r"\s+why: (.*)", line)

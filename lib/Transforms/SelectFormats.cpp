@@ -171,16 +171,27 @@ struct QuiltSelectFormatsPass
 
   /// Replaces the weight of every low-rank candidate by its projection
   /// fitted to the layer's calibration input, with its output error.
+  /// A rank above the rows it is fitted on (half the calibration rows) is
+  /// not determined by the data, and is skipped unless `assigned`.
   static void fitLowRankCandidates(MutableArrayRef<Layer> layers,
-                                   ArrayRef<runtime::HostArray> activations) {
+                                   ArrayRef<runtime::HostArray> activations,
+                                   bool assigned) {
     for (size_t l = 0; l < layers.size(); ++l) {
       SmallVector<int64_t> ranks;
       SmallVector<Candidate *> lowRank;
-      for (Candidate &c : layers[l].candidates)
-        if (int64_t rank = getLowRank(c); rank && !c.dominated) {
-          ranks.push_back(rank);
-          lowRank.push_back(&c);
+      int64_t fitRows = (activations[l].getShape().front() + 1) / 2;
+      for (Candidate &c : layers[l].candidates) {
+        int64_t rank = getLowRank(c);
+        if (!rank || !c.skipped.empty())
+          continue;
+        if (rank > fitRows && !assigned) {
+          c.skipped = "few rows";
+          c.error = std::numeric_limits<double>::infinity();
+          continue;
         }
+        ranks.push_back(rank);
+        lowRank.push_back(&c);
+      }
       std::vector<LowRankFit> fits =
           fitLowRankToOutputs(layers[l].weight, activations[l], ranks);
       for (size_t i = 0; i < lowRank.size(); ++i) {
@@ -235,9 +246,9 @@ struct QuiltSelectFormatsPass
                          "error", "bytes");
       for (size_t c = 0; c < layer.candidates.size(); ++c) {
         const Candidate &cand = layer.candidates[c];
-        std::string error = cand.dominated
-                                ? "no gain"
-                                : llvm::formatv("{0:e3}", cand.error).str();
+        std::string error = cand.skipped.empty()
+                                ? llvm::formatv("{0:e3}", cand.error).str()
+                                : cand.skipped.str();
         os << llvm::format("    %-9s %12.4f %12s %12.0f%s\n", cand.name.c_str(),
                            cand.seconds * 1e3, error.c_str(), cand.bytes,
                            c == choice[l] ? "  <- chosen" : "");
@@ -287,7 +298,8 @@ struct QuiltSelectFormatsPass
       for (Candidate &c : MutableArrayRef(layer.candidates).drop_front())
         if (cost(c) >= cost(layer.candidates.front())) {
           c.error = std::numeric_limits<double>::infinity();
-          c.errorKnown = c.dominated = true;
+          c.errorKnown = true;
+          c.skipped = "no gain";
         }
 
     std::string error;
@@ -321,7 +333,7 @@ struct QuiltSelectFormatsPass
         return failure();
       }
       activations = std::move(*captured);
-      fitLowRankCandidates(layers, activations);
+      fitLowRankCandidates(layers, activations, !assign.empty());
       return ArrayRef(activations).drop_back();
     };
     if (fit)

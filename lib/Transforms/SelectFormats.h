@@ -35,9 +35,11 @@ struct Candidate {
   /// `error` is known (the fit's, or "never chosen"): no kernel run needed.
   /// The low-rank kernels' f32 rounding is orders below the rank's error.
   bool errorKnown = false;
-  /// No cheaper than the dense candidate: never chosen, error not measured
-  /// (infinite).
-  bool dominated = false;
+  /// Why the candidate is never chosen and its error not measured
+  /// (infinite), as `explain` shows it: "no gain" (no cheaper than dense
+  /// f32), "few rows" (a rank above the calibration rows it would be fitted
+  /// to); empty: a real candidate.
+  StringRef skipped;
   double seconds = 0;
   double bytes = 0;
 };
