@@ -197,6 +197,56 @@ LogicalResult select::measureWeightErrors(MutableArrayRef<Layer> layers,
   return success();
 }
 
+namespace {
+
+/// Wider layers have their errors measured on an even sample of this many
+/// columns, where every candidate stores each column on its own.
+constexpr int64_t kMaxMeasuredColumns = 1024;
+
+/// Whether `type` stores every column of the weight independently of the
+/// others (per-channel or group scales, N:M along K, no structure): then a
+/// column's output error is the same measured alone, and the error over a
+/// sample of columns estimates the whole.
+bool storesColumnsApart(PackedType type) {
+  SparsityAttr sparsity = type.getSparsity();
+  return type.getPrecision().getGranularity() != Granularity::Tensor &&
+         type.getStructure().isDense() &&
+         (sparsity.isDense() || sparsity.getKind() == SparsityKind::NM);
+}
+
+/// The columns of layer `layer` to measure on: empty for all of them.
+std::vector<int64_t> getMeasuredColumns(const Layer &layer) {
+  int64_t n = layer.op.getOutputSize();
+  bool separable = llvm::all_of(layer.candidates, [](const Candidate &c) {
+    return c.errorKnown || storesColumnsApart(c.format);
+  });
+  if (n <= kMaxMeasuredColumns || !separable)
+    return {};
+  std::vector<int64_t> columns;
+  for (int64_t j = 0; j < kMaxMeasuredColumns; ++j)
+    columns.push_back(j * n / kMaxMeasuredColumns);
+  return columns;
+}
+
+/// The weight's `columns` (all of them if empty) in a host array.
+runtime::HostArray getColumns(DenseElementsAttr weight,
+                              ArrayRef<int64_t> columns) {
+  runtime::HostArray all = toHostArray(weight);
+  if (columns.empty())
+    return all;
+  int64_t k = all.getShape()[0], n = all.getShape()[1];
+  int64_t m = int64_t(columns.size());
+  runtime::HostArray some(runtime::ElementKind::F32, {k, m});
+  const auto *from = static_cast<const float *>(all.getData());
+  auto *to = static_cast<float *>(some.getData());
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = 0; j < m; ++j)
+      to[i * m + j] = from[i * n + columns[j]];
+  return some;
+}
+
+} // namespace
+
 LogicalResult select::measureOutputErrors(MutableArrayRef<Layer> layers,
                                           CaptureFn capture,
                                           std::string &error) {
@@ -211,10 +261,20 @@ LogicalResult select::measureOutputErrors(MutableArrayRef<Layer> layers,
   // the difference, not in the norm, which is why the dense output is taken
   // with the same function shape) on its recorded input, in candidate c.
   ScratchModule jit;
+  std::vector<std::vector<int64_t>> columns;
+  for (const Layer &layer : layers)
+    columns.push_back(getMeasuredColumns(layer));
   auto makeLinear = [&](OpBuilder &b, Location loc, size_t l, size_t c,
                         std::string name) {
     const Layer &layer = layers[l];
     auto weightType = cast<RankedTensorType>(layer.weight.getType());
+    Candidate candidate = layer.candidates[c];
+    if (!columns[l].empty()) {
+      int64_t k = weightType.getDimSize(0), n = int64_t(columns[l].size());
+      weightType = RankedTensorType::get({k, n}, weightType.getElementType());
+      candidate.format =
+          PackedType::get(b.getContext(), k, n, candidate.format.getFormat());
+    }
     auto x = cast<RankedTensorType>(layer.op.getInput().getType());
     auto y = RankedTensorType::get({x.getDimSize(0), weightType.getDimSize(1)},
                                    b.getF32Type());
@@ -224,7 +284,7 @@ LogicalResult select::measureOutputErrors(MutableArrayRef<Layer> layers,
     b.setInsertionPointToStart(func.addEntryBlock());
     auto linear = LinearOp::create(b, loc, y, func.getArgument(0),
                                    func.getArgument(1), Value(), nullptr);
-    applyCandidate(b, linear, func.getArgument(1), layer.candidates[c]);
+    applyCandidate(b, linear, func.getArgument(1), candidate);
     b.setInsertionPointAfter(linear);
     func::ReturnOp::create(b, loc, linear.getResult());
   };
@@ -260,7 +320,7 @@ LogicalResult select::measureOutputErrors(MutableArrayRef<Layer> layers,
   for (size_t l = 0; l < layers.size(); ++l) {
     layers[l].candidates[0].error = 0;
     if (measured[l])
-      weights[l] = toHostArray(layers[l].weight);
+      weights[l] = getColumns(layers[l].weight, columns[l]);
   }
   std::vector<std::string> errors;
   auto runAll = [&](auto &&finish) -> LogicalResult {
