@@ -252,18 +252,15 @@ LogicalResult select::measureOutputErrors(MutableArrayRef<Layer> layers,
                                           std::string &error) {
   if (layers.empty())
     return success();
-  for (const Layer &layer : layers)
-    if (!layer.op.getInput().getType().hasStaticShape())
-      return layer.op.emitError("quilt-select-formats: calibration needs "
-                                "statically shaped linear inputs, got ")
-             << layer.op.getInput().getType();
   // Function (l, c) computes layer l's linear (without bias: it cancels in
   // the difference, not in the norm, which is why the dense output is taken
   // with the same function shape) on its recorded input, in candidate c.
   ScratchModule jit;
   std::vector<std::vector<int64_t>> columns;
-  for (const Layer &layer : layers)
+  for (Layer &layer : layers) {
     columns.push_back(getMeasuredColumns(layer));
+    layer.sampledColumns = int64_t(columns.back().size());
+  }
   auto makeLinear = [&](OpBuilder &b, Location loc, size_t l, size_t c,
                         std::string name) {
     const Layer &layer = layers[l];
@@ -275,6 +272,7 @@ LogicalResult select::measureOutputErrors(MutableArrayRef<Layer> layers,
       candidate.format =
           PackedType::get(b.getContext(), k, n, candidate.format.getFormat());
     }
+    // Static: the cost model has already refused dynamic shapes.
     auto x = cast<RankedTensorType>(layer.op.getInput().getType());
     auto y = RankedTensorType::get({x.getDimSize(0), weightType.getDimSize(1)},
                                    b.getF32Type());

@@ -241,7 +241,11 @@ struct QuiltSelectFormatsPass
       const Layer &layer = layers[l];
       LinearOp op = layer.op;
       os << "  layer " << l << " (" << op.getReductionSize() << "x"
-         << op.getOutputSize() << " at " << op.getLoc() << ")\n";
+         << op.getOutputSize() << " at " << op.getLoc();
+      if (layer.sampledColumns)
+        os << "; errors on " << layer.sampledColumns << " of "
+           << op.getOutputSize() << " columns";
+      os << ")\n";
       os << llvm::format("    %-9s %12s %12s %12s\n", "format", "pred_ms",
                          "error", "bytes");
       for (size_t c = 0; c < layer.candidates.size(); ++c) {

@@ -50,6 +50,9 @@ struct Layer {
   mutable LinearOp op;
   DenseElementsAttr weight;
   std::vector<Candidate> candidates;
+  /// Columns the output errors were measured on, when a sample of the
+  /// layer's (see measureOutputErrors); 0: all of them.
+  int64_t sampledColumns = 0;
 };
 
 /// The dense f32 contents of `attr` in a host array.

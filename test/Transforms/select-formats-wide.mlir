@@ -11,7 +11,7 @@
 // RUN: FileCheck %s --check-prefix=EXPLAIN < %t/explain
 // CHECK-LABEL: func.func @wide
 // CHECK: quilt.pack %{{.+}} -> !quilt.packed<64x2560, precision<i8, channel>>
-// EXPLAIN: layer 0 (64x2560
+// EXPLAIN: layer 0 (64x2560 at {{.+}}; errors on 1024 of 2560 columns)
 // EXPLAIN: i8 {{.+}} {{[0-9.]+}}e-0{{[23]}} {{.+}}<- chosen
 // EXPLAIN: nm24 {{.+}} {{[0-9.]+}}e-01
 // EXPLAIN: why: {{.+}}; end-to-end relative output error {{[0-9.]+}}e-0{{[23]}}

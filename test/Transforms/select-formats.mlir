@@ -34,6 +34,12 @@
 // EXPLAIN: nm24 {{.*}} <- chosen
 // EXPLAIN: why: least summed size
 
+// A budget of 1.0 still takes both: their root-sum-square is within it,
+// though their sum (1.16) is not.
+// RUN: quilt-opt %s --quilt-load-weights=dir=%t \
+// RUN:   --quilt-select-formats="error-budget=1.0 objective=size formats=nm24" \
+// RUN:   | FileCheck %s --check-prefix=BOTH
+
 // RUN: quilt-opt %s --quilt-load-weights=dir=%t \
 // RUN:   --quilt-select-formats="error-budget=0.6 objective=size formats=nm24" \
 // RUN:   | FileCheck %s --check-prefix=ONE

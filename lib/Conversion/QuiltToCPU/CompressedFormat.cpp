@@ -157,7 +157,7 @@ struct LowerLowRankPackFactors : OpConversionPattern<PackFactorsOp> {
                   ConversionPatternRewriter &rewriter) const override {
     PackedType type = op.getResult().getType();
     if (!getLowRankFormat().supports(type))
-      return op.emitOpError("has no CPU layout for ") << type;
+      return rewriter.notifyMatchFailure(op, "no low-rank CPU layout");
     MLIRContext *ctx = getContext();
     Type leftType = op.getLeft().getType(), rightType = op.getRight().getType();
     auto fnType = FunctionType::get(ctx, {leftType, rightType}, bytesType(ctx));
