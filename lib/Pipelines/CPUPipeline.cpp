@@ -64,8 +64,13 @@ void mlir::quilt::populateCPUPipeline(OpPassManager &pm,
     }
     addPassByName(pm, "quilt-select-formats", select);
   }
-  if (options.fuseBlocks)
-    addPassByName(pm, "quilt-fuse-blocks", "");
+  if (options.fuseBlocks) {
+    std::string fuse;
+    if (!options.costModel.empty())
+      fuse = "cost-model=" + quote(options.costModel) +
+             " threads=" + std::to_string(options.threads);
+    addPassByName(pm, "quilt-fuse-blocks", fuse);
+  }
   if (options.packWeights)
     addPassByName(pm, "quilt-pack-weights",
                   ("threads=" + llvm::Twine(options.threads)).str());

@@ -3,13 +3,17 @@
 // This file implements quilt-fuse-blocks: it finds the groups of each kind
 // (gated MLP, attention, prologue, horizontal, epilogue, element-wise; see
 // the pass description), checks them with the rules of FusionGroup.h, asks
-// `shouldFuse` whether to fuse, and outlines them.
+// `shouldFuse` (the heuristic, or the cost model) whether to fuse, and
+// outlines them.
 //
 //===----------------------------------------------------------------------===//
 
 #include "FusionGroup.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "quilt/CostModel/CostModel.h"
+#include "quilt/CostModel/Features.h"
 #include "quilt/Transforms/Passes.h"
+#include "llvm/Support/FormatVariadic.h"
 
 namespace mlir::quilt {
 #define GEN_PASS_DEF_QUILTFUSEBLOCKS
@@ -23,19 +27,6 @@ using namespace mlir::quilt::fusion;
 namespace {
 
 bool isElementwise(Operation *op) { return isa<ElementwiseOpInterface>(op); }
-
-/// The fusion decision, in one place so that it can consult
-/// `mlir::quilt::cost::CostModel` once one is available to the pass.
-///
-/// Heuristic until then: every legal group is fused. The CPU kernels of all
-/// kinds save at least one round trip of an M x N intermediate through
-/// memory and one kernel call, and never re-read a weight, so fusing never
-/// adds work; the one exception, long-sequence attention (the score matrix
-/// no longer fits in cache), is excluded when the group is formed
-/// (`attention-max-seq`). Recomputation (option `recompute`) is limited to
-/// ops whose cost is linear in their input (element-wise, normalization),
-/// never a linear.
-bool shouldFuse(const FusionGroup &group) { return !group.members.empty(); }
 
 struct QuiltFuseBlocksPass
     : quilt::impl::QuiltFuseBlocksBase<QuiltFuseBlocksPass> {
@@ -57,6 +48,63 @@ struct QuiltFuseBlocksPass
       if (isa<OpTys...>(op))
         ops.push_back(&op);
     return ops;
+  }
+
+  std::shared_ptr<cost::CostModel> model;
+  std::vector<std::string> warnings;
+
+  LogicalResult initialize(MLIRContext *) override {
+    warnings.clear();
+    model.reset();
+    if (costModel.empty())
+      return success();
+    cost::CostModelOptions options;
+    if (costModel != "analytical")
+      options.modelPath = costModel;
+    model = cost::createCostModel(options, [&](const Twine &message) {
+      warnings.push_back(message.str());
+    });
+    return success();
+  }
+
+  /// The fusion decision. Without a cost model every legal group is fused:
+  /// the CPU kernels of all kinds save at least one round trip of an
+  /// intermediate through memory and one kernel call, and never re-read a
+  /// weight (long-sequence attention, where the score matrix leaves the
+  /// cache, is excluded when the group is formed, `attention-max-seq`).
+  /// With one, the block is built detached and fused only when it is not
+  /// predicted slower than its members apart; recomputed ops count in the
+  /// block only, since apart they run anyway. An op the model cannot cost
+  /// (dynamic shapes) leaves the decision to the heuristic.
+  bool shouldFuse(const FusionGroup &group) {
+    if (!model)
+      return true;
+    double apart = 0;
+    for (Operation *op : group.members) {
+      if (!cost::isCostedOp(op))
+        continue;
+      FailureOr<cost::CostEstimate> e = model->estimate({op, {}, threads});
+      if (failed(e))
+        return true;
+      apart += e->seconds;
+    }
+    OpBuilder detached(group.members.front()->getContext());
+    SmallVector<Value> results;
+    FusedOp block = buildFusedOp(detached, group, results);
+    FailureOr<cost::CostEstimate> fused = model->estimate({block, {}, threads});
+    block->erase();
+    if (failed(fused))
+      return true;
+    bool fuse = fused->seconds <= apart;
+    if (remarks)
+      group.members.back()->emitRemark()
+          << (fuse ? "fused " : "not fused ") << group.kind << " block of "
+          << group.members.size() << " ops: predicted "
+          << llvm::formatv("{0:f3}", fused->seconds * 1e6).str()
+          << " us as one kernel, " << llvm::formatv("{0:f3}", apart * 1e6).str()
+          << " us apart (" << fused->model << " model, " << unsigned(threads)
+          << " threads)";
+    return fuse;
   }
 
   /// Tries to fuse `group`; on success its members are gone.
@@ -315,6 +363,8 @@ struct QuiltFuseBlocksPass
   }
 
   void runOnOperation() override {
+    for (const std::string &w : warnings)
+      getOperation()->emitWarning(w);
     // Blocks of the ops outside any quilt.fused (existing blocks are kept).
     SmallVector<Block *> targets;
     getOperation()->walk([&](Block *block) {

@@ -70,13 +70,13 @@ bool fusion::isLegal(const FusionGroup &group, std::string *why) {
   return true;
 }
 
-FusedOp fusion::outline(OpBuilder &b, const FusionGroup &group) {
+FusedOp fusion::buildFusedOp(OpBuilder &b, const FusionGroup &group,
+                             SmallVectorImpl<Value> &results) {
   SmallVector<Operation *> members = ordered(group.members);
   SmallVector<Operation *> all = members;
   llvm::append_range(all, group.recomputed);
   llvm::sort(all,
              [](Operation *x, Operation *y) { return x->isBeforeInBlock(y); });
-  Operation *last = members.back();
 
   // Inputs: values defined outside and read by some op of the group.
   llvm::SetVector<Value> inputs;
@@ -87,7 +87,7 @@ FusedOp fusion::outline(OpBuilder &b, const FusionGroup &group) {
         inputs.insert(operand);
     }
   // Results: members' values used outside the group.
-  SmallVector<Value> results;
+  results.clear();
   for (Operation *op : members)
     for (Value result : op->getResults())
       if (llvm::any_of(result.getUsers(),
@@ -95,7 +95,6 @@ FusedOp fusion::outline(OpBuilder &b, const FusionGroup &group) {
         results.push_back(result);
 
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(last);
   SmallVector<Type> resultTypes;
   for (Value result : results)
     resultTypes.push_back(result.getType());
@@ -115,7 +114,15 @@ FusedOp fusion::outline(OpBuilder &b, const FusionGroup &group) {
   for (Value result : results)
     yielded.push_back(mapping.lookup(result));
   YieldOp::create(b, loc, yielded);
+  return fused;
+}
 
+FusedOp fusion::outline(OpBuilder &b, const FusionGroup &group) {
+  SmallVector<Operation *> members = ordered(group.members);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(members.back());
+  SmallVector<Value> results;
+  FusedOp fused = buildFusedOp(b, group, results);
   for (auto [result, replacement] : llvm::zip(results, fused.getResults()))
     result.replaceUsesWithIf(replacement, [&](OpOperand &use) {
       return !group.contains(use.getOwner());

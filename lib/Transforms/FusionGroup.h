@@ -40,7 +40,16 @@ bool hasUsersOnlyIn(Operation *op, const FusionGroup &group);
 /// there. Explains a refusal in `why` when given.
 bool isLegal(const FusionGroup &group, std::string *why = nullptr);
 
-/// Outlines `group` (legal) into a quilt.fused op of kind `group.kind`.
+/// Builds, at `b`'s insertion point, the quilt.fused op of `group` (legal):
+/// its body holds clones of the members and recomputed ops; `results` gets
+/// the members' values it yields, in the order of its results. The IR
+/// outside is not changed, so the op can also be built detached (no
+/// insertion point) to ask a cost model about it, then erased.
+FusedOp buildFusedOp(OpBuilder &b, const FusionGroup &group,
+                     SmallVectorImpl<Value> &results);
+
+/// Outlines `group` (legal) into a quilt.fused op of kind `group.kind`
+/// placed before its last member, which replaces the members.
 FusedOp outline(OpBuilder &b, const FusionGroup &group);
 
 } // namespace mlir::quilt::fusion

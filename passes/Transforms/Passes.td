@@ -125,9 +125,18 @@ def QuiltFuseBlocks : Pass<"quilt-fuse-blocks"> {
     an element-wise op whose other users are outside is cloned into the
     block (recomputed) instead of blocking the fusion; shapes are those the
     ops already verify (same input, same element-wise types); horizontal
-    members share the input value and `act`. Whether a legal group is
-    fused is decided by one function, `shouldFuse` (a documented heuristic
-    until the cost model is consulted there).
+    members share the input value and `act`.
+
+    Whether a legal group is fused is decided in one place. Without
+    `cost-model`, every legal group is (the kernels of every kind save a
+    round trip of an intermediate through memory and never re-read a
+    weight). With `cost-model`, the block is built detached and the model
+    is asked for its time and for the time of its members run apart; the
+    group is fused only when the block is not predicted slower (ties fuse:
+    fewer kernel calls). A group the model refuses leaves its ops free for
+    the kinds tried after it (a refused gated MLP may still fuse its two
+    up-projections horizontally). `remarks` reports each consulted
+    decision with both predictions.
 
     ```mlir
     %l = quilt.linear %x, %w bias %b : tensor<128x64xf32>, !w, tensor<32xf32> -> tensor<128x32xf32>
@@ -160,6 +169,14 @@ def QuiltFuseBlocks : Pass<"quilt-fuse-blocks"> {
     Option<"attentionMaxSeq", "attention-max-seq", "int64_t",
            /*default=*/"512",
            "Longest key sequence fused as one attention block">,
+    Option<"costModel", "cost-model", "std::string", /*default=*/"\"\"",
+           "Consult a cost model: `analytical`, `auto` (the learned model "
+           "committed for this machine type) or a learned model file; "
+           "empty: fuse every legal group">,
+    Option<"threads", "threads", "unsigned", /*default=*/"1",
+           "Threads the blocks will run on (the cost model's queries)">,
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark with each cost-model decision">,
   ];
   let dependentDialects = ["::mlir::quilt::QuiltDialect"];
 }

@@ -115,7 +115,8 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       *this, "cost-model",
       llvm::cl::desc("quilt-select-formats' learned model file (`auto`: "
                      "the one committed for this machine type; empty: the "
-                     "analytical model)"),
+                     "analytical model); quilt-fuse-blocks consults it too "
+                     "when given"),
       llvm::cl::init("")};
   Option<std::string> calibration{
       *this, "calibration",
