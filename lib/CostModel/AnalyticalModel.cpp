@@ -12,34 +12,36 @@
 
 namespace mlir::quilt::cost {
 
-/// A call into a JIT-compiled entry (argument descriptors, allocation of
-/// the result) costs about this much even for tiny ops.
-static constexpr double kCallOverheadSeconds = 2e-6;
-
-double estimateRooflineSeconds(const OpWork &w, const TargetDescription &t) {
+RooflineTerms getRooflineTerms(const OpWork &w, const TargetDescription &t) {
   double peak = t.peakF32;
   if (w.compute == ComputeKind::Int8)
     peak = t.peakInt8;
   else if (w.compute == ComputeKind::BF16)
     peak = t.peakBF16;
   double threads = double(std::min<unsigned>(w.threads, t.cores));
-  double compute =
+  RooflineTerms terms;
+  terms.computeSeconds =
       w.flops / (peak * threads) + w.elementwiseOps / (t.peakF32 / 2 * threads);
   // The working set decides the level; private levels (L1, L2) scale with
   // the threads, shared ones (L3, DRAM) do not.
   double bytes = w.totalBytes();
-  const MemoryLevel *level = &t.levels.back();
-  unsigned index = 0;
-  for (const MemoryLevel &l : t.levels) {
-    if (bytes <= l.bytes) {
-      level = &l;
+  terms.level = unsigned(t.levels.size() - 1);
+  for (unsigned i = 0; i < t.levels.size(); ++i)
+    if (bytes <= t.levels[i].bytes) {
+      terms.level = i;
       break;
     }
-    ++index;
-  }
-  double bandwidth = level->bytesPerSecond * (index < 2 ? threads : 1.0);
-  double memory = bytes / bandwidth;
-  return std::max(compute, memory) + kCallOverheadSeconds;
+  double bandwidth =
+      t.levels[terms.level].bytesPerSecond * (terms.level < 2 ? threads : 1.0);
+  terms.memorySeconds = bytes / bandwidth;
+  return terms;
+}
+
+double estimateRooflineSeconds(const OpWork &w, const TargetDescription &t) {
+  RooflineTerms terms = getRooflineTerms(w, t);
+  // A call into a JIT-compiled entry costs this much even for tiny ops.
+  return std::max(terms.computeSeconds, terms.memorySeconds) +
+         t.callOverheadSeconds;
 }
 
 FailureOr<CostEstimate>

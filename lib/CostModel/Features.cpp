@@ -8,6 +8,7 @@
 
 #include "quilt/CostModel/Features.h"
 
+#include "quilt/CostModel/AnalyticalModel.h"
 #include "quilt/Dialect/Quilt/QuiltOps.h"
 #include "quilt/Runtime/OpCost.h"
 #include "llvm/ADT/StringExtras.h"
@@ -287,6 +288,9 @@ std::vector<std::string> getFeatureNames(bool irTokens) {
       "log2_target_peak_int8",
       "log2_target_dram_bandwidth",
       "log2_analytical_us",
+      "log2_compute_us",
+      "log2_memory_us",
+      "memory_level",
   };
   if (irTokens)
     for (unsigned i = 0; i < kNumIRTokenBuckets; ++i)
@@ -300,6 +304,7 @@ std::vector<float> extractFeatures(const OpWork &w,
   PrecisionAttr precision = w.format ? w.format.getPrecision() : nullptr;
   SparsityAttr sparsity = w.format ? w.format.getSparsity() : nullptr;
   StructureAttr structure = w.format ? w.format.getStructure() : nullptr;
+  RooflineTerms roofline = getRooflineTerms(w, target);
   std::vector<float> f = {
       float(w.kind),
       float(w.fused),
@@ -341,6 +346,9 @@ std::vector<float> extractFeatures(const OpWork &w,
       log2p(target.peakInt8),
       log2p(target.levels.empty() ? 0 : target.levels.back().bytesPerSecond),
       float(std::log2(std::max(analyticalSeconds, 1e-9) * 1e6)),
+      float(std::log2(std::max(roofline.computeSeconds, 1e-12) * 1e6)),
+      float(std::log2(std::max(roofline.memorySeconds, 1e-12) * 1e6)),
+      float(roofline.level),
   };
   if (irTokens) {
     // Words and numbers of the printed op; SSA names (%x) say nothing.

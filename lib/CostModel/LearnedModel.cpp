@@ -108,7 +108,7 @@ Expected<std::string> trainBooster(ArrayRef<float> rows, unsigned numFeatures,
     return xgbError("XGBoosterCreate");
   scope_exit freeBooster([&] { x.XGBoosterFree(booster); });
   std::pair<std::string, std::string> params[] = {
-      {"objective", "reg:squarederror"},
+      {"objective", options.objective},
       {"tree_method", "exact"},
       {"max_depth", std::to_string(options.maxDepth)},
       {"eta", formatv("{0}", options.learningRate).str()},

@@ -41,6 +41,7 @@ json::Value TargetDescription::toJson() const {
                                            {"bf16_dot", peakBF16},
                                            {"int8_vnni", peakInt8}}},
       {"memory_levels", std::move(levelArray)},
+      {"call_overhead_seconds", callOverheadSeconds},
       {"source", source},
   };
 }
@@ -77,6 +78,11 @@ Expected<TargetDescription> TargetDescription::fromJson(const json::Value &v) {
   t.peakF32 = *f32;
   t.peakBF16 = bf16 && *bf16 > 0 ? *bf16 : *f32;
   t.peakInt8 = i8 && *i8 > 0 ? *i8 : *f32;
+  if (auto overhead = o->getNumber("call_overhead_seconds")) {
+    if (*overhead < 0)
+      return bad("call_overhead_seconds must not be negative");
+    t.callOverheadSeconds = *overhead;
+  }
   for (const json::Value &lv : *levels) {
     const json::Object *lo = lv.getAsObject();
     auto bytes = lo ? lo->getNumber("bytes") : std::nullopt;

@@ -76,6 +76,13 @@ llvm::cl::opt<double>
                    llvm::cl::init(3.0), llvm::cl::sub(getTrainCommand()),
                    llvm::cl::sub(getEvalCommand()));
 
+llvm::cl::opt<std::string>
+    objective("objective",
+              llvm::cl::desc("XGBoost objective on log(measured / analytical)"),
+              llvm::cl::init("reg:squarederror"),
+              llvm::cl::sub(getTrainCommand()),
+              llvm::cl::sub(getEvalCommand()));
+
 TrainOptions getTrainOptions() {
   TrainOptions options;
   options.rounds = rounds;
@@ -84,6 +91,7 @@ TrainOptions getTrainOptions() {
   options.subsample = subsample;
   options.columnSample = columnSample;
   options.minChildWeight = minChildWeight;
+  options.objective = objective;
   return options;
 }
 

@@ -10,6 +10,9 @@
 
 #include "Tune.h"
 
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 #include "quilt/CostModel/TargetDescription.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/Format.h"
@@ -154,6 +157,32 @@ double bandwidth(size_t bytes) {
   return rate;
 }
 
+/// The time of one call of a JIT-compiled entry that does almost nothing,
+/// timed as collect times kernels (best of 9 medians): what every call
+/// costs on top of its work.
+llvm::Expected<double> callOverheadSeconds() {
+  auto context = makeContext();
+  auto module = mlir::parseSourceString<mlir::ModuleOp>(
+      "func.func @tiny(%x: tensor<1x16xf32>, %y: tensor<1x16xf32>) -> "
+      "tensor<1x16xf32> {\n"
+      "  %z = quilt.add %x, %y : tensor<1x16xf32>\n"
+      "  return %z : tensor<1x16xf32>\n}\n",
+      context.get());
+  if (!module)
+    return llvm::createStringError("cannot parse the call-overhead kernel");
+  auto jit = mlir::quilt::runtime::JitModule::compile(*module, /*options=*/{});
+  if (!jit)
+    return jit.takeError();
+  double best = 1;
+  for (int r = 0; r < 9; ++r) {
+    auto timed = timeEntry(**jit, "tiny", 31);
+    if (!timed)
+      return timed.takeError();
+    best = std::min(best, timed->first * 1e-6);
+  }
+  return best;
+}
+
 } // namespace
 
 int runCalibrate() {
@@ -180,7 +209,11 @@ int runCalibrate() {
     t.levels.push_back({"L3", l3, bandwidth(size_t(std::min(l3 / 2, 4 * l2)))});
   double dram = std::max(2 * std::max(l3, l2), 256e6);
   t.levels.push_back({"DRAM", 1e15, bandwidth(size_t(std::min(dram, 1e9)))});
-  t.source = "quilt-tune calibrate";
+  auto overhead = callOverheadSeconds();
+  if (!overhead)
+    return fail(llvm::toString(overhead.takeError()));
+  t.callOverheadSeconds = *overhead;
+  t.source = kCalibratedSource.str();
   if (llvm::Error e = writeTargetDescription(targetOut, t))
     return fail(llvm::toString(std::move(e)));
   llvm::outs()
@@ -193,7 +226,9 @@ int runCalibrate() {
     llvm::outs() << llvm::format("  %-4s %10.0f KiB %8.1f GB/s\n",
                                  l.name.c_str(), l.bytes / 1024,
                                  l.bytesPerSecond / 1e9);
-  llvm::outs() << "  -> " << targetOut << "\n";
+  llvm::outs() << llvm::format("  call overhead  %8.2f us\n",
+                               t.callOverheadSeconds * 1e6)
+               << "  -> " << targetOut << "\n";
   return 0;
 }
 

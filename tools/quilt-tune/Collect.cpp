@@ -53,6 +53,12 @@ static cl::opt<std::string>
 static cl::opt<unsigned> maxRepeats("repeats",
                                     cl::desc("Most timed calls per entry"),
                                     cl::init(7), cl::sub(getCollectCommand()));
+static cl::opt<unsigned> numPasses(
+    "passes",
+    cl::desc("Measure the space this many times, each pass after the "
+             "previous one, each kernel compiled anew (the dataset's time is "
+             "the fastest pass's)"),
+    cl::init(2), cl::sub(getCollectCommand()));
 static cl::opt<bool> listOnly("list",
                               cl::desc("Print the modules and exit (no runs)"),
                               cl::sub(getCollectCommand()));
@@ -310,9 +316,15 @@ double loadAverage() {
   return load;
 }
 
-/// Times `entry`: one warm-up call, then up to `maxRepeats` calls or 50 ms.
-llvm::Expected<std::pair<double, unsigned>> timeEntry(rt::JitModule &jit,
-                                                      llvm::StringRef entry) {
+std::string formatDuration(double seconds) {
+  int s = int(seconds);
+  return str(s / 60) + "m" + (s % 60 < 10 ? "0" : "") + str(s % 60) + "s";
+}
+
+} // namespace
+
+llvm::Expected<std::pair<double, unsigned>>
+timeEntry(rt::JitModule &jit, llvm::StringRef entry, unsigned maxRepeats) {
   auto sig = jit.getSignature(entry);
   if (!sig)
     return sig.takeError();
@@ -341,13 +353,6 @@ llvm::Expected<std::pair<double, unsigned>> timeEntry(rt::JitModule &jit,
   return std::pair{us[us.size() / 2], unsigned(us.size())};
 }
 
-std::string formatDuration(double seconds) {
-  int s = int(seconds);
-  return str(s / 60) + "m" + (s % 60 < 10 ? "0" : "") + str(s % 60) + "s";
-}
-
-} // namespace
-
 int runCollect() {
   unsigned shard = 0, numShards = 1;
   if (sscanf(shardSpec.c_str(), "%u/%u", &shard, &numShards) != 2 ||
@@ -363,34 +368,44 @@ int runCollect() {
                    << " threads=" << s.threads << "\n";
     return 0;
   }
-  // Resume: keys already measured (or known to fail) are not run again.
+  // Resume: (key, pass) pairs already measured are not run again.
+  auto passKey = [](llvm::StringRef key, unsigned pass) {
+    return (key + "#" + llvm::Twine(pass)).str();
+  };
   llvm::StringSet<> done;
   if (llvm::sys::fs::exists(outPath)) {
-    auto existing = readDataset(outPath);
+    auto existing = readDataset(outPath, /*mergePasses=*/false);
     if (!existing)
       return fail(llvm::toString(existing.takeError()));
     for (const Sample &s : *existing)
-      done.insert(s.key);
+      done.insert(passKey(s.key, s.pass));
   }
-  std::vector<ModuleSpec> todo;
-  for (const ModuleSpec &s : mine)
-    if (llvm::any_of(s.rows,
-                     [&](int64_t m) { return !done.contains(s.keyFor(m)); }))
-      todo.push_back(s);
+  if (numPasses < 1)
+    return fail("--passes must be at least 1");
+  // Pass-major order: a kernel's passes are minutes apart, so a burst of
+  // interference does not hit all of them.
+  std::vector<std::pair<const ModuleSpec *, unsigned>> todo;
+  for (unsigned pass = 0; pass < numPasses; ++pass)
+    for (const ModuleSpec &s : mine)
+      if (llvm::any_of(s.rows, [&](int64_t m) {
+            return !done.contains(passKey(s.keyFor(m), pass));
+          }))
+        todo.push_back({&s, pass});
   std::error_code ec;
   llvm::raw_fd_ostream out(outPath, ec, llvm::sys::fs::OF_Append);
   if (ec)
     return fail("cannot open " + outPath + ": " + ec.message());
-  llvm::errs() << "quilt-tune collect: " << todo.size() << " of " << mine.size()
-               << " modules to run (shard " << shard << "/" << numShards
-               << "), budget " << llvm::format("%.0f", budgetMinutes.getValue())
-               << " min\n";
+  llvm::errs() << "quilt-tune collect: " << todo.size() << " of "
+               << mine.size() * numPasses << " module runs to do (" << numPasses
+               << " passes, shard " << shard << "/" << numShards << "), budget "
+               << llvm::format("%.0f", budgetMinutes.getValue()) << " min\n";
 
   DialectRegistry registry;
   rt::registerRuntimeDependencies(registry);
   auto start = std::chrono::steady_clock::now();
   unsigned ran = 0, failed = 0, samples = 0;
-  for (const ModuleSpec &s : todo) {
+  for (auto [spec, pass] : todo) {
+    const ModuleSpec &s = *spec;
     double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count();
@@ -435,9 +450,9 @@ int runCollect() {
     }
     double load = loadAverage();
     for (int64_t m : s.rows) {
-      if (done.contains(s.keyFor(m)))
+      if (done.contains(passKey(s.keyFor(m), pass)))
         continue;
-      auto timed = timeEntry(**jit, "m" + str(m));
+      auto timed = timeEntry(**jit, "m" + str(m), maxRepeats);
       if (!timed) {
         ++failed;
         llvm::errs() << "\nskipped " << s.keyFor(m) << ": "
@@ -452,6 +467,7 @@ int runCollect() {
       sample.format = s.format.name;
       sample.threads = s.threads;
       sample.medianUs = timed->first;
+      sample.pass = pass;
       sample.mlir = entryText(s, m);
       llvm::json::Object obj = sampleToJson(sample);
       obj["repeats"] = int64_t(timed->second);
@@ -465,7 +481,7 @@ int runCollect() {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
   llvm::errs() << "\nquilt-tune collect: " << samples << " samples from " << ran
-               << " modules (" << failed << " failures) in "
+               << " module runs (" << failed << " failures) in "
                << formatDuration(elapsed) << " -> " << outPath << "\n";
   return 0;
 }

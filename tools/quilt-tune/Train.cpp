@@ -58,6 +58,7 @@ llvm::Expected<ModelFile> fitModel(const std::vector<AnalyzedSample> &samples,
                          {"subsample", options.subsample},
                          {"colsample", options.columnSample},
                          {"min_child_weight", options.minChildWeight},
+                         {"objective", options.objective},
                          {"label", "log(measured / analytical)"}};
   return file;
 }
@@ -67,10 +68,15 @@ int runTrain() {
   if (!samples)
     return fail(llvm::toString(samples.takeError()));
   TargetDescription target = loadTarget(targetPath, dataPath);
-  // The model is for this machine: its identity, the calibration's figures.
-  TargetDescription host = getHostIdentity();
-  target.cpuName = host.cpuName;
-  target.features = host.features;
+  // The model is for the machine its calibration measured (so a model can
+  // be retrained from a committed dataset on any machine); a hand-written
+  // calibration or the uncalibrated guess names no machine, and the model
+  // is then for this one.
+  if (target.source != kCalibratedSource) {
+    TargetDescription host = getHostIdentity();
+    target.cpuName = host.cpuName;
+    target.features = host.features;
+  }
   auto context = makeContext();
   auto analyzed = analyzeSamples(*context, *samples, target);
   if (!analyzed)

@@ -9,6 +9,7 @@
 #define QUILT_TOOLS_QUILT_TUNE_TUNE_H
 
 #include "quilt/CostModel/LearnedModel.h"
+#include "quilt/Runtime/JitRunner.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/JSON.h"
 
@@ -61,11 +62,16 @@ struct Sample {
   unsigned threads = 1;
   double medianUs = 0;
   std::string mlir; // the entry function (one op or one quilt.fused block)
+  /// The collection pass that measured it (collect --passes); after
+  /// readDataset, how many passes its time is the fastest of.
+  unsigned pass = 0, passes = 1;
 };
 
 /// Reads a JSONL dataset; lines that do not parse are an error naming the
-/// line.
-llvm::Expected<std::vector<Sample>> readDataset(llvm::StringRef path);
+/// line. With `mergePasses`, the lines of one key (one per collection
+/// pass) become one sample whose time is the fastest of theirs.
+llvm::Expected<std::vector<Sample>> readDataset(llvm::StringRef path,
+                                                bool mergePasses = true);
 llvm::json::Object sampleToJson(const Sample &sample);
 
 /// A sample with the cost model's view of its op. The work refers to
@@ -107,6 +113,12 @@ llvm::Expected<mlir::quilt::cost::ModelFile>
 fitModel(const std::vector<AnalyzedSample> &samples,
          const mlir::quilt::cost::TargetDescription &target, bool irTokens,
          const mlir::quilt::cost::TrainOptions &options);
+
+/// Times `entry` of `jit` as collect does: one warm-up call, then up to
+/// `maxRepeats` calls or 50 ms; the median (us) and the number of calls.
+llvm::Expected<std::pair<double, unsigned>>
+timeEntry(mlir::quilt::runtime::JitModule &jit, llvm::StringRef entry,
+          unsigned maxRepeats);
 
 /// The shape family's fold in group k-fold cross-validation (stable hash).
 unsigned getFold(llvm::StringRef family, unsigned numFolds);

@@ -14,6 +14,16 @@
 namespace mlir::quilt::cost {
 
 /// Roofline seconds of `work` on `target`.
+/// The two sides of the roofline: arithmetic at the calibrated peak rate,
+/// and traffic at the bandwidth of the level the working set fits in
+/// (`level` indexes TargetDescription::levels).
+struct RooflineTerms {
+  double computeSeconds = 0, memorySeconds = 0;
+  unsigned level = 0;
+};
+RooflineTerms getRooflineTerms(const OpWork &work,
+                               const TargetDescription &target);
+
 double estimateRooflineSeconds(const OpWork &work,
                                const TargetDescription &target);
 

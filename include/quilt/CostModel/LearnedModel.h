@@ -44,6 +44,8 @@ struct TrainOptions {
   /// Fraction of the features each tree sees.
   double columnSample = 1.0;
   double minChildWeight = 3.0;
+  /// XGBoost's objective on the log-ratio label.
+  std::string objective = "reg:squarederror";
   unsigned threads = 1; // 1 keeps training bit-reproducible
 };
 

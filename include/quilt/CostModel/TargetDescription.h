@@ -27,6 +27,9 @@ struct MemoryLevel {
   double bytesPerSecond = 0;
 };
 
+/// TargetDescription::source of a calibration measured on its machine.
+constexpr llvm::StringLiteral kCalibratedSource = "quilt-tune calibrate";
+
 struct TargetDescription {
   /// LLVM's host CPU name ("sapphirerapids") and /proc/cpuinfo's model name.
   std::string cpuName, modelName;
@@ -38,6 +41,10 @@ struct TargetDescription {
   double peakF32 = 0, peakBF16 = 0, peakInt8 = 0;
   /// Fastest level first; the last is DRAM.
   std::vector<MemoryLevel> levels;
+  /// Time of one call of a trivial JIT-compiled entry (argument
+  /// descriptors, result allocation). Files from before it was measured
+  /// keep the 2 us their models were trained against.
+  double callOverheadSeconds = 2e-6;
   /// Where the figures come from ("calibrated", or why they are a guess).
   std::string source;
 
