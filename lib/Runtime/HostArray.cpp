@@ -120,6 +120,22 @@ double HostArray::getAsDouble(int64_t i) const {
   llvm_unreachable("unknown element kind");
 }
 
+HostArray HostArray::view(ElementKind kind, std::vector<int64_t> shape,
+                          const void *data) {
+  if (reinterpret_cast<uintptr_t>(data) % 64) {
+    HostArray copy(kind, std::move(shape));
+    std::memcpy(copy.getData(), data,
+                size_t(copy.getNumElements()) * getElementSize(kind));
+    return copy;
+  }
+  HostArray array;
+  array.kind = kind;
+  array.shape = std::move(shape);
+  array.storage =
+      std::shared_ptr<void>(const_cast<void *>(data), [](void *) {});
+  return array;
+}
+
 HostArray HostArray::clone() const {
   HostArray copy(kind, shape);
   std::memcpy(copy.getData(), getData(),

@@ -27,6 +27,11 @@ using namespace mlir::quilt::select;
 
 runtime::HostArray select::toHostArray(DenseElementsAttr attr) {
   auto type = cast<ShapedType>(attr.getType());
+  // An f32 weight is viewed in place: the LLM block's weights are 540 MB.
+  if (type.getElementType().isF32() && !attr.isSplat())
+    return runtime::HostArray::view(runtime::ElementKind::F32,
+                                    std::vector<int64_t>(type.getShape()),
+                                    attr.getRawData().data());
   runtime::HostArray array(runtime::ElementKind::F32,
                            std::vector<int64_t>(type.getShape()));
   auto *data = static_cast<float *>(array.getData());
@@ -57,6 +62,11 @@ namespace {
 /// that compiling it never touches the context the pass runs in.
 class ScratchModule {
 public:
+  /// `weightElements`: the weight elements its calls will process.
+  explicit ScratchModule(int64_t weightElements)
+      : optimize(weightElements >
+                 runtime::kOptimizeRunOnceAboveWeightElements) {}
+
   /// `module` (built in the pass's context) as text, for compileText.
   static std::string print(ModuleOp module) {
     std::string text;
@@ -87,7 +97,7 @@ public:
     options.pipeline = runtime::PipelineKind::CPU;
     // Run once: packing constants inside the entry beats a JIT per weight.
     options.packConstantWeights = false;
-    options.optimize = false;
+    options.optimize = optimize;
     auto compiled = runtime::JitModule::compile(*parsed, options);
     if (!compiled) {
       error = llvm::toString(compiled.takeError());
@@ -119,9 +129,16 @@ public:
   }
 
 private:
+  bool optimize;
   std::unique_ptr<MLIRContext> context;
   std::unique_ptr<runtime::JitModule> jit;
 };
+
+/// The candidates of `layer` whose error is still to be measured.
+int64_t countUnmeasured(const Layer &layer) {
+  return llvm::count_if(layer.candidates,
+                        [](const Candidate &c) { return !c.errorKnown; });
+}
 
 std::string entryName(size_t layer, size_t candidate) {
   return "e" + std::to_string(layer) + "_" + std::to_string(candidate);
@@ -167,7 +184,10 @@ LogicalResult select::measureWeightErrors(MutableArrayRef<Layer> layers,
                                           std::string &error) {
   if (layers.empty())
     return success();
-  ScratchModule jit;
+  int64_t work = 0;
+  for (const Layer &layer : layers)
+    work += layer.weight.getNumElements() * countUnmeasured(layer);
+  ScratchModule jit(work);
   auto build = [&](OpBuilder &b, Location loc, size_t l, size_t c) {
     const Candidate &candidate = layers[l].candidates[c];
     RankedTensorType dense = candidate.format.getUnpackedType();
@@ -255,12 +275,19 @@ LogicalResult select::measureOutputErrors(MutableArrayRef<Layer> layers,
   // Function (l, c) computes layer l's linear (without bias: it cancels in
   // the difference, not in the norm, which is why the dense output is taken
   // with the same function shape) on its recorded input, in candidate c.
-  ScratchModule jit;
   std::vector<std::vector<int64_t>> columns;
   for (Layer &layer : layers) {
     columns.push_back(getMeasuredColumns(layer));
     layer.sampledColumns = int64_t(columns.back().size());
   }
+  int64_t work = 0;
+  for (auto [layer, sampled] : llvm::zip(layers, columns)) {
+    int64_t k = layer.weight.getType().getDimSize(0);
+    int64_t n = sampled.empty() ? layer.weight.getType().getDimSize(1)
+                                : int64_t(sampled.size());
+    work += k * n * (countUnmeasured(layer) + 1);
+  }
+  ScratchModule jit(work);
   auto makeLinear = [&](OpBuilder &b, Location loc, size_t l, size_t c,
                         std::string name) {
     const Layer &layer = layers[l];
@@ -326,8 +353,8 @@ LogicalResult select::measureOutputErrors(MutableArrayRef<Layer> layers,
     llvm::parallelFor(0, calls.size(), [&](size_t i) {
       auto [l, c] = calls[i];
       std::string name = c ? entryName(l, c) : "dense" + std::to_string(l);
-      auto results = jit.call(
-          name, {activations[l].clone(), weights[l]->clone()}, errors[i]);
+      // Shared, not copied: the kernels only read their operands.
+      auto results = jit.call(name, {activations[l], *weights[l]}, errors[i]);
       if (succeeded(results))
         finish(l, c, std::move(*results));
     });
@@ -400,7 +427,10 @@ OwningOpRef<ModuleOp> cloneFunction(
 FailureOr<std::vector<runtime::HostArray>>
 runEntry(ModuleOp module, ArrayRef<Layer> layers,
          const runtime::HostArray &input, std::string &error) {
-  ScratchModule jit;
+  int64_t work = 0;
+  for (const Layer &layer : layers)
+    work += layer.weight.getNumElements();
+  ScratchModule jit(work);
   if (failed(jit.compile(module, error)))
     return failure();
   std::vector<runtime::HostArray> inputs;

@@ -156,11 +156,20 @@ struct QuiltPackWeightsPass
     });
 
     // Run once: compiling fast matters more than running fast, except for
-    // the low-rank factorization (subspace iteration), which runs long.
+    // the low-rank factorization (subspace iteration), which runs long, and
+    // for many weights.
     SmallVector<Piece *> fast, slow;
+    int64_t fastElements = 0;
     for (Fold &fold : folds)
-      for (Piece &piece : fold.pieces)
+      for (Piece &piece : fold.pieces) {
         (factorizes(piece.type) ? slow : fast).push_back(&piece);
+        if (!factorizes(piece.type))
+          fastElements += piece.weight.getNumElements();
+      }
+    if (fastElements > runtime::kOptimizeRunOnceAboveWeightElements) {
+      slow.append(fast.begin(), fast.end());
+      fast.clear();
+    }
     std::string error;
     if (failed(packOnHost(fast, /*optimize=*/false, threads, error)) ||
         failed(packOnHost(slow, /*optimize=*/true, threads, error))) {
