@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "BufferCache.h"
 #include "EntrySignature.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -146,7 +147,7 @@ public:
   ~InvocationImpl() override {
     releaseResults();
     for (void *buffer : packedBuffers)
-      std::free(buffer);
+      cachedFree(buffer);
   }
 
   /// Runs pack function `pack` on input `index` and appends the returned
@@ -248,7 +249,7 @@ public:
       offset += getTensorWords(info);
     }
     for (void *buffer : buffers)
-      std::free(buffer);
+      cachedFree(buffer);
   }
 
 private:
@@ -569,6 +570,17 @@ JitModule::compile(ModuleOp module, const CompileOptions &options) {
     return llvm::createStringError("JIT compilation failed: " + message +
                                    (diags.empty() ? "" : "\n" + diags));
   }
+  // The generated code allocates through the buffer cache (BufferCache.h);
+  // the process's malloc and free would be found otherwise.
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    symbols[interner("malloc")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&cachedMalloc),
+        llvm::JITSymbolFlags::Exported};
+    symbols[interner("free")] = {llvm::orc::ExecutorAddr::fromPtr(&cachedFree),
+                                 llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
   (*engine)->initialize();
 
   return std::unique_ptr<JitModule>(std::make_unique<JitModuleImpl>(
