@@ -1,10 +1,10 @@
 //===- Calibrate.cpp - quilt-tune calibrate: peak rates, bandwidths -------===//
 //
 // This file implements `quilt-tune calibrate`: microbenchmarks measure one
-// core's peak f32 FMA, bf16 dot (vdpbf16ps) and int8 VNNI (vpdpbusd) rates
-// with enough independent accumulators to hide latency, and the read
-// bandwidth of buffers sized for each cache level and for DRAM; the result
-// is the target description the analytical model reads.
+// core's peak f32 FMA (AVX-512, else AVX2), bf16 dot (vdpbf16ps) and int8
+// VNNI (vpdpbusd) rates with enough independent accumulators to hide
+// latency, and the read bandwidth of buffers sized for each cache level and
+// for DRAM; the result is the target description the analytical model reads.
 //
 //===----------------------------------------------------------------------===//
 
@@ -108,6 +108,24 @@ __attribute__((target("avx512f,avx512vnni"))) void vnniLoop() {
   sinkI = _mm512_reduce_add_epi32(s);
 }
 
+/// fmaLoop on 8 lanes, for CPUs without AVX-512 (the backend's vectors are
+/// split into two ymm registers there).
+__attribute__((target("avx2,fma"))) void fmaLoopAVX2() {
+  __m256 acc[12];
+  for (auto &a : acc)
+    a = _mm256_set1_ps(0.f);
+  __m256 x = _mm256_set1_ps(1.0001f), y = _mm256_set1_ps(0.9999f);
+  for (long i = 0; i < kIters; ++i)
+    for (auto &a : acc)
+      a = _mm256_fmadd_ps(x, y, a);
+  __m256 s = acc[0];
+  for (int j = 1; j < 12; ++j)
+    s = _mm256_add_ps(s, acc[j]);
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, s);
+  sinkF = lanes[0];
+}
+
 /// Streams `bytes` of `buffer` `passes` times with 64-byte loads.
 __attribute__((target("avx512f"))) void readLoop(const float *buffer,
                                                  size_t bytes, long passes) {
@@ -120,6 +138,22 @@ __attribute__((target("avx512f"))) void readLoop(const float *buffer,
         acc[j] = _mm512_add_ps(acc[j], _mm512_load_ps(buffer + i + 16 * j));
   sinkF = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]),
                                              _mm512_add_ps(acc[2], acc[3])));
+}
+
+/// readLoop with 32-byte loads.
+__attribute__((target("avx2"))) void readLoopAVX2(const float *buffer,
+                                                  size_t bytes, long passes) {
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(),
+                   _mm256_setzero_ps(), _mm256_setzero_ps()};
+  size_t n = bytes / sizeof(float);
+  for (long p = 0; p < passes; ++p)
+    for (size_t i = 0; i + 32 <= n; i += 32)
+      for (int j = 0; j < 4; ++j)
+        acc[j] = _mm256_add_ps(acc[j], _mm256_load_ps(buffer + i + 8 * j));
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]),
+                                       _mm256_add_ps(acc[2], acc[3])));
+  sinkF = lanes[0];
 }
 
 /// Cache sizes from sysfs: data/unified caches by level.
@@ -146,13 +180,17 @@ double cacheBytes(unsigned level) {
   return 0;
 }
 
-double bandwidth(size_t bytes) {
+double bandwidth(size_t bytes, bool avx512) {
   float *buffer = static_cast<float *>(std::aligned_alloc(64, bytes));
   std::memset(buffer, 0, bytes);
   // About 100 MB of traffic per run, at least one pass.
   long passes = std::max<long>(1, long(1e8 / double(bytes)));
-  double rate = bestRate(double(bytes) * double(passes),
-                         [&] { readLoop(buffer, bytes, passes); });
+  double rate = bestRate(double(bytes) * double(passes), [&] {
+    if (avx512)
+      readLoop(buffer, bytes, passes);
+    else
+      readLoopAVX2(buffer, bytes, passes);
+  });
   std::free(buffer);
   return rate;
 }
@@ -187,10 +225,12 @@ llvm::Expected<double> callOverheadSeconds() {
 
 int runCalibrate() {
   TargetDescription t = getHostIdentity();
-  if (!llvm::is_contained(t.features, "avx512f"))
-    return fail("calibration needs AVX-512 (the CPU backend's target)");
-  double ops = double(kIters) * 12 * 16 * 2;
-  t.peakF32 = bestRate(ops, fmaLoop);
+  bool avx512 = llvm::is_contained(t.features, "avx512f");
+  if (!avx512 && !llvm::is_contained(t.features, "avx2"))
+    return fail("calibration needs AVX2 or AVX-512 (the CPU backend's "
+                "targets)");
+  double ops = double(kIters) * 12 * (avx512 ? 16 : 8) * 2;
+  t.peakF32 = avx512 ? bestRate(ops, fmaLoop) : bestRate(ops, fmaLoopAVX2);
   t.peakBF16 = llvm::is_contained(t.features, "avx512bf16")
                    ? bestRate(ops * 2, bf16Loop)
                    : t.peakF32;
@@ -203,12 +243,14 @@ int runCalibrate() {
   // Half of a level fits it with room for everything else. A VM reports
   // the whole host's L3, of which it gets a share: L3 is probed at 4x L2,
   // DRAM well beyond the reported L3.
-  t.levels.push_back({"L1", l1, bandwidth(size_t(l1 / 2))});
-  t.levels.push_back({"L2", l2, bandwidth(size_t(l2 / 2))});
+  t.levels.push_back({"L1", l1, bandwidth(size_t(l1 / 2), avx512)});
+  t.levels.push_back({"L2", l2, bandwidth(size_t(l2 / 2), avx512)});
   if (l3 > 0)
-    t.levels.push_back({"L3", l3, bandwidth(size_t(std::min(l3 / 2, 4 * l2)))});
+    t.levels.push_back(
+        {"L3", l3, bandwidth(size_t(std::min(l3 / 2, 4 * l2)), avx512)});
   double dram = std::max(2 * std::max(l3, l2), 256e6);
-  t.levels.push_back({"DRAM", 1e15, bandwidth(size_t(std::min(dram, 1e9)))});
+  t.levels.push_back(
+      {"DRAM", 1e15, bandwidth(size_t(std::min(dram, 1e9)), avx512)});
   auto overhead = callOverheadSeconds();
   if (!overhead)
     return fail(llvm::toString(overhead.takeError()));
