@@ -8,6 +8,7 @@
 
 #include "EntrySignature.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
@@ -112,6 +113,12 @@ llvm::StringMap<FunctionRecord> runtime::recordFunctions(ModuleOp module) {
       std::string pack;
       if (auto packed = dyn_cast<PackedType>(argType))
         pack = getPackFunction(packed);
+      // The caller's arrays are passed as they are, not copied: the
+      // bufferization copies an argument before any write to it instead.
+      if (isa<TensorType>(argType))
+        func.setArgAttr(i,
+                        bufferization::BufferizationDialect::kWritableAttrName,
+                        builder.getBoolAttr(false));
       record.signature.arguments.push_back(std::move(info));
       record.packFunctions.push_back(std::move(pack));
     }

@@ -29,7 +29,9 @@ struct FunctionRecord {
 /// Records every public function with a body of `module` and, for each
 /// distinct `!quilt.packed` argument type, adds a public function
 /// `@__quilt_pack_<i>(tensor<KxNxf32>) -> !quilt.packed<...>` that packs it,
-/// so the pipeline lowers packing exactly as it lowers the entry.
+/// so the pipeline lowers packing exactly as it lowers the entry. Marks the
+/// entries' tensor arguments `bufferization.writable = false`: callers pass
+/// their arrays without copying them.
 llvm::StringMap<FunctionRecord> recordFunctions(ModuleOp module);
 
 /// Checks `inputs` against the signature of `entry`; the error names the

@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "quilt/Runtime/ElementCodec.h"
 #include "quilt/Runtime/JitRunner.h"
 
@@ -122,7 +124,14 @@ double HostArray::getAsDouble(int64_t i) const {
 
 HostArray HostArray::view(ElementKind kind, std::vector<int64_t> shape,
                           const void *data) {
-  if (reinterpret_cast<uintptr_t>(data) % 64) {
+  return view(kind, std::move(shape), data, nullptr);
+}
+
+HostArray HostArray::view(ElementKind kind, std::vector<int64_t> shape,
+                          const void *data, std::shared_ptr<void> owner) {
+  // The kernels need element alignment only (their vector accesses are
+  // not assumed aligned): MLIR keeps attribute data 8-byte aligned.
+  if (reinterpret_cast<uintptr_t>(data) % getElementSize(kind)) {
     HostArray copy(kind, std::move(shape));
     std::memcpy(copy.getData(), data,
                 size_t(copy.getNumElements()) * getElementSize(kind));
@@ -131,8 +140,30 @@ HostArray HostArray::view(ElementKind kind, std::vector<int64_t> shape,
   HostArray array;
   array.kind = kind;
   array.shape = std::move(shape);
+  // Aliasing: shares `owner`'s count, points at `data`.
   array.storage =
-      std::shared_ptr<void>(const_cast<void *>(data), [](void *) {});
+      std::shared_ptr<void>(std::move(owner), const_cast<void *>(data));
+  return array;
+}
+
+HostArray mlir::quilt::runtime::viewElements(mlir::ElementsAttr attr) {
+  mlir::ShapedType type = attr.getShapedType();
+  std::vector<int64_t> shape(type.getShape());
+  if (type.getElementType().isF32()) {
+    if (auto dense = mlir::dyn_cast<mlir::DenseElementsAttr>(attr);
+        dense && !dense.isSplat())
+      return HostArray::view(ElementKind::F32, std::move(shape),
+                             dense.getRawData().data());
+    if (auto resource = mlir::dyn_cast<mlir::DenseResourceElementsAttr>(attr))
+      if (mlir::AsmResourceBlob *blob = resource.getRawHandle().getBlob())
+        return HostArray::view(ElementKind::F32, std::move(shape),
+                               blob->getData().data());
+  }
+  HostArray array(ElementKind::F32, std::move(shape));
+  auto *data = static_cast<float *>(array.getData());
+  int64_t i = 0;
+  for (float value : attr.getValues<float>())
+    data[i++] = value;
   return array;
 }
 

@@ -336,13 +336,10 @@ public:
     if (!function)
       return function.takeError();
 
-    // Tensor arguments are deep copies, so the caller's arrays stay
-    // untouched even if the entry writes its arguments; dense weights are
-    // only read by their pack function.
+    // Tensor arguments are shared, not copied: entries never write them
+    // (recordFunctions marks them not writable), and dense weights are only
+    // read by their pack function.
     const FunctionRecord &record = functions.find(entry)->second;
-    for (auto [input, pack] : llvm::zip(inputs, record.packFunctions))
-      if (pack.empty())
-        input = input.clone();
     auto invocation = std::make_unique<InvocationImpl>(*function, *signature,
                                                        std::move(inputs));
     for (auto [i, pack] : llvm::enumerate(record.packFunctions)) {
@@ -582,6 +579,11 @@ JitModule::compile(ModuleOp module, const CompileOptions &options) {
     return symbols;
   });
   (*engine)->initialize();
+  // LLJIT generates machine code at the first lookup: do it here, so that
+  // compiling on a thread of its own (quilt-select-formats) overlaps it too.
+  for (const auto &entry : entryLayouts)
+    if (auto function = (*engine)->lookupPacked(entry.getKey()); !function)
+      return function.takeError();
 
   return std::unique_ptr<JitModule>(std::make_unique<JitModuleImpl>(
       std::move(*engine), std::move(functions), std::move(entryLayouts),

@@ -192,12 +192,12 @@ Matrix toMatrix(const runtime::HostArray &array) {
 } // namespace
 
 std::vector<LowRankFit>
-select::fitLowRankToOutputs(DenseElementsAttr weight,
+select::fitLowRankToOutputs(ElementsAttr weight,
                             const runtime::HostArray &activations,
                             ArrayRef<int64_t> ranks) {
   if (ranks.empty())
     return {};
-  Matrix w = toMatrix(toHostArray(weight));
+  Matrix w = toMatrix(runtime::viewElements(weight));
   // Fit on the even calibration rows, measure on the odd ones: a rank-r fit
   // reproduces any r rows exactly (a 16-token calibration batch "fits"
   // rank 16 with no error), so only held-out rows say how it generalizes.
@@ -224,7 +224,7 @@ select::fitLowRankToOutputs(DenseElementsAttr weight,
     kept[c + 1] = kept[c] + sum;
   }
   Matrix wv = multiplyTransposed(w, v); // K x maxRank
-  Type f32 = cast<ShapedType>(weight.getType()).getElementType();
+  Type f32 = weight.getShapedType().getElementType();
   std::vector<LowRankFit> fits;
   for (int64_t r : ranks) {
     std::vector<float> left(size_t(w.rows * r));

@@ -25,22 +25,6 @@ using namespace mlir;
 using namespace mlir::quilt;
 using namespace mlir::quilt::select;
 
-runtime::HostArray select::toHostArray(DenseElementsAttr attr) {
-  auto type = cast<ShapedType>(attr.getType());
-  // An f32 weight is viewed in place: the LLM block's weights are 540 MB.
-  if (type.getElementType().isF32() && !attr.isSplat())
-    return runtime::HostArray::view(runtime::ElementKind::F32,
-                                    std::vector<int64_t>(type.getShape()),
-                                    attr.getRawData().data());
-  runtime::HostArray array(runtime::ElementKind::F32,
-                           std::vector<int64_t>(type.getShape()));
-  auto *data = static_cast<float *>(array.getData());
-  int64_t i = 0;
-  for (float value : attr.getValues<float>())
-    data[i++] = value;
-  return array;
-}
-
 double select::relativeError(const runtime::HostArray &actual,
                              const runtime::HostArray &reference) {
   if (actual.getNumElements() != reference.getNumElements())
@@ -204,7 +188,7 @@ LogicalResult select::measureWeightErrors(MutableArrayRef<Layer> layers,
   if (failed(jit.compile(*module, error)))
     return failure();
   for (size_t l = 0; l < layers.size(); ++l) {
-    runtime::HostArray weight = toHostArray(layers[l].weight);
+    runtime::HostArray weight = runtime::viewElements(layers[l].weight);
     for (size_t c = 1; c < layers[l].candidates.size(); ++c) {
       if (layers[l].candidates[c].errorKnown)
         continue;
@@ -249,9 +233,8 @@ std::vector<int64_t> getMeasuredColumns(const Layer &layer) {
 }
 
 /// The weight's `columns` (all of them if empty) in a host array.
-runtime::HostArray getColumns(DenseElementsAttr weight,
-                              ArrayRef<int64_t> columns) {
-  runtime::HostArray all = toHostArray(weight);
+runtime::HostArray getColumns(ElementsAttr weight, ArrayRef<int64_t> columns) {
+  runtime::HostArray all = runtime::viewElements(weight);
   if (columns.empty())
     return all;
   int64_t k = all.getShape()[0], n = all.getShape()[1];
@@ -282,8 +265,8 @@ LogicalResult select::measureOutputErrors(MutableArrayRef<Layer> layers,
   }
   int64_t work = 0;
   for (auto [layer, sampled] : llvm::zip(layers, columns)) {
-    int64_t k = layer.weight.getType().getDimSize(0);
-    int64_t n = sampled.empty() ? layer.weight.getType().getDimSize(1)
+    int64_t k = layer.weight.getShapedType().getDimSize(0);
+    int64_t n = sampled.empty() ? layer.weight.getShapedType().getDimSize(1)
                                 : int64_t(sampled.size());
     work += k * n * (countUnmeasured(layer) + 1);
   }
@@ -291,7 +274,7 @@ LogicalResult select::measureOutputErrors(MutableArrayRef<Layer> layers,
   auto makeLinear = [&](OpBuilder &b, Location loc, size_t l, size_t c,
                         std::string name) {
     const Layer &layer = layers[l];
-    auto weightType = cast<RankedTensorType>(layer.weight.getType());
+    auto weightType = cast<RankedTensorType>(layer.weight.getShapedType());
     Candidate candidate = layer.candidates[c];
     if (!columns[l].empty()) {
       int64_t k = weightType.getDimSize(0), n = int64_t(columns[l].size());
@@ -436,7 +419,7 @@ runEntry(ModuleOp module, ArrayRef<Layer> layers,
   std::vector<runtime::HostArray> inputs;
   inputs.push_back(input.clone());
   for (const Layer &layer : layers)
-    inputs.push_back(toHostArray(layer.weight));
+    inputs.push_back(runtime::viewElements(layer.weight));
   return jit.call("entry", std::move(inputs), error);
 }
 

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "quilt/Dialect/Quilt/QuiltOps.h"
 #include "quilt/Runtime/JitRunner.h"
 #include "quilt/Transforms/Passes.h"
@@ -75,10 +76,18 @@ struct QuiltLoadWeightsPass
              << index << " is " << type << " but '" << path << "' holds "
              << array->describe();
 
+    // The attribute holds the file's mapped data itself: no copy, no hash
+    // of the LLM example's 540 MB (a DenseElementsAttr would do both). The
+    // blob keeps the array, hence the mapping, alive.
+    unsigned elementSize = runtime::getElementSize(array->getKind());
     auto bytes = ArrayRef<char>(static_cast<const char *>(array->getData()),
-                                array->getNumElements() *
-                                    runtime::getElementSize(array->getKind()));
-    auto value = DenseElementsAttr::getFromRawBuffer(type, bytes);
+                                array->getNumElements() * elementSize);
+    AsmResourceBlob blob(
+        bytes, elementSize,
+        [keep = std::move(*array)](void *, size_t, size_t) {},
+        /*dataIsMutable=*/false);
+    auto value = DenseResourceElementsAttr::get(
+        type, llvm::sys::path::stem(path), std::move(blob));
     OpBuilder b(func.getBody());
     auto constant = arith::ConstantOp::create(b, arg.getLoc(), type, value);
     arg.replaceAllUsesWith(constant);

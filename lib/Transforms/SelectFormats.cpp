@@ -154,7 +154,7 @@ struct QuiltSelectFormatsPass
         return;
       if (op->getParentOfType<FusedOp>())
         return;
-      DenseElementsAttr weight;
+      ElementsAttr weight;
       if (!matchPattern(op.getWeight(), m_Constant(&weight)) ||
           !weight.getElementType().isF32())
         return;

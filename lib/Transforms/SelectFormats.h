@@ -48,15 +48,14 @@ struct Candidate {
 struct Layer {
   /// Mutable: op handles are values, and ArrayRef<Layer> is read-only.
   mutable LinearOp op;
-  DenseElementsAttr weight;
+  /// The constant f32 weight (dense, or dense_resource from
+  /// quilt-load-weights).
+  ElementsAttr weight;
   std::vector<Candidate> candidates;
   /// Columns the output errors were measured on, when a sample of the
   /// layer's (see measureOutputErrors); 0: all of them.
   int64_t sampledColumns = 0;
 };
-
-/// The dense f32 contents of `attr` in a host array.
-runtime::HostArray toHostArray(DenseElementsAttr attr);
 
 /// ||actual - reference||_F / ||reference||_F (0 when both are zero).
 double relativeError(const runtime::HostArray &actual,
@@ -113,8 +112,7 @@ struct LowRankFit {
 /// the rank-r weights that keep the layer's output where inputs like X put
 /// it (CalibratedLowRank.cpp).
 std::vector<LowRankFit>
-fitLowRankToOutputs(DenseElementsAttr weight,
-                    const runtime::HostArray &activations,
+fitLowRankToOutputs(ElementsAttr weight, const runtime::HostArray &activations,
                     ArrayRef<int64_t> ranks);
 
 /// The candidate index per layer minimizing the summed `cost(candidate)`

@@ -189,8 +189,10 @@ def QuiltLoadWeights : Pass<"quilt-load-weights", "::mlir::ModuleOp"> {
     value; this pass reads the file (relative paths are resolved against
     the `dir` option), checks its shape and element type against the
     argument, replaces every use of the argument by an `arith.constant`
-    holding the array (a `DenseElementsAttr`, printed as a hex blob) and
-    removes the argument from the signature. Calls of the function are not
+    holding the array and removes the argument from the signature. The
+    constant is a `dense_resource` whose blob is the file's data mapped into
+    memory, not a copy (printed, a hex blob in the module's
+    `dialect_resources`). Calls of the function are not
     rewritten: bind weights of entry points only. The result is what
     `quilt-select-formats` and `quilt-pack-weights` need: constant weights.
 
@@ -203,7 +205,7 @@ def QuiltLoadWeights : Pass<"quilt-load-weights", "::mlir::ModuleOp"> {
     }
     // becomes, with dir=examples/digits
     func.func @forward(%x: tensor<8x64xf32>) -> tensor<8x32xf32> {
-      %w = arith.constant dense<"0x..."> : tensor<64x32xf32>
+      %w = arith.constant dense_resource<fc1_w> : tensor<64x32xf32>
       ...
     ```
   }];

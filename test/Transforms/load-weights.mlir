@@ -8,12 +8,16 @@
 // RUN: not quilt-opt %s --quilt-load-weights=dir=%t 2>&1 | FileCheck %s --check-prefix=SHAPE
 
 // The annotated arguments become constants and leave the signature; the
-// others stay.
+// others stay. The constants are dense_resource blobs named after their
+// files, holding the files' data (4-byte alignment, then the f32 values
+// 0..5 and three 0.5).
 // CHECK-LABEL: func.func @forward
 // CHECK-SAME: (%[[X:.+]]: tensor<4x2xf32>) -> tensor<4x3xf32>
-// CHECK-DAG: %[[W:.+]] = arith.constant dense<{{\[\[}}0.000000e+00, 1.000000e+00, 2.000000e+00], [3.000000e+00, 4.000000e+00, 5.000000e+00]]> : tensor<2x3xf32>
-// CHECK-DAG: %[[B:.+]] = arith.constant dense<5.000000e-01> : tensor<3xf32>
+// CHECK-DAG: %[[W:.+]] = arith.constant dense_resource<w> : tensor<2x3xf32>
+// CHECK-DAG: %[[B:.+]] = arith.constant dense_resource<b> : tensor<3xf32>
 // CHECK: quilt.linear %[[X]], %[[W]] bias %[[B]]
+// CHECK-DAG: b: "0x040000000000003F0000003F0000003F"
+// CHECK-DAG: w: "0x04000000000000000000803F0000004000004040000080400000A040"
 func.func @forward(%x: tensor<4x2xf32>,
                    %w: tensor<2x3xf32> {quilt.weight = "w.npy"},
                    %b: tensor<3xf32> {quilt.weight = "b.npy"}) -> tensor<4x3xf32> {

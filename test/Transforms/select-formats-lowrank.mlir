@@ -15,7 +15,7 @@
 // RUN:   2>%t/explain | FileCheck %s --check-prefix=FIT
 // RUN: FileCheck %s --check-prefix=FIT-EXPLAIN < %t/explain
 // FIT-LABEL: func.func @layer
-// FIT: arith.constant dense<{{.+}}> : tensor<128x128xf32>
+// FIT: arith.constant dense_resource<w> : tensor<128x128xf32>
 // FIT: %[[U:.+]] = arith.constant dense<{{.+}}> : tensor<128x16xf32>
 // FIT: %[[V:.+]] = arith.constant dense<{{.+}}> : tensor<16x128xf32>
 // FIT: %[[P:.+]] = quilt.pack_factors %[[U]], %[[V]] : tensor<128x16xf32>, tensor<16x128xf32> -> !quilt.packed<128x128, structure<lowrank<16>>>
@@ -30,7 +30,7 @@
 // RUN: quilt-opt %s --quilt-load-weights=dir=%t \
 // RUN:   --quilt-select-formats="assign=lr32 calibration=%t/x.npy" | FileCheck %s --check-prefix=FIT32
 // FIT32-LABEL: func.func @layer
-// FIT32: arith.constant dense<{{.+}}> : tensor<128x128xf32>
+// FIT32: arith.constant dense_resource<w> : tensor<128x128xf32>
 // FIT32: quilt.pack_factors %{{.+}}, %{{.+}} : tensor<128x32xf32>, tensor<32x128xf32> -> !quilt.packed<128x128, structure<lowrank<32>>>
 
 // Compiled with the factors packed at compile time, the selected program

@@ -64,16 +64,20 @@ unsigned getElementSize(ElementKind kind);
 llvm::StringRef getPipelineName(PipelineKind kind);
 
 /// A dense row-major host array for one tensor argument or result, 64-byte
-/// aligned. For a `!quilt.packed<K x N, ...>` argument it is the dense f32
-/// K x N weight before packing.
+/// aligned (views: element aligned). For a `!quilt.packed<K x N, ...>`
+/// argument it is the dense f32 K x N weight before packing.
 class HostArray {
 public:
   HostArray(ElementKind kind, std::vector<int64_t> shape);
   /// An array over `data`, which the caller keeps alive as long as the
   /// array and its copies, and which no entry may write (weights: kernels
-  /// only read them). Copied instead where `data` is not 64-byte aligned.
+  /// only read them). Copied instead where `data` is not element aligned.
   static HostArray view(ElementKind kind, std::vector<int64_t> shape,
                         const void *data);
+  /// As above, and the array and its copies keep `owner` (what holds
+  /// `data`) alive.
+  static HostArray view(ElementKind kind, std::vector<int64_t> shape,
+                        const void *data, std::shared_ptr<void> owner);
   ElementKind getKind() const;
   llvm::ArrayRef<int64_t> getShape() const;
   int64_t getNumElements() const;
@@ -112,7 +116,14 @@ ArrayDifference compareArrays(const HostArray &actual,
                               const HostArray &reference);
 
 /// Reads a little-endian, C-order `.npy` file (f32, f16, i8, i32, i64).
+/// The array is the file's data mapped copy-on-write, not a copy: the LLM
+/// example's weights are 540 MB.
 llvm::Expected<HostArray> readNpy(llvm::StringRef path);
+
+/// An f32 array over the values of the constant `attr` (dense or
+/// dense_resource): a view of its data where it holds f32 values one by
+/// one, else a copy converted to f32. The view is valid as long as `attr`.
+HostArray viewElements(mlir::ElementsAttr attr);
 /// Writes a version 1.0 `.npy` file. numpy has no bf16, so bf16 arrays are
 /// written widened to f32 ('<f4').
 llvm::Error writeNpy(llvm::StringRef path, const HostArray &array);

@@ -398,6 +398,10 @@ int64_t cpu::getMaxTileRows(const CPUTarget &target) {
   return target.hasAVX512 ? 12 : 3;
 }
 
+bool cpu::streamsWholePanels(const GemmConfig &config) {
+  return config.staticM && *config.staticM <= kFewRows;
+}
+
 bool cpu::canPairGemm(const GemmConfig &config) {
   return config.kind == GemmKind::F32 && config.staticM &&
          *config.staticM <= kFewRows;
@@ -415,7 +419,7 @@ void cpu::emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,
 
   // Few rows reuse little of a B micro-panel: stream each panel's whole K
   // (sequential, prefetcher- and TLB-friendly) instead of revisiting it.
-  bool fewRows = config.staticM && *config.staticM <= kFewRows;
+  bool fewRows = streamsWholePanels(config);
   int64_t blockWords = fewRows ? w.kWords : std::min(w.kWords, kBlockWords);
   // Balanced register tiles when M is known (16 rows: two tiles of 8).
   // Paired weights double the accumulators per row.

@@ -52,7 +52,7 @@ using GemmPairEpilogueFn =
 
 struct GemmOperands {
   Value a;        // memref<M x LDA x f32> (F32) or x i32 words (dot kinds)
-  Value b;        // memref<P x kWords x 32 x f32|i32>
+  Value b;        // memref<P x kWords x 32 x f32|i32>, any strides
   Value colScale; // memref<P*32 x f32>: int8 weights only
   Value colSum;   // memref<P*32 x i32>: I8Dot only
   Value rowScale; // memref<M x f32>: I8Dot only
@@ -70,6 +70,11 @@ struct GemmOperands {
 
 /// Whether emitGemm can read a second weight in the same pass.
 bool canPairGemm(const GemmConfig &config);
+
+/// Whether emitGemm streams each panel's whole K (few rows, M static): a
+/// row-major f32 K x N weight with N a multiple of the panel width can then
+/// be read in place as panels (a strided view) instead of packed first.
+bool streamsWholePanels(const GemmConfig &config);
 
 /// Emits the whole product at the builder's insertion point.
 void emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,

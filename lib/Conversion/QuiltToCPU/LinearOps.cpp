@@ -139,29 +139,34 @@ struct LowerUnpack : OpConversionPattern<UnpackOp> {
 
 /// y = x W (+ bias) on f32 tensors through a generated GEMM kernel. `weight`
 /// holds the bytes of `layout`, or, without a layout, is a dense f32 K x N
-/// tensor packed into f32 panels at run time.
+/// tensor, read in place where it can be (canReadRowMajorWeight), else
+/// packed into f32 panels at run time.
 Value emitLinear(OpBuilder &b, Location loc, ModuleOp module, Value x,
                  Value weight, std::optional<CPUWeightLayout> layout, int64_t k,
                  int64_t n, Value bias, PrecisionAttr act,
                  const CPUTarget &target, unsigned threads) {
   MLIRContext *ctx = b.getContext();
   Type f32 = b.getF32Type();
+  x = reference::convertElements(b, loc, x, f32);
+  int64_t m = cast<RankedTensorType>(x.getType()).getDimSize(0);
+  std::optional<int64_t> staticM;
+  if (!ShapedType::isDynamic(m))
+    staticM = m;
+  bool rowMajor = false;
   if (!layout) {
     layout = CPUWeightLayout::make(CPUWeightEncoding::F32, k, n);
-    weight = callPack(b, loc, module, weight, *layout);
+    GemmConfig probe{GemmKind::F32, *layout, staticM};
+    rowMajor = canReadRowMajorWeight(probe);
+    if (!rowMajor)
+      weight = callPack(b, loc, module, weight, *layout);
   }
   KernelChoice choice = chooseKernel(*layout, act, target);
-  x = reference::convertElements(b, loc, x, f32);
   if (act && !choice.actHandled) {
     // Rounded exactly as the reference does, then a float product.
     Value rounded = reference::roundToPrecision(
         b, loc, reference::transpose2D(b, loc, x), act);
     x = reference::transpose2D(b, loc, rounded);
   }
-  int64_t m = cast<RankedTensorType>(x.getType()).getDimSize(0);
-  std::optional<int64_t> staticM;
-  if (!ShapedType::isDynamic(m))
-    staticM = m;
 
   SmallVector<Value> operands = {x, weight};
   if (bias)
@@ -173,8 +178,9 @@ Value emitLinear(OpBuilder &b, Location loc, ModuleOp module, Value x,
       FunctionType::get(ctx, argTypes, RankedTensorType::get({m, n}, f32));
   std::string name =
       ("quilt_cpu_linear_" + getGemmKindName(choice.kind) + "_" +
-       layoutName(*layout) + "_m" + (staticM ? Twine(*staticM) : Twine("dyn")) +
-       (bias ? "_bias" : "") + (choice.perTensorAct ? "_acttensor" : "") +
+       layoutName(*layout) + (rowMajor ? "_rowmajor" : "") + "_m" +
+       (staticM ? Twine(*staticM) : Twine("dyn")) + (bias ? "_bias" : "") +
+       (choice.perTensorAct ? "_acttensor" : "") +
        (choice.roundActToBF16 ? "_actbf16" : ""))
           .str();
   GemmConfig config{choice.kind, *layout, staticM, threads,

@@ -90,12 +90,32 @@ bool cpu::canShareInput(const CPUWeightLayout &a, const KernelChoice &choiceA,
          a.kStep == b.kStep && a.kWords == b.kWords;
 }
 
+bool cpu::canReadRowMajorWeight(const GemmConfig &config) {
+  return config.kind == GemmKind::F32 &&
+         config.weight.encoding == CPUWeightEncoding::F32 &&
+         config.weight.cols % CPUWeightLayout::kPanelWidth == 0 &&
+         streamsWholePanels(config);
+}
+
 namespace {
 /// Views of the weight bytes of `layout` at `byteOffset`: the panels, and
-/// for int8 the column scales and sums.
+/// for int8 the column scales and sums. A row-major f32 K x N memref
+/// instead of bytes (see isRowMajorWeight) is viewed in place as panels:
+/// panel p, row k is W[k, 32p : 32p + 32].
 void bindWeight(OpBuilder &b, Location loc, const CPUWeightLayout &layout,
                 Value bytes, int64_t byteOffset, Value &panels, Value &colScale,
                 Value &colSum) {
+  if (cast<MemRefType>(bytes.getType()).getRank() == 2) {
+    int64_t width = CPUWeightLayout::kPanelWidth;
+    auto type =
+        MemRefType::get({layout.panels, layout.rows, width}, b.getF32Type(),
+                        StridedLayoutAttr::get(b.getContext(), /*offset=*/0,
+                                               {width, layout.cols, 1}));
+    panels = memref::ReinterpretCastOp::create(
+        b, loc, type, bytes, /*offset=*/0, {layout.panels, layout.rows, width},
+        {width, layout.cols, 1});
+    return;
+  }
   Type word = layout.encoding == CPUWeightEncoding::F32 ? (Type)b.getF32Type()
                                                         : (Type)b.getI32Type();
   panels = viewAs(

@@ -62,11 +62,18 @@ Value emitNativePairGemm(OpBuilder &b, Location loc, const GemmConfig &config,
                          Value bytes2, Value bias2,
                          GemmPairEpilogueFn epilogue);
 
+/// Whether a dense f32 K x N weight can be read by the GEMM as it is,
+/// row-major, instead of packed into panels on every call: few rows (each
+/// panel is streamed once, so packing would only add a read and a write of
+/// the whole weight) and N a multiple of the panel width.
+bool canReadRowMajorWeight(const GemmConfig &config);
+
 /// Inside a kernel body: returns a new memref<M x N x f32> holding x W
 /// (+ bias). `x` is a memref<M x K x f32> of any layout (already rounded to
 /// `act` unless `choice.actHandled`), W's bytes in `config.weight` start at
 /// `byteOffset` of the 1-d i8 buffer `bytes`, `bias` is memref<N x f32> or
-/// null.
+/// null. Where canReadRowMajorWeight, `bytes` may instead be the row-major
+/// memref<K x N x f32> itself.
 Value emitNativeLinear(OpBuilder &b, Location loc, const GemmConfig &config,
                        const KernelChoice &choice, Value x, Value bytes,
                        int64_t byteOffset, Value bias);

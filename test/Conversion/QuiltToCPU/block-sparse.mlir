@@ -87,10 +87,10 @@ func.func @w8a8(%x: tensor<8x128xf32>, %w: !quilt.packed<128x64, precision<i8, c
 // -----
 
 // Blocks narrower than a 16-lane vector keep the reference lowering: the
-// weight is its dense decoded matrix, packed into f32 panels.
+// weight is its dense decoded matrix (read in place: few rows, N = 64).
 // CHECK-LABEL: func.func @narrow(
 // CHECK-SAME:    tensor<64x64xf32>)
-// CHECK:         call @quilt_cpu_linear_fma_f32_64x64_m4(
+// CHECK:         call @quilt_cpu_linear_fma_f32_64x64_rowmajor_m4(
 // CHECK-NOT:     blocksparse
 func.func @narrow(%x: tensor<4x64xf32>, %w: !quilt.packed<64x64, sparsity<block<4x8>, density = 0.5>>) -> tensor<4x64xf32> {
   %y = quilt.linear %x, %w : tensor<4x64xf32>, !quilt.packed<64x64, sparsity<block<4x8>, density = 0.5>> -> tensor<4x64xf32>

@@ -50,10 +50,10 @@ func.func @pack(%w: tensor<48x36xf32>) -> tensor<48x36xf32> {
 // -----
 
 // One int8 scale for the whole tensor would span the blocks: that precision
-// keeps the reference lowering (dense decoded weight, f32 panels).
+// keeps the reference lowering (dense decoded weight, read in place).
 // CHECK-LABEL: func.func @per_tensor(
 // CHECK-SAME:    tensor<64x64xf32>)
-// CHECK:         call @quilt_cpu_linear_fma_f32_64x64_m4(
+// CHECK:         call @quilt_cpu_linear_fma_f32_64x64_rowmajor_m4(
 // CHECK-NOT:     blockdiag
 func.func @per_tensor(%x: tensor<4x64xf32>, %w: !quilt.packed<64x64, precision<i8, tensor>, structure<blockdiag<4>>>) -> tensor<4x64xf32> {
   %y = quilt.linear %x, %w : tensor<4x64xf32>, !quilt.packed<64x64, precision<i8, tensor>, structure<blockdiag<4>>> -> tensor<4x64xf32>

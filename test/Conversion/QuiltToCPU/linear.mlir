@@ -101,6 +101,38 @@ func.func @fp8(%x: tensor<2x64xf32>, %w: tensor<64x40xf32>) -> tensor<2x40xf32> 
 
 // -----
 
+// A dense f32 tensor weight is read in place, without packing, where each
+// panel is streamed once anyway (M <= 48) and N is a multiple of the 32-
+// column panel: a strided view makes panel p, row k the row-major
+// W[k, 32p : 32p + 32]. With more rows, or a ragged N, it is packed on every
+// call.
+// CHECK-LABEL: func.func @row_major(
+// CHECK:         call @quilt_cpu_linear_fma_f32_64x64_rowmajor_m16(
+// CHECK-LABEL: func.func @many_rows(
+// CHECK:         call @quilt_cpu_pack_f32_64x64(
+// CHECK:         call @quilt_cpu_linear_fma_f32_64x64_m64(
+// CHECK-LABEL: func.func @ragged(
+// CHECK:         call @quilt_cpu_pack_f32_64x40(
+// CHECK:         call @quilt_cpu_linear_fma_f32_64x40_m16(
+// CHECK-LABEL: func.func private @quilt_cpu_linear_fma_f32_64x64_rowmajor_m16(
+// CHECK-SAME:    %{{.*}}: tensor<16x64xf32>, %{{.*}}: tensor<64x64xf32>)
+// CHECK:         memref.reinterpret_cast %{{.*}} to offset: [0], sizes: [2, 64, 32], strides: [32, 64, 1] : memref<64x64xf32> to memref<2x64x32xf32, strided<[32, 64, 1]>>
+// CHECK:         vector.load %{{.*}} : memref<2x64x32xf32, strided<[32, 64, 1]>>, vector<16xf32>
+func.func @row_major(%x: tensor<16x64xf32>, %w: tensor<64x64xf32>) -> tensor<16x64xf32> {
+  %y = quilt.linear %x, %w : tensor<16x64xf32>, tensor<64x64xf32> -> tensor<16x64xf32>
+  return %y : tensor<16x64xf32>
+}
+func.func @many_rows(%x: tensor<64x64xf32>, %w: tensor<64x64xf32>) -> tensor<64x64xf32> {
+  %y = quilt.linear %x, %w : tensor<64x64xf32>, tensor<64x64xf32> -> tensor<64x64xf32>
+  return %y : tensor<64x64xf32>
+}
+func.func @ragged(%x: tensor<16x64xf32>, %w: tensor<64x40xf32>) -> tensor<16x40xf32> {
+  %y = quilt.linear %x, %w : tensor<16x64xf32>, tensor<64x40xf32> -> tensor<16x40xf32>
+  return %y : tensor<16x40xf32>
+}
+
+// -----
+
 // quilt.matmul: per batch, the right operand (transposed for transpose_b) is
 // packed into f32 panels at run time and multiplied by the linear kernel.
 // CHECK-LABEL: func.func @scores(

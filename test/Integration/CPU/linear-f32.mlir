@@ -3,6 +3,8 @@
 // RUN: quilt-run %s --entry tiny --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
 // RUN: quilt-run %s --entry blocks --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
 // RUN: quilt-run %s --entry unpacked --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
+// RUN: quilt-run %s --entry row_major --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
+// RUN: quilt-run %s --entry row_major --pipeline cpu --check --tolerance 1e-5 --threads 2 | FileCheck %s
 // RUN: quilt-run %s --entry roundtrip --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
 // RUN: quilt-run %s --entry ragged --pipeline cpu --check --tolerance 1e-5 --threads 2 | FileCheck %s
 // RUN: quilt-run %s --entry blocks --pipeline cpu --check --tolerance 1e-5 --threads 2 | FileCheck %s
@@ -12,7 +14,9 @@
 // ragged M, K and N (13 x 97 x 67: a tail tile, prime K and N, a masked last
 // panel), tiny (2 x 3 x 5), and several K blocks, row blocks and column
 // panels (200 x 600 x 300), at 1 and 2 threads; a plain tensor weight
-// (packed at run time); and a pack/unpack round trip of an int8 weight.
+// (packed at run time), and one read in place (16 rows, N = 96: three
+// 32-column panels of the row-major weight); and a pack/unpack round trip
+// of an int8 weight.
 //
 // Tolerance: the CPU kernels round weights and activations exactly as the
 // reference does (same scales, same round-half-even), so the results differ
@@ -40,6 +44,11 @@ func.func @tiny(%x: tensor<2x3xf32>, %w: !quilt.packed<3x5, precision<f32>>, %b:
 func.func @blocks(%x: tensor<200x600xf32>, %w: !quilt.packed<600x300, precision<f32>>, %b: tensor<300xf32>) -> tensor<200x300xf32> {
   %y = quilt.linear %x, %w bias %b : tensor<200x600xf32>, !quilt.packed<600x300, precision<f32>>, tensor<300xf32> -> tensor<200x300xf32>
   return %y : tensor<200x300xf32>
+}
+
+func.func @row_major(%x: tensor<16x97xf32>, %w: tensor<97x96xf32>, %b: tensor<96xf32>) -> tensor<16x96xf32> {
+  %y = quilt.linear %x, %w bias %b : tensor<16x97xf32>, tensor<97x96xf32>, tensor<96xf32> -> tensor<16x96xf32>
+  return %y : tensor<16x96xf32>
 }
 
 func.func @unpacked(%x: tensor<13x97xf32>, %w: tensor<97x67xf32>) -> tensor<13x67xf32> {
