@@ -144,11 +144,7 @@ public:
       : entry(entry), signature(std::move(signature)),
         inputs(std::move(inputs)) {}
 
-  ~InvocationImpl() override {
-    releaseResults();
-    for (void *buffer : packedBuffers)
-      cachedFree(buffer);
-  }
+  ~InvocationImpl() override { releaseResults(); }
 
   /// Runs pack function `pack` on input `index` and appends the returned
   /// descriptor words to the entry's arguments.
@@ -163,8 +159,11 @@ public:
       pointers.push_back(&word);
     pointers.push_back(packed.data());
     pack(pointers.data());
-    for (unsigned offset : layout.allocatedOffsets)
-      packedBuffers.insert(reinterpret_cast<void *>(packed[offset]));
+    for (unsigned offset : layout.allocatedOffsets) {
+      auto *buffer = reinterpret_cast<void *>(packed[offset]);
+      if (!packedBuffers.count(buffer))
+        packedBuffers[buffer] = std::shared_ptr<void>(buffer, cachedFree);
+    }
     // A single descriptor: pointers, offset, sizes[rank], strides[rank]; the
     // CPU layouts are 1-d i8, the dense fallback 2-d f32.
     packedDescriptors[index] = packed;
@@ -180,8 +179,7 @@ public:
 
   int64_t getPackedWeightBytes() const override { return packedWeightBytes; }
 
-  llvm::Expected<std::vector<uint8_t>>
-  getPackedArgument(unsigned index) const override {
+  llvm::Expected<HostArray> getPackedArgument(unsigned index) const override {
     auto it = packedDescriptors.find(index);
     // A 1-d descriptor: allocated, aligned, offset, size, stride.
     if (it == packedDescriptors.end() || it->second.size() != 5)
@@ -189,7 +187,8 @@ public:
           "argument {0} is not a packed weight stored as bytes", index));
     const std::vector<int64_t> &desc = it->second;
     const auto *data = reinterpret_cast<const uint8_t *>(desc[1]) + desc[2];
-    return std::vector<uint8_t>(data, data + desc[3]);
+    return HostArray::view(ElementKind::I8, {desc[3]}, data,
+                           packedBuffers.at(reinterpret_cast<void *>(desc[0])));
   }
 
   void appendTensor(unsigned index) {
@@ -281,7 +280,9 @@ private:
   std::vector<int64_t> argumentWords;
   std::vector<void *> argumentPointers;
   std::vector<int64_t> resultBuffer;
-  std::set<void *> packedBuffers;
+  /// The buffers the pack functions allocated, by address: shared with the
+  /// arrays getPackedArgument returns.
+  std::map<void *, std::shared_ptr<void>> packedBuffers;
   int64_t packedWeightBytes = 0;
   std::map<unsigned, std::vector<int64_t>> packedDescriptors;
   bool hasResults = false;

@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Parser/Parser.h"
 #include "quilt/Conversion/QuiltToCPU/QuiltToCPU.h"
@@ -43,8 +44,8 @@ bool hasCPULayout(PackedType type) {
 /// packed.
 struct Piece {
   PackedType type;
-  DenseElementsAttr weight;
-  std::vector<uint8_t> bytes;
+  ElementsAttr weight; // dense or dense_resource
+  std::optional<runtime::HostArray> bytes;
 };
 
 /// Packs every piece by the CPU packing kernels, one JIT for all: entry
@@ -80,13 +81,7 @@ LogicalResult packOnHost(MutableArrayRef<Piece *> pieces, bool optimize,
 
   for (auto [i, piece] : llvm::enumerate(pieces)) {
     std::vector<runtime::HostArray> inputs;
-    inputs.emplace_back(
-        runtime::ElementKind::F32,
-        std::vector<int64_t>{piece->type.getRows(), piece->type.getCols()});
-    auto *data = static_cast<float *>(inputs.back().getData());
-    int64_t e = 0;
-    for (float value : piece->weight.getValues<float>())
-      data[e++] = value;
+    inputs.push_back(runtime::viewElements(piece->weight));
     auto invocation =
         (*jit)->prepare("pack" + std::to_string(i), std::move(inputs));
     if (!invocation) {
@@ -115,7 +110,7 @@ struct Fold {
 
 std::optional<Fold> matchFold(Operation *op) {
   if (auto pack = dyn_cast<PackOp>(op)) {
-    DenseElementsAttr weight;
+    ElementsAttr weight;
     PackedType type = pack.getResult().getType();
     if (!hasCPULayout(type) ||
         !matchPattern(pack.getInput(), m_Constant(&weight)))
@@ -123,7 +118,7 @@ std::optional<Fold> matchFold(Operation *op) {
     return Fold{op, type, {{type, weight, {}}}, {0}, 0};
   }
   auto pack = dyn_cast<PackFactorsOp>(op);
-  DenseElementsAttr left, right;
+  ElementsAttr left, right;
   if (!pack || !matchPattern(pack.getLeft(), m_Constant(&left)) ||
       !matchPattern(pack.getRight(), m_Constant(&right)))
     return std::nullopt;
@@ -180,22 +175,29 @@ struct QuiltPackWeightsPass
     }
 
     for (Fold &fold : folds) {
-      std::vector<uint8_t> bytes;
-      if (fold.pieces.size() == 1) {
-        bytes = std::move(fold.pieces.front().bytes);
-      } else {
-        bytes.assign(size_t(fold.totalBytes), 0);
+      runtime::HostArray bytes =
+          fold.pieces.size() == 1
+              ? *fold.pieces.front().bytes
+              : runtime::HostArray(runtime::ElementKind::I8, {fold.totalBytes});
+      if (fold.pieces.size() > 1) {
         for (auto [piece, offset] : llvm::zip(fold.pieces, fold.offsets))
-          std::memcpy(bytes.data() + offset, piece.bytes.data(),
-                      piece.bytes.size());
+          std::memcpy(static_cast<char *>(bytes.getData()) + offset,
+                      piece.bytes->getData(),
+                      size_t(piece.bytes->getNumElements()));
       }
       OpBuilder b(fold.op);
       auto bytesType =
-          RankedTensorType::get({int64_t(bytes.size())}, b.getIntegerType(8));
-      auto attr = DenseElementsAttr::getFromRawBuffer(
-          bytesType,
-          ArrayRef<char>(reinterpret_cast<const char *>(bytes.data()),
-                         bytes.size()));
+          RankedTensorType::get({bytes.getNumElements()}, b.getIntegerType(8));
+      // A dense_resource over the packing kernel's own buffer: neither
+      // copied nor hashed (a DenseElementsAttr would do both: 270 MB for
+      // the LLM example in bf16). The blob keeps the buffer alive.
+      AsmResourceBlob blob(
+          ArrayRef<char>(static_cast<const char *>(bytes.getData()),
+                         size_t(bytes.getNumElements())),
+          /*dataAlignment=*/1, [bytes](void *, size_t, size_t) {},
+          /*dataIsMutable=*/false);
+      auto attr =
+          DenseResourceElementsAttr::get(bytesType, "packed", std::move(blob));
       auto constant = PackedConstantOp::create(b, fold.op->getLoc(), fold.type,
                                                b.getStringAttr("cpu"), attr);
       llvm::SetVector<Operation *> inputs;

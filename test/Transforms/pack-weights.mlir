@@ -7,14 +7,16 @@
 // packing kernel produces (run through the JIT at compile time): the int8
 // panel layout of a 5x3 weight is one 32-column panel of two K words
 // (256 bytes), then 32 f32 scales and 32 i32 column sums (128 bytes each).
-// The constant and the pack are gone; quilt-cpu-pipeline runs the pass
-// first, so no packing kernel is left in the program.
+// The constant and the pack are gone (the bytes are a dense_resource blob,
+// 1-byte aligned); quilt-cpu-pipeline runs the pass first, so no packing
+// kernel is left in the program.
 
 // CHECK-LABEL: func.func @int8
 // CHECK-NOT:     arith.constant
 // CHECK-NOT:     quilt.pack
-// CHECK:         %[[W:.*]] = quilt.packed_constant "cpu" dense<"0x{{[0-9A-F]+}}"> : tensor<512xi8> -> !quilt.packed<5x3, precision<i8, channel>>
+// CHECK:         %[[W:.*]] = quilt.packed_constant "cpu" dense_resource<[[BLOB:packed.*]]> : tensor<512xi8> -> !quilt.packed<5x3, precision<i8, channel>>
 // CHECK:         quilt.linear %{{.*}}, %[[W]]
+// CHECK:         [[BLOB]]: "0x01000000{{[0-9A-F]+}}"
 // PIPE-LABEL:  llvm.func @int8
 // PIPE-NOT:      quilt_cpu_pack
 // NOPACK:        quilt_cpu_pack_i8
@@ -35,7 +37,8 @@ func.func @int8(%x: tensor<2x5xf32>) -> tensor<2x3xf32> {
 // CHECK-LABEL: func.func @factors
 // CHECK-NOT:     arith.constant
 // CHECK-NOT:     quilt.pack_factors
-// CHECK:         quilt.packed_constant "cpu" dense<"0x{{[0-9A-F]+}}"> : tensor<896xi8> -> !quilt.packed<5x3, structure<lowrank<2>>>
+// CHECK:         quilt.packed_constant "cpu" dense_resource<[[BLOB:packed.*]]> : tensor<896xi8> -> !quilt.packed<5x3, structure<lowrank<2>>>
+// CHECK:         [[BLOB]]: "0x01000000{{[0-9A-F]+}}"
 // PIPE-LABEL:  llvm.func @factors
 // PIPE-NOT:      quilt_cpu_pack
 // NOPACK:        quilt_cpu_pack_factors_f32_lowrank2_5x3

@@ -158,10 +158,10 @@ public:
   /// pack functions returned: 1-d byte buffers of the CPU layouts, or the
   /// dense f32 matrices of formats without one).
   virtual int64_t getPackedWeightBytes() const = 0;
-  /// A copy of the packed buffer of argument `index` (a packed weight the
-  /// pipeline stores as a 1-d byte buffer); an error for other arguments.
-  virtual llvm::Expected<std::vector<uint8_t>>
-  getPackedArgument(unsigned index) const = 0;
+  /// The packed buffer of argument `index` (a packed weight the pipeline
+  /// stores as a 1-d byte buffer) as an i8 array that shares it, not a copy
+  /// (it outlives the invocation); an error for other arguments.
+  virtual llvm::Expected<HostArray> getPackedArgument(unsigned index) const = 0;
 };
 
 /// Everything compile() needs registered in a context: the upstream
