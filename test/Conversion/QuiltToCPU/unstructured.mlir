@@ -16,7 +16,8 @@
 // CHECK:         memref.view %{{.*}} : memref<?xi8> to memref<?xbf16>
 // CHECK:         memref.view %{{.*}} : memref<?xi8> to memref<?xi16>
 // CHECK:         scf.parallel
-// CHECK:           arith.extf %{{.*}} : bf16 to f32
+// CHECK:           arith.bitcast %{{.*}} : bf16 to i16
+// CHECK:           arith.bitcast %{{.*}} : i32 to f32
 // CHECK:           arith.index_castui %{{.*}} : i16 to index
 // CHECK:           vector.fma
 // CHECK:           vector.maskedstore
