@@ -386,7 +386,9 @@ def demo(args):
         cmd = [OPT, net["mlir"], "--quilt-cpu-pipeline=weights-dir=%s "
                "select-formats=1 error-budget=%g calibration=%s threads=%d "
                "cost-model=%s" % (net["dir"], budget, net["calib"], t, MODEL),
-               "-o", os.devnull]
+               # Bytecode, as a compiled module with 270 MB of packed
+               # weights would be stored: as text they are printed in hex.
+               "--emit-bytecode", "-o", os.devnull]
         start = time.time()
         subprocess.check_call(cmd)
         print("whole pipeline (load, select, pack, lower to LLVM): %.2f s\n  %s"

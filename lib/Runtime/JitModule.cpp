@@ -542,17 +542,20 @@ JitModule::compile(ModuleOp module, const CompileOptions &options) {
   auto targetBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!targetBuilder)
     return targetBuilder.takeError();
-  llvm::CodeGenOptLevel codeGenLevel = options.optimize
-                                           ? llvm::CodeGenOptLevel::Aggressive
-                                           : llvm::CodeGenOptLevel::None;
+  unsigned optLevel =
+      options.optimize ? std::clamp(options.optLevel, 1u, 3u) : 0;
+  llvm::CodeGenOptLevel codeGenLevel =
+      optLevel == 3   ? llvm::CodeGenOptLevel::Aggressive
+      : optLevel == 2 ? llvm::CodeGenOptLevel::Default
+      : optLevel == 1 ? llvm::CodeGenOptLevel::Less
+                      : llvm::CodeGenOptLevel::None;
   targetBuilder->setCodeGenOptLevel(codeGenLevel);
   auto targetMachine = targetBuilder->createTargetMachine();
   if (!targetMachine)
     return targetMachine.takeError();
   // The transformer runs inside create(), while the machine is alive.
-  auto transformer = makeOptimizingTransformer(
-      /*optLevel=*/options.optimize ? 3 : 0, /*sizeLevel=*/0,
-      targetMachine->get());
+  auto transformer = makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
+                                               targetMachine->get());
 
   std::vector<std::string> libraries = getRuntimeLibraries();
   SmallVector<StringRef> libraryRefs(libraries.begin(), libraries.end());

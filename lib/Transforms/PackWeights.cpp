@@ -73,6 +73,7 @@ LogicalResult packOnHost(MutableArrayRef<Piece *> pieces, bool optimize,
   options.pipeline = runtime::PipelineKind::CPU;
   options.threads = threads;
   options.optimize = optimize;
+  options.optLevel = 1;
   auto jit = runtime::JitModule::compile(*module, options);
   if (!jit) {
     error = llvm::toString(jit.takeError());

@@ -43,10 +43,16 @@ struct CompileOptions {
   /// kernels spell out their FMAs and no fast-math flags are set), for
   /// modules run once, such as quilt-select-formats' measurements.
   bool optimize = true;
+  /// The LLVM optimization level when `optimize` is on (1-3). Modules run
+  /// once take 1: their kernels are already vectorized and unrolled by
+  /// hand, and O1 compiled the LLM block's run-once modules about 40%
+  /// faster than O3 while running them as fast (Zen 3 VM).
+  unsigned optLevel = 3;
 };
 
 /// Weight elements a module run once (compile-time packing, format
-/// selection's measurements) processes, above which optimizing it pays:
+/// selection's activation capture and end-to-end check) processes, above
+/// which optimizing it (at CompileOptions::optLevel 1) pays:
 /// at O0 compiling is several times faster and running several times
 /// slower (digits network, 1.1M weight elements: whole pipeline 1.05 s
 /// at O0, 2.0 s at O3; LLM block, 135M: 10.2 s at O0, 7.5 s with its
