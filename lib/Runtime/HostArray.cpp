@@ -174,7 +174,10 @@ HostArray HostArray::clone() const {
   return copy;
 }
 
-std::string HostArray::describe() const {
+std::string HostArray::describe() const { return describeArray(kind, shape); }
+
+std::string mlir::quilt::runtime::describeArray(ElementKind kind,
+                                                llvm::ArrayRef<int64_t> shape) {
   std::string text = getElementKindName(kind).str() + " array of shape ";
   if (shape.empty())
     return text + "() (scalar)";

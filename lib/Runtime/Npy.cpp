@@ -134,20 +134,15 @@ llvm::Expected<HostArray> mlir::quilt::runtime::readNpy(llvm::StringRef path) {
   }
 
   size_t elements = 1;
-  std::string sizes;
-  for (int64_t dim : shape) {
+  for (int64_t dim : shape)
     elements *= size_t(dim);
-    sizes += (sizes.empty() ? "" : "x") + std::to_string(dim);
-  }
-  if (sizes.empty())
-    sizes = "()";
   size_t dataBytes = elements * getElementSize(*kind);
   size_t available = bytes.size() - headerStart - headerLen;
   if (available < dataBytes)
-    return npyError(path, llvm::formatv("truncated data: {0} array of shape "
-                                        "{1} needs {2} bytes, the file has {3}",
-                                        getElementKindName(*kind), sizes,
-                                        dataBytes, available)
+    return npyError(path, llvm::formatv("truncated data: {0} needs {1} bytes, "
+                                        "the file has {2}",
+                                        describeArray(*kind, shape), dataBytes,
+                                        available)
                               .str());
   prefaultMapping(file->getBufferStart(), file->getBufferSize());
   // The array shares the file's ownership.

@@ -103,6 +103,9 @@ private:
   std::shared_ptr<void> storage;
 };
 
+/// "f32 array of shape 2x3" (HostArray::describe without an array).
+std::string describeArray(ElementKind kind, llvm::ArrayRef<int64_t> shape);
+
 /// Uniform values in [-1, 1) (integers: in the kind's small range), fully
 /// determined by `seed`.
 HostArray makeRandomArray(ElementKind kind, llvm::ArrayRef<int64_t> shape,
