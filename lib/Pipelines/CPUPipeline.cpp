@@ -52,7 +52,8 @@ void mlir::quilt::populateCPUPipeline(OpPassManager &pm,
     llvm::raw_string_ostream os(select);
     os << "error-budget=" << options.errorBudget
        << " objective=" << options.objective << " threads=" << options.threads
-       << " explain=" << (options.explain ? "true" : "false");
+       << " explain=" << (options.explain ? "true" : "false")
+       << " store-packed=" << (options.packWeights ? "true" : "false");
     if (!options.costModel.empty())
       os << " model=" << quote(options.costModel);
     if (!options.calibration.empty())

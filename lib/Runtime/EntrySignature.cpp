@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
+#include "quilt/Conversion/QuiltToCPU/QuiltToCPU.h"
 #include "quilt/Dialect/Quilt/QuiltOps.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -70,9 +71,19 @@ std::string describeType(Type type, ArgumentInfo &info) {
   return "";
 }
 
+/// The bytes the CPU backend stores `type` in (ArgumentInfo::packedBytes).
+int64_t getCPUPackedBytes(PackedType type) {
+  if (std::optional<CPULowRankLayout> layout = CPULowRankLayout::get(type))
+    return layout->totalBytes;
+  if (std::optional<CPUWeightLayout> layout = CPUWeightLayout::get(type))
+    return layout->totalBytes;
+  return cpu::hasCompressedLayout(type) ? -1 : 0;
+}
+
 } // namespace
 
-llvm::StringMap<FunctionRecord> runtime::recordFunctions(ModuleOp module) {
+llvm::StringMap<FunctionRecord>
+runtime::recordFunctions(ModuleOp module, PipelineKind pipeline) {
   llvm::StringMap<FunctionRecord> records;
   SmallVector<func::FuncOp> functions;
   for (auto func : module.getOps<func::FuncOp>())
@@ -111,8 +122,11 @@ llvm::StringMap<FunctionRecord> runtime::recordFunctions(ModuleOp module) {
       if (!why.empty() && record.unsupported.empty())
         record.unsupported = "argument #" + std::to_string(i) + " " + why;
       std::string pack;
-      if (auto packed = dyn_cast<PackedType>(argType))
+      if (auto packed = dyn_cast<PackedType>(argType)) {
         pack = getPackFunction(packed);
+        if (pipeline == PipelineKind::CPU)
+          info.packedBytes = getCPUPackedBytes(packed);
+      }
       // The caller's arrays are passed as they are, not copied: the
       // bufferization copies an argument before any write to it instead.
       if (isa<TensorType>(argType))
@@ -149,13 +163,28 @@ llvm::Error runtime::checkInputs(llvm::StringRef entry,
     if (input.getKind() == arg.kind &&
         input.getShape() == llvm::ArrayRef<int64_t>(arg.shape))
       continue;
+    if (isPackedBytes(arg, input))
+      continue;
     std::string expected = arg.typeString;
-    if (arg.isPackedWeight)
+    if (arg.isPackedWeight) {
       expected += " (given as its dense f32 " + std::to_string(arg.shape[0]) +
-                  "x" + std::to_string(arg.shape[1]) + " weight)";
+                  "x" + std::to_string(arg.shape[1]) + " weight";
+      if (arg.packedBytes > 0)
+        expected +=
+            " or its " + std::to_string(arg.packedBytes) + " packed bytes";
+      else if (arg.packedBytes < 0)
+        expected += " or its packed bytes";
+      expected += ")";
+    }
     return llvm::createStringError(
         llvm::formatv("entry '{0}' argument #{1}: expected {2}, given {3}",
                       entry, i, expected, input.describe()));
   }
   return llvm::Error::success();
+}
+
+bool runtime::isPackedBytes(const ArgumentInfo &arg, const HostArray &input) {
+  return arg.packedBytes != 0 && input.getKind() == ElementKind::I8 &&
+         input.getShape().size() == 1 &&
+         (arg.packedBytes < 0 || input.getShape()[0] == arg.packedBytes);
 }

@@ -31,8 +31,13 @@ struct FunctionRecord {
 /// `@__quilt_pack_<i>(tensor<KxNxf32>) -> !quilt.packed<...>` that packs it,
 /// so the pipeline lowers packing exactly as it lowers the entry. Marks the
 /// entries' tensor arguments `bufferization.writable = false`: callers pass
-/// their arrays without copying them.
-llvm::StringMap<FunctionRecord> recordFunctions(ModuleOp module);
+/// their arrays without copying them. For the CPU pipeline, records which
+/// packed arguments may be given as bytes (ArgumentInfo::packedBytes).
+llvm::StringMap<FunctionRecord> recordFunctions(ModuleOp module,
+                                                PipelineKind pipeline);
+
+/// Whether `input` is the packed bytes of packed weight argument `arg`.
+bool isPackedBytes(const ArgumentInfo &arg, const HostArray &input);
 
 /// Checks `inputs` against the signature of `entry`; the error names the
 /// entry, the argument, the expected type and what was given.

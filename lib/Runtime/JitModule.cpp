@@ -177,9 +177,19 @@ public:
     llvm::append_range(argumentWords, packed);
   }
 
+  /// Appends input `index`, a packed weight given as its packed bytes.
+  void appendPackedBytes(unsigned index) {
+    HostArray &bytes = inputs[index];
+    packedWeightBytes += bytes.getNumElements();
+    appendDescriptor(argumentWords, bytes.getData(), bytes.getShape());
+  }
+
   int64_t getPackedWeightBytes() const override { return packedWeightBytes; }
 
   llvm::Expected<HostArray> getPackedArgument(unsigned index) const override {
+    if (index < inputs.size() &&
+        isPackedBytes(signature.arguments[index], inputs[index]))
+      return inputs[index];
     auto it = packedDescriptors.find(index);
     // A 1-d descriptor: allocated, aligned, offset, size, stride.
     if (it == packedDescriptors.end() || it->second.size() != 5)
@@ -341,6 +351,9 @@ public:
     // (recordFunctions marks them not writable), and dense weights are only
     // read by their pack function.
     const FunctionRecord &record = functions.find(entry)->second;
+    std::vector<bool> givenAsBytes;
+    for (auto [arg, input] : llvm::zip(signature->arguments, inputs))
+      givenAsBytes.push_back(isPackedBytes(arg, input));
     auto invocation = std::make_unique<InvocationImpl>(*function, *signature,
                                                        std::move(inputs));
     for (auto [i, pack] : llvm::enumerate(record.packFunctions)) {
@@ -348,11 +361,21 @@ public:
         invocation->appendTensor(i);
         continue;
       }
+      const PackLayout &packLayout = packLayouts.find(pack)->second;
+      if (givenAsBytes[i]) {
+        // The CPU byte layouts lower to 1-d memrefs: 5 words.
+        if (packLayout.resultWords != 5)
+          return llvm::createStringError(llvm::formatv(
+              "entry '{0}' argument #{1}: {2} is not stored as bytes by "
+              "this pipeline; give its dense f32 weight",
+              entry, i, signature->arguments[i].typeString));
+        invocation->appendPackedBytes(i);
+        continue;
+      }
       auto packFunction = engine->lookupPacked(pack);
       if (!packFunction)
         return packFunction.takeError();
-      invocation->appendPacked(*packFunction, packLayouts.find(pack)->second,
-                               i);
+      invocation->appendPacked(*packFunction, packLayout, i);
     }
     invocation->finalize(layout->second.resultWords);
     return std::unique_ptr<Invocation>(std::move(invocation));
@@ -511,7 +534,8 @@ JitModule::compile(ModuleOp module, const CompileOptions &options) {
   context->appendDialectRegistry(registry);
 
   OwningOpRef<ModuleOp> lowered = module.clone();
-  llvm::StringMap<FunctionRecord> functions = recordFunctions(*lowered);
+  llvm::StringMap<FunctionRecord> functions =
+      recordFunctions(*lowered, options.pipeline);
 
   llvm::StringRef pipelineName = getPipelineName(options.pipeline);
   if (!PassPipelineInfo::lookup(pipelineName))

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "HostPacking.h"
 #include "SelectFormats.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -403,21 +404,39 @@ OwningOpRef<ModuleOp> cloneFunction(
   return module;
 }
 
+/// Fills the weights runEntry passes for each layer instead of its dense
+/// one (none: the dense weight), while the entry compiles.
+using WeightsFn = llvm::function_ref<LogicalResult(
+    std::vector<std::optional<runtime::HostArray>> &, std::string &)>;
+
 /// The results of @entry of `module` (made by cloneFunction) on `input` and
-/// the layers' weights.
+/// the layers' weights. `weights`, if given, runs on this thread while the
+/// entry compiles on another.
 FailureOr<std::vector<runtime::HostArray>>
 runEntry(ModuleOp module, ArrayRef<Layer> layers,
-         const runtime::HostArray &input, std::string &error) {
+         const runtime::HostArray &input, std::string &error,
+         WeightsFn weights = nullptr) {
   int64_t work = 0;
   for (const Layer &layer : layers)
     work += layer.weight.getNumElements();
   ScratchModule jit(work);
-  if (failed(jit.compile(module, error)))
+  std::string text = ScratchModule::print(module);
+  std::string compileError;
+  LogicalResult compiled = failure();
+  std::thread compiler([&] { compiled = jit.compileText(text, compileError); });
+  std::vector<std::optional<runtime::HostArray>> given(layers.size());
+  LogicalResult filled = weights ? weights(given, error) : success();
+  compiler.join();
+  if (failed(filled))
     return failure();
+  if (failed(compiled)) {
+    error = compileError;
+    return failure();
+  }
   std::vector<runtime::HostArray> inputs;
   inputs.push_back(input.clone());
-  for (const Layer &layer : layers)
-    inputs.push_back(runtime::viewElements(layer.weight));
+  for (auto [layer, weight] : llvm::zip(layers, given))
+    inputs.push_back(weight ? *weight : runtime::viewElements(layer.weight));
   return jit.call("entry", std::move(inputs), error);
 }
 
@@ -461,21 +480,59 @@ select::captureActivations(func::FuncOp func, ArrayRef<Layer> layers,
   return activations;
 }
 
-FailureOr<runtime::HostArray>
-select::runWithChoice(func::FuncOp func, ArrayRef<Layer> layers,
-                      ArrayRef<unsigned> choice,
-                      const runtime::HostArray &input, std::string &error) {
+FailureOr<CheckedChoice> select::runWithChoice(func::FuncOp func,
+                                               ArrayRef<Layer> layers,
+                                               ArrayRef<unsigned> choice,
+                                               const runtime::HostArray &input,
+                                               std::string &error) {
+  // The chosen formats the CPU backend stores as bytes are packed once,
+  // here, and passed packed (Quilt-level arguments of the packed type);
+  // the others are packed by the entry itself. Dense f32 stays a tensor:
+  // the kernels read it in place.
+  std::vector<packing::WeightToPack> toPack;
+  std::vector<size_t> packedLayers;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const Candidate &candidate = layers[l].candidates[choice[l]];
+    if (choice[l] == 0 || !candidate.format)
+      continue;
+    packing::WeightToPack weight{
+        candidate.format, candidate.left ? ElementsAttr() : layers[l].weight,
+        candidate.left, candidate.right};
+    if (!packing::canPackOnHost(weight))
+      continue;
+    toPack.push_back(weight);
+    packedLayers.push_back(l);
+  }
   OwningOpRef<ModuleOp> module = cloneFunction(
       func, layers,
-      [&](OpBuilder &b, ArrayRef<LinearOp> linears, func::FuncOp) {
+      [&](OpBuilder &b, ArrayRef<LinearOp> linears, func::FuncOp copy) {
         for (size_t l = 0; l < linears.size(); ++l) {
           LinearOp linear = linears[l];
-          applyCandidate(b, linear, linear.getWeight(),
-                         layers[l].candidates[choice[l]]);
+          const Candidate &candidate = layers[l].candidates[choice[l]];
+          if (!llvm::is_contained(packedLayers, l)) {
+            applyCandidate(b, linear, linear.getWeight(), candidate);
+            continue;
+          }
+          cast<BlockArgument>(linear.getWeight()).setType(candidate.format);
+          if (candidate.act)
+            linear.setActAttr(candidate.act);
         }
+        copy.setFunctionType(b.getFunctionType(
+            copy.getBody().getArgumentTypes(), copy.getResultTypes()));
       });
-  auto results = runEntry(*module, layers, input, error);
+  std::vector<std::optional<runtime::HostArray>> packed(layers.size());
+  auto pack = [&](std::vector<std::optional<runtime::HostArray>> &given,
+                  std::string &message) -> LogicalResult {
+    // One thread: the entry compiles on the other core meanwhile.
+    auto bytes = packing::packOnHost(toPack, /*threads=*/1, message);
+    if (failed(bytes))
+      return failure();
+    for (auto [l, array] : llvm::zip(packedLayers, *bytes))
+      given[l] = packed[l] = std::move(array);
+    return success();
+  };
+  auto results = runEntry(*module, layers, input, error, pack);
   if (failed(results))
     return failure();
-  return std::move((*results)[0]);
+  return CheckedChoice{std::move((*results)[0]), std::move(packed)};
 }

@@ -1,28 +1,17 @@
 //===- PackWeights.cpp - quilt-pack-weights ---------------------*- C++ -*-===//
 //
 // Folds quilt.pack (and quilt.pack_factors) of constant weights into
-// quilt.packed_constant "cpu" by running the CPU backend's own packing
-// kernels at compile time (the way IREE's const-eval JITs its initializers),
-// through the same runtime quilt-run uses. Reusing the run-time packer,
-// rather than a second implementation of every format's projection and
-// encoding, is what keeps the two bit-identical. All weights of the module
-// are packed by one JIT (two when some need the low-rank factorization,
-// which is worth compiling optimized), in a fresh context.
+// quilt.packed_constant "cpu", packed at compile time by the CPU backend's
+// own packing kernels (HostPacking.h).
 //
 //===----------------------------------------------------------------------===//
 
+#include "HostPacking.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/IR/BuiltinAttributes.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
-#include "mlir/Parser/Parser.h"
-#include "quilt/Conversion/QuiltToCPU/QuiltToCPU.h"
-#include "quilt/Dialect/Quilt/QuiltOps.h"
-#include "quilt/Runtime/JitRunner.h"
 #include "quilt/Transforms/Passes.h"
 #include "llvm/ADT/SetVector.h"
-
-#include <cstring>
 
 namespace mlir::quilt {
 #define GEN_PASS_DEF_QUILTPACKWEIGHTS
@@ -34,110 +23,25 @@ using namespace mlir::quilt;
 
 namespace {
 
-/// Whether the CPU backend stores `type` in a byte layout of its own.
-bool hasCPULayout(PackedType type) {
-  return CPUWeightLayout::get(type).has_value() ||
-         cpu::hasCompressedLayout(type);
-}
-
-/// A constant dense weight to store in a packed type, and its bytes once
-/// packed.
-struct Piece {
-  PackedType type;
-  ElementsAttr weight; // dense or dense_resource
-  std::optional<runtime::HostArray> bytes;
-};
-
-/// Packs every piece by the CPU packing kernels, one JIT for all: entry
-/// `@pack<i>` only takes piece i's weight, and preparing a call packs it.
-LogicalResult packOnHost(MutableArrayRef<Piece *> pieces, bool optimize,
-                         unsigned threads, std::string &error) {
-  if (pieces.empty())
-    return success();
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  for (auto [i, piece] : llvm::enumerate(pieces))
-    os << "func.func @pack" << i << "(%w: " << piece->type
-       << ") {\n  return\n}\n";
-
-  DialectRegistry registry;
-  runtime::registerRuntimeDependencies(registry);
-  MLIRContext context(registry);
-  context.disableMultithreading();
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &context);
-  if (!module) {
-    error = "cannot build the packing module";
-    return failure();
-  }
-  runtime::CompileOptions options;
-  options.pipeline = runtime::PipelineKind::CPU;
-  options.threads = threads;
-  options.optimize = optimize;
-  options.optLevel = 1;
-  auto jit = runtime::JitModule::compile(*module, options);
-  if (!jit) {
-    error = llvm::toString(jit.takeError());
-    return failure();
-  }
-
-  for (auto [i, piece] : llvm::enumerate(pieces)) {
-    std::vector<runtime::HostArray> inputs;
-    inputs.push_back(runtime::viewElements(piece->weight));
-    auto invocation =
-        (*jit)->prepare("pack" + std::to_string(i), std::move(inputs));
-    if (!invocation) {
-      error = llvm::toString(invocation.takeError());
-      return failure();
-    }
-    auto bytes = (*invocation)->getPackedArgument(0);
-    if (!bytes) {
-      error = llvm::toString(bytes.takeError());
-      return failure();
-    }
-    piece->bytes = std::move(*bytes);
-  }
-  return success();
-}
-
-/// A pack op to fold: its pieces (one, or a low-rank weight's two factors,
-/// each packed as its dense type) and where their bytes go.
-struct Fold {
-  Operation *op;
-  PackedType type;
-  std::vector<Piece> pieces;
-  std::vector<int64_t> offsets;
-  int64_t totalBytes = 0;
-};
-
-std::optional<Fold> matchFold(Operation *op) {
+/// The weight a pack op of constants stores, if the CPU backend can pack
+/// it at compile time.
+std::optional<packing::WeightToPack> matchFold(Operation *op) {
+  packing::WeightToPack weight;
   if (auto pack = dyn_cast<PackOp>(op)) {
-    ElementsAttr weight;
-    PackedType type = pack.getResult().getType();
-    if (!hasCPULayout(type) ||
-        !matchPattern(pack.getInput(), m_Constant(&weight)))
+    weight.type = pack.getResult().getType();
+    if (!matchPattern(pack.getInput(), m_Constant(&weight.weight)))
       return std::nullopt;
-    return Fold{op, type, {{type, weight, {}}}, {0}, 0};
+  } else if (auto pack = dyn_cast<PackFactorsOp>(op)) {
+    weight.type = pack.getResult().getType();
+    if (!matchPattern(pack.getLeft(), m_Constant(&weight.left)) ||
+        !matchPattern(pack.getRight(), m_Constant(&weight.right)))
+      return std::nullopt;
+  } else {
+    return std::nullopt;
   }
-  auto pack = dyn_cast<PackFactorsOp>(op);
-  ElementsAttr left, right;
-  if (!pack || !matchPattern(pack.getLeft(), m_Constant(&left)) ||
-      !matchPattern(pack.getRight(), m_Constant(&right)))
+  if (!packing::canPackOnHost(weight))
     return std::nullopt;
-  PackedType type = pack.getResult().getType();
-  std::optional<CPULowRankLayout> layout = CPULowRankLayout::get(type);
-  if (!layout)
-    return std::nullopt;
-  return Fold{op,
-              type,
-              {{layout->left, left, {}}, {layout->right, right, {}}},
-              {0, layout->rightOffset},
-              layout->totalBytes};
-}
-
-/// Whether packing `type` factorizes the weight (a long-running kernel).
-bool factorizes(PackedType type) {
-  StructureAttr structure = type.getStructure();
-  return structure && structure.getKind() == StructureKind::LowRank;
+  return weight;
 }
 
 struct QuiltPackWeightsPass
@@ -145,67 +49,32 @@ struct QuiltPackWeightsPass
   using Base::Base;
 
   void runOnOperation() override {
-    std::vector<Fold> folds;
+    SmallVector<Operation *> ops;
+    std::vector<packing::WeightToPack> weights;
     getOperation().walk([&](Operation *op) {
-      if (std::optional<Fold> fold = matchFold(op))
-        folds.push_back(std::move(*fold));
-    });
-
-    // Run once: compiling fast matters more than running fast, except for
-    // the low-rank factorization (subspace iteration), which runs long, and
-    // for many weights.
-    SmallVector<Piece *> fast, slow;
-    int64_t fastElements = 0;
-    for (Fold &fold : folds)
-      for (Piece &piece : fold.pieces) {
-        (factorizes(piece.type) ? slow : fast).push_back(&piece);
-        if (!factorizes(piece.type))
-          fastElements += piece.weight.getNumElements();
+      if (std::optional<packing::WeightToPack> weight = matchFold(op)) {
+        ops.push_back(op);
+        weights.push_back(*weight);
       }
-    if (fastElements > runtime::kOptimizeRunOnceAboveWeightElements) {
-      slow.append(fast.begin(), fast.end());
-      fast.clear();
-    }
+    });
     std::string error;
-    if (failed(packOnHost(fast, /*optimize=*/false, threads, error)) ||
-        failed(packOnHost(slow, /*optimize=*/true, threads, error))) {
+    auto packed = packing::packOnHost(weights, threads, error);
+    if (failed(packed)) {
       getOperation().emitError(
           "cannot pack the constant weights at compile time: ")
           << error;
       return signalPassFailure();
     }
 
-    for (Fold &fold : folds) {
-      runtime::HostArray bytes =
-          fold.pieces.size() == 1
-              ? *fold.pieces.front().bytes
-              : runtime::HostArray(runtime::ElementKind::I8, {fold.totalBytes});
-      if (fold.pieces.size() > 1) {
-        for (auto [piece, offset] : llvm::zip(fold.pieces, fold.offsets))
-          std::memcpy(static_cast<char *>(bytes.getData()) + offset,
-                      piece.bytes->getData(),
-                      size_t(piece.bytes->getNumElements()));
-      }
-      OpBuilder b(fold.op);
-      auto bytesType =
-          RankedTensorType::get({bytes.getNumElements()}, b.getIntegerType(8));
-      // A dense_resource over the packing kernel's own buffer: neither
-      // copied nor hashed (a DenseElementsAttr would do both: 270 MB for
-      // the LLM example in bf16). The blob keeps the buffer alive.
-      AsmResourceBlob blob(
-          ArrayRef<char>(static_cast<const char *>(bytes.getData()),
-                         size_t(bytes.getNumElements())),
-          /*dataAlignment=*/1, [bytes](void *, size_t, size_t) {},
-          /*dataIsMutable=*/false);
-      auto attr =
-          DenseResourceElementsAttr::get(bytesType, "packed", std::move(blob));
-      auto constant = PackedConstantOp::create(b, fold.op->getLoc(), fold.type,
-                                               b.getStringAttr("cpu"), attr);
+    for (auto [op, weight, bytes] : llvm::zip(ops, weights, *packed)) {
+      OpBuilder b(op);
+      auto constant =
+          packing::createPackedConstant(b, op->getLoc(), weight.type, bytes);
       llvm::SetVector<Operation *> inputs;
-      for (Value input : fold.op->getOperands())
+      for (Value input : op->getOperands())
         inputs.insert(input.getDefiningOp());
-      fold.op->getResult(0).replaceAllUsesWith(constant.getResult());
-      fold.op->erase();
+      op->getResult(0).replaceAllUsesWith(constant.getResult());
+      op->erase();
       for (Operation *def : inputs)
         if (def && def->use_empty())
           def->erase();

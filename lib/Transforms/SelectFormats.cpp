@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "SelectFormats.h"
+#include "HostPacking.h"
 
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -371,20 +372,24 @@ struct QuiltSelectFormatsPass
       choice = assigned;
       why = "assigned by the `assign` option";
     }
+    // The chosen formats' bytes as the check packed them, per layer.
+    std::vector<std::optional<runtime::HostArray>> packed(layers.size());
     for (unsigned attempt = 0; assign.empty(); ++attempt) {
       choice = allocateFormats(layers, allocationBudget, cost);
       if (!calibrationInput ||
           llvm::all_of(choice, [](unsigned c) { return c == 0; }))
         break;
-      auto output =
+      auto checked =
           runWithChoice(func, layers, choice, *calibrationInput, error);
-      if (failed(output))
+      if (failed(checked))
         return func.emitError("quilt-select-formats: ") << error;
-      double endToEnd = relativeError(*output, activations.back());
+      double endToEnd = relativeError(checked->output, activations.back());
       why += "; end-to-end relative output error " +
              llvm::formatv("{0:e3}", endToEnd).str();
+      packed = std::move(checked->packed);
       if (endToEnd <= errorBudget)
         break;
+      packed.assign(layers.size(), std::nullopt);
       if (attempt == 3) {
         choice.assign(layers.size(), 0);
         why += " exceeds the budget after 4 tries: dense f32";
@@ -400,7 +405,18 @@ struct QuiltSelectFormatsPass
     for (size_t l = 0; l < layers.size(); ++l) {
       LinearOp op = layers[l].op;
       OpBuilder b(op);
-      applyCandidate(b, op, op.getWeight(), layers[l].candidates[choice[l]]);
+      const Candidate &candidate = layers[l].candidates[choice[l]];
+      if (!storePacked || !packed[l]) {
+        applyCandidate(b, op, op.getWeight(), candidate);
+        continue;
+      }
+      Value weight = op.getWeight();
+      op.getWeightMutable().assign(packing::createPackedConstant(
+          b, op.getLoc(), candidate.format, *packed[l]));
+      if (candidate.act)
+        op.setActAttr(candidate.act);
+      if (Operation *def = weight.getDefiningOp(); def && def->use_empty())
+        def->erase();
     }
     return success();
   }

@@ -90,9 +90,18 @@ LogicalResult measureOutputErrors(MutableArrayRef<Layer> layers,
 void applyCandidate(OpBuilder &b, LinearOp op, Value weight,
                     const Candidate &candidate);
 
-/// The first result of `func` on `input` with layer i stored as
-/// candidate `choice[i]`.
-FailureOr<runtime::HostArray> runWithChoice(func::FuncOp func,
+/// The end-to-end check of a choice: the first result of `func` on the
+/// calibration input with layer i stored as candidate `choice[i]`, and per
+/// layer the bytes of its chosen format where the CPU backend stores it in
+/// a byte layout (packed once for the check, then kept for the program;
+/// none for dense f32 and formats without one).
+struct CheckedChoice {
+  runtime::HostArray output;
+  std::vector<std::optional<runtime::HostArray>> packed;
+};
+
+/// Runs the end-to-end check of `choice` on `input`.
+FailureOr<CheckedChoice> runWithChoice(func::FuncOp func,
                                             ArrayRef<Layer> layers,
                                             ArrayRef<unsigned> choice,
                                             const runtime::HostArray &input,

@@ -273,6 +273,15 @@ def QuiltSelectFormats : Pass<"quilt-select-formats", "::mlir::ModuleOp"> {
     can never be chosen; their errors are not measured ("no gain" in
     `explain`) unless `assign` is given.
 
+    Packed once. The end-to-end check packs the chosen weights by the CPU
+    backend's packing kernels (as `quilt-pack-weights` does) and runs the
+    function on those bytes. With `store-packed` (which
+    `quilt-cpu-pipeline` sets) the chosen weights are stored as those
+    bytes, `quilt.packed_constant "cpu"`, rather than as `quilt.pack` ops
+    that `quilt-pack-weights` would pack a second time. Dense f32 choices,
+    formats without a CPU byte layout and choices not checked end to end
+    still become `quilt.pack`.
+
     Pins: a linear whose weight is already a `!quilt.packed` value, or that
     carries the unit attribute `quilt.pinned`, is left alone.
 
@@ -312,6 +321,11 @@ def QuiltSelectFormats : Pass<"quilt-select-formats", "::mlir::ModuleOp"> {
                "Skip the choice: one format per selectable linear, in IR "
                "order (for measuring fixed configurations: bench e2e's "
                "oracle and uniform ones)">,
+    Option<"storePacked", "store-packed", "bool", /*default=*/"false",
+           "Store the chosen formats the end-to-end check packed as "
+           "`quilt.packed_constant \"cpu\"` (their CPU byte layouts) "
+           "instead of `quilt.pack` ops: quilt-cpu-pipeline then packs each "
+           "weight once">,
   ];
   let dependentDialects = ["::mlir::quilt::QuiltDialect"];
 }

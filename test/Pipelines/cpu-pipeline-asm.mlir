@@ -25,8 +25,13 @@
 // DOT-LABEL:   quilt_cpu_linear_bf16dot_bf16_256x128_m24:
 // DOT:           vdpbf16ps {{.*}}%zmm
 
+// Entries call their kernels, which LLVM must not inline (each would be
+// compiled once more per caller: the entry and its C wrapper).
+// OMP:      llvm.func @f32(
+// OMP-NOT:    no_inline
+// OMP-SAME:   passthrough =
 // OMP:      llvm.func @quilt_cpu_linear_fma_f32_256x128_m24(
-// OMP-SAME:   passthrough = {{\[\[}}"prefer-vector-width", "512"], ["min-legal-vector-width", "512"]]
+// OMP-SAME:   no_inline, passthrough = {{\[\[}}"prefer-vector-width", "512"], ["min-legal-vector-width", "512"]], quilt.kernel
 // OMP-SAME:   target_cpu = "{{.+}}"
 // OMP:        omp.parallel num_threads
 // OMP:        omp.wsloop

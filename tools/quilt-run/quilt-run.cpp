@@ -76,7 +76,8 @@ static cl::opt<uint64_t>
 static cl::list<std::string>
     inputFiles("input",
                cl::desc("Argument #I from a .npy file (for a packed "
-                        "weight: its dense f32 K x N matrix)"),
+                        "weight: its dense f32 K x N matrix or, with the "
+                        "CPU pipeline, its packed bytes)"),
                cl::value_desc("I=FILE.npy"), cl::cat(category));
 static cl::opt<std::string>
     outputDir("output-npy", cl::value_desc("DIR"),

@@ -142,6 +142,12 @@ struct ArgumentInfo {
   ElementKind kind;           // f32 for packed weights (the dense input)
   std::vector<int64_t> shape; // static sizes; dynamic sizes are errors
   bool isPackedWeight = false;
+  /// Packed weights the CPU pipeline stores in a byte layout of its own:
+  /// its size, or -1 when it depends on the values (compressed layouts).
+  /// Such an argument may be given these bytes (an i8 array, as
+  /// Invocation::getPackedArgument returns them) instead of its dense
+  /// weight, which is then not packed again. 0: only the dense weight.
+  int64_t packedBytes = 0;
   std::string typeString; // the MLIR type, for messages
 };
 
@@ -192,7 +198,8 @@ public:
   virtual llvm::Expected<EntrySignature>
   getSignature(llvm::StringRef entry) const = 0;
   /// Checks `inputs` against the signature (clear error naming the argument,
-  /// the expected and the given type), packs packed weights, and returns a
+  /// the expected and the given type), packs packed weights (unless given
+  /// as their packed bytes, see ArgumentInfo::packedBytes), and returns a
   /// callable invocation.
   virtual llvm::Expected<std::unique_ptr<Invocation>>
   prepare(llvm::StringRef entry, std::vector<HostArray> inputs) = 0;

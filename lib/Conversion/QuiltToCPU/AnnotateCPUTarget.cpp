@@ -9,6 +9,8 @@
 #include "quilt/Conversion/Passes.h"
 #include "quilt/Conversion/QuiltToCPU/QuiltToCPU.h"
 
+#include "KernelUtils.h"
+
 namespace mlir::quilt {
 #define GEN_PASS_DEF_QUILTANNOTATECPUTARGET
 #include "quilt/Conversion/Passes.h.inc"
@@ -39,6 +41,10 @@ struct QuiltAnnotateCPUTargetPass
       func.setTargetCpuAttr(b.getStringAttr(cpu.cpu));
       func.setTargetFeaturesAttr(features);
       func.setPassthroughAttr(passthrough);
+      // A kernel runs once per op: inlined into its entry, and the entry
+      // into its C wrapper, LLVM compiled each kernel three times.
+      if (func->hasAttr(cpu::kKernelAttrName))
+        func.setNoInline(true);
     });
   }
 };

@@ -45,6 +45,7 @@ func::FuncOp cpu::getOrCreateKernel(
   Location loc = module.getLoc();
   auto func = func::FuncOp::create(b, loc, name, type);
   func.setPrivate();
+  func->setAttr(kKernelAttrName, b.getUnitAttr());
   Block *entry = func.addEntryBlock();
   b.setInsertionPointToStart(entry);
   SmallVector<Value> results = body(b, loc, entry->getArguments());

@@ -25,6 +25,10 @@ Value indexConst(OpBuilder &b, Location loc, int64_t value);
 Value toBuffer(OpBuilder &b, Location loc, Value tensor);
 Value toTensor(OpBuilder &b, Location loc, Value buffer);
 
+/// Marks the functions getOrCreateKernel builds; quilt-annotate-cpu-target
+/// keeps LLVM from inlining them (each is called once per op).
+constexpr StringLiteral kKernelAttrName = "quilt.kernel";
+
 /// Returns the private function `name` of `module`, building it with `body`
 /// (given the entry block arguments, returns the results) if it is new.
 func::FuncOp getOrCreateKernel(

@@ -1,0 +1,54 @@
+//===- HostPacking.h - Constant weights packed by the CPU kernels -*- C++ -*-=//
+//
+// Shared by quilt-pack-weights (PackWeights.cpp), which folds quilt.pack of
+// constants, and quilt-select-formats (FormatErrors.cpp), whose end-to-end
+// check runs the chosen formats and hands their bytes on, so that the
+// pipeline packs each weight once.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUILT_LIB_TRANSFORMS_HOSTPACKING_H
+#define QUILT_LIB_TRANSFORMS_HOSTPACKING_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributeInterfaces.h"
+#include "quilt/Dialect/Quilt/QuiltOps.h"
+#include "quilt/Runtime/JitRunner.h"
+
+#include <string>
+#include <vector>
+
+namespace mlir::quilt::packing {
+
+/// A constant weight to store in `type`: `weight` (as quilt.pack does) or,
+/// for a low-rank type, its factors `left` (K x r) and `right` (r x N) (as
+/// quilt.pack_factors does).
+struct WeightToPack {
+  PackedType type;
+  ElementsAttr weight;
+  ElementsAttr left, right;
+};
+
+/// Whether packOnHost can pack `weight`: its type has a CPU byte layout (for
+/// factors: the low-rank layout).
+bool canPackOnHost(const WeightToPack &weight);
+
+/// The bytes of each weight in the CPU layout of its type, made by the CPU
+/// backend's own packing kernels (JIT-compiled in a fresh context, run with
+/// `threads` threads), so that they are bit-identical to packing at run
+/// time. Fails with a message in `error`.
+FailureOr<std::vector<runtime::HostArray>>
+packOnHost(ArrayRef<WeightToPack> weights, unsigned threads,
+           std::string &error);
+
+/// `quilt.packed_constant "cpu"` of `bytes` (packed as `type`): a
+/// dense_resource over the array's own buffer, neither copied nor hashed
+/// (a DenseElementsAttr would do both: 270 MB for the LLM example in
+/// bf16). The attribute keeps the buffer alive.
+PackedConstantOp createPackedConstant(OpBuilder &b, Location loc,
+                                      PackedType type,
+                                      const runtime::HostArray &bytes);
+
+} // namespace mlir::quilt::packing
+
+#endif // QUILT_LIB_TRANSFORMS_HOSTPACKING_H
