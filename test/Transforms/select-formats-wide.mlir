@@ -1,6 +1,6 @@
 // A layer wider than 1024 columns, whose candidates all store each column
 // on its own (channel scales, N:M along K), has its errors measured on an
-// even sample of 1024 columns; the choice is then checked end to end on all
+// even sample of 512 columns; the choice is then checked end to end on all
 // of them.
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: %python %S/../Tools/quilt-run/Inputs/npy.py write %t/w.npy '<f4' 64x2560 '((i[0] * 7919 + i[1] * 104729) % 1000 - 500) / 500.0'
@@ -11,7 +11,7 @@
 // RUN: FileCheck %s --check-prefix=EXPLAIN < %t/explain
 // CHECK-LABEL: func.func @wide
 // CHECK: quilt.pack %{{.+}} -> !quilt.packed<64x2560, precision<i8, channel>>
-// EXPLAIN: layer 0 (64x2560 at {{.+}}; errors on 1024 of 2560 columns)
+// EXPLAIN: layer 0 (64x2560 at {{.+}}; errors on 512 of 2560 columns)
 // EXPLAIN: i8 {{.+}} {{[0-9.]+}}e-0{{[23]}} {{.+}}<- chosen
 // EXPLAIN: nm24 {{.+}} {{[0-9.]+}}e-01
 // EXPLAIN: why: {{.+}}; end-to-end relative output error {{[0-9.]+}}e-0{{[23]}}
