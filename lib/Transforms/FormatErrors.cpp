@@ -19,6 +19,7 @@
 #include "llvm/ADT/SetVector.h"
 #include "llvm/Support/Parallel.h"
 
+#include <atomic>
 #include <cmath>
 #include <thread>
 
@@ -347,13 +348,19 @@ LogicalResult select::measureOutputErrors(MutableArrayRef<Layer> layers,
   for (size_t l = 0; l < layers.size(); ++l)
     outputs[l].resize(layers[l].candidates.size());
   std::vector<std::string> errors(calls.size());
-  llvm::parallelFor(0, calls.size(), [&](size_t i) {
-    auto [l, c] = calls[i];
-    std::string name = c ? entryName(l, c) : "dense" + std::to_string(l);
-    // Shared, not copied: the kernels only read their operands.
-    auto results = jit.call(name, {activations[l], *weights[l]}, errors[i]);
-    if (succeeded(results))
-      outputs[l][c] = std::move(*results);
+  // Each worker takes the next call in that order (llvm::parallelFor's
+  // tasks ran last-first).
+  std::atomic<size_t> next{0};
+  unsigned workers = llvm::parallel::strategy.compute_thread_count();
+  llvm::parallelFor(0, workers, [&](size_t) {
+    for (size_t i = next++; i < calls.size(); i = next++) {
+      auto [l, c] = calls[i];
+      std::string name = c ? entryName(l, c) : "dense" + std::to_string(l);
+      // Shared, not copied: the kernels only read their operands.
+      auto results = jit.call(name, {activations[l], *weights[l]}, errors[i]);
+      if (succeeded(results))
+        outputs[l][c] = std::move(*results);
+    }
   });
   for (std::string &message : errors)
     if (!message.empty()) {
