@@ -312,6 +312,11 @@ LogicalResult select::measureOutputErrors(MutableArrayRef<Layer> layers,
   LogicalResult compiled = failure();
   std::thread compiler([&] { compiled = jit.compileText(text, compileError); });
   FailureOr<ArrayRef<runtime::HostArray>> captured = capture(error);
+  // Gathering the sampled columns of the weights also overlaps the compile.
+  std::vector<std::optional<runtime::HostArray>> weights(layers.size());
+  for (size_t l = 0; l < layers.size(); ++l)
+    if (measured[l])
+      weights[l] = getColumns(layers[l].weight, columns[l]);
   compiler.join();
   if (failed(captured))
     return failure();
@@ -327,12 +332,10 @@ LogicalResult select::measureOutputErrors(MutableArrayRef<Layer> layers,
   // first; within a layer the later formats, which pack slower at O0:
   // sparse, int4, low rank). Call (l, 0) is layer l's dense output.
   std::vector<std::pair<size_t, size_t>> calls;
-  std::vector<std::optional<runtime::HostArray>> weights(layers.size());
   for (size_t l = 0; l < layers.size(); ++l) {
     layers[l].candidates[0].error = 0;
     if (!measured[l])
       continue;
-    weights[l] = getColumns(layers[l].weight, columns[l]);
     calls.push_back({l, 0});
     for (size_t c = 1; c < layers[l].candidates.size(); ++c)
       if (!layers[l].candidates[c].errorKnown)
