@@ -69,27 +69,16 @@ public:
   /// Parses `text` in a fresh context and compiles it: touches nothing of
   /// the pass's context, so it may run on another thread.
   LogicalResult compileText(const std::string &text, std::string &error) {
-    DialectRegistry registry;
-    runtime::registerRuntimeDependencies(registry);
-    context = std::make_unique<MLIRContext>(registry);
-    context->disableMultithreading();
-    OwningOpRef<ModuleOp> parsed =
-        parseSourceString<ModuleOp>(text, context.get());
-    if (!parsed) {
-      error = "cannot parse the measurement module";
-      return failure();
-    }
     runtime::CompileOptions options;
     options.pipeline = runtime::PipelineKind::CPU;
     // Run once: packing constants inside the entry beats a JIT per weight.
     options.packConstantWeights = false;
     options.optimize = optimize;
     options.optLevel = 1;
-    auto compiled = runtime::JitModule::compile(*parsed, options);
-    if (!compiled) {
-      error = llvm::toString(compiled.takeError());
+    auto compiled = packing::compileInFreshContext(text, "measurement", options,
+                                                   context, error);
+    if (failed(compiled))
       return failure();
-    }
     jit = std::move(*compiled);
     return success();
   }

@@ -45,25 +45,15 @@ LogicalResult packPieces(MutableArrayRef<Piece *> pieces, bool optimize,
     os << "func.func @pack" << i << "(%w: " << piece->type
        << ") {\n  return\n}\n";
 
-  DialectRegistry registry;
-  runtime::registerRuntimeDependencies(registry);
-  MLIRContext context(registry);
-  context.disableMultithreading();
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &context);
-  if (!module) {
-    error = "cannot build the packing module";
-    return failure();
-  }
   runtime::CompileOptions options;
   options.pipeline = runtime::PipelineKind::CPU;
   options.threads = threads;
   options.optimize = optimize;
   options.optLevel = 1;
-  auto jit = runtime::JitModule::compile(*module, options);
-  if (!jit) {
-    error = llvm::toString(jit.takeError());
+  std::unique_ptr<MLIRContext> context;
+  auto jit = compileInFreshContext(text, "packing", options, context, error);
+  if (failed(jit))
     return failure();
-  }
 
   for (auto [i, piece] : llvm::enumerate(pieces)) {
     std::vector<runtime::HostArray> inputs;
@@ -91,6 +81,27 @@ bool factorizes(PackedType type) {
 }
 
 } // namespace
+
+FailureOr<std::unique_ptr<runtime::JitModule>> packing::compileInFreshContext(
+    StringRef text, StringRef what, const runtime::CompileOptions &options,
+    std::unique_ptr<MLIRContext> &context, std::string &error) {
+  DialectRegistry registry;
+  runtime::registerRuntimeDependencies(registry);
+  context = std::make_unique<MLIRContext>(registry);
+  context->disableMultithreading();
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(text, context.get());
+  if (!module) {
+    error = ("cannot parse the " + what + " module").str();
+    return failure();
+  }
+  auto jit = runtime::JitModule::compile(*module, options);
+  if (!jit) {
+    error = llvm::toString(jit.takeError());
+    return failure();
+  }
+  return std::move(*jit);
+}
 
 bool packing::canPackOnHost(const WeightToPack &weight) {
   if (weight.left)

@@ -15,10 +15,19 @@
 #include "quilt/Dialect/Quilt/QuiltOps.h"
 #include "quilt/Runtime/JitRunner.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace mlir::quilt::packing {
+
+/// Parses `text` in a fresh context (returned in `context`, which must
+/// outlive the module) and JIT-compiles it: touches nothing of the caller's
+/// context, so it may run on another thread. `what` names the module in
+/// the parse error.
+FailureOr<std::unique_ptr<runtime::JitModule>> compileInFreshContext(
+    StringRef text, StringRef what, const runtime::CompileOptions &options,
+    std::unique_ptr<MLIRContext> &context, std::string &error);
 
 /// A constant weight to store in `type`: `weight` (as quilt.pack does) or,
 /// for a low-rank type, its factors `left` (K x r) and `right` (r x N) (as

@@ -102,10 +102,10 @@ struct CheckedChoice {
 
 /// Runs the end-to-end check of `choice` on `input`.
 FailureOr<CheckedChoice> runWithChoice(func::FuncOp func,
-                                            ArrayRef<Layer> layers,
-                                            ArrayRef<unsigned> choice,
-                                            const runtime::HostArray &input,
-                                            std::string &error);
+                                       ArrayRef<Layer> layers,
+                                       ArrayRef<unsigned> choice,
+                                       const runtime::HostArray &input,
+                                       std::string &error);
 
 /// A rank-r weight fitted to a layer's outputs, W_r = left * right (K x r
 /// and r x N), and its relative output error ||X W - X W_r||_F / ||X W||_F
