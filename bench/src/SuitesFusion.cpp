@@ -187,6 +187,36 @@ Case qkv(int64_t m, int64_t d) {
                         text, inputs, 3 * 2.0 * m * d * d, 4.0 * (4 * m * d));
 }
 
+/// softmax(Q K^T) V for `heads` heads of `seq` queries and keys of `d`
+/// features, Q pre-scaled by 1/sqrt(d). Fused, the score matrix is never
+/// stored (attention-max-seq is 512).
+Case attention(int64_t heads, int64_t queries, int64_t keys, int64_t d) {
+  auto t3 = [&](int64_t rows, int64_t cols) {
+    return "tensor<" + std::to_string(heads) + "x" + std::to_string(rows) +
+           "x" + std::to_string(cols) + "xf32>";
+  };
+  std::string q = t3(queries, d), kv = t3(keys, d), s = t3(queries, keys);
+  auto text = [=] {
+    return "func.func @main(%q: " + q + ", %k: " + kv + ", %v: " + kv +
+           ") -> " + q + " {\n  %s = quilt.matmul %q, %k transpose_b : " + q +
+           ", " + kv + " -> " + s + "\n  %p = quilt.softmax %s : " + s +
+           "\n  %o = quilt.matmul %p, %v : " + s + ", " + kv + " -> " + q +
+           "\n  return %o : " + q + "\n}\n";
+  };
+  auto inputs = [=] {
+    Inputs in;
+    in.add({heads, queries, d}, 1, weightScale(d));
+    in.add({heads, keys, d}, 2);
+    in.add({heads, keys, d}, 3);
+    return in;
+  };
+  return makeFusionCase("attention-" + std::to_string(heads) + "x" +
+                            std::to_string(queries) + "x" +
+                            std::to_string(keys) + "x" + std::to_string(d),
+                        text, inputs, 4.0 * heads * queries * keys * d,
+                        4.0 * heads * (2 * queries * d + 2 * keys * d));
+}
+
 } // namespace
 
 QUILT_BENCH_REGISTER_SUITE(
@@ -201,6 +231,8 @@ QUILT_BENCH_REGISTER_SUITE(
               cases.push_back(gatedMLP(m, 4096, 11008));
             cases.push_back(qkv(16, 4096));
             cases.push_back(qkv(128, 4096));
+            cases.push_back(attention(32, 256, 256, 128));
+            cases.push_back(attention(32, 1, 512, 128));
             return cases;
           }});
 

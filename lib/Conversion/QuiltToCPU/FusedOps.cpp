@@ -13,9 +13,10 @@
 // - a run of element-wise ops: one loop nest over the elements, which keeps
 //   every intermediate in registers and stores only the values used later.
 //
-// A block with another op (matmul, softmax: attention), a weight without a
-// native CPU layout or activations the kernels do not quantize themselves is
-// compiled as its body instead (canLowerFused is false).
+// Attention blocks have a kernel of their own (FusedAttention.cpp). A block
+// with another op, a weight without a native CPU layout or activations the
+// kernels do not quantize themselves is compiled as its body instead
+// (canLowerFused is false).
 //
 //===----------------------------------------------------------------------===//
 
@@ -462,11 +463,12 @@ struct LowerFused : OpConversionPattern<FusedOp> {
 } // namespace
 
 bool cpu::canLowerFused(FusedOp op, const CPUTarget &target) {
-  return succeeded(schedule(op, target));
+  return canLowerFusedAttention(op) || succeeded(schedule(op, target));
 }
 
 void cpu::populateFusedPatterns(const TypeConverter &converter,
                                 RewritePatternSet &patterns,
                                 const CPUTarget &target, unsigned threads) {
   patterns.add<LowerFused>(converter, patterns.getContext(), target, threads);
+  populateFusedAttentionPatterns(converter, patterns);
 }

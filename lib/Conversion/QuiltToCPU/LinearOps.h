@@ -41,6 +41,12 @@ void populateFusedPatterns(const TypeConverter &converter,
 /// kernel; other blocks are compiled as their bodies.
 bool canLowerFused(FusedOp op, const CPUTarget &target);
 
+/// Attention blocks as one kernel (FusedAttention.cpp), included in
+/// populateFusedPatterns.
+void populateFusedAttentionPatterns(const TypeConverter &converter,
+                                    RewritePatternSet &patterns);
+bool canLowerFusedAttention(FusedOp op);
+
 } // namespace mlir::quilt::cpu
 
 #endif // QUILT_LIB_CONVERSION_QUILTTOCPU_LINEAROPS_H
