@@ -75,16 +75,23 @@ Case makeFusionCase(
 // Weights scaled by 1/sqrt(K) keep activations O(1) through the chains.
 float weightScale(int64_t k) { return 1.0f / float(std::sqrt(double(k))); }
 
-Case linearBiasGelu(int64_t m, int64_t k, int64_t n) {
+/// linear + bias + gelu, with `quantizeOut` then the output rounded to int8
+/// with a static scale (quilt.quantize).
+Case linearBiasGelu(int64_t m, int64_t k, int64_t n, bool quantizeOut = false) {
   const std::string format = "precision<f32>";
   std::string w = packed(k, n, format);
   auto text = [=] {
+    std::string y = tensor(m, n);
+    std::string quantize =
+        quantizeOut
+            ? "\n  %q = quilt.quantize %g to <i8, tensor> scale 0.03 : " + y
+            : "";
     return "func.func @main(%x: " + tensor(m, k) + ", %w: " + w +
-           ", %b: " + vector(n) + ") -> " + tensor(m, n) +
+           ", %b: " + vector(n) + ") -> " + y +
            " {\n  %l = quilt.linear %x, %w bias %b : " + tensor(m, k) + ", " +
-           w + ", " + vector(n) + " -> " + tensor(m, n) +
-           "\n  %g = quilt.gelu %l : " + tensor(m, n) +
-           "\n  return %g : " + tensor(m, n) + "\n}\n";
+           w + ", " + vector(n) + " -> " + y + "\n  %g = quilt.gelu %l : " + y +
+           quantize + "\n  return " + (quantizeOut ? "%q" : "%g") + " : " + y +
+           "\n}\n";
   };
   auto inputs = [=] {
     Inputs in;
@@ -105,10 +112,11 @@ Case linearBiasGelu(int64_t m, int64_t k, int64_t n) {
     impl.bytes = 4.0 * (m * k + m * n);
     return std::vector<Impl>{std::move(impl)};
   };
-  return makeFusionCase("linear-bias-gelu-" + std::to_string(m) + "x" +
-                            std::to_string(k) + "x" + std::to_string(n),
-                        text, inputs, 2.0 * m * k * n, 4.0 * (m * k + m * n),
-                        bare);
+  return makeFusionCase(
+      std::string(quantizeOut ? "linear-bias-gelu-i8out-"
+                              : "linear-bias-gelu-") +
+          std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n),
+      text, inputs, 2.0 * m * k * n, 4.0 * (m * k + m * n), bare);
 }
 
 Case rmsnormLinear(int64_t m, int64_t k, int64_t n) {
@@ -225,6 +233,7 @@ QUILT_BENCH_REGISTER_SUITE(
           []() {
             std::vector<Case> cases;
             cases.push_back(linearBiasGelu(128, 4096, 4096));
+            cases.push_back(linearBiasGelu(128, 4096, 4096, true));
             cases.push_back(rmsnormLinear(16, 4096, 4096));
             cases.push_back(rmsnormLinear(128, 4096, 4096));
             for (int64_t m : {1, 16, 128})

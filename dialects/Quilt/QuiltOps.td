@@ -231,6 +231,35 @@ def Quilt_GeluOp : Quilt_ElementwiseOp<"gelu"> {
   let assemblyFormat = "$input (`tanh` $tanh^)? attr-dict `:` type($result)";
 }
 
+def Quilt_QuantizeOp : Quilt_ElementwiseOp<"quantize"> {
+  let summary = "Element-wise rounding of an output to a narrower format";
+  let description = [{
+    Each element becomes the value it would have if the tensor were stored
+    in `precision` and read back (quantize, then dequantize: the QDQ form
+    that PyTorch and ONNX use for static activation quantization):
+
+    - `<bf16>` and `<f16>`: rounded to nearest even;
+    - `<i8, tensor>` with the calibrated `scale` s:
+      `clamp(roundeven(x / s), -127, 127) * s`.
+
+    Being element-wise, it fuses into its producer's epilogue like an
+    activation (quilt-fuse-blocks), so the rounding costs no extra pass
+    over the output. Scales per row or group are not element-wise and are
+    rejected; so are the other kinds.
+
+    ```mlir
+    %y = quilt.quantize %x to <bf16> : tensor<16x32xf32>
+    %z = quilt.quantize %x to <i8, tensor> scale 0.05 : tensor<16x32xf32>
+    ```
+  }];
+  let arguments = (ins Quilt_FloatTensor:$input, Quilt_PrecisionAttr:$precision,
+                       OptionalAttr<F32Attr>:$scale);
+  let assemblyFormat = [{
+    $input `to` $precision (`scale` $scale^)? attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Reductions over one dimension
 //===----------------------------------------------------------------------===//

@@ -24,6 +24,22 @@ func.func @epilogue(%x: tensor<16x64xf32>, %w: !w, %b: tensor<32xf32>) -> tensor
   return %g : tensor<16x32xf32>
 }
 
+// Quantizing the output (to the precision the next layer reads) is one more
+// epilogue op.
+// CHECK-LABEL: func.func @epilogue_quantize
+// CHECK: %[[F:.+]] = quilt.fused
+// CHECK-NEXT: %[[L:.+]] = quilt.linear
+// CHECK-NEXT: %[[G:.+]] = quilt.relu %[[L]]
+// CHECK-NEXT: %[[Q:.+]] = quilt.quantize %[[G]] to <i8, tensor> scale
+// CHECK-NEXT: quilt.yield %[[Q]]
+// CHECK-NEXT: } attributes {kind = "epilogue"}
+func.func @epilogue_quantize(%x: tensor<16x64xf32>, %w: !w, %b: tensor<32xf32>) -> tensor<16x32xf32> {
+  %l = quilt.linear %x, %w bias %b : tensor<16x64xf32>, !w, tensor<32xf32> -> tensor<16x32xf32>
+  %g = quilt.relu %l : tensor<16x32xf32>
+  %q = quilt.quantize %g to <i8, tensor> scale 0.02 : tensor<16x32xf32>
+  return %q : tensor<16x32xf32>
+}
+
 // A residual add (an outside tensor) continues the chain.
 // CHECK-LABEL: func.func @residual
 // CHECK-SAME: %[[R:[^:]+]]: tensor<16x32xf32>)

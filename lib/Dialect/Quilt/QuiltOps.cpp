@@ -228,6 +228,46 @@ Value SiluOp::buildElementFunction(OpBuilder &b, Location loc,
   return arith::DivFOp::create(b, loc, x, denom);
 }
 
+LogicalResult QuantizeOp::verify() {
+  PrecisionAttr precision = getPrecision();
+  Type kind = precision.getElementType();
+  if (kind.isBF16() || kind.isF16()) {
+    if (getScale())
+      return emitOpError("takes no scale for ") << kind;
+    return success();
+  }
+  if (!kind.isInteger(8) || precision.getGranularity() != Granularity::Tensor ||
+      precision.getZeroPoint())
+    return emitOpError("rounds to bf16, f16 or i8 with one tensor scale "
+                       "(element-wise only), not ")
+           << precision;
+  if (!getScale() || !(getScale()->convertToFloat() > 0))
+    return emitOpError("needs a positive scale for i8");
+  return success();
+}
+
+Value QuantizeOp::buildElementFunction(OpBuilder &b, Location loc,
+                                       ValueRange operands) {
+  Value x = operands[0];
+  Type t = x.getType();
+  Type kind = getPrecision().getElementType();
+  if (kind.isBF16() || kind.isF16()) {
+    Type narrow = kind;
+    if (auto vec = dyn_cast<VectorType>(t))
+      narrow = VectorType::get(vec.getShape(), kind);
+    return arith::ExtFOp::create(
+        b, loc, t, arith::TruncFOp::create(b, loc, narrow, x).getResult());
+  }
+  auto cst = [&](double v) { return constantLike(b, loc, t, v); };
+  float scale = getScale()->convertToFloat();
+  // x * (1 / s), as the int8 activation quantizers do.
+  Value q = math::RoundEvenOp::create(
+      b, loc, arith::MulFOp::create(b, loc, x, cst(1.0f / scale)));
+  q = arith::MinimumFOp::create(
+      b, loc, arith::MaximumFOp::create(b, loc, q, cst(-127)), cst(127));
+  return arith::MulFOp::create(b, loc, q, cst(scale));
+}
+
 Value GeluOp::buildElementFunction(OpBuilder &b, Location loc,
                                    ValueRange operands) {
   Value x = operands[0];

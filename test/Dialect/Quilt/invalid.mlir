@@ -396,3 +396,27 @@ func.func @pack_factors_shapes(%u: tensor<64x4xf32>, %v: tensor<8x32xf32>) {
   %p = quilt.pack_factors %u, %v : tensor<64x4xf32>, tensor<8x32xf32> -> !quilt.packed<64x32, structure<lowrank<8>>>
   return
 }
+
+// -----
+
+func.func @quantize_channel(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'quilt.quantize' op rounds to bf16, f16 or i8 with one tensor scale (element-wise only), not #quilt.precision<i8, channel>}}
+  %y = quilt.quantize %x to <i8, channel> scale 0.1 : tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @quantize_no_scale(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'quilt.quantize' op needs a positive scale for i8}}
+  %y = quilt.quantize %x to <i8, tensor> : tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @quantize_bf16_scale(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'quilt.quantize' op takes no scale for 'bf16'}}
+  %y = quilt.quantize %x to <bf16> scale 0.1 : tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}

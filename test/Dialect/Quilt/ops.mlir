@@ -119,6 +119,10 @@ func.func @elementwise(%x: tensor<4x8xf32>, %y: tensor<4x8xf32>, %g: tensor<8xf3
   %4 = quilt.gelu %x tanh : tensor<4x8xf32>
   // CHECK: quilt.silu %{{.*}} : tensor<2x4x8xbf16>
   %5 = quilt.silu %h : tensor<2x4x8xbf16>
+  // CHECK: quilt.quantize %{{.*}} to <bf16> : tensor<4x8xf32>
+  %q0 = quilt.quantize %x to <bf16> : tensor<4x8xf32>
+  // CHECK: quilt.quantize %{{.*}} to <i8, tensor> scale 5.000000e-02 : tensor<4x8xf32>
+  %q1 = quilt.quantize %x to <i8, tensor> scale 0.05 : tensor<4x8xf32>
   // CHECK: quilt.softmax %{{.*}} : tensor<4x8xf32>
   %6 = quilt.softmax %x : tensor<4x8xf32>
   // CHECK: quilt.softmax %{{.*}} {axis = 0 : i64} : tensor<4x8xf32>
