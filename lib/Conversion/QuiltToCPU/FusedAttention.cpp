@@ -359,19 +359,8 @@ struct LowerFusedAttention : OpConversionPattern<FusedOp> {
     if (!ops)
       return rewriter.notifyMatchFailure(op, "not an attention block");
     Block &body = op.getBody().front();
-    auto module = op->getParentOfType<ModuleOp>();
-    SmallVector<Type> resultTypes;
-    if (failed(
-            getTypeConverter()->convertTypes(op.getResultTypes(), resultTypes)))
-      return failure();
-    auto type = FunctionType::get(
-        getContext(), ValueRange(adaptor.getInputs()).getTypes(), resultTypes);
-    std::string name = "quilt_cpu_fused_attention";
-    for (int i = 1; module.lookupSymbol(name); ++i)
-      name = "quilt_cpu_fused_attention_" + std::to_string(i);
-
-    func::FuncOp kernel = getOrCreateKernel(
-        rewriter, module, name, type,
+    return replaceWithFusedKernel(
+        op, adaptor.getInputs(), *getTypeConverter(), rewriter,
         [&](OpBuilder &b, Location loc, ValueRange args) -> SmallVector<Value> {
           DenseMap<Value, Value> buffers;
           for (auto [arg, value] : llvm::zip(body.getArguments(), args))
@@ -441,10 +430,6 @@ struct LowerFusedAttention : OpConversionPattern<FusedOp> {
               });
           return SmallVector<Value>{toTensor(b, loc, result)};
         });
-    rewriter.replaceOp(op, func::CallOp::create(rewriter, op.getLoc(), kernel,
-                                                adaptor.getInputs())
-                               .getResults());
-    return success();
   }
 };
 } // namespace

@@ -408,24 +408,9 @@ struct LowerFused : OpConversionPattern<FusedOp> {
     if (failed(steps))
       return rewriter.notifyMatchFailure(op, "not one CPU kernel");
     Block &body = op.getBody().front();
-    auto module = op->getParentOfType<ModuleOp>();
-    SmallVector<Type> resultTypes;
-    if (failed(
-            getTypeConverter()->convertTypes(op.getResultTypes(), resultTypes)))
-      return failure();
-    auto type = FunctionType::get(
-        getContext(), ValueRange(adaptor.getInputs()).getTypes(), resultTypes);
-    // One kernel per block: its code depends on the whole body.
-    std::string base =
-        ("quilt_cpu_fused_" + (op.getKind() ? *op.getKind() : "block")).str();
-    std::replace(base.begin(), base.end(), '-', '_');
-    std::string name = base;
-    for (int i = 1; module.lookupSymbol(name); ++i)
-      name = base + "_" + std::to_string(i);
-
     auto yield = op.getYield();
-    func::FuncOp kernel = getOrCreateKernel(
-        rewriter, module, name, type,
+    return replaceWithFusedKernel(
+        op, adaptor.getInputs(), *getTypeConverter(), rewriter,
         [&](OpBuilder &kb, Location kl, ValueRange args) -> SmallVector<Value> {
           FusedEmitter e(kb, kl, target, threads);
           for (auto [arg, value] : llvm::zip(body.getArguments(), args))
@@ -451,16 +436,36 @@ struct LowerFused : OpConversionPattern<FusedOp> {
             results.push_back(e.tensorOf(value));
           return results;
         });
-    rewriter.replaceOp(op, func::CallOp::create(rewriter, op.getLoc(), kernel,
-                                                adaptor.getInputs())
-                               .getResults());
-    return success();
   }
 
   CPUTarget target;
   unsigned threads;
 };
 } // namespace
+
+LogicalResult cpu::replaceWithFusedKernel(
+    FusedOp op, ValueRange inputs, const TypeConverter &converter,
+    ConversionPatternRewriter &rewriter,
+    function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)> body) {
+  SmallVector<Type> resultTypes;
+  if (failed(converter.convertTypes(op.getResultTypes(), resultTypes)))
+    return failure();
+  auto type =
+      FunctionType::get(op.getContext(), inputs.getTypes(), resultTypes);
+  // One kernel per block: its code depends on the whole body.
+  auto module = op->getParentOfType<ModuleOp>();
+  std::string base =
+      ("quilt_cpu_fused_" + (op.getKind() ? *op.getKind() : "block")).str();
+  std::replace(base.begin(), base.end(), '-', '_');
+  std::string name = base;
+  for (int i = 1; module.lookupSymbol(name); ++i)
+    name = base + "_" + std::to_string(i);
+  func::FuncOp kernel = getOrCreateKernel(rewriter, module, name, type, body);
+  rewriter.replaceOp(
+      op,
+      func::CallOp::create(rewriter, op.getLoc(), kernel, inputs).getResults());
+  return success();
+}
 
 bool cpu::canLowerFused(FusedOp op, const CPUTarget &target) {
   return canLowerFusedAttention(op) || succeeded(schedule(op, target));

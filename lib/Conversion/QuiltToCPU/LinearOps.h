@@ -7,6 +7,7 @@
 #ifndef QUILT_LIB_CONVERSION_QUILTTOCPU_LINEAROPS_H
 #define QUILT_LIB_CONVERSION_QUILTTOCPU_LINEAROPS_H
 
+#include "mlir/Transforms/DialectConversion.h"
 #include "quilt/Conversion/QuiltToCPU/QuiltToCPU.h"
 #include "quilt/Dialect/Quilt/QuiltOps.h"
 
@@ -40,6 +41,14 @@ void populateFusedPatterns(const TypeConverter &converter,
 /// Whether the patterns of populateFusedPatterns compile `op` as one
 /// kernel; other blocks are compiled as their bodies.
 bool canLowerFused(FusedOp op, const CPUTarget &target);
+
+/// Replaces the block `op` (whose converted inputs are `inputs`) by a call
+/// of a new kernel function named after its kind, whose body `body` builds
+/// from the kernel's arguments (one per block argument).
+LogicalResult replaceWithFusedKernel(
+    FusedOp op, ValueRange inputs, const TypeConverter &converter,
+    ConversionPatternRewriter &rewriter,
+    function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)> body);
 
 /// Attention blocks as one kernel (FusedAttention.cpp), included in
 /// populateFusedPatterns.
