@@ -195,8 +195,8 @@ Case qkv(int64_t m, int64_t d) {
                         text, inputs, 3 * 2.0 * m * d * d, 4.0 * (4 * m * d));
 }
 
-/// softmax(Q K^T) V for `heads` heads of `seq` queries and keys of `d`
-/// features, Q pre-scaled by 1/sqrt(d). Fused, the score matrix is never
+/// softmax(Q K^T) V for `heads` heads of `queries` queries and `keys` keys
+/// of `d` features, Q pre-scaled by 1/sqrt(d). Fused, the score matrix is never
 /// stored (attention-max-seq is 512).
 Case attention(int64_t heads, int64_t queries, int64_t keys, int64_t d) {
   auto t3 = [&](int64_t rows, int64_t cols) {

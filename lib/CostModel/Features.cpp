@@ -26,6 +26,7 @@ double opsPerElement(Operation *op) {
   return TypeSwitch<Operation *, double>(op)
       .Case<ReluOp, AddOp, MulOp>([](auto) { return 1.0; })
       .Case<GeluOp, SiluOp>([](auto) { return 20.0; })
+      .Case<QuantizeOp>([](auto) { return 5.0; })
       .Case<SoftmaxOp>([](auto) { return 16.0; })
       .Case<RMSNormOp>([](auto) { return 4.0; })
       .Case<LayerNormOp>([](auto) { return 7.0; })

@@ -22,7 +22,6 @@
 #include "KernelUtils.h"
 #include "LinearOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -58,8 +57,9 @@ bool isStaticF32(Type type) {
 }
 
 /// The block's ops when it is exactly score product, chain, softmax and
-/// value product on static f32 tensors, each the only user of the one
-/// before; other operands of the chain must be block arguments.
+/// value product on static f32 tensors (the chain and softmax have the
+/// scores' type), each the only user of the one before; other operands of
+/// the chain must be block arguments.
 std::optional<AttentionOps> matchAttention(FusedOp op) {
   Block &body = op.getBody().front();
   auto isArg = [&](Value v) {
@@ -105,8 +105,8 @@ std::optional<AttentionOps> matchAttention(FusedOp op) {
   auto scoresType = a.softmax.getResult().getType();
   if (a.softmax.getNormalizedAxis() != scoresType.getRank() - 1)
     return std::nullopt;
-  for (Value v : {a.scores.getLhs(), a.scores.getRhs(), a.values.getRhs(),
-                  a.values.getResult()})
+  for (Value v : {a.scores.getLhs(), a.scores.getRhs(), a.scores.getResult(),
+                  a.values.getRhs(), a.values.getResult()})
     if (!isStaticF32(v.getType()))
       return std::nullopt;
   return a;
@@ -193,15 +193,25 @@ struct AttentionEmitter {
                                         splat(0));
   }
 
-  /// K^T[bt, :, :Sk] = K[bt, :, :]^T, scalar copies: Sk x D per batch,
-  /// against Sq x Sk x D FMAs that then run on whole vectors. Columns past
-  /// Sk stay zero, so K^T rows load whole.
+  /// K^T[bt] = K[bt]^T, scalar copies: Sk x D per batch, against Sq x Sk x
+  /// D FMAs that then run on whole vectors. The padding columns past Sk are
+  /// zeroed, so K^T rows load whole.
   void transposeKeys(Value k, Value bt) {
     forLoop(b, loc, idx(0), idx(sk), 1, [&](OpBuilder &, Location, Value j) {
       forLoop(b, loc, idx(0), idx(d), 1, [&](OpBuilder &, Location, Value c) {
         Value x = memref::LoadOp::create(b, loc, k, ValueRange{bt, j, c});
         memref::StoreOp::create(b, loc, x, kt, ValueRange{bt, c, j});
       });
+    });
+    int64_t skPad = llvm::alignTo(sk, kLanes);
+    if (skPad == sk)
+      return;
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+    forLoop(b, loc, idx(0), idx(d), 1, [&](OpBuilder &, Location, Value c) {
+      forLoop(b, loc, idx(sk), idx(skPad), 1,
+              [&](OpBuilder &, Location, Value j) {
+                memref::StoreOp::create(b, loc, zero, kt, ValueRange{bt, c, j});
+              });
     });
   }
 
@@ -386,10 +396,6 @@ struct LowerFusedAttention : OpConversionPattern<FusedOp> {
             e.kt = memref::AllocOp::create(
                 b, loc, MemRefType::get({e.batch, e.d, skPad}, b.getF32Type()),
                 ValueRange{}, align);
-            linalg::FillOp::create(b, loc,
-                                   ValueRange{arith::ConstantOp::create(
-                                       b, loc, b.getF32FloatAttr(0))},
-                                   ValueRange{e.kt});
             scf::ParallelOp::create(b, loc, ValueRange{c0},
                                     ValueRange{e.idx(e.batch)}, ValueRange{c1},
                                     [&](OpBuilder &, Location, ValueRange ivs) {

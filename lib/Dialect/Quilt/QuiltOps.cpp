@@ -241,8 +241,8 @@ LogicalResult QuantizeOp::verify() {
     return emitOpError("rounds to bf16, f16 or i8 with one tensor scale "
                        "(element-wise only), not ")
            << precision;
-  if (!getScale() || !(getScale()->convertToFloat() > 0))
-    return emitOpError("needs a positive scale for i8");
+  if (!getScale() || !getScale()->isFiniteNonZero() || getScale()->isNegative())
+    return emitOpError("needs a positive, finite scale for i8");
   return success();
 }
 

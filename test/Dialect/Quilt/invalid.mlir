@@ -408,7 +408,7 @@ func.func @quantize_channel(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 // -----
 
 func.func @quantize_no_scale(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
-  // expected-error @+1 {{'quilt.quantize' op needs a positive scale for i8}}
+  // expected-error @+1 {{'quilt.quantize' op needs a positive, finite scale for i8}}
   %y = quilt.quantize %x to <i8, tensor> : tensor<4x8xf32>
   return %y : tensor<4x8xf32>
 }
@@ -418,5 +418,13 @@ func.func @quantize_no_scale(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 func.func @quantize_bf16_scale(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   // expected-error @+1 {{'quilt.quantize' op takes no scale for 'bf16'}}
   %y = quilt.quantize %x to <bf16> scale 0.1 : tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @quantize_negative_scale(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'quilt.quantize' op needs a positive, finite scale for i8}}
+  %y = quilt.quantize %x to <i8, tensor> scale -0.5 : tensor<4x8xf32>
   return %y : tensor<4x8xf32>
 }

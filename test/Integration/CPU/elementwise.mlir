@@ -1,6 +1,7 @@
 // RUN: quilt-run %s --entry chain --pipeline cpu --check --tolerance 1e-6 | FileCheck %s
 // RUN: quilt-run %s --entry gelu --pipeline cpu --check --tolerance 1e-6 | FileCheck %s
 // RUN: quilt-run %s --entry mixed --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
+// RUN: quilt-run %s --entry quantize --pipeline cpu --check --tolerance 0 | FileCheck %s
 
 // Element-wise ops through quilt-cpu-pipeline (16-lane loops with a masked
 // tail; 7 x 13 = 91 elements is not a multiple of 16) against the reference
@@ -33,4 +34,15 @@ func.func @mixed(%x: tensor<5x40xf32>, %w: !quilt.packed<40x24, precision<f32>>,
   %g = quilt.gelu %h : tensor<5x24xf32>
   %o = quilt.mul %g, %h : tensor<5x24xf32>
   return %o : tensor<5x24xf32>
+}
+
+// quilt.quantize on its own (not fused) to each format it rounds to: the
+// same element function on the same inputs, so exactly equal.
+func.func @quantize(%x: tensor<7x13xf32>) -> tensor<7x13xf32> {
+  %b = quilt.quantize %x to <bf16> : tensor<7x13xf32>
+  %h = quilt.quantize %x to <f16> : tensor<7x13xf32>
+  %i = quilt.quantize %x to <i8, tensor> scale 0.01 : tensor<7x13xf32>
+  %bh = quilt.add %b, %h : tensor<7x13xf32>
+  %o = quilt.add %bh, %i : tensor<7x13xf32>
+  return %o : tensor<7x13xf32>
 }
