@@ -98,7 +98,7 @@ LinearOp matchPair(LinearOp first, Block &body, const DenseSet<Value> &ready,
       CPUWeightLayout::get(cast<PackedType>(first.getWeight().getType()));
   int64_t m = first.getResult().getType().getDimSize(0);
   if (first.getActAttr() || ShapedType::isDynamic(m) ||
-      !canPairGemm({GemmKind::F32, *layout, m, 1}))
+      !canPairGemm({GemmKind::F32, *layout, m, 1, getMaxTileRows(target)}))
     return {};
   for (Operation *next = first->getNextNode(); next;
        next = next->getNextNode()) {

@@ -39,6 +39,8 @@ constexpr int64_t kFewRows = 48;
 constexpr int64_t kBlockWords = 256; // K block: a 32 KiB B micro-panel
 constexpr int64_t kRowBlockTiles = 16;
 constexpr int64_t kL2Panels = 32; // 1024 columns: a 1 MiB K block of B
+// Register files with room for fewer panel-wide rows use narrow tiles.
+constexpr int64_t kNarrowBelowRows = 6;
 
 struct TileEmitter {
   OpBuilder &b;
@@ -51,6 +53,12 @@ struct TileEmitter {
   /// When set, A is read from this copy of rows [aRow0, ...) and K words
   /// [aWord0, ...) instead of `ops.a`.
   Value aBlock, aRow0, aWord0;
+  /// 16-lane vectors of a tile row: kVectors (the whole panel), or 1 for
+  /// narrow tiles whose first column in the panel is `tileCol`.
+  int64_t vectors = kVectors;
+  Value tileCol;
+  /// Vector accumulators the register file holds (see accumulate).
+  int64_t accumulatorBudget = 24;
 
   bool widens() const {
     return config.kind == GemmKind::F32 &&
@@ -75,54 +83,52 @@ struct TileEmitter {
   }
 
   /// B vectors per row of the register tile: two weights when paired.
-  int64_t rowVectors() const { return ops.b2 ? 2 * kVectors : kVectors; }
+  int64_t rowVectors() const { return ops.b2 ? 2 * vectors : vectors; }
 
-  /// The B vectors of K word `kw` of `panel`: [subStep][vector], the second
-  /// weight's after the first's.
-  SmallVector<SmallVector<Value>> loadB(Value panel, Value kw) {
-    SmallVector<SmallVector<Value>> out = loadPanel(ops.b, panel, kw);
-    if (ops.b2)
-      for (auto [all, second] : llvm::zip(out, loadPanel(ops.b2, panel, kw)))
-        llvm::append_range(all, second);
-    return out;
+  /// Column of vector `v` of the tile within its panel.
+  Value panelColumn(int64_t v) {
+    Value col = indexConst(b, loc, v * kLanes);
+    return tileCol ? arith::AddIOp::create(b, loc, tileCol, col).getResult()
+                   : col;
   }
 
-  SmallVector<SmallVector<Value>> loadPanel(Value source, Value panel,
-                                            Value kw) {
-    SmallVector<SmallVector<Value>> out(subSteps());
-    auto bType = cast<MemRefType>(source.getType());
-    auto loadType = VectorType::get({kLanes}, bType.getElementType());
-    auto f32Vec = VectorType::get({kLanes}, b.getF32Type());
-    for (int64_t v = 0; v < kVectors; ++v) {
-      Value word = vector::LoadOp::create(
-          b, loc, loadType, source,
-          ValueRange{panel, kw, indexConst(b, loc, v * kLanes)});
-      if (!widens()) {
-        out[0].push_back(retype(word));
+  /// The B words of K word `kw` of `panel`: the tile's vectors, the second
+  /// weight's after the first's.
+  SmallVector<Value> loadB(Value panel, Value kw) {
+    SmallVector<Value> words;
+    for (Value source : {ops.b, ops.b2}) {
+      if (!source)
         continue;
-      }
-      // Widen in registers: bf16 is the top half of an f32; an int8 is
-      // sign-extended out of its byte with two shifts.
-      for (int64_t s = 0; s < subSteps(); ++s) {
-        Value f;
-        if (config.weight.encoding == CPUWeightEncoding::BF16Pairs) {
-          Value bits =
-              s == 0 ? arith::ShLIOp::create(b, loc, word, splatI32(16))
-                           .getResult()
-                     : arith::AndIOp::create(b, loc, word, splatI32(0xFFFF0000))
-                           .getResult();
-          f = vector::BitCastOp::create(b, loc, f32Vec, bits);
-        } else {
-          Value bits = word;
-          if (s != 3)
-            bits = arith::ShLIOp::create(b, loc, word, splatI32(24 - 8 * s));
-          bits = arith::ShRSIOp::create(b, loc, bits, splatI32(24));
-          f = arith::SIToFPOp::create(b, loc, f32Vec, bits);
-        }
-        out[s].push_back(f);
-      }
+      auto bType = cast<MemRefType>(source.getType());
+      auto loadType = VectorType::get({kLanes}, bType.getElementType());
+      for (int64_t v = 0; v < vectors; ++v)
+        words.push_back(vector::LoadOp::create(
+            b, loc, loadType, source, ValueRange{panel, kw, panelColumn(v)}));
     }
-    return out;
+    return words;
+  }
+
+  /// Sub-step `s` of a B word vector as the dot product's operand. Widened
+  /// per sub-step, just before its use, so that only one sub-step's vectors
+  /// are live beside the accumulators.
+  Value subStepOf(Value word, int64_t s) {
+    if (!widens())
+      return retype(word);
+    // Widen in registers: bf16 is the top half of an f32; an int8 is
+    // sign-extended out of its byte with two shifts.
+    auto f32Vec = VectorType::get({kLanes}, b.getF32Type());
+    if (config.weight.encoding == CPUWeightEncoding::BF16Pairs) {
+      Value bits =
+          s == 0 ? arith::ShLIOp::create(b, loc, word, splatI32(16)).getResult()
+                 : arith::AndIOp::create(b, loc, word, splatI32(0xFFFF0000))
+                       .getResult();
+      return vector::BitCastOp::create(b, loc, f32Vec, bits);
+    }
+    Value bits = word;
+    if (s != 3)
+      bits = arith::ShLIOp::create(b, loc, word, splatI32(24 - 8 * s));
+    bits = arith::ShRSIOp::create(b, loc, bits, splatI32(24));
+    return arith::SIToFPOp::create(b, loc, f32Vec, bits);
   }
 
   /// A B or broadcast-A word vector in the operand type of the dot product.
@@ -174,11 +180,15 @@ struct TileEmitter {
   }
 
   /// Accumulators after K words [kw0, kw1), `sets` independent copies
-  /// (summed at the end) to hide the FMA latency when rows are few.
+  /// (summed at the end) to hide the FMA latency when rows are few, as many
+  /// as the register file holds beside the operands.
   SmallVector<Value> accumulate(Value row0, int64_t rows, Value panel,
                                 Value kw0, Value kw1) {
     int64_t perSet = rows * rowVectors();
-    int64_t sets = rows == 1 ? 4 : rows == 2 ? 2 : 1;
+    int64_t sets = std::clamp<int64_t>(accumulatorBudget / perSet, 1,
+                                       rows == 1   ? 4
+                                       : rows == 2 ? 2
+                                                   : 1);
     Value zero = config.kind == GemmKind::I8Dot
                      ? splatI32(0)
                      : splat(accType(), b.getF32FloatAttr(0));
@@ -195,15 +205,18 @@ struct TileEmitter {
             k = arith::AddIOp::create(
                 b, loc, kw,
                 arith::MulIOp::create(b, loc, stride, indexConst(b, loc, u)));
-          SmallVector<SmallVector<Value>> bv = loadB(panel, k);
-          for (int64_t i = 0; i < rows; ++i) {
-            Value row =
-                arith::AddIOp::create(b, loc, row0, indexConst(b, loc, i));
-            for (int64_t s = 0; s < subSteps(); ++s) {
+          SmallVector<Value> words = loadB(panel, k);
+          for (int64_t s = 0; s < subSteps(); ++s) {
+            SmallVector<Value> bv;
+            for (Value word : words)
+              bv.push_back(subStepOf(word, s));
+            for (int64_t i = 0; i < rows; ++i) {
+              Value row =
+                  arith::AddIOp::create(b, loc, row0, indexConst(b, loc, i));
               Value a = loadA(row, k, s);
               for (int64_t v = 0; v < rowVectors(); ++v) {
                 Value &acc = next[u * perSet + i * rowVectors() + v];
-                acc = multiplyAdd(acc, a, bv[s][v]);
+                acc = multiplyAdd(acc, a, bv[v]);
               }
             }
           }
@@ -249,9 +262,8 @@ struct TileEmitter {
     Value n = indexConst(b, loc, config.weight.cols);
     Value panelCol = arith::MulIOp::create(
         b, loc, panel, indexConst(b, loc, CPUWeightLayout::kPanelWidth));
-    for (int64_t v = 0; v < kVectors; ++v) {
-      Value col = arith::AddIOp::create(b, loc, panelCol,
-                                        indexConst(b, loc, v * kLanes));
+    for (int64_t v = 0; v < vectors; ++v) {
+      Value col = arith::AddIOp::create(b, loc, panelCol, panelColumn(v));
       body(v, col, tailMask(b, loc, col, n, kLanes));
     }
   }
@@ -279,7 +291,7 @@ struct TileEmitter {
                                             ValueRange{col}, mask, zero);
       for (int64_t i = 0; i < rows; ++i) {
         Value row = arith::AddIOp::create(b, loc, row0, indexConst(b, loc, i));
-        Value value = acc[i * kVectors + v];
+        Value value = acc[i * vectors + v];
         if (config.kind == GemmKind::I8Dot)
           value = arith::SIToFPOp::create(b, loc, f32Vec, value);
         Value old = vector::MaskedLoadOp::create(
@@ -353,7 +365,7 @@ struct TileEmitter {
       for (int64_t i = 0; i < rows; ++i) {
         Value row = arith::AddIOp::create(b, loc, row0, indexConst(b, loc, i));
         Value x = finish(acc[i * rowVectors() + v], first);
-        Value y = finish(acc[i * rowVectors() + kVectors + v], second);
+        Value y = finish(acc[i * rowVectors() + vectors + v], second);
         vector::MaskedStoreOp::create(
             b, loc, ops.c, ValueRange{row, col}, mask,
             ops.pairEpilogue(b, loc, x, y, row, col, mask));
@@ -367,11 +379,9 @@ struct TileEmitter {
     Value lastCol = indexConst(b, loc, config.weight.cols - 1);
     Value col = arith::MulIOp::create(
         b, loc, panel, indexConst(b, loc, CPUWeightLayout::kPanelWidth));
-    for (int64_t v = 0; v < kVectors; ++v) {
+    for (int64_t v = 0; v < vectors; ++v) {
       Value c = arith::MinUIOp::create(
-          b, loc,
-          arith::AddIOp::create(b, loc, col, indexConst(b, loc, v * kLanes)),
-          lastCol);
+          b, loc, arith::AddIOp::create(b, loc, col, panelColumn(v)), lastCol);
       for (int64_t i = 0; i < rows; ++i) {
         Value row = arith::AddIOp::create(b, loc, row0, indexConst(b, loc, i));
         memref::PrefetchOp::create(b, loc, ops.c, ValueRange{row, c},
@@ -383,6 +393,22 @@ struct TileEmitter {
 
   void tile(Value row0, int64_t rows, Value panel, Value kw0, Value kw1,
             Value isLast) {
+    if (vectors < kVectors) {
+      // Narrow tiles: the panel's columns one tile width at a time.
+      forLoop(b, loc, indexConst(b, loc, 0),
+              indexConst(b, loc, CPUWeightLayout::kPanelWidth),
+              vectors * kLanes, [&](OpBuilder &, Location, Value col) {
+                tileCol = col;
+                tileColumns(row0, rows, panel, kw0, kw1, isLast);
+              });
+      tileCol = {};
+      return;
+    }
+    tileColumns(row0, rows, panel, kw0, kw1, isLast);
+  }
+
+  void tileColumns(Value row0, int64_t rows, Value panel, Value kw0, Value kw1,
+                   Value isLast) {
     prefetchC(row0, rows, panel);
     SmallVector<Value> acc = accumulate(row0, rows, panel, kw0, kw1);
     if (ops.b2)
@@ -402,9 +428,22 @@ bool cpu::streamsWholePanels(const GemmConfig &config) {
   return config.staticM && *config.staticM <= kFewRows;
 }
 
+/// Narrow (16-column) register tiles, for register files that hold fewer
+/// than kNarrowBelowRows panel-wide rows of accumulators, when M has rows
+/// to reuse a B vector across.
+static bool usesNarrowTiles(const GemmConfig &config) {
+  return config.maxTileRows < kNarrowBelowRows &&
+         (!config.staticM || *config.staticM > 2);
+}
+
 bool cpu::canPairGemm(const GemmConfig &config) {
+  // Not on small register files: paired narrow tiles hold half the rows of
+  // unpaired ones and so stream each B panel twice as often, and a paired
+  // row has no room for the independent accumulator sets that keep more
+  // misses in flight (measured on Zen 3, gated MLP 4096 x 11008: M = 16,
+  // 104 ms paired against 66 ms as two GEMMs; M = 1, 13.6 against 10.6).
   return config.kind == GemmKind::F32 && config.staticM &&
-         *config.staticM <= kFewRows;
+         *config.staticM <= kFewRows && config.maxTileRows >= kNarrowBelowRows;
 }
 
 void cpu::emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,
@@ -421,10 +460,17 @@ void cpu::emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,
   // (sequential, prefetcher- and TLB-friendly) instead of revisiting it.
   bool fewRows = streamsWholePanels(config);
   int64_t blockWords = fewRows ? w.kWords : std::min(w.kWords, kBlockWords);
+  // The register file holds maxTileRows panel-wide rows of accumulators.
+  // When those are few (16 ymm registers: 3 rows of 4), tiles are narrow
+  // instead, 16 columns and twice the rows (BLIS's 6 x 16 on AVX2): each B
+  // vector then feeds more rows, and the operands fit beside the
+  // accumulators without spills. One or two rows reuse nothing either way.
+  int64_t budget = config.maxTileRows * kVectors;
+  bool narrow = usesNarrowTiles(config);
+  int64_t vectors = narrow ? 1 : kVectors;
   // Balanced register tiles when M is known (16 rows: two tiles of 8).
   // Paired weights double the accumulators per row.
-  int64_t maxRows = ops.b2 ? std::max<int64_t>(1, config.maxTileRows / 2)
-                           : config.maxTileRows;
+  int64_t maxRows = std::max<int64_t>(1, budget / ((ops.b2 ? 2 : 1) * vectors));
   int64_t tileRows = maxRows;
   if (config.staticM && *config.staticM > 0) {
     int64_t tiles = (*config.staticM + maxRows - 1) / maxRows;
@@ -436,8 +482,8 @@ void cpu::emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,
   int64_t tailRows =
       config.staticM ? (*config.staticM % blockRows) % tileRows : 1;
 
-  TileEmitter emitter{b,  loc, config, ops, {}, blockWords == w.kWords,
-                      {}, {},  {}};
+  TileEmitter emitter{b,  loc, config, ops,     {}, blockWords == w.kWords,
+                      {}, {},  {},     vectors, {}, budget};
   if (config.kind == GemmKind::I8Dot)
     emitter.vnni = getVNNIStandIn(b);
   auto add = [&](Value x, int64_t y) -> Value {
