@@ -335,9 +335,9 @@ public:
     Int4Layout l = *Int4Layout::get(linear.weight);
     Value xBuffer = toBuffer(b, loc, x);
     Value biasBuffer = bias ? toBuffer(b, loc, bias) : Value();
-    if (!linear.target.hasAVX512) {
-      // The kernels are written for zmm registers: elsewhere the weight is
-      // decoded and multiplied by the f32 GEMM.
+    if (!linear.target.hasAVX512 && linear.act) {
+      // W4A8 needs AVX-512 VNNI: elsewhere the weight is decoded and
+      // multiplied by the f32 GEMM.
       Value dense = toBuffer(b, loc, buildUnpack(b, loc, linear.weight, bytes));
       CPUWeightLayout f32 =
           CPUWeightLayout::make(CPUWeightEncoding::F32, l.rows, l.cols);
@@ -354,6 +354,7 @@ public:
     kernel.dotI8 = bool(linear.act);
     kernel.perTensorAct =
         linear.act && linear.act.getGranularity() == Granularity::Tensor;
+    kernel.wideRegisters = linear.target.hasAVX512;
     kernel.staticM = linear.staticM;
     kernel.threads = linear.threads;
     return toTensor(b, loc,

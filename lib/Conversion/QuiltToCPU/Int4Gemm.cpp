@@ -205,12 +205,19 @@ struct Int4Emitter {
   }
 
   /// The table value of the code in the low (or `high`) nibble of each
-  /// lane's low byte: vpermps reads only the low 4 bits of each lane.
+  /// lane's low byte: vpermps reads only the low 4 bits of each lane;
+  /// without it, the nibble is masked out and converted.
   Value decode(Value word, bool high) {
     if (high)
       word = arith::ShRUIOp::create(b, loc, word, splatI32(4));
-    return func::CallOp::create(b, loc, permute, ValueRange{table, word})
-        .getResult(0);
+    if (permute)
+      return func::CallOp::create(b, loc, permute, ValueRange{table, word})
+          .getResult(0);
+    Value code = arith::AndIOp::create(b, loc, word, splatI32(15));
+    Value value = arith::SIToFPOp::create(b, loc, vec(b.getF32Type()), code);
+    if (layout().zeroPoint)
+      return value;
+    return arith::AddFOp::create(b, loc, value, splatF32(-8));
   }
 
   /// Rows 8o + byte and 8o + 4 + byte in turn, so that each loaded word
@@ -464,7 +471,7 @@ void int4::emitGemm(OpBuilder &b, Location loc, const Int4Linear &linear,
     e.dot = getIntrinsicStandIn(
         b, "quilt_x86_vpdpbusd_512", "llvm.x86.avx512.vpdpbusd.512",
         FunctionType::get(ctx, {acc, bytes, bytes}, acc));
-  } else {
+  } else if (linear.wideRegisters) {
     auto f32Vec = VectorType::get({kLanes}, b.getF32Type());
     auto i32Vec = VectorType::get({kLanes}, b.getI32Type());
     e.permute = getIntrinsicStandIn(

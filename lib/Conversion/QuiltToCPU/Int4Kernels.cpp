@@ -55,6 +55,10 @@ Plan int4::makePlan(const Int4Linear &linear) {
     m = 1;
   Plan p;
   p.fewRows = m && *m <= kFewRows;
+  // With 16 registers a decoded code word feeds too few rows to pay for its
+  // decoding (no vpermps): from 5 rows on, K blocks are dequantized once.
+  if (!linear.wideRegisters && !(m && *m <= 4))
+    p.fewRows = false;
   p.dequantB = !linear.dotI8 && !p.fewRows;
   p.expandB = linear.dotI8 && !p.fewRows;
   auto balance = [&](int64_t maxRows, int64_t units) {
@@ -62,7 +66,16 @@ Plan int4::makePlan(const Int4Linear &linear) {
     p.tileRows = m ? ceilDiv(*m, tiles) : maxRows;
     p.tileUnits = units;
   };
-  if (m && *m <= 4) {
+  if (!linear.wideRegisters) {
+    // 16 ymm: 12 for sums (a unit is 2 ymm) beside the weight vectors and
+    // the broadcast, as in the f32 GEMM's 6 x 16 tile.
+    if (m && *m <= 4) {
+      p.tileRows = *m;
+      p.tileUnits = *m == 1 ? 4 : *m == 2 ? 2 : 1;
+    } else {
+      balance(6, 1);
+    }
+  } else if (m && *m <= 4) {
     // Few rows: several units per tile, so enough independent sums hide the
     // latency and several code streams are in flight.
     p.tileRows = *m;

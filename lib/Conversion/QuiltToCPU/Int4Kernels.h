@@ -54,6 +54,10 @@ struct Int4Linear {
   /// kernel and multiplied with vpdpbusd; else f32 activations and FMAs.
   bool dotI8 = false;
   bool perTensorAct = false;
+  /// 32 zmm registers (AVX-512); else 16 ymm (AVX2): smaller register
+  /// tiles, and codes decoded with integer ops instead of vpermps (f32
+  /// activations only: W4A8 needs AVX-512 VNNI).
+  bool wideRegisters = true;
   std::optional<int64_t> staticM;
   unsigned threads = 1;
 };
