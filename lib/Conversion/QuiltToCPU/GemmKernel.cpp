@@ -11,7 +11,9 @@
 //
 // The microkernel keeps rows x 2 accumulators of 16 lanes in registers and,
 // per 32-bit word of K, loads the panel's two B vectors once and broadcasts
-// one A word per row. Its epilogue adds the partial sums of earlier K blocks
+// one A word per row. With 16 registers (AVX2) the tiles are narrow
+// instead: up to 6 rows x 1 vector of 16 lanes (12 ymm), each half of the
+// panel in turn. Its epilogue adds the partial sums of earlier K blocks
 // and, after the last one, dequantizes and adds the bias; masked loads and
 // stores handle a ragged N.
 //

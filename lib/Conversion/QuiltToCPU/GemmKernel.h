@@ -31,11 +31,12 @@ struct GemmConfig {
   int64_t maxTileRows = 12;       // see getMaxTileRows
 };
 
-/// The most rows of a register tile on `target`: each row holds a 32-column
-/// panel row in accumulators (2 zmm, or 4 ymm without AVX-512), so 12 rows
-/// fill the 32 zmm registers and 3 rows the 16 ymm ones (measured on Zen 3:
-/// 2 rows 28 ms, 3 rows 24 ms, 4 rows 41 ms, 6 rows 31 ms on the digits
-/// network, where 12 spill to 57 ms).
+/// The accumulators the register file holds, in 32-column panel rows (2
+/// zmm, or 4 ymm without AVX-512): 12 rows fill 24 of the 32 zmm registers,
+/// 3 rows 12 of the 16 ymm ones. emitGemm turns a budget of fewer than 6
+/// rows into narrow tiles of twice the rows and 16 columns (6 x 16 on AVX2:
+/// no spills, where 3 x 32 spilled; Zen 3, f32 128x4096x4096: 50 ms against
+/// 105-125 ms).
 int64_t getMaxTileRows(const CPUTarget &target);
 
 /// Element-wise ops fused into the epilogue: maps the finished f32 vector
