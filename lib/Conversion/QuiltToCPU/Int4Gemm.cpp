@@ -90,13 +90,14 @@ struct Int4Emitter {
     SmallVector<Value> init;
     for (int64_t i = 0; i < rows; ++i) {
       Value start = linear.dotI8 ? splatI32(0) : splatF32(0);
-      if (linear.dotI8 && !layout().zeroPoint) {
-        // Symmetric W4A8: the sums start at -8 x (the row's code sum over the
-        // segment), which takes the +8 of the codes off exactly.
+      if (ops.rowSums && !layout().zeroPoint) {
+        // Symmetric codes taken as unsigned: the sums start at -8 x (the
+        // row's sum over the segment), which takes the +8 of the codes off
+        // (exactly for W4A8).
         Value offset = memref::LoadOp::create(b, loc, ops.rowSums,
                                               ValueRange{add(r0, i), s});
-        start =
-            vector::BroadcastOp::create(b, loc, vec(b.getI32Type()), offset);
+        start = vector::BroadcastOp::create(
+            b, loc, cast<VectorType>(start.getType()), offset);
       }
       init.append(units, start);
     }
@@ -215,7 +216,7 @@ struct Int4Emitter {
           .getResult(0);
     Value code = arith::AndIOp::create(b, loc, word, splatI32(15));
     Value value = arith::SIToFPOp::create(b, loc, vec(b.getF32Type()), code);
-    if (layout().zeroPoint)
+    if (layout().zeroPoint || ops.rowSums)
       return value;
     return arith::AddFOp::create(b, loc, value, splatF32(-8));
   }
@@ -647,11 +648,16 @@ Value int4::emitRowSums(OpBuilder &b, Location loc, const Int4Linear &linear,
                   });
               Value total = vector::ReductionOp::create(
                   b, loc, vector::CombiningKind::ADD, loop.getResult(0));
-              if (factor != 1)
+              if (factor != 1 && linear.dotI8)
                 total = arith::MulIOp::create(
                     b, loc, total,
                     arith::ConstantOp::create(b, loc,
                                               b.getI32IntegerAttr(factor)));
+              else if (factor != 1)
+                total = arith::MulFOp::create(
+                    b, loc, total,
+                    arith::ConstantOp::create(b, loc,
+                                              b.getF32FloatAttr(factor)));
               memref::StoreOp::create(b, loc, total, sums, ValueRange{row, s});
             });
       });

@@ -132,10 +132,13 @@ Value cpu::emitInt4Linear(OpBuilder &b, Location loc, const Int4Linear &linear,
   } else {
     ops.a = x;
   }
-  // Symmetric f32 codes index their own values; the others are offset:
-  // symmetric W4A8 sums start at -8 x the row's code sums, zero points are
-  // taken off at the flush (dequantized blocks subtract them themselves).
-  if (linear.dotI8 || (l.zeroPoint && !plan.dequantB))
+  // Symmetric f32 codes index their own values (vpermps); the others are
+  // offset: symmetric W4A8 sums, and symmetric f32 sums decoded without
+  // vpermps, start at -8 x the row's sums (one op less per decoded code),
+  // zero points are taken off at the flush (dequantized blocks subtract
+  // them themselves).
+  bool offsetSums = !l.zeroPoint && (linear.dotI8 || !linear.wideRegisters);
+  if ((offsetSums || l.zeroPoint) && !plan.dequantB)
     ops.rowSums =
         emitRowSums(b, loc, linear, plan, ops.a, ops.m, l.zeroPoint ? 1 : -8);
 

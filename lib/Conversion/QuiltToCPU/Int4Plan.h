@@ -64,8 +64,8 @@ struct Operands {
 void emitGemm(OpBuilder &b, Location loc, const Int4Linear &linear,
               const Plan &plan, const Operands &ops);
 
-/// Per row, the sum over each segment of the activations (f32) or of their
-/// s8 codes (W4A8, i32, times `factor`): memref<M x segs x f32 | i32>.
+/// Per row, `factor` times the sum over each segment of the activations
+/// (f32) or of their s8 codes (W4A8, i32): memref<M x segs x f32 | i32>.
 Value emitRowSums(OpBuilder &b, Location loc, const Int4Linear &linear,
                   const Plan &plan, Value a, Value m, int64_t factor);
 

@@ -13,7 +13,8 @@
 // table of the 16 code values indexed by a word loaded at a byte offset
 // (shifted by 4 for high nibbles), multiplied with FMAs into group sums
 // that are scaled once per group. Without AVX-512 (no vpermps on 16 lanes)
-// each code is masked out of its word, converted and offset by -8.
+// each code is masked out of its word and converted, unsigned; the sums
+// start at -8 x the row's sums over the group instead.
 // CHECK-LABEL: func.func @m1(
 // CHECK-SAME:    %{{.*}}: tensor<1x64xf32>, %[[W:.*]]: tensor<?xi8>)
 // CHECK:         call @quilt_cpu_linear_int4_i4g32_64x40_m1(%{{.*}}, %[[W]])
@@ -33,12 +34,16 @@
 // AVX2-LABEL:  func.func private @quilt_cpu_linear_int4_i4g32_64x40_m1(
 // AVX2-NOT:      quilt_x86_vpermps_512
 // AVX2-DAG:      arith.constant dense<15> : vector<16xi32>
-// AVX2-DAG:      arith.constant dense<-8.000000e+00> : vector<16xf32>
-// AVX2-DAG:      memref.view %{{.*}} : memref<?xi8> to memref<3x8x16xi32>
+// AVX2-DAG:      arith.constant -8.000000e+00 : f32
+// AVX2-NOT:      arith.constant dense<-8.000000e+00> : vector<16xf32>
 // AVX2:          scf.parallel
+// AVX2:            vector.reduction <add>, %{{.*}} : vector<8xf32> into f32
+// AVX2:            arith.mulf
+// AVX2:          memref.view %{{.*}} : memref<?xi8> to memref<3x8x16xi32>
+// AVX2:          scf.parallel
+// AVX2:            vector.broadcast %{{.*}} : f32 to vector<16xf32>
 // AVX2:            arith.andi %{{.*}} : vector<16xi32>
 // AVX2:            arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
-// AVX2:            arith.addf
 // AVX2:            vector.fma
 func.func @m1(%x: tensor<1x64xf32>, %w: !quilt.packed<64x40, precision<i4, group<32>>>) -> tensor<1x40xf32> {
   %y = quilt.linear %x, %w : tensor<1x64xf32>, !quilt.packed<64x40, precision<i4, group<32>>> -> tensor<1x40xf32>
