@@ -24,7 +24,10 @@
 //   off at the flush as zp * (sum of x over the segment). With many rows,
 //   each K block of W is instead dequantized once (q * scale) into an f32
 //   buffer that plain FMA tiles reuse: the dequantization is then shared by
-//   all rows instead of one tile's.
+//   all rows instead of one tile's. Without AVX-512 (16 ymm, no 16-lane
+//   vpermps) the code is masked out and converted, symmetric codes as
+//   unsigned with the sums started at -8 * (sum of x over the segment), in
+//   tiles of at most 12 ymm sums; from 5 rows on, K blocks are dequantized.
 // - W4A8: the nibbles are the unsigned operand of vpdpbusd (one AND for the
 //   low nibbles, a shift and an AND for the high ones give the 4 + 4 rows of
 //   an octet as u8 quads) and the activations, quantized to s8 exactly as
