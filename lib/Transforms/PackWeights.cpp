@@ -7,7 +7,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "HostPacking.h"
-#include "quilt/Conversion/QuiltToCPU/QuiltToCPU.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Matchers.h"
@@ -23,24 +22,6 @@ using namespace mlir;
 using namespace mlir::quilt;
 
 namespace {
-
-/// Whether `pack` only copies its weight: plain f32 panels whose every user
-/// is a linear that reads the dense weight in place. The dense constant
-/// then replaces it (the LLM block at M = 16: 540 MB not copied, 0.5-0.9 s
-/// of compile time on Zen 3).
-bool onlyCopies(PackOp pack) {
-  std::optional<CPUWeightLayout> layout =
-      CPUWeightLayout::get(pack.getResult().getType());
-  if (!layout || layout->encoding != CPUWeightEncoding::F32 ||
-      cpu::hasCompressedLayout(pack.getResult().getType()) ||
-      pack.getInput().getType() != pack.getResult().getType().getUnpackedType())
-    return false;
-  return llvm::all_of(pack->getUsers(), [&](Operation *user) {
-    auto linear = dyn_cast<LinearOp>(user);
-    return linear && linear.getWeight() == pack.getResult() &&
-           cpu::readsDenseWeightInPlace(linear);
-  });
-}
 
 /// The weight a pack op of constants stores, if the CPU backend can pack
 /// it at compile time.
@@ -68,12 +49,6 @@ struct QuiltPackWeightsPass
   using Base::Base;
 
   void runOnOperation() override {
-    getOperation().walk([](PackOp pack) {
-      if (!onlyCopies(pack))
-        return;
-      pack.getResult().replaceAllUsesWith(pack.getInput());
-      pack.erase();
-    });
     SmallVector<Operation *> ops;
     std::vector<packing::WeightToPack> weights;
     getOperation().walk([&](Operation *op) {

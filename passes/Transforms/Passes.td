@@ -54,12 +54,6 @@ def QuiltPackWeights : Pass<"quilt-pack-weights", "::mlir::ModuleOp"> {
 
     The result is only lowered by the CPU backend (`quilt-cpu-pipeline` runs
     this pass first); formats without a CPU layout are left alone.
-
-    A `quilt.pack` into plain f32 panels whose every user is a linear that
-    the CPU kernel computes straight from the dense row-major weight (few
-    static rows, N a multiple of 32) would only copy the weight: it is
-    dropped and the linears take the dense weight (the LLM block at M = 16
-    does not copy its 540 MB of f32 weights).
   }];
   let options = [
     Option<"threads", "threads", "unsigned", /*default=*/"1",

@@ -11,11 +11,8 @@
 // CHECK-LABEL: func.func @forward
 // CHECK-SAME: (%{{.+}}: memref<16x64xf32>)
 // CHECK: call @quilt_cpu_linear_{{vnni|fma}}_i8_64x32_m16
-// With no error allowed the weight stays dense f32, which the 16-row GEMM
-// reads in place: no f32 panels are packed.
 // DENSE-LABEL: func.func @forward
-// DENSE-NOT: quilt_cpu_pack
-// DENSE: call @quilt_cpu_linear_fma_f32_64x32_rowmajor_m16
+// DENSE: call @quilt_cpu_linear_fma_f32_64x32_m16
 func.func @forward(%x: tensor<16x64xf32>,
                    %w: tensor<64x32xf32> {quilt.weight = "w.npy"}) -> tensor<16x32xf32> {
   %y = quilt.linear %x, %w : tensor<16x64xf32>, tensor<64x32xf32> -> tensor<16x32xf32>

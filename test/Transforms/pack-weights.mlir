@@ -66,37 +66,3 @@ func.func @not_folded(%x: tensor<2x4xf32>, %v: tensor<4x4xf32>) -> (!quilt.packe
   %q = quilt.pack %c : tensor<4x4xf32> -> !quilt.packed<4x4, precision<i8, group<2>>>
   return %p, %q : !quilt.packed<4x4>, !quilt.packed<4x4, precision<i8, group<2>>>
 }
-
-// -----
-
-// Plain f32 panels of a weight that every user reads in place (few static
-// rows, N a multiple of 32) would only copy it: the pack is dropped and the
-// linear takes the dense weight. More rows than 48, or N not a multiple of
-// 32, keep the f32 panels.
-
-// CHECK-LABEL: func.func @in_place
-// CHECK-NOT:     quilt.pack
-// CHECK-NOT:     quilt.packed_constant
-// CHECK:         quilt.linear %{{.*}}, %{{.*}} : tensor<16x8xf32>, tensor<8x64xf32> -> tensor<16x64xf32>
-// CHECK-LABEL: func.func @packed_f32
-// CHECK:         quilt.packed_constant "cpu" {{.*}} -> !quilt.packed<8x64>
-// CHECK:         quilt.packed_constant "cpu" {{.*}} -> !quilt.packed<8x40>
-// PIPE-LABEL:  llvm.func @in_place
-// PIPE:          llvm.call @quilt_cpu_linear_fma_{{.*}}_rowmajor_m16
-// PIPE-NOT:      quilt_cpu_pack
-func.func @in_place(%x: tensor<16x8xf32>) -> tensor<16x64xf32> {
-  %c = arith.constant dense<0.5> : tensor<8x64xf32>
-  %w = quilt.pack %c : tensor<8x64xf32> -> !quilt.packed<8x64>
-  %y = quilt.linear %x, %w : tensor<16x8xf32>, !quilt.packed<8x64> -> tensor<16x64xf32>
-  return %y : tensor<16x64xf32>
-}
-
-func.func @packed_f32(%x: tensor<64x8xf32>, %z: tensor<16x8xf32>) -> (tensor<64x64xf32>, tensor<16x40xf32>) {
-  %c = arith.constant dense<0.5> : tensor<8x64xf32>
-  %w = quilt.pack %c : tensor<8x64xf32> -> !quilt.packed<8x64>
-  %y = quilt.linear %x, %w : tensor<64x8xf32>, !quilt.packed<8x64> -> tensor<64x64xf32>
-  %d = arith.constant dense<0.25> : tensor<8x40xf32>
-  %v = quilt.pack %d : tensor<8x40xf32> -> !quilt.packed<8x40>
-  %u = quilt.linear %z, %v : tensor<16x8xf32>, !quilt.packed<8x40> -> tensor<16x40xf32>
-  return %y, %u : tensor<64x64xf32>, tensor<16x40xf32>
-}

@@ -137,22 +137,6 @@ struct LowerUnpack : OpConversionPattern<UnpackOp> {
   }
 };
 
-} // namespace
-
-bool cpu::readsDenseWeightInPlace(LinearOp linear) {
-  int64_t m = linear.getResult().getType().getDimSize(0);
-  if (ShapedType::isDynamic(m))
-    return false;
-  GemmConfig probe{GemmKind::F32,
-                   CPUWeightLayout::make(CPUWeightEncoding::F32,
-                                         linear.getReductionSize(),
-                                         linear.getOutputSize()),
-                   m};
-  return canReadRowMajorWeight(probe);
-}
-
-namespace {
-
 /// y = x W (+ bias) on f32 tensors through a generated GEMM kernel. `weight`
 /// holds the bytes of `layout`, or, without a layout, is a dense f32 K x N
 /// tensor, read in place where it can be (canReadRowMajorWeight), else

@@ -81,19 +81,11 @@ struct CPULowRankLayout {
   static std::optional<CPULowRankLayout> get(PackedType type);
 };
 
-class LinearOp;
-
 namespace cpu {
 /// Whether a compressed-format lowering (int4 groups, N:M, block-sparse,
 /// unstructured, block-diagonal, Monarch, low-rank) reads `type` in a layout
 /// of its own.
 bool hasCompressedLayout(PackedType type);
-
-/// Whether the CPU kernel of `linear` would read its weight, given as a
-/// dense f32 tensor, in place (row-major, as f32 panels with a stride): few
-/// static rows and N a multiple of the panel width. Packing such a weight
-/// into f32 panels only copies it.
-bool readsDenseWeightInPlace(LinearOp linear);
 } // namespace cpu
 
 /// Packed types with a native layout become `tensor<totalBytes x i8>`,
