@@ -63,6 +63,6 @@ try:
                       if l.startswith("flags")), [])
 except OSError:
     flags = []
-for flag in ("avx512_vnni",):
+for flag in ("avx2", "avx512_vnni"):
     if flag in flags:
         config.available_features.add("host-" + flag.replace("_", ""))

@@ -543,10 +543,9 @@ JitModule::compile(ModuleOp module, const CompileOptions &options) {
                                    "' is not registered");
   std::string pipeline = pipelineName.str();
   if (options.pipeline == PipelineKind::CPU)
-    pipeline +=
-        "{threads=" + std::to_string(options.threads) +
-        " pack-weights=" + (options.packConstantWeights ? "true" : "false") +
-        "}";
+    pipeline += "{threads=" + std::to_string(options.threads) +
+                " cpu-features=" + options.cpuFeatures + " pack-weights=" +
+                (options.packConstantWeights ? "true" : "false") + "}";
   PassManager pm(context);
   std::string parseErrors;
   llvm::raw_string_ostream parseStream(parseErrors);

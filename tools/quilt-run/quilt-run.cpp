@@ -23,6 +23,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <algorithm>
 #include <chrono>
@@ -88,6 +89,12 @@ static cl::opt<std::string> prePasses(
     cl::desc("Passes run on the module before the entry is compiled, e.g. "
              "'quilt-load-weights{dir=W},quilt-select-formats{error-budget="
              "0.02}' (the entry's signature is taken after them)"),
+    cl::cat(category));
+static cl::opt<std::string> cpuFeatures(
+    "cpu-features", cl::init("host"), cl::value_desc("FEATURES"),
+    cl::desc("Target features of the cpu pipeline's kernels: `host`, or a "
+             "comma list the host supports, e.g. `+avx2,+fma` for the AVX2 "
+             "kernels on an AVX-512 machine"),
     cl::cat(category));
 static cl::opt<bool> json("json",
                           cl::desc("Print one JSON object instead of text"),
@@ -265,6 +272,19 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, overview);
   if (tolerance.getNumOccurrences() && !check)
     fail("--tolerance needs --check");
+  if (cpuFeatures != "host") {
+    // Code for a feature the host lacks would die of an illegal instruction.
+    llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
+    SmallVector<StringRef> parts;
+    StringRef(cpuFeatures)
+        .split(parts, ',', /*MaxSplit=*/-1,
+               /*KeepEmpty=*/false);
+    for (StringRef part : parts) {
+      part = part.trim();
+      if (part.consume_front("+") && !host.lookup(part))
+        fail("--cpu-features: the host CPU has no '" + part + "'");
+    }
+  }
 
   DialectRegistry registry;
   registerRuntimeDependencies(registry);
@@ -283,6 +303,7 @@ int main(int argc, char **argv) {
   CompileOptions options;
   options.pipeline = pipelineKind;
   options.threads = threads;
+  options.cpuFeatures = cpuFeatures;
   std::unique_ptr<JitModule> jit = orFail(JitModule::compile(*module, options));
   EntrySignature signature = orFail(jit->getSignature(entryName));
   std::vector<HostArray> inputs = makeInputs(signature);

@@ -34,6 +34,10 @@ struct CompileOptions {
   PipelineKind pipeline = PipelineKind::CPU;
   /// Worker threads of the generated code (quilt-cpu-pipeline `threads`).
   unsigned threads = 1;
+  /// quilt-cpu-pipeline `cpu-features`: `host`, or the features the kernels
+  /// are generated for (a subset of the host's, e.g. `+avx2,+fma` to run
+  /// the AVX2 kernels on an AVX-512 machine).
+  std::string cpuFeatures = "host";
   /// quilt-cpu-pipeline `pack-weights`: pack constant weights at compile
   /// time (one JIT per weight). Off, they are packed by the entry at run
   /// time, which compiles faster for modules run once.

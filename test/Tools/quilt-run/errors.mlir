@@ -11,6 +11,10 @@
 // RUN:   | FileCheck %s --check-prefix=PARSE
 // PARSE: quilt-run: error: cannot parse '{{.*}}bad.mlir': {{.*}}bad.mlir:1:17: expected non-function type
 
+// RUN: not quilt-run %s --cpu-features=+avx2,+no-such-feature 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=FEATURE
+// FEATURE: quilt-run: error: --cpu-features: the host CPU has no 'no-such-feature'
+
 // RUN: not quilt-run %s --entry nope --pipeline reference 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=ENTRY
 // ENTRY: quilt-run: error: no entry 'nope' in the module (public functions: dynamic, main, returns_packed)
