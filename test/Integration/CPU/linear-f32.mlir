@@ -5,6 +5,8 @@
 // RUN: quilt-run %s --entry unpacked --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
 // RUN: quilt-run %s --entry row_major --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
 // RUN: quilt-run %s --entry row_major --pipeline cpu --check --tolerance 1e-5 --threads 2 | FileCheck %s
+// RUN: quilt-run %s --entry row_major_blocks --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
+// RUN: quilt-run %s --entry row_major_blocks --pipeline cpu --check --tolerance 1e-5 --threads 2 | FileCheck %s
 // RUN: quilt-run %s --entry roundtrip --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
 // RUN: quilt-run %s --entry ragged --pipeline cpu --check --tolerance 1e-5 --threads 2 | FileCheck %s
 // RUN: quilt-run %s --entry blocks --pipeline cpu --check --tolerance 1e-5 --threads 2 | FileCheck %s
@@ -15,7 +17,9 @@
 // panel), tiny (2 x 3 x 5), and several K blocks, row blocks and column
 // panels (200 x 600 x 300), at 1 and 2 threads; a plain tensor weight
 // (packed at run time), and one read in place (16 rows, N = 96: three
-// 32-column panels of the row-major weight); and a pack/unpack round trip
+// 32-column panels of the row-major weight; and 7 x 600 x 1056: K blocks,
+// the last one partial, across 33 panels, more than one page-wide group);
+// and a pack/unpack round trip
 // of an int8 weight.
 //
 // Tolerance: the CPU kernels round weights and activations exactly as the
@@ -49,6 +53,11 @@ func.func @blocks(%x: tensor<200x600xf32>, %w: !quilt.packed<600x300, precision<
 func.func @row_major(%x: tensor<16x97xf32>, %w: tensor<97x96xf32>, %b: tensor<96xf32>) -> tensor<16x96xf32> {
   %y = quilt.linear %x, %w bias %b : tensor<16x97xf32>, tensor<97x96xf32>, tensor<96xf32> -> tensor<16x96xf32>
   return %y : tensor<16x96xf32>
+}
+
+func.func @row_major_blocks(%x: tensor<7x600xf32>, %w: tensor<600x1056xf32>, %b: tensor<1056xf32>) -> tensor<7x1056xf32> {
+  %y = quilt.linear %x, %w bias %b : tensor<7x600xf32>, tensor<600x1056xf32>, tensor<1056xf32> -> tensor<7x1056xf32>
+  return %y : tensor<7x1056xf32>
 }
 
 func.func @unpacked(%x: tensor<13x97xf32>, %w: tensor<97x67xf32>) -> tensor<13x67xf32> {
