@@ -53,11 +53,15 @@ public:
       : optimize(weightElements >
                  runtime::kOptimizeRunOnceAboveWeightElements) {}
 
-  /// `module` (built in the pass's context) as text, for compileText.
+  /// `module` (built in the pass's context) as text, for compileText:
+  /// whole, whatever --mlir-elide-* flags the tool was given.
   static std::string print(ModuleOp module) {
     std::string text;
     llvm::raw_string_ostream os(text);
-    module.print(os);
+    constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+    module.print(os, OpPrintingFlags()
+                         .elideLargeElementsAttrs(kNever)
+                         .elideLargeResourceString(kNever));
     return text;
   }
 
