@@ -491,15 +491,16 @@ FailureOr<CheckedChoice> select::runWithChoice(func::FuncOp func,
                                                ArrayRef<unsigned> choice,
                                                const runtime::HostArray &input,
                                                std::string &error) {
-  // The chosen formats the CPU backend stores as bytes are packed once,
-  // here, and passed packed (Quilt-level arguments of the packed type);
-  // the others are packed by the entry itself. Dense f32 stays a tensor:
-  // the kernels read it in place.
+  // The chosen formats the CPU backend stores as bytes, dense f32 panels
+  // included, are packed once, here, while the entry compiles, and passed
+  // packed (Quilt-level arguments of the packed type); the others are
+  // packed by the entry itself. The caller stores them (store-packed), so
+  // quilt-pack-weights does not pack them again.
   std::vector<packing::WeightToPack> toPack;
   std::vector<size_t> packedLayers;
   for (size_t l = 0; l < layers.size(); ++l) {
     const Candidate &candidate = layers[l].candidates[choice[l]];
-    if (choice[l] == 0 || !candidate.format)
+    if (!candidate.format)
       continue;
     packing::WeightToPack weight{
         candidate.format, candidate.left ? ElementsAttr() : layers[l].weight,
