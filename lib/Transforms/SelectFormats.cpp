@@ -24,6 +24,8 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <thread>
+
 namespace mlir::quilt {
 #define GEN_PASS_DEF_QUILTSELECTFORMATS
 #include "quilt/Transforms/Passes.h.inc"
@@ -108,6 +110,82 @@ std::optional<Candidate> makeCandidate(MLIRContext *context,
   return candidate;
 }
 
+/// The low-rank candidates' weights fitted to the layers' calibration
+/// inputs, computed on a thread of their own while the other candidates'
+/// errors are measured (start), then stored in the candidates (finish).
+/// The thread touches no MLIR context: it reads the weights and activations
+/// and returns plain factors.
+class BackgroundLowRankFits {
+public:
+  ~BackgroundLowRankFits() {
+    if (thread.joinable())
+      thread.join();
+  }
+
+  /// Picks the candidates to fit and starts fitting them. A rank above the
+  /// rows it is fitted on (half the calibration rows) is not determined by
+  /// the data, and is skipped unless `assigned`.
+  void start(MutableArrayRef<Layer> layers,
+             ArrayRef<runtime::HostArray> activations, bool assigned) {
+    jobs.resize(layers.size());
+    for (size_t l = 0; l < layers.size(); ++l) {
+      Job &job = jobs[l];
+      int64_t fitRows = (activations[l].getShape().front() + 1) / 2;
+      for (Candidate &c : layers[l].candidates) {
+        int64_t rank = getLowRank(c);
+        if (!rank || !c.skipped.empty())
+          continue;
+        if (rank > fitRows && !assigned) {
+          c.skipped = "few rows";
+          c.error = std::numeric_limits<double>::infinity();
+          continue;
+        }
+        job.ranks.push_back(rank);
+        job.candidates.push_back(&c);
+      }
+      if (!job.ranks.empty()) {
+        job.weight = runtime::viewElements(layers[l].weight);
+        job.activations = activations[l];
+      }
+    }
+    thread = std::thread([this] {
+      for (Job &job : jobs)
+        if (!job.ranks.empty())
+          job.fits =
+              fitLowRankToOutputs(*job.weight, *job.activations, job.ranks);
+    });
+  }
+
+  /// Waits for the fits and gives each candidate its factors and error.
+  void finish(MutableArrayRef<Layer> layers) {
+    if (thread.joinable())
+      thread.join();
+    for (auto [layer, job] : llvm::zip(layers, jobs)) {
+      Type f32 = Float32Type::get(layer.op.getContext());
+      int64_t k = layer.op.getReductionSize(), n = layer.op.getOutputSize();
+      for (auto [c, r, fit] : llvm::zip(job.candidates, job.ranks, job.fits)) {
+        c->left = DenseElementsAttr::get(RankedTensorType::get({k, r}, f32),
+                                         ArrayRef<float>(fit.left));
+        c->right = DenseElementsAttr::get(RankedTensorType::get({r, n}, f32),
+                                          ArrayRef<float>(fit.right));
+        c->error = fit.error;
+        c->errorKnown = true;
+      }
+    }
+    jobs.clear();
+  }
+
+private:
+  struct Job {
+    SmallVector<int64_t> ranks;
+    SmallVector<Candidate *> candidates;
+    std::optional<runtime::HostArray> weight, activations;
+    std::vector<LowRankFit> fits;
+  };
+  std::vector<Job> jobs;
+  std::thread thread;
+};
+
 struct QuiltSelectFormatsPass
     : quilt::impl::QuiltSelectFormatsBase<QuiltSelectFormatsPass> {
   using Base::Base;
@@ -168,40 +246,6 @@ struct QuiltSelectFormatsPass
       layers.push_back(std::move(layer));
     });
     return layers;
-  }
-
-  /// Replaces the weight of every low-rank candidate by its projection
-  /// fitted to the layer's calibration input, with its output error.
-  /// A rank above the rows it is fitted on (half the calibration rows) is
-  /// not determined by the data, and is skipped unless `assigned`.
-  static void fitLowRankCandidates(MutableArrayRef<Layer> layers,
-                                   ArrayRef<runtime::HostArray> activations,
-                                   bool assigned) {
-    for (size_t l = 0; l < layers.size(); ++l) {
-      SmallVector<int64_t> ranks;
-      SmallVector<Candidate *> lowRank;
-      int64_t fitRows = (activations[l].getShape().front() + 1) / 2;
-      for (Candidate &c : layers[l].candidates) {
-        int64_t rank = getLowRank(c);
-        if (!rank || !c.skipped.empty())
-          continue;
-        if (rank > fitRows && !assigned) {
-          c.skipped = "few rows";
-          c.error = std::numeric_limits<double>::infinity();
-          continue;
-        }
-        ranks.push_back(rank);
-        lowRank.push_back(&c);
-      }
-      std::vector<LowRankFit> fits =
-          fitLowRankToOutputs(layers[l].weight, activations[l], ranks);
-      for (size_t i = 0; i < lowRank.size(); ++i) {
-        lowRank[i]->left = fits[i].left;
-        lowRank[i]->right = fits[i].right;
-        lowRank[i]->error = fits[i].error;
-        lowRank[i]->errorKnown = true;
-      }
-    }
   }
 
   /// Fills seconds and bytes of every candidate.
@@ -326,8 +370,9 @@ struct QuiltSelectFormatsPass
       return func.emitError("quilt-select-formats: calibration needs "
                             "functions of one argument, @")
              << func.getSymName() << " has " << func.getNumArguments();
-    // Runs the function on the calibration input and fits the low-rank
-    // candidates to the activations.
+    // Runs the function on the calibration input and starts fitting the
+    // low-rank candidates to the activations.
+    BackgroundLowRankFits fits;
     auto captureAndFit =
         [&](std::string &message) -> FailureOr<ArrayRef<runtime::HostArray>> {
       auto captured =
@@ -338,7 +383,7 @@ struct QuiltSelectFormatsPass
         return failure();
       }
       activations = std::move(*captured);
-      fitLowRankCandidates(layers, activations, !assign.empty());
+      fits.start(layers, activations, !assign.empty());
       return ArrayRef(activations).drop_back();
     };
     if (fit)
@@ -357,6 +402,7 @@ struct QuiltSelectFormatsPass
     } else {
       errorKind = "not measured";
     }
+    fits.finish(layers);
     if (failed(measured))
       return func.emitError("quilt-select-formats: ") << error;
 

@@ -112,16 +112,19 @@ FailureOr<CheckedChoice> runWithChoice(func::FuncOp func,
 /// on the calibration rows it was not fitted to (the odd rows of X; the
 /// even ones fit it).
 struct LowRankFit {
-  DenseElementsAttr left, right;
+  /// Row-major K x r and r x N factors.
+  std::vector<float> left, right;
   double error;
 };
 
 /// W_r = (W V_r) V_r^T for each r of `ranks`, V_r the top r right singular
-/// vectors of X W (X: `activations`, the layer's input on calibration data):
-/// the rank-r weights that keep the layer's output where inputs like X put
-/// it (CalibratedLowRank.cpp).
+/// vectors of X W (X: `activations`, the layer's input on calibration data;
+/// W: `weight`, K x N f32): the rank-r weights that keep the layer's output
+/// where inputs like X put it (CalibratedLowRank.cpp). Touches no MLIR
+/// context, so it may run on a thread of its own.
 std::vector<LowRankFit>
-fitLowRankToOutputs(ElementsAttr weight, const runtime::HostArray &activations,
+fitLowRankToOutputs(const runtime::HostArray &weight,
+                    const runtime::HostArray &activations,
                     ArrayRef<int64_t> ranks);
 
 /// The candidate index per layer minimizing the summed `cost(candidate)`
