@@ -96,6 +96,8 @@ std::vector<Format> formatsFor(int64_t k, int64_t n) {
   std::vector<Format> f = {
       {"f32", "precision<f32>", ""},
       {"bf16", "precision<bf16>", "<bf16>"},
+      // bf16 weights with f32 activations: quilt-select-formats's bf16.
+      {"bf16-w", "precision<bf16>", ""},
       {"int8", "precision<i8, channel>", ""},
       {"int8-a8", "precision<i8, channel>", "<i8, channel>"},
   };
@@ -146,16 +148,51 @@ std::vector<Family> families() {
     return {{"llm", 64, 32, {1, 8}}};
   std::vector<int64_t> llm = {1, 16, 64}, cnn = {49, 196}, odd = {3, 24, 100};
   return {
-      {"llm", 512, 512, llm},   {"llm", 512, 1536, llm},
-      {"llm", 1024, 1024, llm}, {"llm", 1024, 2816, llm},
-      {"llm", 768, 768, llm},   {"llm", 768, 3072, llm},
-      {"llm", 2048, 512, llm},  {"llm", 256, 256, llm},
-      {"cnn", 576, 64, cnn},    {"cnn", 1152, 128, cnn},
-      {"cnn", 288, 32, cnn},    {"cnn", 2304, 256, cnn},
-      {"cnn", 144, 96, cnn},    {"odd", 336, 200, odd},
-      {"odd", 480, 720, odd},   {"odd", 1200, 208, odd},
-      {"odd", 96, 1000, odd},   {"odd", 200, 120, odd},
+      {"llm", 512, 512, llm},
+      {"llm", 512, 1536, llm},
+      {"llm", 1024, 1024, llm},
+      {"llm", 1024, 2816, llm},
+      {"llm", 768, 768, llm},
+      {"llm", 768, 3072, llm},
+      {"llm", 2048, 512, llm},
+      {"llm", 256, 256, llm},
+      {"cnn", 576, 64, cnn},
+      {"cnn", 1152, 128, cnn},
+      {"cnn", 288, 32, cnn},
+      {"cnn", 2304, 256, cnn},
+      {"cnn", 144, 96, cnn},
+      {"odd", 336, 200, odd},
+      {"odd", 480, 720, odd},
+      {"odd", 1200, 208, odd},
+      {"odd", 96, 1000, odd},
+      {"odd", 200, 120, odd},
+      // The scales deployed networks reach beyond the families above: a
+      // 7B LLM's projections, MLP layers at large batch, and classifier
+      // heads with few outputs (plain, one thread, and only the formats
+      // quilt-select-formats chooses among; see isSelectionFamily).
+      {"llm7b", 4096, 4096, {1, 16}},
+      {"llm7b", 4096, 11008, {1, 16}},
+      {"llm7b", 11008, 4096, {1, 16}},
+      {"mlp", 128, 1024, {128, 512}},
+      {"mlp", 1024, 1536, {128, 512}},
+      {"head", 1024, 12, {16, 512}},
+      {"head", 768, 100, {16, 512}},
   };
+}
+
+/// Families measured in the formats quilt-select-formats chooses among
+/// only: their large weights make every other format minutes of packing.
+bool isSelectionFamily(const Family &fam) {
+  std::string category = fam.category;
+  return category == "llm7b" || category == "mlp" || category == "head";
+}
+
+bool isSelectionFormat(const Format &format) {
+  static const char *names[] = {"f32",         "bf16-w",     "int8-a8",
+                                "int4-g128",   "int4-g32",   "int4-g128-a8",
+                                "int4-g32-a8", "2of4",       "2of4-int8-a8",
+                                "int4-g16",    "int4-g16-a8"};
+  return llvm::is_contained(names, format.name);
 }
 
 /// All modules in a fixed order: groups (family x variant x threads) in a
@@ -176,10 +213,14 @@ std::vector<ModuleSpec> sampleSpace() {
         if ((threads == 2 && (!plain || !twoThreadFamily)) ||
             (!plain && std::string(variant) == "bias-silu" &&
              std::string(fam.category) != "llm") ||
-            (small && (!plain || threads != 1)))
+            ((small || isSelectionFamily(fam)) && (!plain || threads != 1)))
           continue;
         std::vector<ModuleSpec> group;
         for (const Format &format : formatsFor(fam.k, fam.n)) {
+          // bf16-w joined later: the selection families only.
+          if (isSelectionFamily(fam) ? !isSelectionFormat(format)
+                                     : format.name == "bf16-w")
+            continue;
           // Fused variants: the formats a deployer would weigh.
           if (small && format.name != "f32" && format.name != "int8-a8")
             continue;
