@@ -54,14 +54,16 @@ public:
                  runtime::kOptimizeRunOnceAboveWeightElements) {}
 
   /// `module` (built in the pass's context) as text, for compileText:
-  /// whole, whatever --mlir-elide-* flags the tool was given.
+  /// whole, whatever --mlir-elide-* or --mlir-print-skip-regions flags
+  /// the tool was given.
   static std::string print(ModuleOp module) {
     std::string text;
     llvm::raw_string_ostream os(text);
     constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
     module.print(os, OpPrintingFlags()
                          .elideLargeElementsAttrs(kNever)
-                         .elideLargeResourceString(kNever));
+                         .elideLargeResourceString(kNever)
+                         .skipRegions(false));
     return text;
   }
 

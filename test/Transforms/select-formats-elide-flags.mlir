@@ -4,14 +4,17 @@
 // RUN: %python %S/../Tools/quilt-run/Inputs/npy.py write %t/x.npy '<f4' 16x64 '((i[0] * 31 + i[1] * 17) % 23 - 11) / 11.0'
 
 // quilt-select-formats runs the function on the calibration input by
-// printing it into a module of its own: the tool's --mlir-elide-* flags,
-// which shorten what the tool prints, must not shorten that module (an
-// elided bias is a resource that does not exist, an elided constant is
-// garbage).
+// printing it into a module of its own: the tool's --mlir-elide-* and
+// --mlir-print-skip-regions flags, which shorten what the tool prints, must
+// not shorten that module (an elided bias is a resource that does not
+// exist, an elided constant is garbage, a skipped body an empty function).
 // RUN: quilt-opt %s --quilt-load-weights=dir=%t \
 // RUN:   --quilt-select-formats="error-budget=0.05 formats=bf16,i8 calibration=%t/x.npy" \
 // RUN:   --mlir-elide-resource-strings-if-larger=1 --mlir-elide-elementsattrs-if-larger=1 \
 // RUN:   | FileCheck %s
+// RUN: quilt-opt %s --quilt-load-weights=dir=%t \
+// RUN:   --quilt-select-formats="error-budget=0.05 formats=bf16,i8 calibration=%t/x.npy" \
+// RUN:   --mlir-print-skip-regions -o /dev/null
 // CHECK-LABEL: func.func @layer
 // CHECK: quilt.pack %{{.+}} -> !quilt.packed<64x32
 // CHECK: quilt.linear

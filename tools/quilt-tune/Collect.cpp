@@ -188,10 +188,10 @@ bool isSelectionFamily(const Family &fam) {
 }
 
 bool isSelectionFormat(const Format &format) {
-  static const char *names[] = {"f32",         "bf16-w",     "int8-a8",
-                                "int4-g128",   "int4-g32",   "int4-g128-a8",
-                                "int4-g32-a8", "2of4",       "2of4-int8-a8",
-                                "int4-g16",    "int4-g16-a8"};
+  // The selection families' K are multiples of 128: int4 groups of 128.
+  static const char *names[] = {"f32",         "bf16-w",       "int8-a8",
+                                "int4-g128",   "int4-g128-a8", "2of4",
+                                "2of4-int8-a8"};
   return llvm::is_contained(names, format.name);
 }
 
