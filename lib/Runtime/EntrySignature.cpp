@@ -82,8 +82,9 @@ int64_t getCPUPackedBytes(PackedType type) {
 
 } // namespace
 
-llvm::StringMap<FunctionRecord>
-runtime::recordFunctions(ModuleOp module, PipelineKind pipeline) {
+llvm::StringMap<FunctionRecord> runtime::recordFunctions(ModuleOp module,
+                                                         PipelineKind pipeline,
+                                                         bool packFunctions) {
   llvm::StringMap<FunctionRecord> records;
   SmallVector<func::FuncOp> functions;
   for (auto func : module.getOps<func::FuncOp>())
@@ -123,9 +124,17 @@ runtime::recordFunctions(ModuleOp module, PipelineKind pipeline) {
         record.unsupported = "argument #" + std::to_string(i) + " " + why;
       std::string pack;
       if (auto packed = dyn_cast<PackedType>(argType)) {
-        pack = getPackFunction(packed);
+        if (packFunctions)
+          pack = getPackFunction(packed);
         if (pipeline == PipelineKind::CPU)
           info.packedBytes = getCPUPackedBytes(packed);
+        if (!packFunctions && info.packedBytes == 0 &&
+            record.unsupported.empty())
+          record.unsupported = "argument #" + std::to_string(i) + " " +
+                               info.typeString +
+                               " has no byte layout in this pipeline, and "
+                               "the module was compiled without pack "
+                               "functions";
       }
       // The caller's arrays are passed as they are, not copied: the
       // bufferization copies an argument before any write to it instead.

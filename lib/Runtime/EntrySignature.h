@@ -33,8 +33,12 @@ struct FunctionRecord {
 /// entries' tensor arguments `bufferization.writable = false`: callers pass
 /// their arrays without copying them. For the CPU pipeline, records which
 /// packed arguments may be given as bytes (ArgumentInfo::packedBytes).
+/// Without `packFunctions`, no pack function is added: packed arguments
+/// must then be given as bytes, and a function with a packed argument the
+/// pipeline stores in no byte layout is unsupported.
 llvm::StringMap<FunctionRecord> recordFunctions(ModuleOp module,
-                                                PipelineKind pipeline);
+                                                PipelineKind pipeline,
+                                                bool packFunctions = true);
 
 /// Whether `input` is the packed bytes of packed weight argument `arg`.
 bool isPackedBytes(const ArgumentInfo &arg, const HostArray &input);

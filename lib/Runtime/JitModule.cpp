@@ -107,6 +107,10 @@ unsigned getTensorWords(const ArgumentInfo &info) {
   return 3 + 2 * unsigned(info.shape.size());
 }
 
+/// The descriptor words of a packed weight in a CPU byte layout: a 1-d
+/// memref of bytes.
+constexpr unsigned kByteLayoutWords = 5;
+
 /// The descriptor of a dense row-major array: allocated and aligned
 /// pointers, offset, sizes, strides.
 void appendDescriptor(std::vector<int64_t> &words, void *data,
@@ -357,14 +361,22 @@ public:
     auto invocation = std::make_unique<InvocationImpl>(*function, *signature,
                                                        std::move(inputs));
     for (auto [i, pack] : llvm::enumerate(record.packFunctions)) {
+      if (pack.empty() && signature->arguments[i].isPackedWeight) {
+        if (!givenAsBytes[i])
+          return llvm::createStringError(llvm::formatv(
+              "entry '{0}' argument #{1}: {2} must be given as its packed "
+              "bytes (the module was compiled without pack functions)",
+              entry, i, signature->arguments[i].typeString));
+        invocation->appendPackedBytes(i);
+        continue;
+      }
       if (pack.empty()) {
         invocation->appendTensor(i);
         continue;
       }
       const PackLayout &packLayout = packLayouts.find(pack)->second;
       if (givenAsBytes[i]) {
-        // The CPU byte layouts lower to 1-d memrefs: 5 words.
-        if (packLayout.resultWords != 5)
+        if (packLayout.resultWords != kByteLayoutWords)
           return llvm::createStringError(llvm::formatv(
               "entry '{0}' argument #{1}: {2} is not stored as bytes by "
               "this pipeline; give its dense f32 weight",
@@ -417,7 +429,9 @@ void computeLayouts(ModuleOp lowered,
     unsigned expectedArgs = 0;
     for (auto [arg, pack] :
          llvm::zip(record.signature.arguments, record.packFunctions)) {
-      unsigned words = getTensorWords(arg);
+      // Packed arguments without a pack function come as bytes.
+      unsigned words = arg.isPackedWeight && pack.empty() ? kByteLayoutWords
+                                                          : getTensorWords(arg);
       if (!pack.empty()) {
         auto packIt = packLayouts.find(pack);
         if (packIt == packLayouts.end()) {
@@ -535,7 +549,7 @@ JitModule::compile(ModuleOp module, const CompileOptions &options) {
 
   OwningOpRef<ModuleOp> lowered = module.clone();
   llvm::StringMap<FunctionRecord> functions =
-      recordFunctions(*lowered, options.pipeline);
+      recordFunctions(*lowered, options.pipeline, options.packFunctions);
 
   llvm::StringRef pipelineName = getPipelineName(options.pipeline);
   if (!PassPipelineInfo::lookup(pipelineName))

@@ -1,15 +1,18 @@
 //===- FormatErrors.cpp - What a weight format costs in accuracy -*- C++ -*-=//
 //
-// This file implements the error measurement of quilt-select-formats. Rather
-// than a second implementation of every format's projection, it builds small
-// modules out of quilt ops (pack + unpack, or pack + linear), JIT-compiles
-// them through quilt-cpu-pipeline in a fresh context (as quilt-pack-weights
-// does) and runs them on the real weights and activations, so the errors are
-// those of the very kernels the program will run.
+// This file implements the weight-space error measurement of
+// quilt-select-formats, the capture of calibration activations and the
+// end-to-end check of a choice. Rather than a second implementation of every
+// format's projection, they build small modules out of quilt ops (pack +
+// unpack, the function itself), JIT-compile them through quilt-cpu-pipeline
+// in a fresh context (ScratchModule) and run them on the real weights and
+// activations, so the errors are those of the very kernels the program will
+// run. Output errors on calibration activations: OutputErrors.cpp.
 //
 //===----------------------------------------------------------------------===//
 
 #include "HostPacking.h"
+#include "ScratchModule.h"
 #include "SelectFormats.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -17,9 +20,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/ADT/SetVector.h"
-#include "llvm/Support/Parallel.h"
 
-#include <atomic>
 #include <cmath>
 #include <thread>
 
@@ -43,78 +44,6 @@ double select::relativeError(const runtime::HostArray &actual,
 }
 
 namespace {
-
-/// A module JIT-compiled by quilt-cpu-pipeline in a context of its own, so
-/// that compiling it never touches the context the pass runs in.
-class ScratchModule {
-public:
-  /// `weightElements`: the weight elements its calls will process.
-  explicit ScratchModule(int64_t weightElements)
-      : optimize(weightElements >
-                 runtime::kOptimizeRunOnceAboveWeightElements) {}
-
-  /// `module` (built in the pass's context) as text, for compileText:
-  /// whole, whatever --mlir-elide-* or --mlir-print-skip-regions flags
-  /// the tool was given.
-  static std::string print(ModuleOp module) {
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
-    module.print(os, OpPrintingFlags()
-                         .elideLargeElementsAttrs(kNever)
-                         .elideLargeResourceString(kNever)
-                         .skipRegions(false));
-    return text;
-  }
-
-  /// Prints `module`, parses it in a fresh context and compiles it.
-  LogicalResult compile(ModuleOp module, std::string &error) {
-    return compileText(print(module), error);
-  }
-
-  /// Parses `text` in a fresh context and compiles it: touches nothing of
-  /// the pass's context, so it may run on another thread.
-  LogicalResult compileText(const std::string &text, std::string &error) {
-    runtime::CompileOptions options;
-    options.pipeline = runtime::PipelineKind::CPU;
-    // Run once: packing constants inside the entry beats a JIT per weight.
-    options.packConstantWeights = false;
-    options.optimize = optimize;
-    options.optLevel = 1;
-    auto compiled = packing::compileInFreshContext(text, "measurement", options,
-                                                   context, error);
-    if (failed(compiled))
-      return failure();
-    jit = std::move(*compiled);
-    return success();
-  }
-
-  /// Calls `entry` once and returns its results.
-  FailureOr<std::vector<runtime::HostArray>>
-  call(StringRef entry, std::vector<runtime::HostArray> inputs,
-       std::string &error) {
-    auto invocation = jit->prepare(entry, std::move(inputs));
-    if (!invocation) {
-      error = llvm::toString(invocation.takeError());
-      return failure();
-    }
-    if (llvm::Error e = (*invocation)->run()) {
-      error = llvm::toString(std::move(e));
-      return failure();
-    }
-    auto results = (*invocation)->getResults();
-    if (!results) {
-      error = llvm::toString(results.takeError());
-      return failure();
-    }
-    return std::move(*results);
-  }
-
-private:
-  bool optimize;
-  std::unique_ptr<MLIRContext> context;
-  std::unique_ptr<runtime::JitModule> jit;
-};
 
 /// The candidates of `layer` whose error is still to be measured.
 int64_t countUnmeasured(const Layer &layer) {
@@ -169,7 +98,7 @@ LogicalResult select::measureWeightErrors(MutableArrayRef<Layer> layers,
   int64_t work = 0;
   for (const Layer &layer : layers)
     work += layer.weight.getNumElements() * countUnmeasured(layer);
-  ScratchModule jit(work);
+  ScratchModule jit(work > runtime::kOptimizeRunOnceAboveWeightElements);
   auto build = [&](OpBuilder &b, Location loc, size_t l, size_t c) {
     const Candidate &candidate = layers[l].candidates[c];
     RankedTensorType dense = candidate.format.getUnpackedType();
@@ -196,179 +125,6 @@ LogicalResult select::measureWeightErrors(MutableArrayRef<Layer> layers,
       layers[l].candidates[c].error = relativeError((*results)[0], weight);
     }
   }
-  return success();
-}
-
-namespace {
-
-/// Layers wider than kSampleAboveColumns have their errors measured on an
-/// even sample of kSampledColumns columns, where every candidate stores each
-/// column on its own. 512 rather than 1024 took a third off the LLM
-/// example's selection (0.6 s on a Zen 3 VM), its errors within 3%.
-constexpr int64_t kSampleAboveColumns = 1024, kSampledColumns = 512;
-
-/// Whether `type` stores every column of the weight independently of the
-/// others (per-channel or group scales, N:M along K, no structure): then a
-/// column's output error is the same measured alone, and the error over a
-/// sample of columns estimates the whole.
-bool storesColumnsApart(PackedType type) {
-  SparsityAttr sparsity = type.getSparsity();
-  return type.getPrecision().getGranularity() != Granularity::Tensor &&
-         type.getStructure().isDense() &&
-         (sparsity.isDense() || sparsity.getKind() == SparsityKind::NM);
-}
-
-/// The columns of layer `layer` to measure on: empty for all of them.
-std::vector<int64_t> getMeasuredColumns(const Layer &layer) {
-  int64_t n = layer.op.getOutputSize();
-  bool separable = llvm::all_of(layer.candidates, [](const Candidate &c) {
-    return c.errorKnown || storesColumnsApart(c.format);
-  });
-  if (n <= kSampleAboveColumns || !separable)
-    return {};
-  std::vector<int64_t> columns;
-  for (int64_t j = 0; j < kSampledColumns; ++j)
-    columns.push_back(j * n / kSampledColumns);
-  return columns;
-}
-
-/// The weight's `columns` (all of them if empty) in a host array.
-runtime::HostArray getColumns(ElementsAttr weight, ArrayRef<int64_t> columns) {
-  runtime::HostArray all = runtime::viewElements(weight);
-  if (columns.empty())
-    return all;
-  int64_t k = all.getShape()[0], n = all.getShape()[1];
-  int64_t m = int64_t(columns.size());
-  runtime::HostArray some(runtime::ElementKind::F32, {k, m});
-  const auto *from = static_cast<const float *>(all.getData());
-  auto *to = static_cast<float *>(some.getData());
-  for (int64_t i = 0; i < k; ++i)
-    for (int64_t j = 0; j < m; ++j)
-      to[i * m + j] = from[i * n + columns[j]];
-  return some;
-}
-
-} // namespace
-
-LogicalResult select::measureOutputErrors(MutableArrayRef<Layer> layers,
-                                          CaptureFn capture,
-                                          std::string &error) {
-  if (layers.empty())
-    return success();
-  // Function (l, c) computes layer l's linear (without bias: it cancels in
-  // the difference, not in the norm, which is why the dense output is taken
-  // with the same function shape) on its recorded input, in candidate c.
-  std::vector<std::vector<int64_t>> columns;
-  for (Layer &layer : layers) {
-    columns.push_back(getMeasuredColumns(layer));
-    layer.sampledColumns = int64_t(columns.back().size());
-  }
-  // At O0 whatever its size: its calls multiply sampled columns only, and
-  // at O1 or O3 it compiled for longer than they all ran (LLM block on
-  // Zen 3: 0.4-0.6 s at O0 and 1.4 s of calls, against 1.8-2.4 s and
-  // 0.5-0.6 s).
-  ScratchModule jit(/*weightElements=*/0);
-  auto makeLinear = [&](OpBuilder &b, Location loc, size_t l, size_t c,
-                        std::string name) {
-    const Layer &layer = layers[l];
-    auto weightType = cast<RankedTensorType>(layer.weight.getShapedType());
-    Candidate candidate = layer.candidates[c];
-    if (!columns[l].empty()) {
-      int64_t k = weightType.getDimSize(0), n = int64_t(columns[l].size());
-      weightType = RankedTensorType::get({k, n}, weightType.getElementType());
-      candidate.format =
-          PackedType::get(b.getContext(), k, n, candidate.format.getFormat());
-    }
-    // Static: the cost model has already refused dynamic shapes.
-    auto x = cast<RankedTensorType>(layer.op.getInput().getType());
-    auto y = RankedTensorType::get({x.getDimSize(0), weightType.getDimSize(1)},
-                                   b.getF32Type());
-    auto func = func::FuncOp::create(b, loc, name,
-                                     b.getFunctionType({x, weightType}, {y}));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(func.addEntryBlock());
-    auto linear = LinearOp::create(b, loc, y, func.getArgument(0),
-                                   func.getArgument(1), Value(), nullptr);
-    applyCandidate(b, linear, func.getArgument(1), candidate);
-    b.setInsertionPointAfter(linear);
-    func::ReturnOp::create(b, loc, linear.getResult());
-  };
-  std::vector<bool> measured(layers.size(), false);
-  auto build = [&](OpBuilder &b, Location loc, size_t l, size_t c) {
-    if (!measured[l])
-      makeLinear(b, loc, l, 0, "dense" + std::to_string(l));
-    measured[l] = true;
-    makeLinear(b, loc, l, c, entryName(l, c));
-  };
-  // The kernels compile on a thread of their own while `capture` runs the
-  // function on the calibration input: neither waits for the other.
-  std::string text = ScratchModule::print(*buildMeasurements(layers, build));
-  std::string compileError;
-  LogicalResult compiled = failure();
-  std::thread compiler([&] { compiled = jit.compileText(text, compileError); });
-  FailureOr<ArrayRef<runtime::HostArray>> captured = capture(error);
-  // Gathering the sampled columns of the weights also overlaps the compile.
-  std::vector<std::optional<runtime::HostArray>> weights(layers.size());
-  for (size_t l = 0; l < layers.size(); ++l)
-    if (measured[l])
-      weights[l] = getColumns(layers[l].weight, columns[l]);
-  compiler.join();
-  if (failed(captured))
-    return failure();
-  if (failed(compiled)) {
-    error = compileError;
-    return failure();
-  }
-  ArrayRef<runtime::HostArray> activations = *captured;
-
-  // The calls are independent (each packs its own weight, at O0, which is
-  // most of their time): all of them, dense outputs included, on all cores,
-  // the longest first so that no core idles at the end (largest layer
-  // first; within a layer the later formats, which pack slower at O0:
-  // sparse, int4, low rank). Call (l, 0) is layer l's dense output.
-  std::vector<std::pair<size_t, size_t>> calls;
-  for (size_t l = 0; l < layers.size(); ++l) {
-    layers[l].candidates[0].error = 0;
-    if (!measured[l])
-      continue;
-    calls.push_back({l, 0});
-    for (size_t c = 1; c < layers[l].candidates.size(); ++c)
-      if (!layers[l].candidates[c].errorKnown)
-        calls.push_back({l, c});
-  }
-  llvm::stable_sort(calls, [&](auto a, auto b) {
-    int64_t sizeA = weights[a.first]->getNumElements();
-    int64_t sizeB = weights[b.first]->getNumElements();
-    return sizeA != sizeB ? sizeA > sizeB : a.second > b.second;
-  });
-  std::vector<std::vector<std::vector<runtime::HostArray>>> outputs(
-      layers.size());
-  for (size_t l = 0; l < layers.size(); ++l)
-    outputs[l].resize(layers[l].candidates.size());
-  std::vector<std::string> errors(calls.size());
-  // Each worker takes the next call in that order (llvm::parallelFor's
-  // tasks ran last-first).
-  std::atomic<size_t> next{0};
-  unsigned workers = llvm::parallel::strategy.compute_thread_count();
-  llvm::parallelFor(0, workers, [&](size_t) {
-    for (size_t i = next++; i < calls.size(); i = next++) {
-      auto [l, c] = calls[i];
-      std::string name = c ? entryName(l, c) : "dense" + std::to_string(l);
-      // Shared, not copied: the kernels only read their operands.
-      auto results = jit.call(name, {activations[l], *weights[l]}, errors[i]);
-      if (succeeded(results))
-        outputs[l][c] = std::move(*results);
-    }
-  });
-  for (std::string &message : errors)
-    if (!message.empty()) {
-      error = message;
-      return failure();
-    }
-  for (auto [l, c] : calls)
-    if (c)
-      layers[l].candidates[c].error =
-          relativeError(outputs[l][c][0], outputs[l][0][0]);
   return success();
 }
 
@@ -418,16 +174,14 @@ using WeightsFn = llvm::function_ref<LogicalResult(
     std::vector<std::optional<runtime::HostArray>> &, std::string &)>;
 
 /// The results of @entry of `module` (made by cloneFunction) on `input` and
-/// the layers' weights. `weights`, if given, runs on this thread while the
-/// entry compiles on another.
+/// the layers' weights, compiled at O1 if `optimize`, else at O0.
+/// `weights`, if given, runs on this thread while the entry compiles on
+/// another.
 FailureOr<std::vector<runtime::HostArray>>
 runEntry(ModuleOp module, ArrayRef<Layer> layers,
-         const runtime::HostArray &input, std::string &error,
+         const runtime::HostArray &input, bool optimize, std::string &error,
          WeightsFn weights = nullptr) {
-  int64_t work = 0;
-  for (const Layer &layer : layers)
-    work += layer.weight.getNumElements();
-  ScratchModule jit(work);
+  ScratchModule jit(optimize);
   std::string text = ScratchModule::print(module);
   std::string compileError;
   LogicalResult compiled = failure();
@@ -479,7 +233,13 @@ select::captureActivations(func::FuncOp func, ArrayRef<Layer> layers,
           types.push_back(v.getType());
         copy.setFunctionType(b.getFunctionType(copy.getArgumentTypes(), types));
       });
-  auto results = runEntry(*module, layers, input, error);
+  // Its dense f32 kernels read the weights in place, which is slow at O0.
+  int64_t weightElements = 0;
+  for (const Layer &layer : layers)
+    weightElements += layer.weight.getNumElements();
+  auto results = runEntry(
+      *module, layers, input,
+      weightElements > runtime::kOptimizeRunOnceAboveWeightElements, error);
   if (failed(results))
     return failure();
   std::vector<runtime::HostArray> activations;
@@ -540,7 +300,18 @@ FailureOr<CheckedChoice> select::runWithChoice(func::FuncOp func,
       given[l] = packed[l] = std::move(array);
     return success();
   };
-  auto results = runEntry(*module, layers, input, error, pack);
+  // Its weights come packed: compiling it is most of its time. At O0 the
+  // LLM block's check (16 rows, 2.2G multiply-adds) compiled in 0.3 s
+  // rather than 0.7 s and ran in 0.19 s rather than 0.08 s (Zen 3): O1
+  // pays from about 8G multiply-adds.
+  constexpr int64_t kOptimizeAboveMultiplyAdds = int64_t(8) << 30;
+  int64_t multiplyAdds = 0;
+  for (const Layer &layer : layers)
+    multiplyAdds += layer.op.getInput().getType().getDimSize(0) *
+                    layer.weight.getNumElements();
+  auto results =
+      runEntry(*module, layers, input,
+               multiplyAdds > kOptimizeAboveMultiplyAdds, error, pack);
   if (failed(results))
     return failure();
   return CheckedChoice{std::move((*results)[0]), std::move(packed)};

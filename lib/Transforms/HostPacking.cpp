@@ -33,42 +33,21 @@ struct Piece {
   std::optional<runtime::HostArray> bytes;
 };
 
-/// Packs every piece, one JIT for all: entry `@pack<i>` only takes piece
-/// i's weight, and preparing a call packs it.
+/// Packs every piece, one JIT for all.
 LogicalResult packPieces(MutableArrayRef<Piece *> pieces, bool optimize,
                          unsigned threads, std::string &error) {
   if (pieces.empty())
     return success();
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  for (auto [i, piece] : llvm::enumerate(pieces))
-    os << "func.func @pack" << i << "(%w: " << piece->type
-       << ") {\n  return\n}\n";
-
-  runtime::CompileOptions options;
-  options.pipeline = runtime::PipelineKind::CPU;
-  options.threads = threads;
-  options.optimize = optimize;
-  options.optLevel = 1;
-  std::unique_ptr<MLIRContext> context;
-  auto jit = compileInFreshContext(text, "packing", options, context, error);
-  if (failed(jit))
+  SmallVector<PackedType> types;
+  for (Piece *piece : pieces)
+    types.push_back(piece->type);
+  Packer packer;
+  if (failed(packer.compile(Packer::print(types), optimize, threads, error)))
     return failure();
-
   for (auto [i, piece] : llvm::enumerate(pieces)) {
-    std::vector<runtime::HostArray> inputs;
-    inputs.push_back(runtime::viewElements(piece->weight));
-    auto invocation =
-        (*jit)->prepare("pack" + std::to_string(i), std::move(inputs));
-    if (!invocation) {
-      error = llvm::toString(invocation.takeError());
+    auto bytes = packer.pack(i, runtime::viewElements(piece->weight), error);
+    if (failed(bytes))
       return failure();
-    }
-    auto bytes = (*invocation)->getPackedArgument(0);
-    if (!bytes) {
-      error = llvm::toString(bytes.takeError());
-      return failure();
-    }
     piece->bytes = std::move(*bytes);
   }
   return success();
@@ -103,11 +82,57 @@ FailureOr<std::unique_ptr<runtime::JitModule>> packing::compileInFreshContext(
   return std::move(*jit);
 }
 
+// Entry `@pack<i>` only takes a weight of the i-th type: preparing a call
+// packs it (with the pack function the runtime adds).
+std::string Packer::print(ArrayRef<PackedType> types) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  for (auto [i, type] : llvm::enumerate(types))
+    os << "func.func @pack" << i << "(%w: " << type << ") {\n  return\n}\n";
+  return text;
+}
+
+LogicalResult Packer::compile(const std::string &text, bool optimize,
+                              unsigned threads, std::string &error) {
+  runtime::CompileOptions options;
+  options.pipeline = runtime::PipelineKind::CPU;
+  options.threads = threads;
+  options.optimize = optimize;
+  options.optLevel = 1;
+  auto compiled =
+      compileInFreshContext(text, "packing", options, context, error);
+  if (failed(compiled))
+    return failure();
+  jit = std::move(*compiled);
+  return success();
+}
+
+FailureOr<runtime::HostArray> Packer::pack(size_t i, runtime::HostArray weight,
+                                           std::string &error) const {
+  std::vector<runtime::HostArray> inputs;
+  inputs.push_back(std::move(weight));
+  auto invocation = jit->prepare("pack" + std::to_string(i), std::move(inputs));
+  if (!invocation) {
+    error = llvm::toString(invocation.takeError());
+    return failure();
+  }
+  auto bytes = (*invocation)->getPackedArgument(0);
+  if (!bytes) {
+    error = llvm::toString(bytes.takeError());
+    return failure();
+  }
+  return std::move(*bytes);
+}
+
+bool packing::hasByteLayout(PackedType type) {
+  return CPUWeightLayout::get(type).has_value() ||
+         cpu::hasCompressedLayout(type);
+}
+
 bool packing::canPackOnHost(const WeightToPack &weight) {
   if (weight.left)
     return weight.right && CPULowRankLayout::get(weight.type).has_value();
-  return weight.weight && (CPUWeightLayout::get(weight.type).has_value() ||
-                           cpu::hasCompressedLayout(weight.type));
+  return weight.weight && hasByteLayout(weight.type);
 }
 
 FailureOr<std::vector<runtime::HostArray>>

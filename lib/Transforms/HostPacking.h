@@ -29,6 +29,30 @@ FailureOr<std::unique_ptr<runtime::JitModule>> compileInFreshContext(
     StringRef text, StringRef what, const runtime::CompileOptions &options,
     std::unique_ptr<MLIRContext> &context, std::string &error);
 
+/// The CPU backend's packing kernels for some packed types, JIT-compiled
+/// together in a fresh context: bytes made by them are bit-identical to
+/// packing at run time.
+class Packer {
+public:
+  /// The module of pack functions for `types` as text, built here so that
+  /// compile() may run on another thread.
+  static std::string print(ArrayRef<PackedType> types);
+
+  /// Compiles the text print() made (touches no other context); `optimize`
+  /// and `threads` as in runtime::CompileOptions.
+  LogicalResult compile(const std::string &text, bool optimize,
+                        unsigned threads, std::string &error);
+
+  /// `weight` (dense f32 K x N) packed as the i-th type: its bytes in the
+  /// CPU layout. Safe to call from several threads at once.
+  FailureOr<runtime::HostArray> pack(size_t i, runtime::HostArray weight,
+                                     std::string &error) const;
+
+private:
+  std::unique_ptr<MLIRContext> context;
+  std::unique_ptr<runtime::JitModule> jit;
+};
+
 /// A constant weight to store in `type`: `weight` (as quilt.pack does) or,
 /// for a low-rank type, its factors `left` (K x r) and `right` (r x N) (as
 /// quilt.pack_factors does).
@@ -37,6 +61,10 @@ struct WeightToPack {
   ElementsAttr weight;
   ElementsAttr left, right;
 };
+
+/// Whether the CPU backend stores `type` as bytes of its own (Packer can
+/// pack it).
+bool hasByteLayout(PackedType type);
 
 /// Whether packOnHost can pack `weight`: its type has a CPU byte layout (for
 /// factors: the low-rank layout).
