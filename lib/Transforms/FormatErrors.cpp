@@ -20,6 +20,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/Support/Parallel.h"
 
 #include <cmath>
 #include <thread>
@@ -174,14 +175,12 @@ using WeightsFn = llvm::function_ref<LogicalResult(
     std::vector<std::optional<runtime::HostArray>> &, std::string &)>;
 
 /// The results of @entry of `module` (made by cloneFunction) on `input` and
-/// the layers' weights, compiled at O1 if `optimize`, else at O0.
-/// `weights`, if given, runs on this thread while the entry compiles on
-/// another.
+/// the layers' weights, compiled as `jit`. `weights`, if given, runs on
+/// this thread while the entry compiles on another.
 FailureOr<std::vector<runtime::HostArray>>
 runEntry(ModuleOp module, ArrayRef<Layer> layers,
-         const runtime::HostArray &input, bool optimize, std::string &error,
+         const runtime::HostArray &input, ScratchModule jit, std::string &error,
          WeightsFn weights = nullptr) {
-  ScratchModule jit(optimize);
   std::string text = ScratchModule::print(module);
   std::string compileError;
   LogicalResult compiled = failure();
@@ -237,9 +236,9 @@ select::captureActivations(func::FuncOp func, ArrayRef<Layer> layers,
   int64_t weightElements = 0;
   for (const Layer &layer : layers)
     weightElements += layer.weight.getNumElements();
-  auto results = runEntry(
-      *module, layers, input,
-      weightElements > runtime::kOptimizeRunOnceAboveWeightElements, error);
+  ScratchModule jit(weightElements >
+                    runtime::kOptimizeRunOnceAboveWeightElements);
+  auto results = runEntry(*module, layers, input, std::move(jit), error);
   if (failed(results))
     return failure();
   std::vector<runtime::HostArray> activations;
@@ -302,16 +301,17 @@ FailureOr<CheckedChoice> select::runWithChoice(func::FuncOp func,
   };
   // Its weights come packed: compiling it is most of its time. At O0 the
   // LLM block's check (16 rows, 2.2G multiply-adds) compiled in 0.3 s
-  // rather than 0.7 s and ran in 0.19 s rather than 0.08 s (Zen 3): O1
-  // pays from about 8G multiply-adds.
+  // rather than 0.7 s and ran in 0.19 s rather than 0.08 s on one core
+  // (Zen 3): O1 pays from about 8G multiply-adds.
   constexpr int64_t kOptimizeAboveMultiplyAdds = int64_t(8) << 30;
   int64_t multiplyAdds = 0;
   for (const Layer &layer : layers)
     multiplyAdds += layer.op.getInput().getType().getDimSize(0) *
                     layer.weight.getNumElements();
-  auto results =
-      runEntry(*module, layers, input,
-               multiplyAdds > kOptimizeAboveMultiplyAdds, error, pack);
+  // It runs on all cores: the packing and the compile are done by then.
+  ScratchModule jit(multiplyAdds > kOptimizeAboveMultiplyAdds,
+                    llvm::parallel::strategy.compute_thread_count());
+  auto results = runEntry(*module, layers, input, std::move(jit), error, pack);
   if (failed(results))
     return failure();
   return CheckedChoice{std::move((*results)[0]), std::move(packed)};

@@ -16,6 +16,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Parser/Parser.h"
 #include "quilt/Conversion/QuiltToCPU/QuiltToCPU.h"
+#include "llvm/Support/Parallel.h"
 
 #include <cstring>
 
@@ -33,7 +34,7 @@ struct Piece {
   std::optional<runtime::HostArray> bytes;
 };
 
-/// Packs every piece, one JIT for all.
+/// Packs every piece, one JIT for all, the pieces on all cores.
 LogicalResult packPieces(MutableArrayRef<Piece *> pieces, bool optimize,
                          unsigned threads, std::string &error) {
   if (pieces.empty())
@@ -44,12 +45,18 @@ LogicalResult packPieces(MutableArrayRef<Piece *> pieces, bool optimize,
   Packer packer;
   if (failed(packer.compile(Packer::print(types), optimize, threads, error)))
     return failure();
-  for (auto [i, piece] : llvm::enumerate(pieces)) {
-    auto bytes = packer.pack(i, runtime::viewElements(piece->weight), error);
-    if (failed(bytes))
+  std::vector<std::string> errors(pieces.size());
+  llvm::parallelFor(0, pieces.size(), [&](size_t i) {
+    auto bytes =
+        packer.pack(i, runtime::viewElements(pieces[i]->weight), errors[i]);
+    if (succeeded(bytes))
+      pieces[i]->bytes = std::move(*bytes);
+  });
+  for (std::string &message : errors)
+    if (!message.empty()) {
+      error = message;
       return failure();
-    piece->bytes = std::move(*bytes);
-  }
+    }
   return success();
 }
 

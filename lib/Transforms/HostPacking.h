@@ -71,9 +71,10 @@ bool hasByteLayout(PackedType type);
 bool canPackOnHost(const WeightToPack &weight);
 
 /// The bytes of each weight in the CPU layout of its type, made by the CPU
-/// backend's own packing kernels (JIT-compiled in a fresh context, run with
-/// `threads` threads), so that they are bit-identical to packing at run
-/// time. Fails with a message in `error`.
+/// backend's own packing kernels (JIT-compiled in a fresh context, each
+/// weight packed by `threads` threads, the weights on all cores), so that
+/// they are bit-identical to packing at run time. Fails with a message in
+/// `error`.
 FailureOr<std::vector<runtime::HostArray>>
 packOnHost(ArrayRef<WeightToPack> weights, unsigned threads,
            std::string &error);

@@ -34,6 +34,7 @@ LogicalResult ScratchModule::compileText(const std::string &text,
   options.packFunctions = false;
   options.optimize = optimize;
   options.optLevel = 1;
+  options.threads = threads;
   auto compiled = packing::compileInFreshContext(text, "measurement", options,
                                                  context, error);
   if (failed(compiled))

@@ -25,8 +25,10 @@ namespace mlir::quilt::select {
 /// compiled).
 class ScratchModule {
 public:
-  /// `optimize`: compile it at O1 rather than O0 (runtime::CompileOptions).
-  explicit ScratchModule(bool optimize) : optimize(optimize) {}
+  /// `optimize`: compile it at O1 rather than O0; `threads`: the worker
+  /// threads of its kernels (runtime::CompileOptions).
+  explicit ScratchModule(bool optimize, unsigned threads = 1)
+      : optimize(optimize), threads(threads) {}
 
   /// `module` (built in the pass's context) as text, for compileText:
   /// whole, whatever --mlir-elide-* or --mlir-print-skip-regions flags
@@ -50,6 +52,7 @@ public:
 
 private:
   bool optimize;
+  unsigned threads;
   std::unique_ptr<MLIRContext> context;
   std::unique_ptr<runtime::JitModule> jit;
 };
