@@ -125,6 +125,10 @@ private:
   /// toPack, or -1 when the call packs it itself.
   std::vector<std::pair<size_t, PackedType>> toPack;
   std::vector<int> packIndex;
+  /// Per call: the function it calls. Calls whose weight comes packed share
+  /// one when their input type, format and activation precision are the
+  /// same (the LLM block's gate and up projections).
+  std::vector<std::string> entries;
   /// Per layer with calls: its weight's measured columns.
   std::vector<std::optional<runtime::HostArray>> weights;
 };
@@ -158,6 +162,18 @@ OutputErrors::OutputErrors(MutableArrayRef<Layer> layers)
     }
     packIndex.push_back(index);
   }
+  DenseMap<std::tuple<Type, Type, Attribute>, size_t> sharing;
+  for (auto [i, call] : llvm::enumerate(calls)) {
+    auto [l, c] = call;
+    entries.push_back(getEntryName(l, c));
+    if (packIndex[i] < 0)
+      continue;
+    Candidate candidate = getMeasured(l, c);
+    auto first = sharing.try_emplace(
+        {layers[l].op.getInput().getType(), candidate.format, candidate.act},
+        i);
+    entries[i] = entries[first.first->second];
+  }
 }
 
 Candidate OutputErrors::getMeasured(size_t l, size_t c) const {
@@ -176,6 +192,8 @@ OwningOpRef<ModuleOp> OutputErrors::buildCalls() const {
   b.setInsertionPointToEnd(module->getBody());
   for (auto [i, call] : llvm::enumerate(calls)) {
     auto [l, c] = call;
+    if (module->lookupSymbol(entries[i]))
+      continue;
     Candidate candidate = getMeasured(l, c);
     RankedTensorType dense = candidate.format.getUnpackedType();
     Type weightType = dense;
@@ -185,7 +203,7 @@ OwningOpRef<ModuleOp> OutputErrors::buildCalls() const {
     auto x = cast<RankedTensorType>(layers[l].op.getInput().getType());
     auto y = RankedTensorType::get({x.getDimSize(0), dense.getDimSize(1)},
                                    b.getF32Type());
-    auto func = func::FuncOp::create(b, loc, getEntryName(l, c),
+    auto func = func::FuncOp::create(b, loc, entries[i],
                                      b.getFunctionType({x, weightType}, {y}));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(func.addEntryBlock());
@@ -288,7 +306,7 @@ LogicalResult OutputErrors::run(const packing::Packer &packer,
         // Shared, not copied: the kernels only read their operands.
         const runtime::HostArray &weight =
             pack >= 0 ? *packed[pack] : *weights[l];
-        auto results = jit.call(getEntryName(l, c), {activations[l], weight},
+        auto results = jit.call(entries[i], {activations[l], weight},
                                 errors[toPack.size() + i]);
         if (succeeded(results))
           outputs[l][c] = std::move(*results);
