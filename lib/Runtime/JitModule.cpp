@@ -360,13 +360,17 @@ public:
       givenAsBytes.push_back(isPackedBytes(arg, input));
     auto invocation = std::make_unique<InvocationImpl>(*function, *signature,
                                                        std::move(inputs));
+    auto argumentError = [&](size_t i, StringRef problem) {
+      return llvm::createStringError(
+          llvm::formatv("entry '{0}' argument #{1}: {2} {3}", entry, i,
+                        signature->arguments[i].typeString, problem));
+    };
     for (auto [i, pack] : llvm::enumerate(record.packFunctions)) {
       if (pack.empty() && signature->arguments[i].isPackedWeight) {
         if (!givenAsBytes[i])
-          return llvm::createStringError(llvm::formatv(
-              "entry '{0}' argument #{1}: {2} must be given as its packed "
-              "bytes (the module was compiled without pack functions)",
-              entry, i, signature->arguments[i].typeString));
+          return argumentError(i, "must be given as its packed bytes (the "
+                                  "module was compiled without pack "
+                                  "functions)");
         invocation->appendPackedBytes(i);
         continue;
       }
@@ -377,10 +381,8 @@ public:
       const PackLayout &packLayout = packLayouts.find(pack)->second;
       if (givenAsBytes[i]) {
         if (packLayout.resultWords != kByteLayoutWords)
-          return llvm::createStringError(llvm::formatv(
-              "entry '{0}' argument #{1}: {2} is not stored as bytes by "
-              "this pipeline; give its dense f32 weight",
-              entry, i, signature->arguments[i].typeString));
+          return argumentError(i, "is not stored as bytes by this pipeline; "
+                                  "give its dense f32 weight");
         invocation->appendPackedBytes(i);
         continue;
       }
