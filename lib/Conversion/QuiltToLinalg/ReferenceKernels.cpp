@@ -40,16 +40,32 @@ LogicalResult mlir::quilt::insertReferenceKernels(ModuleOp module) {
 }
 
 void mlir::quilt::eraseUnusedReferenceKernels(ModuleOp module) {
-  // Kernels call kernels: erase until nothing changes.
-  bool erased = true;
-  while (erased) {
-    erased = false;
-    for (auto fn : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
-      if (fn.getSymName().starts_with(kKernelPrefix) && fn.isPrivate() &&
-          SymbolTable::symbolKnownUseEmpty(fn, module)) {
-        fn.erase();
-        erased = true;
-      }
+  // Kernels call kernels: keep those the other operations reach, walking
+  // each operation's symbol uses once (asking each kernel for its uses
+  // walked the whole module per kernel).
+  auto isKernel = [](Operation *op) {
+    auto fn = dyn_cast<func::FuncOp>(op);
+    return fn && fn.getSymName().starts_with(kKernelPrefix) && fn.isPrivate();
+  };
+  SymbolTable symbols(module);
+  llvm::DenseSet<Operation *> reached;
+  SmallVector<Operation *> worklist;
+  for (Operation &op : module.getBody()->getOperations())
+    if (!isKernel(&op))
+      worklist.push_back(&op);
+  while (!worklist.empty()) {
+    Operation *op = worklist.pop_back_val();
+    std::optional<SymbolTable::UseRange> uses = SymbolTable::getSymbolUses(op);
+    if (!uses)
+      continue;
+    for (const SymbolTable::SymbolUse &use : *uses) {
+      Operation *callee = symbols.lookup(use.getSymbolRef().getRootReference());
+      if (callee && isKernel(callee) && reached.insert(callee).second)
+        worklist.push_back(callee);
     }
   }
+  for (Operation &op :
+       llvm::make_early_inc_range(module.getBody()->getOperations()))
+    if (isKernel(&op) && !reached.contains(&op))
+      op.erase();
 }
