@@ -193,58 +193,11 @@ struct AttentionEmitter {
                                         splat(0));
   }
 
-  /// The 8 x 8 transpose of `rows` by shuffles (unpack, 2-lane shuffle,
-  /// 128-bit permute: 24 shuffles, which x86 selects as such).
-  SmallVector<Value> transpose8x8(ArrayRef<Value> rows) {
-    auto shuffle = [&](Value x, Value y, ArrayRef<int64_t> mask) {
-      return vector::ShuffleOp::create(b, loc, x, y, mask).getResult();
-    };
-    SmallVector<Value> t(8), u(8), out(8);
-    for (int64_t i = 0; i < 8; i += 2) {
-      t[i] = shuffle(rows[i], rows[i + 1], {0, 8, 1, 9, 4, 12, 5, 13});
-      t[i + 1] = shuffle(rows[i], rows[i + 1], {2, 10, 3, 11, 6, 14, 7, 15});
-    }
-    for (int64_t i : {0, 4})
-      for (int64_t h = 0; h < 2; ++h) {
-        u[i + 2 * h] =
-            shuffle(t[i + h], t[i + h + 2], {0, 1, 8, 9, 4, 5, 12, 13});
-        u[i + 2 * h + 1] =
-            shuffle(t[i + h], t[i + h + 2], {2, 3, 10, 11, 6, 7, 14, 15});
-      }
-    for (int64_t i = 0; i < 4; ++i) {
-      out[i] = shuffle(u[i], u[i + 4], {0, 1, 2, 3, 8, 9, 10, 11});
-      out[i + 4] = shuffle(u[i], u[i + 4], {4, 5, 6, 7, 12, 13, 14, 15});
-    }
-    return out;
-  }
-
   /// K^T[bt] = K[bt]^T: Sk x D per batch, against Sq x Sk x D FMAs that
-  /// then run on whole vectors. In 8 x 8 blocks of shuffled vectors when
-  /// both sizes allow, else scalar copies (at 32 x 256 x 128 these took a
-  /// quarter of the kernel's time on Zen 3). The padding columns past Sk
-  /// are zeroed, so K^T rows load whole.
+  /// then run on whole vectors. The padding columns past Sk are zeroed, so
+  /// K^T rows load whole.
   void transposeKeys(Value k, Value bt) {
-    if (sk % 8 == 0 && d % 8 == 0) {
-      auto row = VectorType::get({8}, b.getF32Type());
-      forLoop(b, loc, idx(0), idx(sk), 8, [&](OpBuilder &, Location, Value j) {
-        forLoop(b, loc, idx(0), idx(d), 8, [&](OpBuilder &, Location, Value c) {
-          SmallVector<Value> rows;
-          for (int64_t i = 0; i < 8; ++i)
-            rows.push_back(vector::LoadOp::create(
-                b, loc, row, k, ValueRange{bt, add(j, i), c}));
-          for (auto [i, column] : llvm::enumerate(transpose8x8(rows)))
-            vector::StoreOp::create(b, loc, column, kt,
-                                    ValueRange{bt, add(c, i), j});
-        });
-      });
-    } else {
-      forLoop(b, loc, idx(0), idx(sk), 1, [&](OpBuilder &, Location, Value j) {
-        forLoop(b, loc, idx(0), idx(d), 1, [&](OpBuilder &, Location, Value c) {
-          Value x = memref::LoadOp::create(b, loc, k, ValueRange{bt, j, c});
-          memref::StoreOp::create(b, loc, x, kt, ValueRange{bt, c, j});
-        });
-      });
-    }
+    emitTranspose(b, loc, k, bt, kt, bt, sk, d);
     int64_t skPad = llvm::alignTo(sk, kLanes);
     if (skPad == sk)
       return;

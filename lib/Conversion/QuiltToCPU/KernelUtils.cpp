@@ -80,6 +80,73 @@ void cpu::forLoop(OpBuilder &b, Location loc, Value lb, Value ub, int64_t step,
                      });
 }
 
+/// The 8 x 8 transpose of `rows` (eight vector<8xf32>).
+static SmallVector<Value> transpose8x8(OpBuilder &b, Location loc,
+                                       ArrayRef<Value> rows) {
+  auto shuffle = [&](Value x, Value y, ArrayRef<int64_t> mask) {
+    return vector::ShuffleOp::create(b, loc, x, y, mask).getResult();
+  };
+  SmallVector<Value> t(8), u(8), out(8);
+  for (int64_t i = 0; i < 8; i += 2) {
+    t[i] = shuffle(rows[i], rows[i + 1], {0, 8, 1, 9, 4, 12, 5, 13});
+    t[i + 1] = shuffle(rows[i], rows[i + 1], {2, 10, 3, 11, 6, 14, 7, 15});
+  }
+  for (int64_t i : {0, 4})
+    for (int64_t h = 0; h < 2; ++h) {
+      u[i + 2 * h] =
+          shuffle(t[i + h], t[i + h + 2], {0, 1, 8, 9, 4, 5, 12, 13});
+      u[i + 2 * h + 1] =
+          shuffle(t[i + h], t[i + h + 2], {2, 3, 10, 11, 6, 7, 14, 15});
+    }
+  for (int64_t i = 0; i < 4; ++i) {
+    out[i] = shuffle(u[i], u[i + 4], {0, 1, 2, 3, 8, 9, 10, 11});
+    out[i + 4] = shuffle(u[i], u[i + 4], {4, 5, 6, 7, 12, 13, 14, 15});
+  }
+  return out;
+}
+
+void cpu::emitTranspose(OpBuilder &b, Location loc, Value from,
+                        ValueRange fromPrefix, Value to, ValueRange toPrefix,
+                        int64_t rows, int64_t cols) {
+  auto at = [&](ValueRange prefix, Value i, Value j) {
+    SmallVector<Value> indices(prefix);
+    indices.append({i, j});
+    return indices;
+  };
+  auto add = [&](Value x, int64_t y) {
+    return arith::AddIOp::create(b, loc, x, indexConst(b, loc, y)).getResult();
+  };
+  Value zero = indexConst(b, loc, 0);
+  if (rows % 8 || cols % 8) {
+    forLoop(b, loc, zero, indexConst(b, loc, rows), 1,
+            [&](OpBuilder &, Location, Value r) {
+              forLoop(b, loc, zero, indexConst(b, loc, cols), 1,
+                      [&](OpBuilder &, Location, Value c) {
+                        Value x = memref::LoadOp::create(b, loc, from,
+                                                         at(fromPrefix, r, c));
+                        memref::StoreOp::create(b, loc, x, to,
+                                                at(toPrefix, c, r));
+                      });
+            });
+    return;
+  }
+  auto row = VectorType::get({8}, b.getF32Type());
+  forLoop(b, loc, zero, indexConst(b, loc, rows), 8,
+          [&](OpBuilder &, Location, Value r) {
+            forLoop(b, loc, zero, indexConst(b, loc, cols), 8,
+                    [&](OpBuilder &, Location, Value c) {
+                      SmallVector<Value> block;
+                      for (int64_t i = 0; i < 8; ++i)
+                        block.push_back(vector::LoadOp::create(
+                            b, loc, row, from, at(fromPrefix, add(r, i), c)));
+                      for (auto [i, column] :
+                           llvm::enumerate(transpose8x8(b, loc, block)))
+                        vector::StoreOp::create(b, loc, column, to,
+                                                at(toPrefix, add(c, i), r));
+                    });
+          });
+}
+
 Value cpu::tailMask(OpBuilder &b, Location loc, Value start, Value limit,
                     int64_t width) {
   Value left = arith::SubIOp::create(b, loc, limit, start);

@@ -63,6 +63,16 @@ void forLoop(OpBuilder &b, Location loc, Value lb, Value ub, int64_t step,
 Value tailMask(OpBuilder &b, Location loc, Value start, Value limit,
                int64_t width);
 
+/// to[prefix..., c, r] = from[prefix..., r, c] for r < rows, c < cols (f32
+/// buffers, `fromPrefix` and `toPrefix` their leading indices): in 8 x 8
+/// blocks of vectors transposed by 24 shuffles (unpack, 2-lane shuffle,
+/// 128-bit permute, which x86 selects as such) when both sizes are
+/// multiples of 8, else by scalar copies (which took a quarter of a
+/// 32 x 256 x 256 x 128 attention kernel on Zen 3).
+void emitTranspose(OpBuilder &b, Location loc, Value from,
+                   ValueRange fromPrefix, Value to, ValueRange toPrefix,
+                   int64_t rows, int64_t cols);
+
 //===----------------------------------------------------------------------===//
 // Generators of the other kernels (ActivationKernels.cpp, WeightKernels.cpp)
 //===----------------------------------------------------------------------===//

@@ -133,12 +133,13 @@ func.func @ragged(%x: tensor<16x64xf32>, %w: tensor<64x40xf32>) -> tensor<16x40x
 
 // -----
 
-// quilt.matmul: per batch, the right operand (transposed for transpose_b) is
-// packed into f32 panels at run time and multiplied by the linear kernel.
+// quilt.matmul: per batch, the right operand (transposed for transpose_b,
+// by a kernel of its own) is packed into f32 panels at run time and
+// multiplied by the linear kernel.
 // CHECK-LABEL: func.func @scores(
 // CHECK:         scf.for
 // CHECK:           tensor.extract_slice %{{.*}} : tensor<3x20x16xf32> to tensor<20x16xf32>
-// CHECK:           linalg.generic {{.*}} ins(%{{.*}} : tensor<20x16xf32>) outs(%{{.*}} : tensor<16x20xf32>)
+// CHECK:           call @quilt_cpu_transpose_f32_20x16(%{{.*}}) : (tensor<20x16xf32>) -> tensor<16x20xf32>
 // CHECK:           call @quilt_cpu_pack_f32_16x20(
 // CHECK:           call @quilt_cpu_linear_fma_f32_16x20_m20(
 // CHECK:           tensor.insert_slice %{{.*}} : tensor<20x20xf32> into tensor<3x20x20xf32>
