@@ -305,9 +305,12 @@ FailureOr<CheckedChoice> select::runWithChoice(func::FuncOp func,
   // (Zen 3): O1 pays from about 8G multiply-adds.
   constexpr int64_t kOptimizeAboveMultiplyAdds = int64_t(8) << 30;
   int64_t multiplyAdds = 0;
-  for (const Layer &layer : layers)
-    multiplyAdds += layer.op.getInput().getType().getDimSize(0) *
-                    layer.weight.getNumElements();
+  for (const Layer &layer : layers) {
+    int64_t rows = layer.op.getInput().getType().getDimSize(0);
+    if (ShapedType::isDynamic(rows))
+      rows = input.getShape().front();
+    multiplyAdds += rows * layer.weight.getNumElements();
+  }
   // It runs on all cores: the packing and the compile are done by then.
   ScratchModule jit(multiplyAdds > kOptimizeAboveMultiplyAdds,
                     llvm::parallel::strategy.compute_thread_count());

@@ -151,24 +151,18 @@ OutputErrors::OutputErrors(MutableArrayRef<Layer> layers)
           calls.push_back({l, 0});
         calls.push_back({l, c});
       }
-  for (auto [l, c] : calls) {
-    Candidate candidate = getMeasured(l, c);
-    int index = -1;
-    if (!candidate.left && packing::hasByteLayout(candidate.format)) {
-      std::pair<size_t, PackedType> key{l, candidate.format};
-      index = int(llvm::find(toPack, key) - toPack.begin());
-      if (index == int(toPack.size()))
-        toPack.push_back(key);
-    }
-    packIndex.push_back(index);
-  }
   DenseMap<std::tuple<Type, Type, Attribute>, size_t> sharing;
   for (auto [i, call] : llvm::enumerate(calls)) {
     auto [l, c] = call;
-    entries.push_back(getEntryName(l, c));
-    if (packIndex[i] < 0)
-      continue;
     Candidate candidate = getMeasured(l, c);
+    entries.push_back(getEntryName(l, c));
+    packIndex.push_back(-1);
+    if (candidate.left || !packing::hasByteLayout(candidate.format))
+      continue;
+    std::pair<size_t, PackedType> key{l, candidate.format};
+    packIndex[i] = int(llvm::find(toPack, key) - toPack.begin());
+    if (packIndex[i] == int(toPack.size()))
+      toPack.push_back(key);
     auto first = sharing.try_emplace(
         {layers[l].op.getInput().getType(), candidate.format, candidate.act},
         i);
@@ -192,7 +186,8 @@ OwningOpRef<ModuleOp> OutputErrors::buildCalls() const {
   b.setInsertionPointToEnd(module->getBody());
   for (auto [i, call] : llvm::enumerate(calls)) {
     auto [l, c] = call;
-    if (module->lookupSymbol(entries[i]))
+    // Another call's function.
+    if (entries[i] != getEntryName(l, c))
       continue;
     Candidate candidate = getMeasured(l, c);
     RankedTensorType dense = candidate.format.getUnpackedType();
