@@ -3,6 +3,7 @@
 
 import ctypes
 import os
+import shutil
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -54,6 +55,14 @@ try:
     config.available_features.add("cuda-driver")
 except OSError:
     pass
+
+# ptxas (CUDA's PTX assembler) needs no GPU: where it is installed, the
+# NVPTX tests assemble Quilt's PTX and read its register and spill report.
+ptxas = shutil.which("ptxas") or next(
+    (p for p in ["/usr/local/cuda/bin/ptxas"] if os.access(p, os.X_OK)), None)
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
 
 # The CPU kernels pick instructions by the host's features (integer dot
 # products only with avx512vnni), so a few results are checked per host.

@@ -1,0 +1,57 @@
+// REQUIRES: ptxas
+// Every kernel family the NVPTX pipeline emits, with the tiling `auto`
+// picks and its heaviest epilogue, is valid PTX for ptxas and keeps its
+// working set in registers: no stack frame, no spills. (ptxas reports its
+// entries in no promised order: the sed joins each report into one line.)
+// RUN: rm -rf %t90 && quilt-opt %s --quilt-nvptx-pipeline="chip=sm_90a output-dir=%t90" -o /dev/null
+// RUN: %ptxas -v -arch=sm_90a %t90/kernels.ptx -o %t90/kernels.cubin 2>&1 | sed -n '/Function properties for/{N;s/\n */ /;p}' > %t90/report
+// RUN: FileCheck %s --check-prefixes=CHECK,SPARSE < %t90/report
+// RUN: not grep -E "[1-9][0-9]* bytes (stack frame|spill)" %t90/report
+// RUN: rm -rf %t80 && sed '/^func.func @sparse/,$d' %s | quilt-opt --quilt-nvptx-pipeline="chip=sm_80 output-dir=%t80" -o /dev/null
+// RUN: %ptxas -v -arch=sm_80 %t80/kernels.ptx -o %t80/kernels.cubin 2>&1 | sed -n '/Function properties for/{N;s/\n */ /;p}' > %t80/report
+// RUN: FileCheck %s < %t80/report
+// RUN: not grep -E "[1-9][0-9]* bytes (stack frame|spill)" %t80/report
+// A tiling whose warp tiles hold 256 accumulators per thread does spill,
+// so the checks above can fail.
+// RUN: rm -rf %tspill && sed -n '/^func.func @dense_fused/,/^}/p' %s | quilt-opt --quilt-nvptx-pipeline="chip=sm_90a tiles=128x256x32 warps=2x2 output-dir=%tspill" -o /dev/null
+// RUN: %ptxas -v -arch=sm_90a %tspill/kernels.ptx -o %tspill/kernels.cubin 2>&1 | sed -n '/Function properties for/{N;s/\n */ /;p}' | FileCheck %s --check-prefix=SPILL
+
+// CHECK-DAG: Function properties for dense_fused_linear_0 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// CHECK-DAG: Function properties for dense_rows_linear_0 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// CHECK-DAG: Function properties for int4_m1_linear_0 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// CHECK-DAG: Function properties for int4_m16_linear_0 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// SPARSE-DAG: Function properties for sparse_linear_0 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+
+// SPILL: Function properties for dense_fused_linear_0 {{[1-9][0-9]*}} bytes stack frame, {{[1-9][0-9]*}} bytes spill stores
+
+func.func @dense_fused(%x: tensor<256x512xbf16>, %w: !quilt.packed<512x1024, precision<bf16>>, %b: tensor<1024xf32>, %r: tensor<256x1024xbf16>) -> tensor<256x1024xbf16> {
+  %y = quilt.linear %x, %w bias %b : tensor<256x512xbf16>, !quilt.packed<512x1024, precision<bf16>>, tensor<1024xf32> -> tensor<256x1024xbf16>
+  %g = quilt.gelu %y : tensor<256x1024xbf16>
+  %s = quilt.add %g, %r : tensor<256x1024xbf16>
+  return %s : tensor<256x1024xbf16>
+}
+
+func.func @dense_rows(%x: tensor<16x512xf16>, %w: !quilt.packed<512x1024, precision<f16>>, %b: tensor<1024xf32>) -> tensor<16x1024xf16> {
+  %y = quilt.linear %x, %w bias %b : tensor<16x512xf16>, !quilt.packed<512x1024, precision<f16>>, tensor<1024xf32> -> tensor<16x1024xf16>
+  %a = quilt.silu %y : tensor<16x1024xf16>
+  return %a : tensor<16x1024xf16>
+}
+
+func.func @int4_m1(%x: tensor<1x1024xf16>, %w: !quilt.packed<1024x2048, precision<i4, group<128>>>, %b: tensor<2048xf32>) -> tensor<1x2048xf16> {
+  %y = quilt.linear %x, %w bias %b : tensor<1x1024xf16>, !quilt.packed<1024x2048, precision<i4, group<128>>>, tensor<2048xf32> -> tensor<1x2048xf16>
+  %a = quilt.silu %y : tensor<1x2048xf16>
+  return %a : tensor<1x2048xf16>
+}
+
+func.func @int4_m16(%x: tensor<16x1024xf16>, %w: !quilt.packed<1024x2048, precision<i4, group<128>>>, %b: tensor<2048xf32>, %r: tensor<16x2048xf16>) -> tensor<16x2048xf16> {
+  %y = quilt.linear %x, %w bias %b : tensor<16x1024xf16>, !quilt.packed<1024x2048, precision<i4, group<128>>>, tensor<2048xf32> -> tensor<16x2048xf16>
+  %g = quilt.gelu %y : tensor<16x2048xf16>
+  %s = quilt.add %g, %r : tensor<16x2048xf16>
+  return %s : tensor<16x2048xf16>
+}
+
+func.func @sparse(%x: tensor<256x512xf16>, %w: !quilt.packed<512x1024, precision<f16>, sparsity<nm<2, 4>>>, %b: tensor<1024xf32>) -> tensor<256x1024xf16> {
+  %y = quilt.linear %x, %w bias %b : tensor<256x512xf16>, !quilt.packed<512x1024, precision<f16>, sparsity<nm<2, 4>>>, tensor<1024xf32> -> tensor<256x1024xf16>
+  %a = quilt.relu %y : tensor<256x1024xf16>
+  return %a : tensor<256x1024xf16>
+}
