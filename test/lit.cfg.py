@@ -17,6 +17,7 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.quilt_obj_root, "test")
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%quilt_src", os.path.dirname(config.test_source_root)))
 config.substitutions.append(("%quilt_obj_root", config.quilt_obj_root))
 config.substitutions.append(
     ("%quilt_plugin", os.path.join(config.quilt_lib_dir, "QuiltPlugin.so"))

@@ -1,7 +1,6 @@
-//===- LearnedModel.cpp - Gradient-boosted trees through XGBoost ----------===//
+//===- LearnedModel.cpp - The learned cost model -------------------------===//
 //
-// This file implements training and inference of the learned cost model
-// with XGBoost's C API. The trees predict log(measured / analytical), so
+// The learned cost model's trees predict log(measured / analytical), so
 // they learn how this machine's kernels deviate from the roofline rather
 // than the time itself, which scales to shapes outside the training set.
 //
@@ -9,170 +8,26 @@
 
 #include "quilt/CostModel/LearnedModel.h"
 
-#include "llvm/ADT/ScopeExit.h"
-#include "llvm/Support/FormatVariadic.h"
-
-#include <xgboost/c_api.h>
-
 #include <cmath>
-#include <dlfcn.h>
 
 using namespace llvm;
 
 namespace mlir::quilt::cost {
 
-namespace {
-/// XGBoost's C API, loaded on first use with dlopen(RTLD_LOCAL): linking it
-/// would bring its OpenMP runtime (libgomp) into every tool, whose
-/// omp_* symbols then shadow libomp's for the JIT-compiled kernels; and a
-/// machine without libxgboost still gets the analytical model.
-#define QUILT_XGBOOST_FUNCTIONS(X)                                             \
-  X(XGBGetLastError)                                                           \
-  X(XGBSetGlobalConfig)                                                        \
-  X(XGDMatrixCreateFromMat)                                                    \
-  X(XGDMatrixSetFloatInfo)                                                     \
-  X(XGDMatrixFree)                                                             \
-  X(XGBoosterCreate)                                                           \
-  X(XGBoosterFree)                                                             \
-  X(XGBoosterSetParam)                                                         \
-  X(XGBoosterUpdateOneIter)                                                    \
-  X(XGBoosterPredict)                                                          \
-  X(XGBoosterSaveModelToBuffer)                                                \
-  X(XGBoosterLoadModelFromBuffer)
-struct XGBoostApi {
-#define QUILT_DECLARE(name) decltype(&::name) name = nullptr;
-  QUILT_XGBOOST_FUNCTIONS(QUILT_DECLARE)
-#undef QUILT_DECLARE
-  /// Why the library is unusable; empty when it loaded.
-  std::string error;
-};
-
-const XGBoostApi &getXGBoost() {
-  static const XGBoostApi api = [] {
-    XGBoostApi a;
-    void *handle = nullptr;
-    for (const char *name : {"libxgboost.so.0", "libxgboost.so"})
-      if ((handle = dlopen(name, RTLD_NOW | RTLD_LOCAL)))
-        break;
-    if (!handle) {
-      a.error = std::string("cannot load libxgboost.so: ") + dlerror();
-      return a;
-    }
-#define QUILT_LOAD(name)                                                       \
-  a.name = reinterpret_cast<decltype(a.name)>(dlsym(handle, #name));           \
-  if (!a.name) {                                                               \
-    a.error = "libxgboost.so lacks " #name;                                    \
-    return a;                                                                  \
-  }
-    QUILT_XGBOOST_FUNCTIONS(QUILT_LOAD)
-#undef QUILT_LOAD
-    // XGBoost prints its own warnings unless told not to.
-    a.XGBSetGlobalConfig(R"({"verbosity": 0})");
-    return a;
-  }();
-  return api;
-}
-} // namespace
-
-/// XGBoost's message, first line only (it appends a stack trace).
-static Error xgbError(const Twine &what) {
-  StringRef message = getXGBoost().XGBGetLastError();
-  return createStringError(inconvertibleErrorCode(),
-                           what + ": " + message.split('\n').first);
-}
-
-static Error checkXGBoost() {
-  if (getXGBoost().error.empty())
-    return Error::success();
-  return createStringError(inconvertibleErrorCode(), getXGBoost().error);
-}
-
-Expected<std::string> trainBooster(ArrayRef<float> rows, unsigned numFeatures,
-                                   ArrayRef<float> labels,
-                                   const TrainOptions &options) {
-  if (Error e = checkXGBoost())
-    return std::move(e);
-  const XGBoostApi &x = getXGBoost();
-  if (labels.empty() || rows.size() != labels.size() * numFeatures)
-    return createStringError(inconvertibleErrorCode(),
-                             "training set is empty or ragged");
-  DMatrixHandle dtrain = nullptr;
-  if (x.XGDMatrixCreateFromMat(rows.data(), labels.size(), numFeatures, NAN,
-                               &dtrain))
-    return xgbError("XGDMatrixCreateFromMat");
-  scope_exit freeMatrix([&] { x.XGDMatrixFree(dtrain); });
-  if (x.XGDMatrixSetFloatInfo(dtrain, "label", labels.data(), labels.size()))
-    return xgbError("XGDMatrixSetFloatInfo");
-  BoosterHandle booster = nullptr;
-  if (x.XGBoosterCreate(&dtrain, 1, &booster))
-    return xgbError("XGBoosterCreate");
-  scope_exit freeBooster([&] { x.XGBoosterFree(booster); });
-  std::pair<std::string, std::string> params[] = {
-      {"objective", options.objective},
-      {"tree_method", "exact"},
-      {"max_depth", std::to_string(options.maxDepth)},
-      {"eta", formatv("{0}", options.learningRate).str()},
-      {"subsample", formatv("{0}", options.subsample).str()},
-      {"colsample_bytree", formatv("{0}", options.columnSample).str()},
-      {"min_child_weight", formatv("{0}", options.minChildWeight).str()},
-      {"lambda", "1"},
-      {"nthread", std::to_string(options.threads)},
-      {"seed", "0"},
-  };
-  for (auto &[name, value] : params)
-    if (x.XGBoosterSetParam(booster, name.c_str(), value.c_str()))
-      return xgbError("XGBoosterSetParam " + name);
-  for (unsigned i = 0; i < options.rounds; ++i)
-    if (x.XGBoosterUpdateOneIter(booster, int(i), dtrain))
-      return xgbError("XGBoosterUpdateOneIter");
-  bst_ulong length = 0;
-  const char *data = nullptr;
-  if (x.XGBoosterSaveModelToBuffer(booster, R"({"format": "json"})", &length,
-                                   &data))
-    return xgbError("XGBoosterSaveModelToBuffer");
-  return std::string(data, length);
-}
-
-LearnedModel::~LearnedModel() { getXGBoost().XGBoosterFree(booster); }
-
 Expected<std::unique_ptr<LearnedModel>> LearnedModel::create(ModelFile file) {
-  if (Error e = checkXGBoost())
-    return std::move(e);
-  const XGBoostApi &x = getXGBoost();
   if (file.featureNames != getFeatureNames(file.irTokens))
     return createStringError(inconvertibleErrorCode(),
                              "the model's feature list differs from this "
                              "build's features");
-  BoosterHandle booster = nullptr;
-  if (x.XGBoosterCreate(nullptr, 0, &booster))
-    return xgbError("XGBoosterCreate");
-  if (x.XGBoosterLoadModelFromBuffer(booster, file.booster.data(),
-                                     file.booster.size())) {
-    Error e = xgbError("cannot load the trees");
-    x.XGBoosterFree(booster);
-    return std::move(e);
-  }
+  auto booster = Booster::load(file.booster);
+  if (!booster)
+    return booster.takeError();
   return std::unique_ptr<LearnedModel>(
-      new LearnedModel(std::move(file), booster));
+      new LearnedModel(std::move(file), std::move(*booster)));
 }
 
 std::vector<float> LearnedModel::predictRows(ArrayRef<float> rows) const {
-  size_t numFeatures = file.featureNames.size();
-  size_t numRows = numFeatures ? rows.size() / numFeatures : 0;
-  std::vector<float> out(numRows, 0.f);
-  if (!numRows)
-    return out;
-  std::lock_guard<std::mutex> lock(mutex);
-  const XGBoostApi &x = getXGBoost();
-  DMatrixHandle matrix = nullptr;
-  if (x.XGDMatrixCreateFromMat(rows.data(), numRows, numFeatures, NAN, &matrix))
-    return out;
-  bst_ulong length = 0;
-  const float *result = nullptr;
-  if (!x.XGBoosterPredict(booster, matrix, 0, 0, 0, &length, &result))
-    std::copy(result, result + std::min<size_t>(length, numRows), out.begin());
-  x.XGDMatrixFree(matrix);
-  return out;
+  return booster->predict(rows, file.featureNames.size());
 }
 
 double LearnedModel::predictSeconds(const OpWork &work) const {

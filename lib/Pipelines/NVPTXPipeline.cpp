@@ -22,6 +22,7 @@ void mlir::quilt::populateNVPTXPipeline(OpPassManager &pm,
   convert.tiles = options.tiles;
   convert.warps = options.warps;
   convert.stages = options.stages;
+  convert.registerModelPath = options.registerModel;
   pm.addPass(createConvertQuiltToNVPTX(convert));
 
   GpuNVVMAttachTargetOptions target;
@@ -48,5 +49,6 @@ void mlir::quilt::populateNVPTXPipeline(OpPassManager &pm,
   pm.addPass(createGpuModuleToBinaryPass(binary));
   QuiltExportNVPTXOptions exportOptions;
   exportOptions.outputDir = options.outputDir;
+  exportOptions.ptxas = options.ptxas;
   pm.addPass(createQuiltExportNVPTX(exportOptions));
 }

@@ -216,6 +216,15 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
     kernel for few rows of x. Anything else is reported as an error that
     names what is missing.
 
+    Tilings come from per-shape tables (measured on an H100) or the
+    options. When a register model is loaded (`quilt-tune collect-ptx` and
+    `train-registers` fit it to `ptxas -v` reports; no GPU needed), it
+    vets each kernel: if the warp grid is `auto` and the model predicts the
+    kernel to spill, the grid with the fewest warps predicted to fit
+    replaces it; a tiling forced whole that is predicted to spill gets a
+    warning. Each GEMM launch records its tiling (`quilt.kernel_config`)
+    and the predicted registers (`quilt.predicted_registers`).
+
     For int4 weights the tiling options read differently: `tiles=16xNx64`
     gives each warp N / 16 tiles of 16 columns, `warps=1xS` splits K over
     the S warps of a CTA, and `stages` is how many 64-deep K blocks of
@@ -229,7 +238,10 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
     Option<"warps", "warps", "std::string", "\"auto\"",
            "Warps of a CTA as `MxN`, or `auto`">,
     Option<"stages", "stages", "unsigned", "0",
-           "Shared-memory stages of the cp.async pipeline (0: auto)">
+           "Shared-memory stages of the cp.async pipeline (0: auto)">,
+    Option<"registerModelPath", "register-model", "std::string", "\"auto\"",
+           "Register model file vetting the tilings (`auto`: the committed "
+           "models/nvptx/register-model.json if any; `none`: no model)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -251,11 +263,23 @@ def QuiltExportNVPTX : Pass<"quilt-export-nvptx", "::mlir::ModuleOp"> {
     the buffers (inputs by argument index, outputs by result index,
     temporaries by size), then every launch (kernel, phase, grid, block,
     dynamic shared memory, argument buffers, FLOPs, bytes), as
-    quilt-cuda-run reads them. Without `output-dir` the pass does nothing.
+    quilt-cuda-run reads them. A GEMM launch also carries the tiling it was
+    generated with (`config`) and, when the register model was consulted,
+    its prediction (`predicted_registers`). Without `output-dir` the pass
+    does nothing.
+
+    With `ptxas`, the PTX is assembled by `ptxas -v` (no GPU needed) and
+    each launch gets the registers per thread and spilled bytes ptxas
+    reports; a kernel that spills is a warning, PTX that ptxas rejects an
+    error.
   }];
   let options = [
     Option<"outputDir", "output-dir", "std::string", "\"\"",
-           "Directory for kernels.ptx and the manifests (created if needed)">
+           "Directory for kernels.ptx and the manifests (created if needed)">,
+    Option<"ptxas", "ptxas", "std::string", "\"\"",
+           "ptxas to report registers and spills with: a path, `auto` (on "
+           "PATH or in /usr/local/cuda/bin, skipped if neither), or empty "
+           "(none)">
   ];
 }
 

@@ -48,11 +48,14 @@
 // MANIFEST-NEXT: "tmp0",
 // MANIFEST-NEXT: "arg2",
 // MANIFEST-NEXT: "res0"
+// MANIFEST: "config": {
+// MANIFEST: "family": "dense",
 // MANIFEST: "flops": 268435456,
 // MANIFEST: "grid": [
 // MANIFEST-NEXT: 16,
 // MANIFEST: "kernel": "lin_linear_0",
 // MANIFEST-NEXT: "phase": "run",
+// MANIFEST-NEXT: "predicted_registers": {{[0-9]+}},
 // MANIFEST-NEXT: "shared_bytes": 65536
 
 // SM80: .target sm_80

@@ -31,12 +31,16 @@ llvm::cl::SubCommand &getTrainCommand();
 llvm::cl::SubCommand &getEvalCommand();
 llvm::cl::SubCommand &getFeaturesCommand();
 llvm::cl::SubCommand &getPredictCommand();
+llvm::cl::SubCommand &getCollectPtxCommand();
+llvm::cl::SubCommand &getTrainRegistersCommand();
 int runCalibrate();
 int runCollect();
 int runTrain();
 int runEval();
 int runFeatures();
 int runPredict();
+int runCollectPtx();
+int runTrainRegisters();
 
 /// Options of several subcommands (Analyze.cpp).
 extern llvm::cl::opt<std::string> dataPath;      // train, eval, predict

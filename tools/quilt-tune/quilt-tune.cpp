@@ -4,8 +4,9 @@
 // quilt-tune SUBCOMMAND [options]: calibrate (peak FLOP/s and bandwidths to a
 // target JSON), collect (time kernels into a JSONL dataset), train (fit the
 // learned cost model), eval (held-out accuracy and decision regret), predict
-// (a model's times of a dataset) and features (the features of a module's
-// ops).
+// (a model's times of a dataset), features (the features of a module's
+// ops), and for NVPTX kernels collect-ptx (ptxas -v's registers over a grid
+// of tilings) and train-registers (fit the register model to them).
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,6 +30,8 @@ int main(int argc, char **argv) {
       {&getEvalCommand(), runEval},
       {&getPredictCommand(), runPredict},
       {&getFeaturesCommand(), runFeatures},
+      {&getCollectPtxCommand(), runCollectPtx},
+      {&getTrainRegistersCommand(), runTrainRegisters},
   };
   llvm::cl::ParseCommandLineOptions(argc, argv,
                                     "quilt-tune: measure this machine and fit "

@@ -11,9 +11,9 @@
 #define QUILT_COSTMODEL_LEARNEDMODEL_H
 
 #include "quilt/CostModel/AnalyticalModel.h"
+#include "quilt/CostModel/Booster.h"
 
 #include <memory>
-#include <mutex>
 
 namespace mlir::quilt::cost {
 
@@ -35,30 +35,8 @@ struct ModelFile {
 llvm::Expected<ModelFile> readModelFile(llvm::StringRef path);
 llvm::Error writeModelFile(llvm::StringRef path, const ModelFile &file);
 
-/// Hyper-parameters of training.
-struct TrainOptions {
-  unsigned rounds = 300;
-  unsigned maxDepth = 4;
-  double learningRate = 0.1;
-  double subsample = 1.0;
-  /// Fraction of the features each tree sees.
-  double columnSample = 1.0;
-  double minChildWeight = 3.0;
-  /// XGBoost's objective on the log-ratio label.
-  std::string objective = "reg:squarederror";
-  unsigned threads = 1; // 1 keeps training bit-reproducible
-};
-
-/// Fits trees to `rows` (row-major, `numFeatures` each) and `labels`;
-/// returns the XGBoost JSON model.
-llvm::Expected<std::string> trainBooster(llvm::ArrayRef<float> rows,
-                                         unsigned numFeatures,
-                                         llvm::ArrayRef<float> labels,
-                                         const TrainOptions &options);
-
 class LearnedModel : public CostModel {
 public:
-  ~LearnedModel() override;
   /// Loads the trees of `file`; fails with XGBoost's message.
   static llvm::Expected<std::unique_ptr<LearnedModel>> create(ModelFile file);
   StringRef getName() const override { return "learned"; }
@@ -70,11 +48,10 @@ public:
   const ModelFile &getFile() const { return file; }
 
 private:
-  LearnedModel(ModelFile file, void *booster)
-      : file(std::move(file)), booster(booster) {}
+  LearnedModel(ModelFile file, std::unique_ptr<Booster> booster)
+      : file(std::move(file)), booster(std::move(booster)) {}
   ModelFile file;
-  void *booster; // BoosterHandle
-  mutable std::mutex mutex;
+  std::unique_ptr<Booster> booster;
 };
 
 } // namespace mlir::quilt::cost

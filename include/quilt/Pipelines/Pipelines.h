@@ -46,6 +46,16 @@ struct NVPTXPipelineOptions : public PassPipelineOptions<NVPTXPipelineOptions> {
       *this, "output-dir",
       llvm::cl::desc("Write kernels.ptx and one manifest per entry here"),
       llvm::cl::init("")};
+  Option<std::string> registerModel{
+      *this, "register-model",
+      llvm::cl::desc("Register model vetting the tilings: a file, `auto` "
+                     "(models/nvptx/register-model.json) or `none`"),
+      llvm::cl::init("auto")};
+  Option<std::string> ptxas{
+      *this, "ptxas",
+      llvm::cl::desc("Record ptxas -v's registers and spills in the "
+                     "manifests: a path, `auto`, or empty (off)"),
+      llvm::cl::init("")};
 };
 
 /// convert-quilt-to-nvptx, the kernels lowered to NVVM and compiled to PTX

@@ -1,7 +1,8 @@
 //===- ExportNVPTX.cpp - quilt-export-nvptx ---------------------*- C++ -*-===//
 //
 // Writes the PTX of the compiled kernel module and, per host launch
-// schedule, the JSON manifest quilt-cuda-run follows.
+// schedule, the JSON manifest quilt-cuda-run follows; with `ptxas`, also
+// each kernel's registers and spills as ptxas -v reports them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +14,7 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/IR/Matchers.h"
 #include "quilt/Conversion/Passes.h"
+#include "quilt/CostModel/RegisterModel.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
@@ -81,7 +83,8 @@ public:
     std::string chip = "unknown";
     if (auto target = dyn_cast<NVVM::NVVMTargetAttr>(object.getTarget()))
       chip = target.getChip().str();
-    if (failed(writeFile("kernels.ptx", object.getObject().getValue())))
+    if (failed(writeFile("kernels.ptx", object.getObject().getValue())) ||
+        failed(assemble(chip)))
       return signalPassFailure();
     for (auto func : module.getOps<func::FuncOp>())
       if (func->hasAttr(kEntryResultsAttr))
@@ -102,10 +105,30 @@ private:
     return success();
   }
 
+  LogicalResult assemble(StringRef chip);
   LogicalResult writeManifest(func::FuncOp func, StringRef chip);
+
+  /// ptxas -v's report of kernels.ptx, when the `ptxas` option asked.
+  llvm::StringMap<cost::KernelResources> resources;
 };
 
 } // namespace
+
+LogicalResult QuiltExportNVPTX::assemble(StringRef chip) {
+  if (ptxas.empty())
+    return success();
+  std::string path = ptxas == "auto" ? cost::findPtxas() : ptxas.getValue();
+  if (path.empty())
+    return success(); // `auto` without ptxas: nothing to report
+  SmallString<256> ptx(outputDir);
+  llvm::sys::path::append(ptx, "kernels.ptx");
+  auto report = cost::runPtxas(path, ptx, chip);
+  if (!report)
+    return getOperation().emitError()
+           << "quilt-export-nvptx: " << llvm::toString(report.takeError());
+  resources = std::move(*report);
+  return success();
+}
 
 LogicalResult QuiltExportNVPTX::writeManifest(func::FuncOp func,
                                               StringRef chip) {
@@ -176,15 +199,37 @@ LogicalResult QuiltExportNVPTX::writeManifest(func::FuncOp func,
       return attr ? attr.getInt() : 0;
     };
     auto phase = launch->getAttrOfType<StringAttr>(kPhaseAttr);
-    launches.push_back(
-        llvm::json::Object{{"kernel", launch.getKernelName().getValue()},
-                           {"phase", phase ? phase.getValue() : "run"},
-                           {"grid", std::move(gridSize)},
-                           {"block", std::move(blockSize)},
-                           {"shared_bytes", shared},
-                           {"args", std::move(args)},
-                           {"flops", intAttr(kFlopsAttr)},
-                           {"bytes", intAttr(kBytesAttr)}});
+    StringRef kernel = launch.getKernelName().getValue();
+    llvm::json::Object entry{{"kernel", kernel},
+                             {"phase", phase ? phase.getValue() : "run"},
+                             {"grid", std::move(gridSize)},
+                             {"block", std::move(blockSize)},
+                             {"shared_bytes", shared},
+                             {"args", std::move(args)},
+                             {"flops", intAttr(kFlopsAttr)},
+                             {"bytes", intAttr(kBytesAttr)}};
+    if (auto config = launch->getAttrOfType<StringAttr>(kKernelConfigAttr))
+      if (auto parsed = llvm::json::parse(config.getValue()))
+        entry["config"] = std::move(*parsed);
+      else
+        llvm::consumeError(parsed.takeError());
+    if (launch->hasAttr(kPredictedRegistersAttr))
+      entry["predicted_registers"] = intAttr(kPredictedRegistersAttr);
+    auto found = resources.find(kernel);
+    if (found != resources.end()) {
+      const cost::KernelResources &r = found->second;
+      entry["registers"] = r.registers;
+      entry["stack_bytes"] = r.stackBytes;
+      entry["spill_store_bytes"] = r.spillStoreBytes;
+      entry["spill_load_bytes"] = r.spillLoadBytes;
+      if (r.usesLocalMemory())
+        launch.emitWarning()
+            << "quilt-export-nvptx: ptxas spills " << r.spillStoreBytes
+            << " bytes of kernel " << kernel << " to local memory ("
+            << r.registers << " registers per thread, " << r.stackBytes
+            << " bytes of stack frame)";
+    }
+    launches.push_back(std::move(entry));
     return WalkResult::advance();
   });
   if (walk.wasInterrupted())

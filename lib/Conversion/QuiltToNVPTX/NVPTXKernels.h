@@ -13,7 +13,13 @@
 
 #include "PtxBuilder.h"
 
+#include "quilt/CostModel/RegisterModel.h"
+
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+
+namespace mlir::quilt {
+class LinearOp;
+} // namespace mlir::quilt
 
 namespace mlir::quilt::nvptx {
 
@@ -165,6 +171,40 @@ KernelLaunch buildSparseMmaKernel(OpBuilder &b, Location loc,
                                   const Epilogue &epilogue,
                                   const MmaTiling &tiling,
                                   ArrayRef<Type> argumentTypes);
+
+//===----------------------------------------------------------------------===//
+// Choosing a kernel's tiling (KernelTiling.cpp)
+//===----------------------------------------------------------------------===//
+
+/// The tiling of one linear's kernel: `mma` for dense and 2:4 weights,
+/// `int4` for int4 ones, and the register model's estimate when one is
+/// loaded.
+struct KernelTiling {
+  cost::NVPTXKernelFamily family = cost::NVPTXKernelFamily::Dense;
+  MmaTiling mma;
+  Int4Tiling int4;
+  std::optional<cost::RegisterEstimate> registers;
+};
+
+/// What the pass options fix (unset: `auto`) and the register model, if
+/// any.
+struct TilingRequest {
+  std::optional<std::array<int64_t, 3>> tiles, warps;
+  unsigned stages = 0; // 0: auto
+  unsigned sm = 80;
+  const cost::RegisterModel *registers = nullptr;
+};
+
+/// The tiling of `linear`'s kernel; errors name the rule a forced tiling
+/// breaks.
+FailureOr<KernelTiling>
+chooseKernelTiling(LinearOp linear, const GemmProblem &problem,
+                   const Int4Layout &layout, cost::NVPTXKernelFamily family,
+                   const Epilogue &epilogue, const TilingRequest &request);
+
+/// What the register model sees of a kernel with this tiling.
+cost::NVPTXKernelConfig describeKernel(const KernelTiling &tiling, unsigned sm,
+                                       int64_t rows, const Epilogue &epilogue);
 
 //===----------------------------------------------------------------------===//
 // Epilogues (Epilogue.cpp)

@@ -148,12 +148,15 @@ private:
   LogicalResult emitLinear(OpBuilder &b, const FusedLinear &f,
                            DenseMap<Value, Value> &buffers, StringRef prefix,
                            int64_t index);
-  void launch(OpBuilder &b, Location loc, const KernelLaunch &kernel,
-              ValueRange args, StringRef phase, int64_t flops, int64_t bytes);
+  gpu::LaunchFuncOp launch(OpBuilder &b, Location loc,
+                           const KernelLaunch &kernel, ValueRange args,
+                           StringRef phase, int64_t flops, int64_t bytes);
 
   gpu::GPUModuleOp kernels;
   std::optional<std::array<int64_t, 3>> forcedTiles, forcedWarps;
   unsigned smVersion = 0;
+  // Shared: passes are cloned per pipeline instance.
+  std::shared_ptr<cost::RegisterModel> registerModel;
 };
 
 } // namespace
@@ -181,13 +184,24 @@ LogicalResult ConvertQuiltToNVPTX::parseOptions() {
       return module.emitError() << "convert-quilt-to-nvptx: warps '" << warps
                                 << "' is not `auto` or MxN";
   }
+  if (registerModelPath != "none") {
+    auto model = cost::RegisterModel::load(registerModelPath);
+    if (model)
+      registerModel = std::move(*model);
+    else if (registerModelPath == "auto")
+      // No committed model (or no libxgboost): tilings go unvetted.
+      llvm::consumeError(model.takeError());
+    else
+      return module.emitError() << "convert-quilt-to-nvptx: register model: "
+                                << llvm::toString(model.takeError());
+  }
   return success();
 }
 
-void ConvertQuiltToNVPTX::launch(OpBuilder &b, Location loc,
-                                 const KernelLaunch &kernel, ValueRange args,
-                                 StringRef phase, int64_t flops,
-                                 int64_t bytes) {
+gpu::LaunchFuncOp ConvertQuiltToNVPTX::launch(OpBuilder &b, Location loc,
+                                              const KernelLaunch &kernel,
+                                              ValueRange args, StringRef phase,
+                                              int64_t flops, int64_t bytes) {
   auto index = [&](int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v).getResult();
   };
@@ -201,6 +215,7 @@ void ConvertQuiltToNVPTX::launch(OpBuilder &b, Location loc,
   op->setAttr(kPhaseAttr, b.getStringAttr(phase));
   op->setAttr(kFlopsAttr, b.getI64IntegerAttr(flops));
   op->setAttr(kBytesAttr, b.getI64IntegerAttr(bytes));
+  return op;
 }
 
 LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
@@ -274,51 +289,16 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   Int4Layout int4Layout{problem.k, problem.n,
                         int4 ? precision.getGroupSize() : 0};
 
-  MmaTiling tiling = chooseDenseTiling(problem);
-  if (forcedTiles)
-    std::tie(tiling.blockM, tiling.blockN, tiling.blockK) =
-        std::tuple((*forcedTiles)[0], (*forcedTiles)[1], (*forcedTiles)[2]);
-  if (forcedWarps)
-    std::tie(tiling.warpsM, tiling.warpsN) =
-        std::pair((*forcedWarps)[0], (*forcedWarps)[1]);
-  // mma.sp takes 32 K per instruction: 2:4 tiles are 64 deep.
-  if (sparse24 && !forcedTiles)
-    tiling.blockK = 64;
-  if (stages)
-    tiling.stages = stages;
-  if (sparse24 && (tiling.blockK != 64 || (tiling.blockM / tiling.warpsM) % 8 ||
-                   (tiling.blockN / tiling.warpsN) % 16))
-    return linear.emitError()
-           << "NVPTX backend: 2:4 tiles are MxNx64 with warp tiles of a "
-              "multiple of 8 rows and 16 columns";
-  if (std::string why = tiling.verify(); !int4 && !why.empty())
-    return linear.emitError()
-           << "NVPTX backend: tiling " << tiling.blockM << "x" << tiling.blockN
-           << "x" << tiling.blockK << " with " << tiling.warpsM << "x"
-           << tiling.warpsN << " warps: " << why;
-  // int4 reads the options as: tiles 16xNx64 (N columns per CTA), warps
-  // 1xS (S warps splitting K), stages (K blocks whose loads are in flight).
-  Int4Tiling int4Tiling;
-  if (int4) {
-    int4Tiling = chooseInt4Tiling(problem.m, int4Layout);
-    if (forcedTiles)
-      int4Tiling.tilesPerWarp = (*forcedTiles)[1] / 16;
-    if (forcedWarps)
-      int4Tiling.splitK = (*forcedWarps)[1];
-    if (stages)
-      int4Tiling.ahead = stages;
-    std::string why = int4Tiling.verify(int4Layout, problem.m);
-    if (forcedTiles && ((*forcedTiles)[0] != 16 || (*forcedTiles)[1] % 16 ||
-                        (*forcedTiles)[2] != 64))
-      why = "int4 tiles are 16xNx64 with N a multiple of 16";
-    if (forcedWarps && (*forcedWarps)[0] != 1)
-      why = "int4 warps are 1xS (S warps splitting K)";
-    if (!why.empty())
-      return linear.emitError()
-             << "NVPTX backend: int4 tiling of " << int4Tiling.tilesPerWarp
-             << " tiles x " << int4Tiling.splitK << " warps, "
-             << int4Tiling.ahead << " blocks ahead: " << why;
-  }
+  TilingRequest request{forcedTiles, forcedWarps, stages, smVersion,
+                        registerModel.get()};
+  FailureOr<KernelTiling> tiling =
+      chooseKernelTiling(linear, problem, int4Layout,
+                         int4       ? cost::NVPTXKernelFamily::Int4
+                         : sparse24 ? cost::NVPTXKernelFamily::Sparse24
+                                    : cost::NVPTXKernelFamily::Dense,
+                         f.epilogue, request);
+  if (failed(tiling))
+    return failure();
 
   // Setup: pack the weight argument once.
   Value dense = buffers.lookup(linear.getWeight());
@@ -376,16 +356,24 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   SmallVector<Type> types = llvm::to_vector(ValueRange(args).getTypes());
   KernelLaunch kernel =
       int4 ? buildInt4MmaKernel(b, loc, kernels, name, problem.m, int4Layout,
-                                int4Tiling, f.epilogue, types)
+                                tiling->int4, f.epilogue, types)
       : sparse24 ? buildSparseMmaKernel(b, loc, kernels, name, problem,
-                                        f.epilogue, tiling, types)
+                                        f.epilogue, tiling->mma, types)
                  : buildDenseMmaKernel(b, loc, kernels, name, problem,
-                                       f.epilogue, tiling, types);
+                                       f.epilogue, tiling->mma, types);
   int64_t bytes = 0;
   for (Value arg : args)
     bytes += bufferBytes(cast<MemRefType>(arg.getType()));
-  launch(b, loc, kernel, args, "run", 2 * problem.m * problem.n * problem.k,
-         bytes);
+  gpu::LaunchFuncOp op = launch(b, loc, kernel, args, "run",
+                                2 * problem.m * problem.n * problem.k, bytes);
+  // The manifest tells which tiling ran and what the model expected of it.
+  std::string config;
+  llvm::raw_string_ostream(config) << llvm::json::Value(
+      describeKernel(*tiling, smVersion, problem.m, f.epilogue).toJson());
+  op->setAttr(kKernelConfigAttr, b.getStringAttr(config));
+  if (tiling->registers)
+    op->setAttr(kPredictedRegistersAttr,
+                b.getI64IntegerAttr(tiling->registers->registers));
   return success();
 }
 

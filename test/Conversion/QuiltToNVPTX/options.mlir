@@ -6,6 +6,7 @@
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=tiles=80x128x32 warps=2x2" 2>&1 | FileCheck %s --check-prefix=TILING
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=tiles=128x128x48" 2>&1 | FileCheck %s --check-prefix=BLOCK-K
 // RUN: rm -rf %t && not quilt-opt %s --quilt-export-nvptx=output-dir=%t 2>&1 | FileCheck %s --check-prefix=EXPORT
+// RUN: rm -rf %t && not quilt-opt %s "--quilt-nvptx-pipeline=output-dir=%t ptxas=/bin/false" 2>&1 | FileCheck %s --check-prefix=PTXAS
 
 // CHIP: chip 'sm_75' is not sm_80 or newer
 // CHIP-NAME: chip 'gfx90a' is not sm_80 or newer
@@ -13,6 +14,7 @@
 // WARPS: warps '2x2x2' is not `auto` or MxN
 // TILING: tiling 80x128x32 with 2x2 warps: each warp's tile must be a multiple of 16 x 16
 // BLOCK-K: block-k must be 32 or 64
+// PTXAS: quilt-export-nvptx: /bin/false failed (1)
 // EXPORT: quilt-export-nvptx: no gpu.binary @quilt_kernels (run gpu-module-to-binary{format=isa} first)
 
 func.func @lin(%x: tensor<128x256xbf16>, %w: !quilt.packed<256x512, precision<bf16>>) -> tensor<128x512xbf16> {

@@ -22,6 +22,12 @@ inline constexpr llvm::StringLiteral kPhaseAttr = "quilt.phase";
 /// On a gpu.launch_func: floating-point operations and minimal bytes moved.
 inline constexpr llvm::StringLiteral kFlopsAttr = "quilt.flops";
 inline constexpr llvm::StringLiteral kBytesAttr = "quilt.bytes";
+/// On a GEMM's gpu.launch_func: its tiling and epilogue as JSON (the
+/// register model's NVPTXKernelConfig) and, with a register model, the
+/// registers per thread it predicted.
+inline constexpr llvm::StringLiteral kKernelConfigAttr = "quilt.kernel_config";
+inline constexpr llvm::StringLiteral kPredictedRegistersAttr =
+    "quilt.predicted_registers";
 
 } // namespace mlir::quilt::nvptx
 

@@ -1,0 +1,179 @@
+//===- KernelTiling.cpp - The tiling of each linear's GPU kernel ----------===//
+//
+// What the options force, the rest from the per-shape tables of the kernel
+// generators; the learned register model then vets the choice. A warp grid
+// left to `auto` that the model predicts to spill is replaced by the one
+// with fewest warps that it predicts to fit (Triton leaves num_warps to the
+// user); a tiling forced whole that is predicted to spill is a warning.
+//
+//===----------------------------------------------------------------------===//
+
+#include "NVPTXKernels.h"
+
+#include "quilt/Dialect/Quilt/QuiltOps.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace mlir::quilt;
+using namespace mlir::quilt::nvptx;
+using cost::NVPTXKernelFamily;
+
+cost::NVPTXKernelConfig
+mlir::quilt::nvptx::describeKernel(const KernelTiling &tiling, unsigned sm,
+                                   int64_t rows, const Epilogue &epilogue) {
+  cost::NVPTXKernelConfig c;
+  c.family = tiling.family;
+  c.sm = sm;
+  if (tiling.family == NVPTXKernelFamily::Int4) {
+    c.rows = rows;
+    c.tilesPerWarp = tiling.int4.tilesPerWarp;
+    c.splitK = tiling.int4.splitK;
+    c.ahead = tiling.int4.ahead;
+  } else {
+    const MmaTiling &t = tiling.mma;
+    std::tie(c.blockM, c.blockN, c.blockK) =
+        std::tuple(t.blockM, t.blockN, t.blockK);
+    std::tie(c.warpsM, c.warpsN, c.stages) =
+        std::tuple(t.warpsM, t.warpsN, t.stages);
+  }
+  c.bias = bool(epilogue.biasType);
+  c.residual = epilogue.residual;
+  c.activation = int64_t(epilogue.activation);
+  c.outputBits = epilogue.outputType.getIntOrFloatBitWidth();
+  return c;
+}
+
+/// Why a 2:4 tiling does not fit mma.sp's 64-deep tiles, or "".
+static std::string verifySparse(const MmaTiling &t) {
+  if (t.blockK != 64 || (t.blockM / t.warpsM) % 8 || (t.blockN / t.warpsN) % 16)
+    return "2:4 tiles are MxNx64 with warp tiles of a multiple of 8 rows and "
+           "16 columns";
+  return "";
+}
+
+/// Warp grids of at most 8 warps, fewest warps first, then squarest warp
+/// tile: the first that fits and does not spill keeps the most reuse per
+/// warp.
+static SmallVector<std::pair<int64_t, int64_t>>
+getWarpGridCandidates(const MmaTiling &t) {
+  SmallVector<std::pair<int64_t, int64_t>> grids;
+  for (int64_t wm : {1, 2, 4, 8})
+    for (int64_t wn : {1, 2, 4, 8})
+      if (wm * wn <= 8)
+        grids.push_back({wm, wn});
+  auto skew = [&](std::pair<int64_t, int64_t> g) {
+    double ratio = double(t.blockM * g.second) / double(t.blockN * g.first);
+    return std::abs(std::log2(ratio));
+  };
+  llvm::stable_sort(grids, [&](auto a, auto b) {
+    if (a.first * a.second != b.first * b.second)
+      return a.first * a.second < b.first * b.second;
+    return skew(a) < skew(b);
+  });
+  return grids;
+}
+
+FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
+    LinearOp linear, const GemmProblem &problem, const Int4Layout &layout,
+    NVPTXKernelFamily family, const Epilogue &epilogue,
+    const TilingRequest &request) {
+  KernelTiling k;
+  k.family = family;
+  bool int4 = family == NVPTXKernelFamily::Int4;
+  bool sparse24 = family == NVPTXKernelFamily::Sparse24;
+  const auto &tiles = request.tiles;
+  const auto &warps = request.warps;
+  std::string why;
+  if (int4) {
+    // int4 reads the options as: tiles 16xNx64 (N columns per CTA), warps
+    // 1xS (S warps splitting K), stages (K blocks whose loads are in
+    // flight).
+    Int4Tiling &t = k.int4;
+    t = chooseInt4Tiling(problem.m, layout);
+    if (tiles)
+      t.tilesPerWarp = (*tiles)[1] / 16;
+    if (warps)
+      t.splitK = (*warps)[1];
+    if (request.stages)
+      t.ahead = request.stages;
+    why = t.verify(layout, problem.m);
+    if (tiles && ((*tiles)[0] != 16 || (*tiles)[1] % 16 || (*tiles)[2] != 64))
+      why = "int4 tiles are 16xNx64 with N a multiple of 16";
+    if (warps && (*warps)[0] != 1)
+      why = "int4 warps are 1xS (S warps splitting K)";
+    if (!why.empty())
+      return linear.emitError()
+             << "NVPTX backend: int4 tiling of " << t.tilesPerWarp
+             << " tiles x " << t.splitK << " warps, " << t.ahead
+             << " blocks ahead: " << why;
+  } else {
+    MmaTiling &t = k.mma;
+    t = chooseDenseTiling(problem);
+    if (tiles)
+      std::tie(t.blockM, t.blockN, t.blockK) =
+          std::tuple((*tiles)[0], (*tiles)[1], (*tiles)[2]);
+    if (warps)
+      std::tie(t.warpsM, t.warpsN) = std::pair((*warps)[0], (*warps)[1]);
+    // mma.sp takes 32 K per instruction: 2:4 tiles are 64 deep.
+    if (sparse24 && !tiles)
+      t.blockK = 64;
+    if (request.stages)
+      t.stages = request.stages;
+    if (sparse24 && !(why = verifySparse(t)).empty())
+      return linear.emitError() << "NVPTX backend: " << why;
+    if (!(why = t.verify()).empty())
+      return linear.emitError()
+             << "NVPTX backend: tiling " << t.blockM << "x" << t.blockN << "x"
+             << t.blockK << " with " << t.warpsM << "x" << t.warpsN
+             << " warps: " << why;
+  }
+  if (!request.registers)
+    return k;
+
+  auto estimate = [&](const KernelTiling &candidate) {
+    return request.registers->estimate(
+        describeKernel(candidate, request.sm, problem.m, epilogue));
+  };
+  k.registers = estimate(k);
+  if (!k.registers->spills)
+    return k;
+  if (warps) {
+    linear.emitWarning()
+        << "NVPTX backend: the register model predicts "
+        << llvm::formatv("{0:F0}", k.registers->demand)
+        << " registers per thread for this tiling, over the "
+        << describeKernel(k, request.sm, problem.m, epilogue).getRegisterCap()
+        << " a thread can have: it will spill (warps=auto "
+           "picks a warp grid that fits)";
+    return k;
+  }
+  // The warp grid was ours to pick: the fewest warps predicted to fit.
+  if (int4) {
+    for (int64_t s : {1, 2, 4, 8, 16}) {
+      KernelTiling candidate = k;
+      candidate.int4.splitK = s;
+      if (!candidate.int4.verify(layout, problem.m).empty())
+        continue;
+      cost::RegisterEstimate e = estimate(candidate);
+      if (!e.spills) {
+        candidate.registers = e;
+        return candidate;
+      }
+    }
+    return k;
+  }
+  for (auto [wm, wn] : getWarpGridCandidates(k.mma)) {
+    KernelTiling candidate = k;
+    std::tie(candidate.mma.warpsM, candidate.mma.warpsN) = std::pair(wm, wn);
+    if (!candidate.mma.verify().empty() ||
+        (sparse24 && !verifySparse(candidate.mma).empty()))
+      continue;
+    cost::RegisterEstimate e = estimate(candidate);
+    if (!e.spills) {
+      candidate.registers = e;
+      return candidate;
+    }
+  }
+  return k;
+}

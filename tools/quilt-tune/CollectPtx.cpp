@@ -1,0 +1,267 @@
+//===- CollectPtx.cpp - quilt-tune collect-ptx: registers of NVPTX kernels ===//
+//
+// This file implements `quilt-tune collect-ptx`: it compiles one linear per
+// kernel family (dense, 2:4, int4), chip and tiling of a grid through
+// quilt-nvptx-pipeline, assembles the PTX with `ptxas -v` (no GPU needed)
+// and writes one JSONL line per kernel: the tiling and epilogue the
+// manifest records, and the registers, stack frame and spills ptxas
+// reports. The register model is fitted to these lines.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Tune.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "quilt/CostModel/RegisterModel.h"
+#include "quilt/InitAllDialects.h"
+#include "quilt/Pipelines/Pipelines.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ThreadPool.h"
+#include "llvm/Support/Threading.h"
+
+namespace cl = llvm::cl;
+using namespace mlir;
+using namespace mlir::quilt::cost;
+
+namespace quilt::tune {
+
+cl::SubCommand &getCollectPtxCommand() {
+  static cl::SubCommand command(
+      "collect-ptx", "Record ptxas -v's registers and spills of NVPTX kernels "
+                     "over a grid of tilings (no GPU needed)");
+  return command;
+}
+
+static cl::opt<std::string> outPath("o", cl::desc("JSONL dataset to write"),
+                                    cl::Required,
+                                    cl::sub(getCollectPtxCommand()));
+static cl::list<std::string>
+    chips("chips", cl::desc("Chips to compile for"), cl::CommaSeparated,
+          cl::list_init<std::string>({"sm_80", "sm_90a"}),
+          cl::sub(getCollectPtxCommand()));
+static cl::opt<std::string>
+    ptxasPath("ptxas",
+              cl::desc("ptxas to run (default: on PATH or /usr/local/cuda)"),
+              cl::sub(getCollectPtxCommand()));
+static cl::opt<unsigned> maxKernels(
+    "max-kernels",
+    cl::desc("Compile only this many kernels, spread evenly over the grid "
+             "(0: all)"),
+    cl::init(0), cl::sub(getCollectPtxCommand()));
+static cl::opt<unsigned> jobs("j",
+                              cl::desc("Kernels compiled at once (0: one per "
+                                       "core)"),
+                              cl::init(0), cl::sub(getCollectPtxCommand()));
+
+namespace {
+
+/// One kernel to compile: the pipeline's tiling options and the IR.
+struct PtxJob {
+  std::string chip, tiles, warps, ir;
+  unsigned stages = 0;
+};
+
+/// The epilogues of the grid, from none to the heaviest.
+struct EpilogueKind {
+  bool bias, residual;
+  const char *activation; // quilt op name, or nullptr
+};
+constexpr EpilogueKind kEpilogues[] = {{false, false, nullptr},
+                                       {true, false, nullptr},
+                                       {true, false, "silu"},
+                                       {true, true, "gelu"}};
+
+/// A function of one linear (x: M x K of `xType`, weight `weight`) with
+/// `epilogue` behind it.
+std::string makeLinear(int64_t m, int64_t k, int64_t n, StringRef xType,
+                       StringRef weight, const EpilogueKind &epilogue) {
+  std::string y = llvm::formatv("tensor<{0}x{1}x{2}>", m, n, xType).str();
+  std::string w = llvm::formatv("!quilt.packed<{0}x{1}, {2}>", k, n, weight);
+  std::string ir;
+  llvm::raw_string_ostream os(ir);
+  os << "func.func @lin(%x: tensor<" << m << "x" << k << "x" << xType
+     << ">, %w: " << w;
+  if (epilogue.bias)
+    os << ", %b: tensor<" << n << "xf32>";
+  if (epilogue.residual)
+    os << ", %r: " << y;
+  os << ") -> " << y << " {\n  %y = quilt.linear %x, %w"
+     << (epilogue.bias ? " bias %b" : "") << " : tensor<" << m << "x" << k
+     << "x" << xType << ">, " << w
+     << (epilogue.bias ? llvm::formatv(", tensor<{0}xf32>", n).str() : "")
+     << " -> " << y << "\n";
+  std::string last = "%y";
+  if (epilogue.activation) {
+    os << "  %a = quilt." << epilogue.activation << " " << last << " : " << y
+       << "\n";
+    last = "%a";
+  }
+  if (epilogue.residual) {
+    os << "  %s = quilt.add " << last << ", %r : " << y << "\n";
+    last = "%s";
+  }
+  os << "  return " << last << " : " << y << "\n}\n";
+  return ir;
+}
+
+/// The grid: every CTA tile and warp grid of at most 8 warps for the dense
+/// and 2:4 kernels, every split of the int4 one; stages, the 16-bit type
+/// and the epilogue rotate along the grid so each value meets many tilings.
+std::vector<PtxJob> makeGrid() {
+  std::vector<PtxJob> grid;
+  unsigned turn = 0;
+  for (const std::string &chip : chips) {
+    bool sm90 = StringRef(chip).starts_with("sm_9");
+    for (bool sparse : {false, true}) {
+      if (sparse && !sm90)
+        continue; // mma.sp needs sm_90 in this pipeline
+      for (int64_t bm : {16, 32, 64, 128, 256})
+        for (int64_t bn : {32, 64, 128, 256})
+          for (int64_t bk : {32, 64})
+            for (int64_t wm : {1, 2, 4, 8})
+              for (int64_t wn : {1, 2, 4, 8}) {
+                if (wm * wn > 8 || bm % (16 * wm) || bn % (16 * wn) ||
+                    (sparse && bk != 64))
+                  continue;
+                const EpilogueKind &e = kEpilogues[turn % 4];
+                StringRef type = turn % 2 ? "f16" : "bf16";
+                std::string weight = ("precision<" + type + ">" +
+                                      (sparse ? ", sparsity<nm<2, 4>>" : ""))
+                                         .str();
+                PtxJob job{chip, llvm::formatv("{0}x{1}x{2}", bm, bn, bk),
+                           llvm::formatv("{0}x{1}", wm, wn),
+                           makeLinear(256, 512, 512, type, weight, e),
+                           unsigned(2 + turn % 3)};
+                grid.push_back(std::move(job));
+                ++turn;
+              }
+    }
+    for (int64_t rows : {1, 4, 8, 16})
+      for (int64_t tilesPerWarp : {1, 2, 4, 8})
+        for (int64_t splitK : {1, 2, 4, 8, 16}) {
+          const EpilogueKind &e = kEpilogues[turn % 4];
+          PtxJob job{chip, llvm::formatv("16x{0}x64", 16 * tilesPerWarp),
+                     llvm::formatv("1x{0}", splitK),
+                     makeLinear(rows, 1024, 2048, "f16",
+                                "precision<i4, group<128>>", e),
+                     unsigned(1 << (turn % 4))};
+          grid.push_back(std::move(job));
+          ++turn;
+        }
+  }
+  return grid;
+}
+
+/// Compiles `job` into `dir` with ptxas; returns the manifest's GEMM
+/// launch, or nothing when the tiling is invalid for the kernel family.
+std::optional<llvm::json::Object> compile(const DialectRegistry &registry,
+                                          const PtxJob &job, StringRef dir,
+                                          StringRef ptxas) {
+  MLIRContext context(registry, MLIRContext::Threading::DISABLED);
+  context.printOpOnDiagnostic(false);
+  // Invalid tilings are expected on a grid: keep their errors quiet.
+  ScopedDiagnosticHandler quiet(&context,
+                                [](Diagnostic &) { return success(); });
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(job.ir, ParserConfig(&context));
+  if (!module)
+    return std::nullopt;
+  PassManager pm(&context);
+  mlir::quilt::NVPTXPipelineOptions options;
+  options.chip = job.chip;
+  options.tiles = job.tiles;
+  options.warps = job.warps;
+  options.stages = job.stages;
+  options.outputDir = dir.str();
+  options.ptxas = ptxas.str();
+  options.registerModel = "none";
+  mlir::quilt::populateNVPTXPipeline(pm, options);
+  if (failed(pm.run(*module)))
+    return std::nullopt;
+  auto text = llvm::MemoryBuffer::getFile((dir + "/lin.json").str());
+  if (!text)
+    return std::nullopt;
+  auto manifest = llvm::json::parse((*text)->getBuffer());
+  if (!manifest) {
+    llvm::consumeError(manifest.takeError());
+    return std::nullopt;
+  }
+  const llvm::json::Array *launches =
+      manifest->getAsObject() ? manifest->getAsObject()->getArray("launches")
+                              : nullptr;
+  for (const llvm::json::Value &launch :
+       launches ? *launches : llvm::json::Array())
+    if (const llvm::json::Object *o = launch.getAsObject())
+      if (o->get("config") && o->get("registers"))
+        return *o;
+  return std::nullopt;
+}
+
+} // namespace
+
+int runCollectPtx() {
+  std::string ptxas = ptxasPath.empty() ? findPtxas() : ptxasPath.getValue();
+  if (ptxas.empty())
+    return fail("no ptxas on PATH or in /usr/local/cuda/bin (give --ptxas)");
+  auto version = getPtxasVersion(ptxas);
+  if (!version)
+    return fail(llvm::toString(version.takeError()));
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  mlir::quilt::registerAllDialects(registry);
+
+  std::vector<PtxJob> grid = makeGrid();
+  if (maxKernels && maxKernels < grid.size()) {
+    std::vector<PtxJob> spread;
+    for (size_t i = 0; i < maxKernels; ++i)
+      spread.push_back(grid[i * grid.size() / maxKernels]);
+    grid = std::move(spread);
+  }
+  std::error_code ec;
+  llvm::raw_fd_ostream out(outPath, ec);
+  if (ec)
+    return fail("cannot write " + outPath + ": " + ec.message());
+  // Written in grid order once all are done, so a rerun gives the same file.
+  std::vector<std::optional<llvm::json::Object>> launches(grid.size());
+  llvm::DefaultThreadPool pool(jobs ? llvm::hardware_concurrency(jobs)
+                                    : llvm::hardware_concurrency());
+  for (size_t i = 0; i < grid.size(); ++i)
+    pool.async([&, i] {
+      llvm::SmallString<128> dir;
+      if (llvm::sys::fs::createUniqueDirectory("quilt-ptx", dir))
+        return;
+      launches[i] = compile(registry, grid[i], dir, ptxas);
+      llvm::sys::fs::remove_directories(dir);
+    });
+  pool.wait();
+  unsigned written = 0, invalid = 0;
+  for (auto [job, launch] : llvm::zip(grid, launches)) {
+    if (!launch) {
+      ++invalid;
+      continue;
+    }
+    llvm::json::Object line{{"chip", job.chip}, {"ptxas", *version}};
+    for (StringRef key : {"config", "registers", "stack_bytes",
+                          "spill_store_bytes", "spill_load_bytes"})
+      line[key] = *launch->get(key);
+    out << llvm::json::Value(std::move(line)) << "\n";
+    ++written;
+  }
+  llvm::outs() << "quilt-tune collect-ptx: " << written << " kernels ("
+               << invalid << " tilings of the grid invalid for their kernel) "
+               << "with ptxas " << *version << " -> " << outPath << "\n";
+  return written ? 0 : fail("no kernel compiled");
+}
+
+} // namespace quilt::tune
