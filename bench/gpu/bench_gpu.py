@@ -371,10 +371,13 @@ def parse_launcher_json(stdout: str) -> dict[str, Any]:
 
 
 def run_quilt(case: Case, launcher: Optional[Path], launcher_error: str,
-              kernels: Path, opts: argparse.Namespace, tmp: Path) -> tuple[Row, Optional[np.ndarray]]:
-    """Runs the case's Quilt kernel; returns its row and output (f32)."""
-    row = Row(case.name, case.quilt_impl)
-    manifest = kernels / case.name / f"{case.name}.json"
+              kernels: Path, opts: argparse.Namespace, tmp: Path,
+              variant: str = "") -> tuple[Row, Optional[np.ndarray]]:
+    """Runs the case's Quilt kernel (or its `variant` from
+    bench/gpu/variants.txt, compiled into kernels/CASE@VARIANT/); returns its
+    row and output (f32)."""
+    row = Row(case.name, case.quilt_impl + (f"@{variant}" if variant else ""))
+    manifest = kernels / (f"{case.name}@{variant}" if variant else case.name) / f"{case.name}.json"
     if not manifest.is_file():
         row.status, row.note = "not compiled", f"no {manifest.relative_to(ROOT) if manifest.is_relative_to(ROOT) else manifest}"
         return row, None
@@ -734,8 +737,14 @@ def run_case(case: Case, ctx: GpuContext, launcher: Optional[Path], launcher_err
         return x_gpu @ to_gpu(weight).to(torch.float64)
 
     rows: list[Row] = []
-    if wanted(case.quilt_impl):
-        row, output = run_quilt(case, launcher, launcher_error, opts.kernels, opts, tmp)
+    # The tiling `auto` picks, then the variants prepare.sh compiled.
+    variants = [""] + sorted(d.name.split("@", 1)[1] for d in opts.kernels.glob(f"{case.name}@*")
+                             if d.is_dir())
+    for variant in variants:
+        impl = case.quilt_impl + (f"@{variant}" if variant else "")
+        if not wanted(impl):
+            continue
+        row, output = run_quilt(case, launcher, launcher_error, opts.kernels, opts, tmp, variant)
         if output is not None:
             set_check(row, rel_err(to_gpu(output), reference(case.fmt)))
         rows.append(finish_row(row, case, case.fmt))

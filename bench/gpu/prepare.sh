@@ -6,7 +6,10 @@
 # Runs where LLVM/MLIR 22 is installed (not on the GPU machine): builds
 # quilt-opt, then compiles every bench/gpu/cases/*.mlir with
 # --quilt-nvptx-pipeline into bench/gpu/kernels/CASE/ (kernels.ptx and
-# CASE.json, the launcher's manifest). A case that does not compile is
+# CASE.json, the launcher's manifest), and each variant of
+# bench/gpu/variants.txt that matches it into kernels/CASE@TAG/. Where
+# ptxas is installed, each manifest records its registers and spills
+# (ptxas=auto) and they are printed. A case that does not compile is
 # skipped with a warning, since the pipeline may not support every weight
 # format yet; bench_gpu.py then shows it as "not compiled". Exits 0 unless
 # nothing compiled at all.
@@ -53,32 +56,50 @@ fi
 mkdir -p "$out_root"
 ok=0
 failed=0
+# compile NAME SRC DIR [OPTIONS...]: one kernel set; counts it in ok/failed.
+compile() {
+  local name="$1" src="$2" dir="$3"
+  shift 3
+  # A stale manifest from an earlier successful compile must not survive a
+  # failing one, or bench_gpu.py would time old code.
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  local log
+  log="$(mktemp)"
+  if "$opt" "$src" --quilt-nvptx-pipeline="chip=$chip output-dir=$dir ptxas=auto $*" \
+       -o /dev/null >"$log" 2>&1 && [ -f "$dir/kernels.ptx" ] &&
+     [ -f "$dir/$name.json" ]; then
+    ok=$((ok + 1))
+    echo "compiled ${dir#"$out_root"/}${*:+ ($*)}:"
+    for f in "$dir"/*; do
+      printf '  %s (%s bytes)\n' "${f#"$root"/}" "$(wc -c <"$f")"
+    done
+    # The run kernel's registers and spills, when ptxas reported them.
+    grep -E '"(registers|spill_store_bytes)"' "$dir/$name.json" | tr -d ' ,' |
+      paste -sd' ' | sed 's/^/  ptxas: /'
+    grep -h 'warning' "$log" | sed 's/^/  /'
+  else
+    failed=$((failed + 1))
+    echo "warning: skipping ${dir#"$out_root"/}: compile failed or wrote no kernels.ptx/$name.json" >&2
+    sed -n '1,15p' "$log" | sed 's/^/    /' >&2
+    rm -rf "$dir"
+  fi
+  rm -f "$log"
+}
+
 for src in "$cases_dir"/*.mlir; do
   name="$(basename "$src" .mlir)"
   if [ -n "$filter" ] && ! [[ "$name" =~ $filter ]]; then
     continue
   fi
-  dir="$out_root/$name"
-  # A stale manifest from an earlier successful compile must not survive a
-  # failing one, or bench_gpu.py would time old code.
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  log="$(mktemp)"
-  if "$opt" "$src" --quilt-nvptx-pipeline="chip=$chip output-dir=$dir" \
-       -o /dev/null >"$log" 2>&1 && [ -f "$dir/kernels.ptx" ] &&
-     [ -f "$dir/$name.json" ]; then
-    ok=$((ok + 1))
-    echo "compiled $name:"
-    for f in "$dir"/*; do
-      printf '  %s (%s bytes)\n' "${f#"$root"/}" "$(wc -c <"$f")"
-    done
-  else
-    failed=$((failed + 1))
-    echo "warning: skipping $name: compile failed or wrote no kernels.ptx/$name.json" >&2
-    sed -n '1,15p' "$log" | sed 's/^/    /' >&2
-    rm -rf "$dir"
-  fi
-  rm -f "$log"
+  compile "$name" "$src" "$out_root/$name"
+  rm -rf "$out_root/$name"@*
+  while read -r regex tag options; do
+    case "$regex" in ''|'#'*) continue ;; esac
+    if [[ "$name" =~ $regex ]]; then
+      compile "$name" "$src" "$out_root/$name@$tag" $options
+    fi
+  done <"$root/bench/gpu/variants.txt"
 done
 
 echo "prepare.sh: $ok compiled, $failed skipped, into ${out_root#"$root"/}/"
