@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "quilt/Conversion/Passes.h"
@@ -28,6 +29,9 @@ void mlir::quilt::addBufferizationPasses(OpPassManager &pm) {
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // Bufferized scf.forall (batched matmuls on several threads) as the
+  // scf.parallel that scf-to-openmp threads.
+  pm.addPass(createForallToParallelLoopPass());
   bufferization::buildBufferDeallocationPipeline(pm);
 }
 

@@ -562,30 +562,36 @@ void cpu::emitGemm(OpBuilder &b, Location loc, const GemmConfig &config,
     });
   };
 
+  auto columnBlock = [&](Value block) {
+    if (packA)
+      aBlock = memref::AllocOp::create(b, loc, aBlockType, ValueRange{},
+                                       b.getI64IntegerAttr(64));
+    Value p0 = arith::MulIOp::create(b, loc, block,
+                                     indexConst(b, loc, panelsPerBlock));
+    Value p1 = min(add(p0, panelsPerBlock), indexConst(b, loc, panels));
+    // Column sub-blocks whose K block of B stays in L2.
+    forLoop(b, loc, p0, p1, kL2Panels, [&](OpBuilder &, Location, Value q0) {
+      Value q1 = min(add(q0, kL2Panels), p1);
+      forLoop(b, loc, c0, kWords, blockWords,
+              [&](OpBuilder &, Location, Value kw0) {
+                Value kw1 = min(add(kw0, blockWords), kWords);
+                Value isLast = arith::CmpIOp::create(
+                    b, loc, arith::CmpIPredicate::eq, kw1, kWords);
+                forLoop(b, loc, c0, ops.m, blockRows,
+                        [&](OpBuilder &, Location, Value r0) {
+                          rowBlock(q0, q1, kw0, kw1, isLast, r0);
+                        });
+              });
+    });
+  };
+  // One block: no parallel loop, so that a single-threaded product called
+  // inside another parallel loop (batched matmul) opens no nested region.
+  if (blocks == 1) {
+    columnBlock(c0);
+    return;
+  }
   scf::ParallelOp::create(
       b, loc, ValueRange{c0}, ValueRange{indexConst(b, loc, blocks)},
       ValueRange{indexConst(b, loc, 1)},
-      [&](OpBuilder &, Location, ValueRange ivs) {
-        if (packA)
-          aBlock = memref::AllocOp::create(b, loc, aBlockType, ValueRange{},
-                                           b.getI64IntegerAttr(64));
-        Value p0 = arith::MulIOp::create(b, loc, ivs[0],
-                                         indexConst(b, loc, panelsPerBlock));
-        Value p1 = min(add(p0, panelsPerBlock), indexConst(b, loc, panels));
-        // Column sub-blocks whose K block of B stays in L2.
-        forLoop(b, loc, p0, p1, kL2Panels,
-                [&](OpBuilder &, Location, Value q0) {
-                  Value q1 = min(add(q0, kL2Panels), p1);
-                  forLoop(b, loc, c0, kWords, blockWords,
-                          [&](OpBuilder &, Location, Value kw0) {
-                            Value kw1 = min(add(kw0, blockWords), kWords);
-                            Value isLast = arith::CmpIOp::create(
-                                b, loc, arith::CmpIPredicate::eq, kw1, kWords);
-                            forLoop(b, loc, c0, ops.m, blockRows,
-                                    [&](OpBuilder &, Location, Value r0) {
-                                      rowBlock(q0, q1, kw0, kw1, isLast, r0);
-                                    });
-                          });
-                });
-      });
+      [&](OpBuilder &, Location, ValueRange ivs) { columnBlock(ivs[0]); });
 }

@@ -140,11 +140,13 @@ struct LowerUnpack : OpConversionPattern<UnpackOp> {
 /// y = x W (+ bias) on f32 tensors through a generated GEMM kernel. `weight`
 /// holds the bytes of `layout`, or, without a layout, is a dense f32 K x N
 /// tensor, read in place where it can be (canReadRowMajorWeight), else
-/// packed into f32 panels at run time.
+/// packed into f32 panels at run time. A `serial` kernel runs on one thread
+/// inside the caller's parallel loop.
 Value emitLinear(OpBuilder &b, Location loc, ModuleOp module, Value x,
                  Value weight, std::optional<CPUWeightLayout> layout, int64_t k,
                  int64_t n, Value bias, PrecisionAttr act,
-                 const CPUTarget &target, unsigned threads) {
+                 const CPUTarget &target, unsigned threads,
+                 bool serial = false) {
   MLIRContext *ctx = b.getContext();
   Type f32 = b.getF32Type();
   x = reference::convertElements(b, loc, x, f32);
@@ -181,9 +183,12 @@ Value emitLinear(OpBuilder &b, Location loc, ModuleOp module, Value x,
        layoutName(*layout) + (rowMajor ? "_rowmajor" : "") + "_m" +
        (staticM ? Twine(*staticM) : Twine("dyn")) + (bias ? "_bias" : "") +
        (choice.perTensorAct ? "_acttensor" : "") +
-       (choice.roundActToBF16 ? "_actbf16" : ""))
+       (choice.roundActToBF16 ? "_actbf16" : "") +
+       // Beside the threaded kernel of the same shape, in a module whose
+       // batched matmuls run single-threaded products in parallel.
+       (serial ? "_serial" : ""))
           .str();
-  GemmConfig config{choice.kind, *layout, staticM, threads,
+  GemmConfig config{choice.kind, *layout, staticM, serial ? 1 : threads,
                     getMaxTileRows(target)};
   func::FuncOp kernel = getOrCreateKernel(
       b, module, name, type,
@@ -278,14 +283,20 @@ struct LowerMatmul : OpConversionPattern<MatmulOp> {
     int64_t n = resultType.getDimSize(rank - 1);
     Value lhs = reference::convertElements(b, loc, adaptor.getLhs(), f32);
     Value rhs = reference::convertElements(b, loc, adaptor.getRhs(), f32);
-    auto product = [&](Value x, Value w) {
+    // A batch of at least `threads` products runs one product per thread
+    // (each single-threaded); fewer split each product's columns instead.
+    // Splitting every small product of a long batch (attention: 32 heads of
+    // 256 x 128) paid a parallel region per product, slower than one thread.
+    bool batchParallel = rank > 2 && threads > 1;
+    auto product = [&](Value x, Value w, bool serial) {
       if (op.getTransposeB())
         w = transposeMatrix(b, loc, module, w);
       return emitLinear(b, loc, module, x, w, std::nullopt, k, n, Value(),
-                        PrecisionAttr(), target, threads);
+                        PrecisionAttr(), target, threads, serial);
     };
     if (rank == 2) {
-      rewriter.replaceOp(op, castResult(b, loc, product(lhs, rhs), resultType));
+      rewriter.replaceOp(
+          op, castResult(b, loc, product(lhs, rhs, false), resultType));
       return success();
     }
 
@@ -293,6 +304,7 @@ struct LowerMatmul : OpConversionPattern<MatmulOp> {
     int64_t batch = 1;
     for (int64_t d = 0; d < rank - 2; ++d)
       batch *= lhsType.getDimSize(d);
+    batchParallel = batchParallel && batch >= threads;
     SmallVector<ReassociationIndices> fold = {{}, {rank - 2}, {rank - 1}};
     for (int64_t d = 0; d < rank - 2; ++d)
       fold[0].push_back(d);
@@ -304,28 +316,49 @@ struct LowerMatmul : OpConversionPattern<MatmulOp> {
     int64_t rhsRows = rhsType.getDimSize(rank - 2),
             rhsCols = rhsType.getDimSize(rank - 1);
     Value init = tensor::EmptyOp::create(b, loc, {batch, m, n}, f32);
-    auto loop = scf::ForOp::create(b, loc, indexConst(b, loc, 0),
-                                   indexConst(b, loc, batch),
-                                   indexConst(b, loc, 1), ValueRange{init});
-    {
+    SmallVector<OpFoldResult> sliceSizes3 = {
+        b.getIndexAttr(1), b.getIndexAttr(m), b.getIndexAttr(n)};
+    auto slice = [&](Value t, Value i, int64_t rows, int64_t cols) -> Value {
+      auto type = RankedTensorType::get({rows, cols}, f32);
+      return tensor::ExtractSliceOp::create(
+          b, loc, type, t, ValueRange{i}, ValueRange{}, ValueRange{},
+          ArrayRef<int64_t>{ShapedType::kDynamic, 0, 0},
+          ArrayRef<int64_t>{1, rows, cols}, ArrayRef<int64_t>{1, 1, 1});
+    };
+    Value result;
+    if (batchParallel) {
+      auto forall = scf::ForallOp::create(
+          b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(batch)},
+          ValueRange{init}, std::nullopt);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(forall.getBody());
+      Value i = forall.getInductionVars()[0];
+      Value y = product(slice(lhs, i, m, k), slice(rhs, i, rhsRows, rhsCols),
+                        /*serial=*/true);
+      b.setInsertionPointToStart(forall.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(
+          b, loc, y, forall.getRegionIterArgs()[0],
+          ArrayRef<OpFoldResult>{i, b.getIndexAttr(0), b.getIndexAttr(0)},
+          sliceSizes3,
+          ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
+                                 b.getIndexAttr(1)});
+      result = forall.getResult(0);
+    } else {
+      auto loop = scf::ForOp::create(b, loc, indexConst(b, loc, 0),
+                                     indexConst(b, loc, batch),
+                                     indexConst(b, loc, 1), ValueRange{init});
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(loop.getBody());
       Value i = loop.getInductionVar();
-      auto slice = [&](Value t, int64_t rows, int64_t cols) -> Value {
-        auto type = RankedTensorType::get({rows, cols}, f32);
-        return tensor::ExtractSliceOp::create(
-            b, loc, type, t, ValueRange{i}, ValueRange{}, ValueRange{},
-            ArrayRef<int64_t>{ShapedType::kDynamic, 0, 0},
-            ArrayRef<int64_t>{1, rows, cols}, ArrayRef<int64_t>{1, 1, 1});
-      };
-      Value y = product(slice(lhs, m, k), slice(rhs, rhsRows, rhsCols));
+      Value y = product(slice(lhs, i, m, k), slice(rhs, i, rhsRows, rhsCols),
+                        /*serial=*/false);
       Value out = tensor::InsertSliceOp::create(
           b, loc, y, loop.getRegionIterArgs()[0], ValueRange{i}, ValueRange{},
           ValueRange{}, ArrayRef<int64_t>{ShapedType::kDynamic, 0, 0},
           ArrayRef<int64_t>{1, m, n}, ArrayRef<int64_t>{1, 1, 1});
       scf::YieldOp::create(b, loc, out);
+      result = loop.getResult(0);
     }
-    Value result = loop.getResult(0);
     if (rank > 3) {
       auto expanded = RankedTensorType::get(resultType.getShape(), f32);
       result = tensor::ExpandShapeOp::create(b, loc, expanded, result, fold);

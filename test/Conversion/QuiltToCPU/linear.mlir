@@ -135,14 +135,25 @@ func.func @ragged(%x: tensor<16x64xf32>, %w: tensor<64x40xf32>) -> tensor<16x40x
 
 // quilt.matmul: per batch, the right operand (transposed for transpose_b,
 // by a kernel of its own) is packed into f32 panels at run time and
-// multiplied by the linear kernel.
+// multiplied by the linear kernel. On 2 threads the 3 products run in
+// parallel (scf.forall), each on one thread (the `_serial` kernel, with no
+// parallel loop of its own); on one thread, in an scf.for.
 // CHECK-LABEL: func.func @scores(
-// CHECK:         scf.for
+// CHECK:         scf.forall (%[[I:.*]]) in (3) shared_outs(
 // CHECK:           tensor.extract_slice %{{.*}} : tensor<3x20x16xf32> to tensor<20x16xf32>
 // CHECK:           call @quilt_cpu_transpose_f32_20x16(%{{.*}}) : (tensor<20x16xf32>) -> tensor<16x20xf32>
 // CHECK:           call @quilt_cpu_pack_f32_16x20(
-// CHECK:           call @quilt_cpu_linear_fma_f32_16x20_m20(
-// CHECK:           tensor.insert_slice %{{.*}} : tensor<20x20xf32> into tensor<3x20x20xf32>
+// CHECK:           call @quilt_cpu_linear_fma_f32_16x20_m20_serial(
+// CHECK:           scf.forall.in_parallel
+// CHECK-NEXT:        tensor.parallel_insert_slice %{{.*}} into %{{.*}}[%[[I]], 0, 0] [1, 20, 20] [1, 1, 1] : tensor<20x20xf32> into tensor<3x20x20xf32>
+// CHECK-LABEL: func.func private @quilt_cpu_linear_fma_f32_16x20_m20_serial(
+// CHECK-NOT:     scf.parallel
+// CHECK:         return
+// NOVNNI-LABEL: func.func @scores(
+// NOVNNI:         scf.for
+// NOVNNI:           call @quilt_cpu_transpose_f32_20x16(
+// NOVNNI:           call @quilt_cpu_linear_fma_f32_16x20_m20(
+// NOVNNI:           tensor.insert_slice %{{.*}} : tensor<20x20xf32> into tensor<3x20x20xf32>
 func.func @scores(%q: tensor<3x20x16xf32>, %k: tensor<3x20x16xf32>) -> tensor<3x20x20xf32> {
   %s = quilt.matmul %q, %k transpose_b : tensor<3x20x16xf32>, tensor<3x20x16xf32> -> tensor<3x20x20xf32>
   return %s : tensor<3x20x20xf32>

@@ -2,12 +2,14 @@
 // RUN: quilt-run %s --entry scores --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
 // RUN: quilt-run %s --entry batched4d --pipeline cpu --check --tolerance 1e-5 --threads 2 | FileCheck %s
 // RUN: quilt-run %s --entry scores8 --pipeline cpu --check --tolerance 1e-5 | FileCheck %s
+// RUN: quilt-run %s --entry scores --pipeline cpu --check --tolerance 1e-5 --threads 2 | FileCheck %s
 
 // quilt.matmul through quilt-cpu-pipeline (the right operand packed into f32
 // panels at run time, then the linear GEMM kernel) against the reference
 // pipeline: a ragged 2-d product, batched attention scores Q K^T
 // (transpose_b; K transposed by scalar copies, and with sizes multiples of
-// 8 in vector blocks: @scores8), and two batch dims. Only the f32
+// 8 in vector blocks: @scores8), and two batch dims. On 2 threads the
+// products of a batch run in parallel, one thread each. Only the f32
 // summation order differs.
 // CHECK: check vs reference: max_abs_err
 
