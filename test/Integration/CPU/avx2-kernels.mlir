@@ -2,6 +2,7 @@
 // RUN: quilt-run %s --entry dense --cpu-features=+avx2,+fma --check --tolerance 1e-5 | FileCheck %s
 // RUN: quilt-run %s --entry dense --cpu-features=+avx2,+fma --check --tolerance 1e-5 --threads 2 | FileCheck %s
 // RUN: quilt-run %s --entry gated --cpu-features=+avx2,+fma --passes quilt-fuse-blocks --check --tolerance 1e-5 | FileCheck %s
+// RUN: quilt-run %s --entry bf16gelu --cpu-features=+avx2,+fma --passes quilt-fuse-blocks --check --tolerance 1e-5 | FileCheck %s
 // RUN: quilt-run %s --entry int4 --cpu-features=+avx2,+fma --check --tolerance 1e-5 | FileCheck %s
 // RUN: quilt-run %s --entry int4 --cpu-features=+avx2,+fma --check --tolerance 1e-5 --threads 2 | FileCheck %s
 
@@ -14,6 +15,8 @@
 //   (M = 1 and 2);
 // - gated: a gated MLP block at M = 16, which on 16 registers is two GEMMs
 //   with the silu * product epilogue, not a paired one;
+// - bf16gelu: bf16 weights with a fused epilogue take narrow tiles of at
+//   most 5 rows (13 = 5 + 5 + 3: a tail tile);
 // - int4: codes decoded without vpermps, symmetric codes as unsigned with
 //   the sums started at -8 x the row sums (M = 1 and 2, group and channel
 //   scales), zero points (M = 3), and K blocks dequantized once (M = 13).
@@ -54,6 +57,12 @@ func.func @gated(%x: tensor<16x64xf32>, %wu: !up, %wg: !up, %wd: !down) -> tenso
   %p = quilt.mul %s, %u : tensor<16x96xf32>
   %y = quilt.linear %p, %wd : tensor<16x96xf32>, !down -> tensor<16x64xf32>
   return %y : tensor<16x64xf32>
+}
+
+func.func @bf16gelu(%x: tensor<13x64xf32>, %w: !up, %b: tensor<96xf32>) -> tensor<13x96xf32> {
+  %y = quilt.linear %x, %w bias %b : tensor<13x64xf32>, !up, tensor<96xf32> -> tensor<13x96xf32>
+  %g = quilt.gelu %y : tensor<13x96xf32>
+  return %g : tensor<13x96xf32>
 }
 
 !g32 = !quilt.packed<256x72, precision<i4, group<32>>>
