@@ -149,31 +149,28 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
     return k;
   }
   // The warp grid was ours to pick: the fewest warps predicted to fit.
+  SmallVector<KernelTiling> candidates;
   if (int4) {
     for (int64_t s : {1, 2, 4, 8, 16}) {
-      KernelTiling candidate = k;
-      candidate.int4.splitK = s;
-      if (!candidate.int4.verify(layout, problem.m).empty())
-        continue;
-      cost::RegisterEstimate e = estimate(candidate);
-      if (!e.spills) {
-        candidate.registers = e;
-        return candidate;
-      }
+      candidates.push_back(k);
+      candidates.back().int4.splitK = s;
     }
-    return k;
+  } else {
+    for (auto [wm, wn] : getWarpGridCandidates(k.mma)) {
+      candidates.push_back(k);
+      std::tie(candidates.back().mma.warpsM, candidates.back().mma.warpsN) =
+          std::pair(wm, wn);
+    }
   }
-  for (auto [wm, wn] : getWarpGridCandidates(k.mma)) {
-    KernelTiling candidate = k;
-    std::tie(candidate.mma.warpsM, candidate.mma.warpsN) = std::pair(wm, wn);
-    if (!candidate.mma.verify().empty() ||
-        (sparse24 && !verifySparse(candidate.mma).empty()))
+  for (KernelTiling &candidate : candidates) {
+    bool valid = int4 ? candidate.int4.verify(layout, problem.m).empty()
+                      : candidate.mma.verify().empty() &&
+                            (!sparse24 || verifySparse(candidate.mma).empty());
+    if (!valid)
       continue;
-    cost::RegisterEstimate e = estimate(candidate);
-    if (!e.spills) {
-      candidate.registers = e;
+    candidate.registers = estimate(candidate);
+    if (!candidate.registers->spills)
       return candidate;
-    }
   }
   return k;
 }
