@@ -12,8 +12,29 @@
 #include "mlir/Transforms/Passes.h"
 #include "quilt/Conversion/Passes.h"
 #include "quilt/Pipelines/Pipelines.h"
+#include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
+
+/// The PTX ISA the kernels are emitted in: the first that has the chip
+/// (LLVM refuses older ones), and at least 7.1, the first with the sparse
+/// mma.sp on Ampere.
+static std::string getPtxFeature(StringRef chip) {
+  unsigned sm = 0;
+  chip.drop_front(3).take_while(llvm::isDigit).getAsInteger(10, sm);
+  unsigned ptx = 71;
+  if (sm >= 120)
+    ptx = 87;
+  else if (sm >= 100)
+    ptx = 86;
+  else if (sm >= 90)
+    ptx = 80; // sm_90a needs 8.0
+  else if (sm >= 89)
+    ptx = 78;
+  else if (sm >= 87)
+    ptx = 74;
+  return "+ptx" + std::to_string(ptx);
+}
 
 void mlir::quilt::populateNVPTXPipeline(OpPassManager &pm,
                                         const NVPTXPipelineOptions &options) {
@@ -27,10 +48,7 @@ void mlir::quilt::populateNVPTXPipeline(OpPassManager &pm,
 
   GpuNVVMAttachTargetOptions target;
   target.chip = options.chip;
-  // PTX 8.0 is the first ISA with sm_90a; 7.0 suffices for Ampere.
-  target.features = StringRef(options.chip.getValue()).starts_with("sm_9")
-                        ? "+ptx80"
-                        : "+ptx70";
+  target.features = getPtxFeature(options.chip);
   target.optLevel = 3;
   pm.addPass(createGpuNVVMAttachTarget(target));
 

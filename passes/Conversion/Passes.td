@@ -210,9 +210,10 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
     float (`bf16` or `f16` activations with `precision<bf16>` /
     `precision<f16>` weights), K a multiple of 8; the same with
     `sparsity<nm<2, 4>>` (pruned on the GPU like the reference, multiplied
-    by `mma.sp` on y^T = W^T x^T; K a multiple of 64, N of 16, sm_90 or
-    newer); and f16 activations with `precision<i4, group<G>>` weights
-    (symmetric, G a multiple of 16, K a multiple of 64), a weight-streaming
+    by `mma.sp` on y^T = W^T x^T; K a multiple of 64, N of 16; on Ampere
+    mma.sp needs PTX 7.1, which quilt-nvptx-pipeline emits there); and f16
+    activations with `precision<i4, group<G>>` weights (symmetric, G a
+    multiple of 16, K a multiple of 64), a weight-streaming
     kernel for few rows of x. Anything else is reported as an error that
     names what is missing.
 

@@ -1,11 +1,12 @@
 // RUN: rm -rf %t && quilt-opt %s --quilt-nvptx-pipeline="chip=sm_90a output-dir=%t" -o /dev/null
 // RUN: FileCheck %s --check-prefix=PTX < %t/kernels.ptx
 // RUN: FileCheck %s --check-prefix=MANIFEST < %t/lin.json
-// RUN: rm -rf %t80 && sed '/^func.func @sparse/,$d' %s | quilt-opt --quilt-nvptx-pipeline="chip=sm_80 tiles=64x64x64 warps=2x2 stages=3 output-dir=%t80" -o /dev/null
+// RUN: rm -rf %t80 && quilt-opt %s --quilt-nvptx-pipeline="chip=sm_80 tiles=64x64x64 warps=2x2 stages=3 output-dir=%t80" -o /dev/null
 // RUN: FileCheck %s --check-prefix=SM80 < %t80/kernels.ptx
 // RUN: FileCheck %s --check-prefix=SM80-MANIFEST < %t80/lin.json
-
-// (The sm_80 run leaves out @sparse: mma.sp needs sm_90 in this pipeline.)
+// Each chip gets the first PTX ISA that has it (at least 7.1, for mma.sp).
+// RUN: rm -rf %t89 && quilt-opt %s --quilt-nvptx-pipeline="chip=sm_89 output-dir=%t89" -o /dev/null
+// RUN: FileCheck %s --check-prefix=SM89 < %t89/kernels.ptx
 
 // quilt IR to PTX through LLVM's NVPTX backend: the GEMM stages operands
 // with cp.async, reads fragments with ldmatrix, multiplies with bf16
@@ -58,8 +59,13 @@
 // MANIFEST-NEXT: "predicted_registers": {{[0-9]+}},
 // MANIFEST-NEXT: "shared_bytes": 65536
 
+// SM80: .version 7.1
 // SM80: .target sm_80
 // SM80: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// SM80: mma.sp.sync.aligned.m16n8k32.row.col.f32.f16.f16.f32
+// SM89: .version 7.8
+// SM89: .target sm_89
+// SM89: mma.sp.sync.aligned.m16n8k32
 // SM80-MANIFEST: "flops": 268435456,
 // SM80-MANIFEST-NEXT: "grid": [
 // SM80-MANIFEST-NEXT: 64,

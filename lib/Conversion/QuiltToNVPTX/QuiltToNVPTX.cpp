@@ -277,11 +277,6 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
                               << (int4       ? " (64-deep int4 blocks)"
                                   : sparse24 ? " (64-deep 2:4 tiles)"
                                              : " (16-byte rows)");
-  // quilt-nvptx-pipeline targets PTX 7.0 below sm_90, and mma.sp needs 7.1.
-  if (sparse24 && smVersion < 90)
-    return linear.emitError()
-           << "NVPTX backend: 2:4 sparse weights need chip sm_90 or newer "
-              "(mma.sp needs PTX 7.1; the pipeline emits PTX 7.0 below sm_90)";
   if (sparse24 && problem.n % 16)
     return linear.emitError()
            << "NVPTX backend: N = " << problem.n
