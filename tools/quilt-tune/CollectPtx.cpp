@@ -120,10 +120,7 @@ std::vector<PtxJob> makeGrid() {
   std::vector<PtxJob> grid;
   unsigned turn = 0;
   for (const std::string &chip : chips) {
-    bool sm90 = StringRef(chip).starts_with("sm_9");
     for (bool sparse : {false, true}) {
-      if (sparse && !sm90)
-        continue; // mma.sp needs sm_90 in this pipeline
       for (int64_t bm : {16, 32, 64, 128, 256})
         for (int64_t bn : {32, 64, 128, 256})
           for (int64_t bk : {32, 64})
