@@ -240,8 +240,7 @@ Expected<std::unique_ptr<RegisterModel>> RegisterModel::load(StringRef path) {
   auto booster = Booster::load(file->booster);
   if (!booster)
     return booster.takeError();
-  return std::unique_ptr<RegisterModel>(
-      new RegisterModel(std::move(*file), std::move(*booster)));
+  return std::unique_ptr<RegisterModel>(new RegisterModel(std::move(*booster)));
 }
 
 RegisterEstimate
@@ -250,9 +249,9 @@ RegisterModel::estimate(const NVPTXKernelConfig &config) const {
   RegisterEstimate e;
   // The trees predict log2 of the demand.
   e.demand = std::exp2(double(booster->predict(row, row.size())[0]));
-  int64_t cap = config.getRegisterCap();
-  e.spills = e.demand > double(cap);
-  e.registers = std::min<int64_t>(cap, int64_t(std::ceil(e.demand)));
+  e.cap = config.getRegisterCap();
+  e.spills = e.demand > double(e.cap);
+  e.registers = std::min<int64_t>(e.cap, int64_t(std::ceil(e.demand)));
   return e;
 }
 

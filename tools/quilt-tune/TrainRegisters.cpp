@@ -111,10 +111,11 @@ llvm::Expected<std::string> fit(llvm::ArrayRef<const RegisterSample *> samples,
 /// Held-out accuracy over k folds: the registers of the kernels that fit,
 /// and how often "spills" is right.
 struct Accuracy {
-  unsigned samples = 0, fitting = 0, spilling = 0;
+  unsigned samples = 0, spilling = 0;
   unsigned missedSpills = 0, falseSpills = 0;
-  std::vector<double> absErrors; // registers, kernels that fit and are
-                                 // predicted to
+  /// |predicted - actual| registers of the kernels that fit and are
+  /// predicted to.
+  std::vector<double> absErrors;
   llvm::json::Object toJson() const {
     std::vector<double> sorted = absErrors;
     llvm::sort(sorted);
@@ -172,7 +173,7 @@ int runTrainRegisters() {
       bool spilled = s->resources.spills();
       for (Accuracy *a : {&all, &byFamily[int(s->config.family)]}) {
         ++a->samples;
-        (spilled ? a->spilling : a->fitting) += 1;
+        a->spilling += spilled;
         a->missedSpills += spilled && !predictedSpill;
         a->falseSpills += !spilled && predictedSpill;
         if (!spilled && !predictedSpill)

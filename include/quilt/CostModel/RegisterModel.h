@@ -77,11 +77,11 @@ llvm::Expected<std::string> getPtxasVersion(llvm::StringRef ptxas);
 std::vector<std::string> getRegisterFeatureNames();
 std::vector<float> extractRegisterFeatures(const NVPTXKernelConfig &config);
 
-/// What the trees learn: the registers a kernel would need. Without local
-/// memory, those it got; with it, one more per 4 bytes of stack frame (what
-/// did not fit) and at least above `cap`, so that "spills" is exactly
+/// What the trees learn: the registers a kernel would need. Without spills,
+/// those it got; with them, one more per 4 bytes of stack frame (what did
+/// not fit), clamped to 16-64 above `cap` so that "spills" is exactly
 /// "demand over the cap" (ptxas may hand out fewer registers than the cap
-/// once it spills).
+/// once it spills) and far spills do not swamp the fit.
 double getRegisterDemand(const KernelResources &resources, int64_t cap);
 
 /// Bumped whenever the register features or the file layout change.
@@ -109,6 +109,7 @@ struct RegisterEstimate {
   double demand = 0;     // registers it would need
   int64_t registers = 0; // what it gets: demand capped
   bool spills = false;   // demand over the cap
+  int64_t cap = 0;       // registers a thread can have
 };
 
 class RegisterModel {
@@ -117,12 +118,10 @@ public:
   static llvm::Expected<std::unique_ptr<RegisterModel>>
   load(llvm::StringRef path);
   RegisterEstimate estimate(const NVPTXKernelConfig &config) const;
-  const RegisterModelFile &getFile() const { return file; }
 
 private:
-  RegisterModel(RegisterModelFile file, std::unique_ptr<Booster> booster)
-      : file(std::move(file)), booster(std::move(booster)) {}
-  RegisterModelFile file;
+  explicit RegisterModel(std::unique_ptr<Booster> booster)
+      : booster(std::move(booster)) {}
   std::unique_ptr<Booster> booster;
 };
 

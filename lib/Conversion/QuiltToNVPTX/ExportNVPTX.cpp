@@ -208,11 +208,12 @@ LogicalResult QuiltExportNVPTX::writeManifest(func::FuncOp func,
                              {"args", std::move(args)},
                              {"flops", intAttr(kFlopsAttr)},
                              {"bytes", intAttr(kBytesAttr)}};
-    if (auto config = launch->getAttrOfType<StringAttr>(kKernelConfigAttr))
+    if (auto config = launch->getAttrOfType<StringAttr>(kKernelConfigAttr)) {
       if (auto parsed = llvm::json::parse(config.getValue()))
         entry["config"] = std::move(*parsed);
       else
         llvm::consumeError(parsed.takeError());
+    }
     if (launch->hasAttr(kPredictedRegistersAttr))
       entry["predicted_registers"] = intAttr(kPredictedRegistersAttr);
     auto found = resources.find(kernel);

@@ -66,10 +66,10 @@ getWarpGridCandidates(const MmaTiling &t) {
     double ratio = double(t.blockM * g.second) / double(t.blockN * g.first);
     return std::abs(std::log2(ratio));
   };
-  llvm::stable_sort(grids, [&](auto a, auto b) {
-    if (a.first * a.second != b.first * b.second)
-      return a.first * a.second < b.first * b.second;
-    return skew(a) < skew(b);
+  // Ties (2x4 and 4x2 on a square tile) keep the lower warpsM first.
+  llvm::sort(grids, [&](auto a, auto b) {
+    return std::tuple(a.first * a.second, skew(a), a.first) <
+           std::tuple(b.first * b.second, skew(b), b.first);
   });
   return grids;
 }
@@ -139,13 +139,12 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
   if (!k.registers->spills)
     return k;
   if (warps) {
-    linear.emitWarning()
-        << "NVPTX backend: the register model predicts "
-        << llvm::formatv("{0:F0}", k.registers->demand)
-        << " registers per thread for this tiling, over the "
-        << describeKernel(k, request.sm, problem.m, epilogue).getRegisterCap()
-        << " a thread can have: it will spill (warps=auto "
-           "picks a warp grid that fits)";
+    linear.emitWarning() << "NVPTX backend: the register model predicts "
+                         << llvm::formatv("{0:F0}", k.registers->demand)
+                         << " registers per thread for this tiling, over the "
+                         << k.registers->cap
+                         << " a thread can have: it will spill (warps=auto "
+                            "picks a warp grid that fits)";
     return k;
   }
   // The warp grid was ours to pick: the fewest warps predicted to fit.
