@@ -42,6 +42,8 @@ static StringRef familyName(NVPTXKernelFamily family) {
     return "sparse24";
   case NVPTXKernelFamily::Int4:
     return "int4";
+  case NVPTXKernelFamily::Int8:
+    return "int8";
   }
   return "";
 }
@@ -76,6 +78,8 @@ Expected<NVPTXKernelConfig> NVPTXKernelConfig::fromJson(const json::Value &v) {
     c.family = NVPTXKernelFamily::Sparse24;
   else if (family == "int4")
     c.family = NVPTXKernelFamily::Int4;
+  else if (family == "int8")
+    c.family = NVPTXKernelFamily::Int8;
   else
     return bad("kernel config: unknown family");
   auto integer = [&](StringRef key, int64_t &out) {
@@ -134,6 +138,11 @@ std::vector<std::string> getRegisterFeatureNames() {
 
 std::vector<float> extractRegisterFeatures(const NVPTXKernelConfig &c) {
   bool int4 = c.family == NVPTXKernelFamily::Int4;
+  // The int8 kernel is the dense one moving the same bytes (a 64-deep
+  // int8 slice is a 32-deep 16-bit one) into as many i32 accumulators: it
+  // is described as that dense kernel, which the model has seen.
+  bool int8 = c.family == NVPTXKernelFamily::Int8;
+  double blockK = int8 ? double(c.blockK) / 2 : double(c.blockK);
   double threads = double(c.getThreads());
   double warpTileM = int4 ? 16 : double(c.blockM) / double(c.warpsM);
   double warpTileN =
@@ -143,15 +152,14 @@ std::vector<float> extractRegisterFeatures(const NVPTXKernelConfig &c) {
   double accumulators = warpTileM * warpTileN / 32;
   double aFragments = warpTileM / 16 * 4, bFragments = warpTileN / 8 * 2;
   double copyChunks =
-      int4 ? 0
-           : double(c.blockM + c.blockN) * double(c.blockK) * 2 / 16 / threads;
-  return {float(c.family == NVPTXKernelFamily::Dense),
+      int4 ? 0 : double(c.blockM + c.blockN) * blockK * 2 / 16 / threads;
+  return {float(c.family == NVPTXKernelFamily::Dense || int8),
           float(c.family == NVPTXKernelFamily::Sparse24),
           float(int4),
           float(c.sm),
           float(c.blockM),
           float(c.blockN),
-          float(c.blockK),
+          float(blockK),
           float(c.warpsM),
           float(c.warpsN),
           float(c.stages),

@@ -24,6 +24,9 @@
 // CHECK-DAG: Function properties for dense_rows_linear_0 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // CHECK-DAG: Function properties for int4_m1_linear_0 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // CHECK-DAG: Function properties for int4_m16_linear_0 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// CHECK-DAG: Function properties for int8_fused_quantize_0 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// CHECK-DAG: Function properties for int8_fused_linear_0 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// CHECK-DAG: Function properties for int8_rows_linear_0 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // SPARSE-DAG: Function properties for sparse_linear_0 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 
 // SPILL: warning: NVPTX backend: the register model predicts {{[0-9]+}} registers per thread for this tiling, over the 255 a thread can have: it will spill
@@ -73,4 +76,17 @@ func.func @sparse(%x: tensor<256x512xf16>, %w: !quilt.packed<512x1024, precision
   %y = quilt.linear %x, %w bias %b : tensor<256x512xf16>, !quilt.packed<512x1024, precision<f16>, sparsity<nm<2, 4>>>, tensor<1024xf32> -> tensor<256x1024xf16>
   %a = quilt.relu %y : tensor<256x1024xf16>
   return %a : tensor<256x1024xf16>
+}
+
+func.func @int8_fused(%x: tensor<256x512xf16>, %w: !quilt.packed<512x1024, precision<i8, channel>>, %b: tensor<1024xf16>, %r: tensor<256x1024xf16>) -> tensor<256x1024xf16> {
+  %y = quilt.linear %x, %w bias %b act <i8, channel> : tensor<256x512xf16>, !quilt.packed<512x1024, precision<i8, channel>>, tensor<1024xf16> -> tensor<256x1024xf16>
+  %g = quilt.gelu %y : tensor<256x1024xf16>
+  %s = quilt.add %g, %r : tensor<256x1024xf16>
+  return %s : tensor<256x1024xf16>
+}
+
+func.func @int8_rows(%x: tensor<16x512xbf16>, %w: !quilt.packed<512x1024, precision<i8, channel>>) -> tensor<16x1024xbf16> {
+  %y = quilt.linear %x, %w act <i8, channel> : tensor<16x512xbf16>, !quilt.packed<512x1024, precision<i8, channel>> -> tensor<16x1024xbf16>
+  %a = quilt.silu %y : tensor<16x1024xbf16>
+  return %a : tensor<16x1024xbf16>
 }

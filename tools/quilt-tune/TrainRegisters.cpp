@@ -150,9 +150,11 @@ int runTrainRegisters() {
   options.maxDepth = 5;
   options.minChildWeight = 1;
 
+  static constexpr const char *names[] = {"dense", "sparse24", "int4", "int8"};
+  constexpr unsigned kFamilies = std::size(names);
   // Fold f holds out every folds-th sample from f: the grid's neighbours
   // (same tile, other warps or stages) land in other folds.
-  std::vector<Accuracy> byFamily(3);
+  std::vector<Accuracy> byFamily(kFamilies);
   Accuracy all;
   std::vector<double> predicted(samples->size());
   for (unsigned f = 0; f < folds; ++f) {
@@ -191,7 +193,6 @@ int runTrainRegisters() {
       os << llvm::format("%.1f\n", demand);
   }
   llvm::json::Object heldOut = all.toJson();
-  const char *names[] = {"dense", "sparse24", "int4"};
   llvm::outs() << llvm::formatv(
       "quilt-tune train-registers: {0} kernels, {1}-fold held-out\n",
       samples->size(), folds.getValue());
@@ -199,14 +200,14 @@ int runTrainRegisters() {
                                 "{6,11} {7,9}\n",
                                 "family", "kernels", "spilling", "spill-acc",
                                 "missed", "false", "regs-mean", "regs-p90");
-  for (unsigned i = 0; i <= 3; ++i) {
-    const Accuracy &a = i < 3 ? byFamily[i] : all;
+  for (unsigned i = 0; i <= kFamilies; ++i) {
+    const Accuracy &a = i < kFamilies ? byFamily[i] : all;
     if (!a.samples)
       continue;
     llvm::json::Object o = a.toJson();
     llvm::outs() << llvm::formatv(
         "{0,-9} {1,8} {2,9} {3,10:P1} {4,8} {5,8} {6,11:F1} {7,9:F1}\n",
-        i < 3 ? names[i] : "all", a.samples, a.spilling,
+        i < kFamilies ? names[i] : "all", a.samples, a.spilling,
         *o.getNumber("spill_accuracy"), a.missedSpills, a.falseSpills,
         *o.getNumber("registers_mean_abs_error"),
         *o.getNumber("registers_p90_abs_error"));

@@ -17,13 +17,14 @@
 
 namespace mlir::quilt::cost {
 
-/// The kernel families of convert-quilt-to-nvptx.
-enum class NVPTXKernelFamily { Dense, Sparse24, Int4 };
+/// The kernel families of convert-quilt-to-nvptx. Int8 is the dense
+/// kernel on int8 operands (blockK counts int8 values).
+enum class NVPTXKernelFamily { Dense, Sparse24, Int4, Int8 };
 
 /// What decides a generated GEMM kernel's registers: its family, chip,
-/// tiling (dense and 2:4: the CTA tile, warp grid and cp.async stages; int4:
-/// rows of x, 16-column tiles per warp, warps splitting K, K blocks loaded
-/// ahead) and fused epilogue.
+/// tiling (dense, int8 and 2:4: the CTA tile, warp grid and cp.async
+/// stages; int4: rows of x, 16-column tiles per warp, warps splitting K, K
+/// blocks loaded ahead) and fused epilogue.
 struct NVPTXKernelConfig {
   NVPTXKernelFamily family = NVPTXKernelFamily::Dense;
   int64_t sm = 80;

@@ -5,6 +5,10 @@
 // cp.async, fragments read with ldmatrix and multiplied with mma.sync
 // m16n8k16 into f32 accumulators, the epilogue applied in registers.
 //
+// int8 operands move through the same bytes (a 64-byte slice row is 32
+// halves or 64 int8): the fragments ldmatrix gives m16n8k16 f16 are those
+// of m16n8k32 s8, which sums into i32 accumulators instead.
+//
 // Shared memory holds each tile row-major with K contiguous (x[M][K] and
 // the stored W^T[N][K]); 16-byte chunks of a row are XOR-swizzled so that
 // the eight rows one ldmatrix reads fall in eight different bank groups.
@@ -20,15 +24,16 @@ using namespace mlir;
 using namespace mlir::quilt::nvptx;
 
 std::string MmaTiling::verify() const {
-  if (blockK != 32 && blockK != 64)
-    return "block-k must be 32 or 64";
+  if (getRowBytes() != 64 && getRowBytes() != 128)
+    return elementBytes == 1 ? "int8 block-k must be 64 or 128"
+                             : "block-k must be 32 or 64";
   if (warpsM < 1 || warpsN < 1 || blockM % (16 * warpsM) ||
       blockN % (16 * warpsN))
     return "each warp's tile must be a multiple of 16 x 16";
   if (stages < 2)
     return "at least 2 stages are needed";
-  if ((blockM * blockK / 8) % getThreads() ||
-      (blockN * blockK / 8) % getThreads())
+  if ((blockM * getRowBytes() / 16) % getThreads() ||
+      (blockN * getRowBytes() / 16) % getThreads())
     return "the threads must split the tiles' 16-byte chunks evenly";
   if (getSharedBytes() > 227 * 1024)
     return "the stages need more than 227 KiB of shared memory";
@@ -42,6 +47,11 @@ MmaTiling mlir::quilt::nvptx::chooseDenseTiling(const GemmProblem &problem) {
     tiling = {16, 128, 64, 1, 4, 4};
   else if (problem.m <= 64)
     tiling = {64, 128, 32, 2, 2, 4};
+  // int8: the same bytes per slice, twice the K.
+  if (problem.element == MmaElement::S8) {
+    tiling.elementBytes = 1;
+    tiling.blockK *= 2;
+  }
   return tiling;
 }
 
@@ -61,16 +71,19 @@ class DenseMmaGenerator {
 public:
   DenseMmaGenerator(PtxBuilder &ptx, const GemmProblem &problem,
                     const Epilogue &epilogue, const MmaTiling &tiling)
-      : ptx(ptx), p(problem), epilogue(epilogue), t(tiling) {}
+      : ptx(ptx), p(problem), epilogue(epilogue), t(tiling),
+        int8(problem.element == MmaElement::S8), width(t.elementBytes) {}
 
   void build(gpu::GPUModuleOp module, ValueRange args);
 
 private:
-  int64_t chunksPerRow() const { return t.blockK / 8; }
+  int64_t chunksPerRow() const { return t.getRowBytes() / 16; }
+  /// mma steps per slice: 32 bytes of K each (k16 f16, k32 s8).
+  int64_t kSteps() const { return t.getRowBytes() / 32; }
   /// The XOR applied to a row's chunk index (rows of one 128-byte line
   /// share it).
   Value swizzle(Value row) {
-    int64_t rowsPerLine = std::max<int64_t>(1, 128 / (t.blockK * 2));
+    int64_t rowsPerLine = std::max<int64_t>(1, 128 / t.getRowBytes());
     return ptx.rem(ptx.div(row, rowsPerLine), chunksPerRow());
   }
 
@@ -82,6 +95,8 @@ private:
   const GemmProblem &p;
   const Epilogue &epilogue;
   const MmaTiling &t;
+  bool int8;
+  int64_t width; // bytes per element
   Value tid, lane, warpM, warpN;
   // ldmatrix offsets within a stage (B's include the A tile before it),
   // per (fragment tile, k16 step).
@@ -99,16 +114,16 @@ TileCopy DenseMmaGenerator::planCopy(Value base, Value firstRow, int64_t rows,
     Value row = ptx.div(index, chunksPerRow());
     Value chunk = ptx.rem(index, chunksPerRow());
     copy.sharedOffset.push_back(
-        ptx.add(ptx.mul(row, t.blockK * 2),
+        ptx.add(ptx.mul(row, t.getRowBytes()),
                 ptx.mul(ptx.xorI(chunk, swizzle(row)), 16)));
     Value globalRow = ptx.add(firstRow, row);
     Value valid = ptx.ult(globalRow, limit);
     // Out-of-range rows read nothing but still need a valid address.
     Value safeRow = ptx.select(valid, globalRow, ptx.c32(0));
-    Value element = ptx.add(ptx.mul(safeRow, p.k), ptx.mul(chunk, 8));
-    copy.rowStart.push_back(ptx.offset(base, ptx.byteOffset(element, 2)));
+    Value element = ptx.add(ptx.mul(safeRow, p.k), ptx.mul(chunk, 16 / width));
+    copy.rowStart.push_back(ptx.offset(base, ptx.byteOffset(element, width)));
     copy.rowValid.push_back(valid);
-    copy.chunkColumn.push_back(ptx.mul(chunk, 8));
+    copy.chunkColumn.push_back(ptx.mul(chunk, 16 / width));
   }
   return copy;
 }
@@ -118,7 +133,7 @@ void DenseMmaGenerator::issueCopy(const TileCopy &copy, Value tileShared,
   for (auto [i, sharedOffset] : llvm::enumerate(copy.sharedOffset)) {
     Value k = ptx.add(k0, copy.chunkColumn[i]);
     Value valid = ptx.andB(copy.rowValid[i], ptx.ult(k, p.k));
-    Value kBytes = ptx.byteOffset(ptx.select(valid, k0, ptx.c32(0)), 2);
+    Value kBytes = ptx.byteOffset(ptx.select(valid, k0, ptx.c32(0)), width);
     ptx.copyAsync16(ptx.offset(tileShared, sharedOffset),
                     ptx.offset(copy.rowStart[i], kBytes),
                     ptx.select(valid, ptx.c32(16), ptx.c32(0)));
@@ -129,7 +144,7 @@ SmallVector<Value> DenseMmaGenerator::computeStage(Value stage,
                                                    ValueRange acc) {
   int64_t mTiles = t.blockM / t.warpsM / 16, nTiles = t.blockN / t.warpsN / 8;
   SmallVector<Value> next(acc.begin(), acc.end());
-  for (int64_t kk = 0; kk < t.blockK / 16; ++kk) {
+  for (int64_t kk = 0; kk < kSteps(); ++kk) {
     SmallVector<SmallVector<Value, 4>> a, b;
     for (int64_t mi = 0; mi < mTiles; ++mi)
       a.push_back(ptx.loadMatrixX4(ptx.offset(stage, aOffsets[mi][kk]),
@@ -142,8 +157,10 @@ SmallVector<Value> DenseMmaGenerator::computeStage(Value stage,
         const SmallVector<Value, 4> &pair = b[ni / 2];
         Value bWords[] = {pair[(ni % 2) * 2], pair[(ni % 2) * 2 + 1]};
         int64_t base = (mi * nTiles + ni) * 4;
-        SmallVector<Value, 4> d = ptx.mma16816(p.element, a[mi], bWords,
-                                               ValueRange(next).slice(base, 4));
+        ValueRange c = ValueRange(next).slice(base, 4);
+        SmallVector<Value, 4> d =
+            int8 ? ptx.mmaInt8_16832(a[mi], bWords, c)
+                 : ptx.mma16816(p.element, a[mi], bWords, c);
         std::copy(d.begin(), d.end(), next.begin() + base);
       }
     }
@@ -185,10 +202,17 @@ void DenseMmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
   if (epilogue.residual)
     out.residual = ptx.globalBase(args[next++]);
   out.output = ptx.globalBase(args[next]);
+  if (epilogue.dequantize) {
+    // The scales follow the values (Int8Layout).
+    out.rowScales = ptx.offset(
+        x, arith::ConstantIntOp::create(b, ptx.i64, p.m * p.k).getResult());
+    out.colScales = ptx.offset(
+        w, arith::ConstantIntOp::create(b, ptx.i64, p.n * p.k).getResult());
+  }
 
   Value shared = ptx.sharedBase(module);
-  int64_t tileABytes = t.blockM * t.blockK * 2;
-  int64_t stageBytes = (t.blockM + t.blockN) * t.blockK * 2;
+  int64_t tileABytes = t.blockM * t.getRowBytes();
+  int64_t stageBytes = (t.blockM + t.blockN) * t.getRowBytes();
   TileCopy copyA = planCopy(x, m0, t.blockM, p.m);
   TileCopy copyB = planCopy(w, n0, t.blockN, p.n);
 
@@ -198,10 +222,10 @@ void DenseMmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
   Value swizzleA = swizzle(laneRow);
   for (int64_t mi = 0; mi < mTiles; ++mi) {
     aOffsets.emplace_back();
-    for (int64_t kk = 0; kk < t.blockK / 16; ++kk) {
+    for (int64_t kk = 0; kk < kSteps(); ++kk) {
       Value chunk = ptx.add(ptx.div(lane, 16), kk * 2);
       aOffsets.back().push_back(
-          ptx.add(ptx.mul(ptx.add(laneRow, mi * 16), t.blockK * 2),
+          ptx.add(ptx.mul(ptx.add(laneRow, mi * 16), t.getRowBytes()),
                   ptx.mul(ptx.xorI(chunk, swizzleA), 16)));
     }
   }
@@ -210,10 +234,10 @@ void DenseMmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
   Value swizzleB = swizzle(laneCol);
   for (int64_t nj = 0; nj < nTiles / 2; ++nj) {
     bOffsets.emplace_back();
-    for (int64_t kk = 0; kk < t.blockK / 16; ++kk) {
+    for (int64_t kk = 0; kk < kSteps(); ++kk) {
       Value chunk = ptx.add(ptx.rem(ptx.div(lane, 8), 2), kk * 2);
       bOffsets.back().push_back(
-          ptx.add(ptx.add(ptx.mul(ptx.add(laneCol, nj * 16), t.blockK * 2),
+          ptx.add(ptx.add(ptx.mul(ptx.add(laneCol, nj * 16), t.getRowBytes()),
                           ptx.mul(ptx.xorI(chunk, swizzleB), 16)),
                   ptx.c32(tileABytes)));
     }
@@ -233,9 +257,8 @@ void DenseMmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
     ptx.commitGroup();
   }
 
-  SmallVector<Value> zeros(
-      mTiles * nTiles * 4,
-      arith::ConstantFloatOp::create(b, b.getF32Type(), APFloat(0.0f)));
+  SmallVector<Value> zeros(mTiles * nTiles * 4,
+                           int8 ? ptx.c32(0) : ptx.cf32(0.0f));
   SmallVector<Value> acc = ptx.forLoop(
       ptx.c32(0), ptx.c32(kTiles), 1, zeros,
       [&](Value kTile, ValueRange carried) -> SmallVector<Value> {

@@ -114,12 +114,23 @@ static Value elementPtr(PtxBuilder &ptx, Value base, Value index,
   return ptx.offset(base, ptx.byteOffset(index, byteWidth(elementType)));
 }
 
-/// The epilogue of one element, from the f32 accumulator to the f32 value
-/// that is rounded and stored.
+/// The epilogue of one element, from the accumulator (f32, or i32 with
+/// `dequantize`) to the f32 value that is rounded and stored.
 static Value finishElement(PtxBuilder &ptx, const Epilogue &epilogue,
                            const EpilogueOperands &operands, int64_t n,
                            Value row, Value col, Value acc) {
   Value value = acc;
+  if (epilogue.dequantize) {
+    Value rowScale =
+        ptx.load(ptx.f32, elementPtr(ptx, operands.rowScales, row, ptx.f32), 4);
+    Value colScale =
+        ptx.load(ptx.f32, elementPtr(ptx, operands.colScales, col, ptx.f32), 4);
+    value = arith::MulFOp::create(
+        ptx.b,
+        arith::MulFOp::create(
+            ptx.b, arith::SIToFPOp::create(ptx.b, ptx.f32, acc), rowScale),
+        colScale);
+  }
   if (epilogue.biasType) {
     Value bias =
         ptx.load(epilogue.biasType,

@@ -134,15 +134,7 @@ KernelLaunch mlir::quilt::nvptx::buildInt4PackKernel(
           ptx.f32, ptx.offset(scratch, ptx.byteOffset(scaleIndex, 4)), 4);
       // q = clamp(round-half-even(w / scale), -8, 7); a zero scale is a
       // zero group.
-      Value ratio = arith::DivFOp::create(b, w, scale);
-      // cvt.rni: round to nearest even (llvm.roundeven would become a
-      // libdevice call under gpu-to-nvvm).
-      Value rounded =
-          LLVM::InlineAsmOp::create(b, ptx.f32, ValueRange{ratio},
-                                    "cvt.rni.f32.f32 $0, $1;", "=f,f", false,
-                                    false, LLVM::TailCallKind::None,
-                                    LLVM::AsmDialectAttr(), ArrayAttr())
-              .getResult(0);
+      Value rounded = ptx.roundEven(arith::DivFOp::create(b, w, scale));
       Value clamped = arith::MinimumFOp::create(
           b, arith::MaximumFOp::create(b, rounded, f32Const(ptx, -8.0f)),
           f32Const(ptx, 7.0f));

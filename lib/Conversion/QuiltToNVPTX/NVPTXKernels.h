@@ -26,16 +26,20 @@ namespace mlir::quilt::nvptx {
 /// Element-wise functions fused into a kernel's epilogue.
 enum class Activation { None, Relu, Silu, Gelu, GeluTanh };
 
-/// What happens to the f32 accumulators before they are stored:
+/// What happens to the accumulators before they are stored:
 /// y = activation(acc + bias[col]) + residual[row, col], rounded to `output`.
+/// With `dequantize`, acc is the i32 sum of int8 products and becomes
+/// acc * rowScale[row] * colScale[col] first.
 struct Epilogue {
   Type biasType; // null: no bias argument
   Activation activation = Activation::None;
   bool residual = false; // an M x N argument of the output type
+  bool dequantize = false;
   Type outputType;
 };
 
-/// y[M, N] = x[M, K] * W[K, N] with x and the stored weight in `element`.
+/// y[M, N] = x[M, K] * W[K, N] with x and the stored weight in `element`
+/// (S8: both quantized, see Int8Kernels.cpp).
 struct GemmProblem {
   int64_t m, n, k;
   MmaElement element;
@@ -43,15 +47,19 @@ struct GemmProblem {
 
 /// One CTA computes a blockM x blockN tile with warpsM x warpsN warps,
 /// staging blockK-deep slices of both operands through `stages` shared
-/// memory buffers filled by cp.async.
+/// memory buffers filled by cp.async. Operands are 16-bit, or int8 with
+/// elementBytes = 1.
 struct MmaTiling {
   int64_t blockM = 128, blockN = 128, blockK = 32;
   int64_t warpsM = 2, warpsN = 2;
   int64_t stages = 4;
+  int64_t elementBytes = 2;
 
   int64_t getThreads() const { return 32 * warpsM * warpsN; }
+  /// Bytes of one row of a staged slice.
+  int64_t getRowBytes() const { return blockK * elementBytes; }
   int64_t getSharedBytes() const {
-    return stages * (blockM + blockN) * blockK * 2;
+    return stages * (blockM + blockN) * getRowBytes();
   }
   /// Empty if the tiling fits the kernels' rules, else why not.
   std::string verify() const;
@@ -66,8 +74,10 @@ struct KernelLaunch {
 };
 
 /// A tensor-core GEMM over a dense weight stored transposed, W^T[N][K] in
-/// the same 16-bit element as x (K contiguous, the layout cuBLAS calls TN).
-/// Arguments: x, packed W, [bias], [residual], y. Needs K % 8 == 0.
+/// the same element as x (K contiguous, the layout cuBLAS calls TN).
+/// Arguments: x, packed W, [bias], [residual], y. Needs 16-byte rows (K %
+/// 8 == 0, int8: K % 16 == 0). int8 operands carry their f32 scales after
+/// the values (Int8Layout), which the epilogue applies.
 KernelLaunch buildDenseMmaKernel(OpBuilder &b, Location loc,
                                  gpu::GPUModuleOp module, StringRef name,
                                  const GemmProblem &problem,
@@ -75,7 +85,8 @@ KernelLaunch buildDenseMmaKernel(OpBuilder &b, Location loc,
                                  const MmaTiling &tiling,
                                  ArrayRef<Type> argumentTypes);
 
-/// The tiling `auto` picks for a dense GEMM of this shape.
+/// The tiling `auto` picks for a dense GEMM of this shape (16-bit or
+/// int8).
 MmaTiling chooseDenseTiling(const GemmProblem &problem);
 
 /// Packs a dense f32 K x N weight (argument 0) into W^T[N][K] of
@@ -139,6 +150,40 @@ KernelLaunch buildInt4MmaKernel(OpBuilder &b, Location loc,
                                 const Int4Tiling &tiling,
                                 const Epilogue &epilogue,
                                 ArrayRef<Type> argumentTypes);
+
+//===----------------------------------------------------------------------===//
+// int8 weights and activations (Int8Kernels.cpp)
+//===----------------------------------------------------------------------===//
+
+/// A quantized int8 matrix as the int8 GEMM reads it: `rows` rows of `k`
+/// int8 values (K contiguous), then one f32 scale per row. The weight is
+/// stored transposed (rows = N, one scale per output channel); x keeps its
+/// rows (one scale per row, the activation's channel granularity).
+struct Int8Layout {
+  int64_t rows, k;
+  int64_t getScalesOffset() const { return rows * k; }
+  int64_t getTotalBytes() const { return rows * k + rows * 4; }
+};
+
+/// Setup: the per-column scales (max |w| / 127, as the reference) of a
+/// dense f32 K x N weight (argument 0) into the packed weight (argument 1,
+/// laid out as Int8Layout{N, K}).
+KernelLaunch buildInt8ScalesKernel(OpBuilder &b, Location loc,
+                                   gpu::GPUModuleOp module, StringRef name,
+                                   const Int8Layout &layout,
+                                   ArrayRef<Type> argumentTypes);
+/// Setup: the quantized weight W^T[N][K] (after the scales kernel, same
+/// arguments).
+KernelLaunch buildInt8PackKernel(OpBuilder &b, Location loc,
+                                 gpu::GPUModuleOp module, StringRef name,
+                                 const Int8Layout &layout,
+                                 ArrayRef<Type> argumentTypes);
+/// Every call: x[M][K] (argument 0, f32, f16 or bf16) quantized per row to
+/// argument 1, laid out as Int8Layout{M, K}; one warp per row.
+KernelLaunch buildQuantizeRowsKernel(OpBuilder &b, Location loc,
+                                     gpu::GPUModuleOp module, StringRef name,
+                                     const Int8Layout &layout, Type xElement,
+                                     ArrayRef<Type> argumentTypes);
 
 //===----------------------------------------------------------------------===//
 // 2:4 sparse 16-bit weights (SparseMmaKernel.cpp)
@@ -213,6 +258,7 @@ cost::NVPTXKernelConfig describeKernel(const KernelTiling &tiling, unsigned sm,
 /// Pointers to the epilogue's operands inside a kernel.
 struct EpilogueOperands {
   Value bias, residual, output; // !llvm.ptr<1>; bias/residual may be null
+  Value rowScales, colScales;   // f32 arrays, with Epilogue::dequantize
 };
 
 /// Applies the epilogue to the accumulators (v0, v1) of output row `row`

@@ -190,6 +190,25 @@ SmallVector<Value, 4> PtxBuilder::mma16816(MmaElement element, ValueRange a,
   return extractAccumulators(*this, d);
 }
 
+SmallVector<Value, 4> PtxBuilder::mmaInt8_16832(ValueRange a, ValueRange bw,
+                                                ValueRange c) {
+  auto type =
+      LLVM::LLVMStructType::getLiteral(b.getContext(), {i32, i32, i32, i32});
+  Value d = NVVM::MmaOp::create(
+      b, type, a, bw, c, {16, 8, 32},
+      /*b1Op=*/std::nullopt, NVVM::MMAIntOverflow::wrapped,
+      std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::s8, NVVM::MMATypes::s8},
+      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                     NVVM::MMALayout::col});
+  return extractAccumulators(*this, d);
+}
+
+Value PtxBuilder::shuffleXor(Value value, int64_t mask) {
+  return gpu::ShuffleOp::create(b, value, int32_t(mask), /*width=*/32,
+                                gpu::ShuffleMode::XOR)
+      .getShuffleResult();
+}
+
 SmallVector<Value, 4> PtxBuilder::mmaSparse16832(MmaElement element,
                                                  ValueRange a, ValueRange bw,
                                                  ValueRange c, Value metadata) {
@@ -202,6 +221,19 @@ SmallVector<Value, 4> PtxBuilder::mmaSparse16832(MmaElement element,
       asMmaOperands(*this, element, bw), c, metadata, c32(0), {16, 8, 32},
       /*intOverflow=*/std::nullopt, std::array<NVVM::MMATypes, 2>{kind, kind});
   return extractAccumulators(*this, d);
+}
+
+Value PtxBuilder::cf32(float value) {
+  return arith::ConstantFloatOp::create(b, b.getF32Type(), APFloat(value));
+}
+
+Value PtxBuilder::roundEven(Value value) {
+  return LLVM::InlineAsmOp::create(
+             b, f32, ValueRange{value}, "cvt.rni.f32.f32 $0, $1;", "=f,f",
+             /*has_side_effects=*/false,
+             /*is_align_stack=*/false, LLVM::TailCallKind::None,
+             LLVM::AsmDialectAttr(), ArrayAttr())
+      .getResult(0);
 }
 
 Value PtxBuilder::toF32(Value value) {

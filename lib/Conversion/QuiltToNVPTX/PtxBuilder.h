@@ -16,8 +16,10 @@
 
 namespace mlir::quilt::nvptx {
 
-/// Element kinds of the tensor-core operands.
-enum class MmaElement { F16, BF16 };
+/// Element kinds of the tensor-core operands. S8 fragments hold four
+/// int8 values per 32-bit register where F16 ones hold two halves, in the
+/// same byte layout: m16n8k32 s8 reads what ldmatrix gives m16n8k16 f16.
+enum class MmaElement { F16, BF16, S8 };
 
 class PtxBuilder {
 public:
@@ -80,6 +82,11 @@ public:
   SmallVector<Value, 4> mma16816(MmaElement element, ValueRange a, ValueRange b,
                                  ValueRange c);
 
+  /// mma.sync m16n8k32 s8 x s8 with i32 accumulators (wrapping: |sums| of
+  /// int8 products stay far below 2^31 for any K the kernels see): a = 4 x
+  /// i32, b = 2 x i32, c = 4 x i32; returns d = 4 x i32.
+  SmallVector<Value, 4> mmaInt8_16832(ValueRange a, ValueRange b, ValueRange c);
+
   /// mma.sp.sync m16n8k32 with 2:4 sparse A (4 x i32 of kept values, the
   /// 2-bit indices in `metadata`, sparsity selector 0), b = 4 x i32, f32
   /// accumulators.
@@ -87,7 +94,15 @@ public:
                                        ValueRange b, ValueRange c,
                                        Value metadata);
 
+  /// The value of lane `lane ^ mask` of the warp (shfl.sync.bfly); every
+  /// lane must execute it.
+  Value shuffleXor(Value value, int64_t mask);
+
   // Conversions.
+  Value cf32(float value);
+  /// Round to nearest, ties to even (cvt.rni: llvm.roundeven would become a
+  /// libdevice call under gpu-to-nvvm).
+  Value roundEven(Value value);
   Value toF32(Value value);
   Value fromF32(Value value, Type type);
   /// Two 16-bit floats packed in an i32 as the vector<2 x type> it holds.

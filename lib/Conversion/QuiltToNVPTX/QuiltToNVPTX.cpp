@@ -236,11 +236,6 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
     return linear.emitError(
         "NVPTX backend: the packed weight must be an argument of the "
         "function (constant weights need quilt-pack-weights)");
-  if (linear.getAct())
-    return linear.emitError(
-        "NVPTX backend: `act` rounding is not supported; give x in the "
-        "weight's 16-bit type");
-
   PrecisionAttr precision = packed.getPrecision();
   Type xElement = xType.getElementType();
   bool denseLayout =
@@ -256,21 +251,46 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
                   sparsity.getN() == 2 && sparsity.getM() == 4 &&
                   (precision.getElementType().isBF16() ||
                    precision.getElementType().isF16());
-  if (!dense16 && !int4 && !sparse24)
+  // W8A8: int8 weights with one scale per output channel, x quantized per
+  // row by a kernel before the product.
+  bool int8 = denseLayout && precision.getElementType().isInteger(8) &&
+              precision.getGranularity() == Granularity::Channel &&
+              !precision.getZeroPoint();
+  if (!dense16 && !int4 && !sparse24 && !int8)
     return linear.emitError()
            << "NVPTX backend: weight format " << packed
            << " has no GPU kernel yet (supported: dense bf16 and f16, 2:4 "
-              "sparse bf16 and f16, and symmetric i4 with group scales of a "
-              "multiple of 16)";
-  Type mmaElement =
-      int4 ? Float16Type::get(b.getContext()) : precision.getElementType();
-  if (xElement != mmaElement)
-    return linear.emitError() << "NVPTX backend: x is " << xElement
-                              << " but the weight computes in " << mmaElement
-                              << "; tensor cores need both the same";
+              "sparse bf16 and f16, symmetric i4 with group scales of a "
+              "multiple of 16, and symmetric i8 with channel scales)";
+  PrecisionAttr act = linear.getActAttr();
+  if (int8) {
+    if (!act || !act.getElementType().isInteger(8) ||
+        act.getGranularity() != Granularity::Channel || act.getZeroPoint())
+      return linear.emitError(
+          "NVPTX backend: an i8 weight needs `act <i8, channel>` (x "
+          "quantized per row, so that the product runs on int8 tensor "
+          "cores)");
+    if (!xElement.isF32() && !xElement.isF16() && !xElement.isBF16())
+      return linear.emitError()
+             << "NVPTX backend: x is " << xElement
+             << "; the int8 quantizer reads f32, f16 or bf16";
+  } else {
+    if (act)
+      return linear.emitError(
+          "NVPTX backend: `act` rounding is only supported as `act <i8, "
+          "channel>` with an i8 weight; give x in the weight's 16-bit type");
+    Type mmaElement =
+        int4 ? Float16Type::get(b.getContext()) : precision.getElementType();
+    if (xElement != mmaElement)
+      return linear.emitError() << "NVPTX backend: x is " << xElement
+                                << " but the weight computes in " << mmaElement
+                                << "; tensor cores need both the same";
+  }
   GemmProblem problem{xType.getDimSize(0), packed.getCols(), packed.getRows(),
-                      xElement.isBF16() ? MmaElement::BF16 : MmaElement::F16};
-  int64_t kAlign = int4 || sparse24 ? 64 : 8;
+                      int8                ? MmaElement::S8
+                      : xElement.isBF16() ? MmaElement::BF16
+                                          : MmaElement::F16};
+  int64_t kAlign = int4 || sparse24 ? 64 : int8 ? 16 : 8;
   if (problem.k % kAlign)
     return linear.emitError() << "NVPTX backend: K = " << problem.k
                               << " is not a multiple of " << kAlign
@@ -290,6 +310,7 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
       chooseKernelTiling(linear, problem, int4Layout,
                          int4       ? cost::NVPTXKernelFamily::Int4
                          : sparse24 ? cost::NVPTXKernelFamily::Sparse24
+                         : int8     ? cost::NVPTXKernelFamily::Int8
                                     : cost::NVPTXKernelFamily::Dense,
                          f.epilogue, request);
   if (failed(tiling))
@@ -298,8 +319,10 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   // Setup: pack the weight argument once.
   Value dense = buffers.lookup(linear.getWeight());
   SparseLayout sparseLayout{problem.k, problem.n};
+  Int8Layout int8Weight{problem.n, problem.k};
   int64_t packedBytes = int4       ? int4Layout.getTotalBytes()
                         : sparse24 ? sparseLayout.getTotalBytes()
+                        : int8     ? int8Weight.getTotalBytes()
                                    : problem.n * problem.k * 2;
   auto packedType = MemRefType::get({packedBytes}, b.getI8Type());
   Value packedBuffer = gpu::AllocOp::create(b, loc, packedType,
@@ -325,6 +348,15 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
         b, loc,
         buildInt4PackKernel(b, loc, kernels, packName, int4Layout, packTypes),
         {dense, packedBuffer, scratch}, "setup", 0, denseBytes + packedBytes);
+  } else if (int8) {
+    launch(b, loc,
+           buildInt8ScalesKernel(b, loc, kernels, packName + "_scales",
+                                 int8Weight, packTypes),
+           {dense, packedBuffer}, "setup", 0, denseBytes);
+    launch(
+        b, loc,
+        buildInt8PackKernel(b, loc, kernels, packName, int8Weight, packTypes),
+        {dense, packedBuffer}, "setup", 0, denseBytes + packedBytes);
   } else if (sparse24) {
     launch(b, loc,
            buildSparsePackKernel(b, loc, kernels, packName, sparseLayout,
@@ -337,7 +369,25 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
            {dense, packedBuffer}, "setup", 0, denseBytes + packedBytes);
   }
 
-  SmallVector<Value> args = {buffers.lookup(linear.getInput()), packedBuffer};
+  Value x = buffers.lookup(linear.getInput());
+  if (int8 && x) {
+    // Every call: x quantized per row into a scratch buffer.
+    Int8Layout int8Rows{problem.m, problem.k};
+    auto quantizedType =
+        MemRefType::get({int8Rows.getTotalBytes()}, b.getI8Type());
+    Value quantized =
+        gpu::AllocOp::create(b, loc, quantizedType, Type(), {}, {}, {})
+            .getMemref();
+    launch(b, loc,
+           buildQuantizeRowsKernel(
+               b, loc, kernels, (prefix + "_quantize_" + Twine(index)).str(),
+               int8Rows, xElement, {x.getType(), quantizedType}),
+           {x, quantized}, "run", 0,
+           bufferBytes(cast<MemRefType>(x.getType())) +
+               int8Rows.getTotalBytes());
+    x = quantized;
+  }
+  SmallVector<Value> args = {x, packedBuffer};
   if (linear.getBias())
     args.push_back(buffers.lookup(linear.getBias()));
   if (f.residual)
@@ -349,13 +399,15 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
         "of a converted linear");
   std::string name = (prefix + "_linear_" + Twine(index)).str();
   SmallVector<Type> types = llvm::to_vector(ValueRange(args).getTypes());
+  Epilogue epilogue = f.epilogue;
+  epilogue.dequantize = int8;
   KernelLaunch kernel =
       int4 ? buildInt4MmaKernel(b, loc, kernels, name, problem.m, int4Layout,
-                                tiling->int4, f.epilogue, types)
+                                tiling->int4, epilogue, types)
       : sparse24 ? buildSparseMmaKernel(b, loc, kernels, name, problem,
-                                        f.epilogue, tiling->mma, types)
-                 : buildDenseMmaKernel(b, loc, kernels, name, problem,
-                                       f.epilogue, tiling->mma, types);
+                                        epilogue, tiling->mma, types)
+                 : buildDenseMmaKernel(b, loc, kernels, name, problem, epilogue,
+                                       tiling->mma, types);
   int64_t bytes = 0;
   for (Value arg : args)
     bytes += bufferBytes(cast<MemRefType>(arg.getType()));

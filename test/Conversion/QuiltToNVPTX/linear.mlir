@@ -96,3 +96,48 @@ func.func @sparse(%x: tensor<64x256xf16>, %w: !quilt.packed<256x384, precision<f
   %y = quilt.linear %x, %w : tensor<64x256xf16>, !quilt.packed<256x384, precision<f16>, sparsity<nm<2, 4>>> -> tensor<64x384xf16>
   return %y : tensor<64x384xf16>
 }
+
+// -----
+
+// W8A8: an i8 weight with channel scales and `act <i8, channel>`. Setup
+// computes the weight's per-column scales, then W^T as int8 words; every
+// call quantizes x per row (one warp a row, its max |x| reduced by
+// butterfly shuffles, round-half-even like the reference) into a scratch
+// buffer before the GEMM, which is the dense kernel on int8 bytes (64-deep
+// int8 slices, the 16-bit kernel's 32-deep bytes): mma.sync m16n8k32 s8
+// into i32 sums that the epilogue turns to f32 times both scales before
+// the bias and the fused relu.
+
+// CHECK-LABEL: func.func @int8(
+// CHECK-SAME: %[[X:[^:]*]]: memref<48x256xf32>, %[[W:[^:]*]]: memref<256x384xf32>
+// CHECK: %[[P:.*]] = gpu.alloc () : memref<99840xi8>
+// CHECK: gpu.launch_func @quilt_kernels::@int8_pack_0_scales {{.*}}args(%[[W]] : memref<256x384xf32>, %[[P]] : memref<99840xi8>) {{.*}}quilt.phase = "setup"
+// CHECK: gpu.launch_func @quilt_kernels::@int8_pack_0 blocks in (%c96{{.*}}args(%[[W]] : memref<256x384xf32>, %[[P]] : memref<99840xi8>) {{.*}}quilt.phase = "setup"
+// CHECK: %[[Q:.*]] = gpu.alloc () : memref<12480xi8>
+// CHECK: gpu.launch_func @quilt_kernels::@int8_quantize_0 blocks in (%c6{{.*}}args(%[[X]] : memref<48x256xf32>, %[[Q]] : memref<12480xi8>) {{.*}}quilt.phase = "run"
+// CHECK: gpu.launch_func @quilt_kernels::@int8_linear_0 {{.*}}dynamic_shared_memory_size %c49152_i32 args(%[[Q]] : memref<12480xi8>, %[[P]] : memref<99840xi8>, {{.*}}quilt.kernel_config = "{{.*}}\22block\22:[64,128,64],\22family\22:\22int8\22{{.*}}", quilt.phase = "run"
+// CHECK: gpu.func @int8_pack_0_scales
+// CHECK: arith.divf %{{.*}}, %cst{{.*}} : f32
+// CHECK: gpu.func @int8_pack_0(
+// CHECK-COUNT-4: llvm.inline_asm "cvt.rni.f32.f32 $0, $1;"
+// CHECK: llvm.store {{.*}} : i32, !llvm.ptr<1>
+// CHECK: gpu.func @int8_quantize_0
+// CHECK: llvm.load {{.*}} {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xf32>
+// CHECK: gpu.shuffle xor %{{.*}}, %c16_i32
+// CHECK: gpu.shuffle xor
+// CHECK: gpu.shuffle xor
+// CHECK: gpu.shuffle xor
+// CHECK: gpu.shuffle xor %{{.*}}, %c1_i32
+// CHECK: gpu.func @int8_linear_0
+// CHECK: nvvm.ldmatrix
+// CHECK: nvvm.mma.sync
+// CHECK-SAME: multiplicandAPtxType = #nvvm.mma_type<s8>, multiplicandBPtxType = #nvvm.mma_type<s8>, shape = #nvvm.shape<m = 16, n = 8, k = 32>} : (i32, i32, i32) -> !llvm.struct<(i32, i32, i32, i32)>
+// CHECK: arith.sitofp %{{.*}} : i32 to f32
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: arith.mulf
+// CHECK: arith.maximumf
+func.func @int8(%x: tensor<48x256xf32>, %w: !quilt.packed<256x384, precision<i8, channel>>, %b: tensor<384xf32>) -> tensor<48x384xf32> {
+  %y = quilt.linear %x, %w bias %b act <i8, channel> : tensor<48x256xf32>, !quilt.packed<256x384, precision<i8, channel>>, tensor<384xf32> -> tensor<48x384xf32>
+  %r = quilt.relu %y : tensor<48x384xf32>
+  return %r : tensor<48x384xf32>
+}
