@@ -159,7 +159,7 @@ def fake_quant_int_symmetric(w: np.ndarray, group: int, bits: int) -> np.ndarray
 # Cases
 #===----------------------------------------------------------------------===#
 
-_CASE_RE = re.compile(r"^linear_(bf16|f16|2of4_f16|int4g128_f16)_(\d+)x(\d+)x(\d+)$")
+_CASE_RE = re.compile(r"^linear_(bf16|f16|2of4_f16|int4g128_f16|w8a8_f16)_(\d+)x(\d+)x(\d+)$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,12 +171,12 @@ class Case:
     k: int
     n: int
     dtype: str  # "bf16" or "f16": activations and output
-    fmt: str  # "dense", "2of4" or "int4g128"
+    fmt: str  # "dense", "2of4", "int4g128" or "w8a8"
 
     @property
     def quilt_impl(self) -> str:
         return {"dense": f"quilt-{self.dtype}", "2of4": "quilt-2of4-f16",
-                "int4g128": "quilt-int4-g128"}[self.fmt]
+                "int4g128": "quilt-int4-g128", "w8a8": "quilt-w8a8"}[self.fmt]
 
     @property
     def torch_impl(self) -> str:
@@ -195,12 +195,12 @@ def parse_case(name: str) -> Optional[Case]:
     kind, m, k, n = match.group(1), *map(int, match.group(2, 3, 4))
     dtype = "bf16" if kind == "bf16" else "f16"
     fmt = {"bf16": "dense", "f16": "dense", "2of4_f16": "2of4",
-           "int4g128_f16": "int4g128"}[kind]
+           "int4g128_f16": "int4g128", "w8a8_f16": "w8a8"}[kind]
     return Case(name, m, k, n, dtype, fmt)
 
 
 def discover_cases(pattern: Optional[str]) -> tuple[list[Case], list[str]]:
-    """The cases of bench/gpu/cases/ (dense, 2:4, int4; then by M) and the
+    """The cases of bench/gpu/cases/ (dense, 2:4, int4, w8a8; then by M) and the
     file names that do not follow the naming scheme."""
     cases, unknown = [], []
     for path in sorted(CASES_DIR.glob("*.mlir")):
@@ -208,7 +208,7 @@ def discover_cases(pattern: Optional[str]) -> tuple[list[Case], list[str]]:
             continue
         case = parse_case(path.stem)
         (cases.append(case) if case else unknown.append(path.stem))
-    order = {"dense": 0, "2of4": 1, "int4g128": 2}
+    order = {"dense": 0, "2of4": 1, "int4g128": 2, "w8a8": 3}
     cases.sort(key=lambda c: (order[c.fmt], c.dtype, c.m, c.k, c.n))
     return cases, unknown
 
@@ -217,8 +217,10 @@ def weight_bytes(case: Case, fmt: str) -> float:
     """Bytes of W as an impl stores it: 2 per dense 16-bit value; 2:4 keeps
     half the values plus 2 bits of index per kept value (the cuSPARSELt /
     sm_80+ metadata); int4 g128 is 4 bits per value plus one f16 scale per
-    group of 128."""
+    group of 128; w8a8 is a byte per value plus one f32 scale per column."""
     kn = case.k * case.n
+    if fmt == "w8a8":
+        return kn + 4.0 * case.n
     if fmt == "2of4":
         return kn / 2 * 2 + kn / 2 * 2 / 8
     if fmt == "int4g128":
@@ -246,7 +248,17 @@ def project_weight(case: Case, w: np.ndarray, fmt: str) -> np.ndarray:
         return round_f16(prune_nm(w, 2, 4))
     if fmt == "int4g128":
         return fake_quant_int_symmetric(w, 128, 4)
+    if fmt == "w8a8":
+        return fake_quant_int_symmetric(w, case.k, 8)
     return round_to(w, case.dtype)
+
+
+def project_input(case: Case, x: np.ndarray, fmt: str) -> np.ndarray:
+    """The f32 matrix x is rounded to before the product: w8a8 quantizes it
+    per row (`act <i8, channel>`: the reference rounds x^T as a weight)."""
+    if fmt == "w8a8":
+        return np.ascontiguousarray(fake_quant_int_symmetric(np.ascontiguousarray(x.T), case.k, 8).T)
+    return x
 
 
 #===----------------------------------------------------------------------===#
@@ -594,6 +606,40 @@ def time_torch_2of4(case: Case, x: np.ndarray, w_pruned: np.ndarray, ref: Any,
     return row
 
 
+def quantize_symmetric_int8(a: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """int8 codes and f32 scales of `a` with one scale per slice along
+    `axis` (the values fake_quant_int_symmetric decodes to: codes * scale)."""
+    a = np.asarray(a, dtype=np.float32)
+    scale = np.abs(a).max(axis=axis, keepdims=True) / np.float32(127)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.clip(np.round(a / scale), -128, 127)
+    q = np.where(scale == np.float32(0), np.float32(0), q)
+    return q.astype(np.int8), scale.astype(np.float32)
+
+
+def time_torch_int8(case: Case, x: np.ndarray, w: np.ndarray, ref: Any,
+                    ctx: "GpuContext") -> Row:
+    """cuBLASLt's int8 GEMM through torch._int_mm on x and W already
+    quantized (per row, per column): the product alone, an upper bound for
+    a W8A8 linear, since it leaves out quantizing x and scaling the sums
+    (both inside quilt-w8a8's time). Checked after scaling the i32 sums."""
+    import torch
+
+    row = Row(case.name, "torch-int8-mm")
+    qx, sx = quantize_symmetric_int8(x, axis=1)
+    qw, sw = quantize_symmetric_int8(w, axis=0)
+    sets = rotation_sets(float(case.m * case.k + case.k * case.n), ctx.l2_bytes)
+    a = [to_gpu(qx) for _ in range(sets)]
+    # W as N x K, passed transposed: the column-major operand cuBLASLt wants.
+    b = [to_gpu(np.ascontiguousarray(qw.T)).t() for _ in range(sets)]
+    fns = [functools.partial(torch._int_mm, a[i], b[i]) for i in range(sets)]
+    apply_timing(row, time_cuda(fns, ctx.warmup_ms, ctx.rep_ms))
+    y = fns[0]().to(torch.float64) * to_gpu(sx).to(torch.float64) * to_gpu(sw).to(torch.float64)
+    set_check(row, rel_err(y, ref))
+    row.note = "int8 GEMM only: no quantize of x, no dequantize"
+    return row
+
+
 #===----------------------------------------------------------------------===#
 # Triton kernel (the matmul tutorial), built only when first used
 #===----------------------------------------------------------------------===#
@@ -734,7 +780,8 @@ def run_case(case: Case, ctx: GpuContext, launcher: Optional[Path], launcher_err
     @functools.lru_cache(maxsize=2)
     def reference(fmt: str) -> Any:
         weight = w_format if fmt == case.fmt else w_dense
-        return x_gpu @ to_gpu(weight).to(torch.float64)
+        x_in = to_gpu(project_input(case, x, fmt)).to(torch.float64) if fmt == "w8a8" else x_gpu
+        return x_in @ to_gpu(weight).to(torch.float64)
 
     rows: list[Row] = []
     # The tiling `auto` picks, then the variants prepare.sh compiled.
@@ -768,6 +815,12 @@ def run_case(case: Case, ctx: GpuContext, launcher: Optional[Path], launcher_err
         if row.status == "failed":
             row.status = "unavailable"
         rows.append(finish_row(row, case, "2of4"))
+    if case.fmt == "w8a8" and wanted("torch-int8-mm"):
+        row = guarded(case, "torch-int8-mm", lambda: time_torch_int8(
+            case, x, w, reference("w8a8"), ctx))
+        if row.status == "failed":
+            row.status = "unavailable"
+        rows.append(finish_row(row, case, "w8a8"))
     reference.cache_clear()
     return rows
 
@@ -980,6 +1033,20 @@ def self_test() -> int:
     expect(bool(np.all(np.abs(deq - w) <= np.abs(w).reshape(2, 128, 6).max(axis=1).repeat(128, axis=0) / 14 + 1e-7)),
            "int4 error above half a step")
 
+    # int8 per row of x: scale = absmax / 127 per row; -1.27 -> -127, 0.005 -> 0
+    # (0.5 rounds to even), an all-zero row stays 0.
+    x8 = np.array([[1.27, -1.27, 0.005, 0.015], [0, 0, 0, 0]], dtype=np.float32)
+    case8 = parse_case("linear_w8a8_f16_2x4x8")
+    got = project_input(case8, x8, "w8a8")
+    s8 = np.float32(1.27) / np.float32(127)
+    want = (np.round(x8[0] / s8).clip(-128, 127) * s8).astype(np.float32)
+    expect(np.array_equal(got, np.stack([want, np.zeros(4, np.float32)])), "w8a8 x projection")
+    q, sc = quantize_symmetric_int8(x8, axis=1)
+    expect(np.array_equal(q[0], np.array([127, -127, 0, 2], np.int8))
+           and np.array_equal(q.astype(np.float32) * sc, got), "quantize_symmetric_int8")
+    expect(case8.quilt_impl == "quilt-w8a8" and weight_bytes(case8, "w8a8") == 4 * 8 + 4 * 8,
+           "w8a8 case")
+
     # Case naming and byte counts.
     case = parse_case("linear_int4g128_f16_16x4096x11008")
     expect(case == Case("linear_int4g128_f16_16x4096x11008", 16, 4096, 11008, "f16", "int4g128"),
@@ -988,7 +1055,7 @@ def self_test() -> int:
     expect(parse_case("linear_bf16_4096x4096x4096").torch_impl == "torch-bf16", "parse_case(bf16)")
     expect(weight_bytes(case, "int4g128") == 4096 * 11008 / 2 + 32 * 11008 * 2, "int4 bytes")
     cases, unknown = discover_cases(None)
-    expect(len(cases) >= 7 and not unknown, f"bench/gpu/cases: {len(cases)} cases, unknown {unknown}")
+    expect(len(cases) >= 9 and not unknown, f"bench/gpu/cases: {len(cases)} cases, unknown {unknown}")
     expect(rotation_sets(90e6, 50 << 20) == 2 and rotation_sets(64 << 20, 50 << 20) == 3
            and rotation_sets(1e6, 50 << 20) == 8, "rotation_sets")
 
