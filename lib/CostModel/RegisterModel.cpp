@@ -44,6 +44,8 @@ static StringRef familyName(NVPTXKernelFamily family) {
     return "int4";
   case NVPTXKernelFamily::Int8:
     return "int8";
+  case NVPTXKernelFamily::Wgmma:
+    return "wgmma";
   }
   return "";
 }
@@ -80,6 +82,8 @@ Expected<NVPTXKernelConfig> NVPTXKernelConfig::fromJson(const json::Value &v) {
     c.family = NVPTXKernelFamily::Int4;
   else if (family == "int8")
     c.family = NVPTXKernelFamily::Int8;
+  else if (family == "wgmma")
+    c.family = NVPTXKernelFamily::Wgmma;
   else
     return bad("kernel config: unknown family");
   auto integer = [&](StringRef key, int64_t &out) {

@@ -43,6 +43,7 @@ void mlir::quilt::populateNVPTXPipeline(OpPassManager &pm,
   convert.tiles = options.tiles;
   convert.warps = options.warps;
   convert.stages = options.stages;
+  convert.mma = options.mma;
   convert.registerModelPath = options.registerModel;
   pm.addPass(createConvertQuiltToNVPTX(convert));
 
@@ -58,6 +59,8 @@ void mlir::quilt::populateNVPTXPipeline(OpPassManager &pm,
   // Every kernel argument is one pointer, as the manifest describes.
   nvvm.useBarePtrCallConv = true;
   kernels.addPass(createConvertGpuOpsToNVVMOps(nvvm));
+  // NVVM ops without an LLVM intrinsic (wgmma) become their inline PTX.
+  kernels.addPass(createConvertNVVMToLLVMPass());
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createCSEPass());
   kernels.addPass(createReconcileUnrealizedCastsPass());

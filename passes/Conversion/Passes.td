@@ -214,8 +214,16 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
     mma.sp needs PTX 7.1, which quilt-nvptx-pipeline emits there); and f16
     activations with `precision<i4, group<G>>` weights (symmetric, G a
     multiple of 16, K a multiple of 64), a weight-streaming
-    kernel for few rows of x. Anything else is reported as an error that
-    names what is missing.
+    kernel for few rows of x; and W8A8, `precision<i8, channel>` weights
+    with `act <i8, channel>` (x of f32, f16 or bf16, quantized per row by a
+    kernel before each product; K a multiple of 16) through `mma.sync`
+    m16n8k32 s8. Anything else is reported as an error that names what is
+    missing.
+
+    `mma=wgmma` compiles dense 16-bit linears for sm_90a's warpgroup
+    tensor cores instead (`wgmma.mma_async` on descriptors of the same
+    cp.async stages; tiles MxNx64 with warps (4 * M / 64)x1). It has not
+    run on a GPU yet, so it is not the default.
 
     Tilings come from per-shape tables (measured on an H100) or the
     options. When a register model is loaded (`quilt-tune collect-ptx` and
@@ -240,6 +248,10 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
            "Warps of a CTA as `MxN`, or `auto`">,
     Option<"stages", "stages", "unsigned", "0",
            "Shared-memory stages of the cp.async pipeline (0: auto)">,
+    Option<"mma", "mma", "std::string", "\"sync\"",
+           "Tensor-core instruction of dense 16-bit linears: `sync` "
+           "(mma.sync, every chip) or `wgmma` (sm_90a's warpgroup MMA; "
+           "not yet run on a GPU)">,
     Option<"registerModelPath", "register-model", "std::string", "\"auto\"",
            "Register model file vetting the tilings (`auto`: the committed "
            "models/nvptx/register-model.json if any; `none`: no model)">

@@ -11,6 +11,13 @@
 // RUN: %ptxas -v -arch=sm_80 %t80/kernels.ptx -o %t80/kernels.cubin 2>&1 | sed -n '/Function properties for/{N;s/\n */ /;p}' > %t80/report
 // RUN: FileCheck %s --check-prefixes=CHECK,SPARSE < %t80/report
 // RUN: not grep -E "[1-9][0-9]* bytes (stack frame|spill)" %t80/report
+// mma=wgmma puts the dense 16-bit kernels on sm_90a's warpgroup MMA; they
+// keep their working set in registers too.
+// RUN: rm -rf %twg && quilt-opt %s --quilt-nvptx-pipeline="chip=sm_90a mma=wgmma output-dir=%twg" -o /dev/null
+// RUN: FileCheck %s --check-prefix=WGMMA < %twg/kernels.ptx
+// RUN: %ptxas -v -arch=sm_90a %twg/kernels.ptx -o %twg/kernels.cubin 2>&1 | sed -n '/Function properties for/{N;s/\n */ /;p}' > %twg/report
+// RUN: FileCheck %s --check-prefixes=CHECK,SPARSE < %twg/report
+// RUN: not grep -E "[1-9][0-9]* bytes (stack frame|spill)" %twg/report
 // A 128x256 CTA tile on 2x2 warps (256 accumulators per thread) does
 // spill, so the checks above can fail: the register model predicts it, and
 // the pipeline's ptxas=auto reports it.
@@ -28,6 +35,11 @@
 // CHECK-DAG: Function properties for int8_fused_linear_0 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // CHECK-DAG: Function properties for int8_rows_linear_0 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // SPARSE-DAG: Function properties for sparse_linear_0 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+
+// WGMMA: .entry dense_fused_linear_0
+// WGMMA: wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16
+// WGMMA: .entry dense_rows_linear_0
+// WGMMA: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16
 
 // SPILL: warning: NVPTX backend: the register model predicts {{[0-9]+}} registers per thread for this tiling, over the 255 a thread can have: it will spill
 // SPILL: warning: quilt-export-nvptx: ptxas spills {{[1-9][0-9]*}} bytes of kernel dense_fused_linear_0 to local memory

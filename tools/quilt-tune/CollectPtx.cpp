@@ -1,7 +1,7 @@
 //===- CollectPtx.cpp - quilt-tune collect-ptx: registers of NVPTX kernels ===//
 //
 // This file implements `quilt-tune collect-ptx`: it compiles one linear per
-// kernel family (dense, 2:4, int4), chip and tiling of a grid through
+// kernel family (dense, 2:4, int4, int8), chip and tiling of a grid through
 // quilt-nvptx-pipeline, assembles the PTX with `ptxas -v` (no GPU needed)
 // and writes one JSONL line per kernel: the tiling and epilogue the
 // manifest records, and the registers, stack frame and spills ptxas
@@ -80,10 +80,11 @@ constexpr EpilogueKind kEpilogues[] = {{false, false, nullptr},
                                        {true, false, "silu"},
                                        {true, true, "gelu"}};
 
-/// A function of one linear (x: M x K of `xType`, weight `weight`) with
-/// `epilogue` behind it.
+/// A function of one linear (x: M x K of `xType`, weight `weight`, `act`
+/// rounding if not empty) with `epilogue` behind it.
 std::string makeLinear(int64_t m, int64_t k, int64_t n, StringRef xType,
-                       StringRef weight, const EpilogueKind &epilogue) {
+                       StringRef weight, const EpilogueKind &epilogue,
+                       StringRef act = "") {
   std::string y = llvm::formatv("tensor<{0}x{1}x{2}>", m, n, xType).str();
   std::string w = llvm::formatv("!quilt.packed<{0}x{1}, {2}>", k, n, weight);
   std::string ir;
@@ -95,8 +96,9 @@ std::string makeLinear(int64_t m, int64_t k, int64_t n, StringRef xType,
   if (epilogue.residual)
     os << ", %r: " << y;
   os << ") -> " << y << " {\n  %y = quilt.linear %x, %w"
-     << (epilogue.bias ? " bias %b" : "") << " : tensor<" << m << "x" << k
-     << "x" << xType << ">, " << w
+     << (epilogue.bias ? " bias %b" : "")
+     << (act.empty() ? "" : (" act " + act).str()) << " : tensor<" << m << "x"
+     << k << "x" << xType << ">, " << w
      << (epilogue.bias ? llvm::formatv(", tensor<{0}xf32>", n).str() : "")
      << " -> " << y << "\n";
   std::string last = "%y";
@@ -113,9 +115,11 @@ std::string makeLinear(int64_t m, int64_t k, int64_t n, StringRef xType,
   return ir;
 }
 
-/// The grid: every CTA tile and warp grid of at most 8 warps for the dense
-/// and 2:4 kernels, every split of the int4 one; stages, the 16-bit type
-/// and the epilogue rotate along the grid so each value meets many tilings.
+/// The grid: every CTA tile and warp grid of at most 8 warps for the dense,
+/// 2:4 and int8 kernels, every split of the int4 one; stages, the type of
+/// x and the epilogue rotate along the grid so each value meets many
+/// tilings. The int8 kernels come last, after every chip's others, so that
+/// the earlier kernels keep the rotation they were collected with.
 std::vector<PtxJob> makeGrid() {
   std::vector<PtxJob> grid;
   unsigned turn = 0;
@@ -155,6 +159,28 @@ std::vector<PtxJob> makeGrid() {
           ++turn;
         }
   }
+  // int8 (W8A8): the dense kernel's grid with K slices twice as deep in
+  // values (the same bytes).
+  turn = 0;
+  for (const std::string &chip : chips)
+    for (int64_t bm : {16, 32, 64, 128, 256})
+      for (int64_t bn : {32, 64, 128, 256})
+        for (int64_t bk : {64, 128})
+          for (int64_t wm : {1, 2, 4, 8})
+            for (int64_t wn : {1, 2, 4, 8}) {
+              if (wm * wn > 8 || bm % (16 * wm) || bn % (16 * wn))
+                continue;
+              const EpilogueKind &e = kEpilogues[turn % 4];
+              const char *types[] = {"bf16", "f16", "f32"};
+              PtxJob job{chip, llvm::formatv("{0}x{1}x{2}", bm, bn, bk),
+                         llvm::formatv("{0}x{1}", wm, wn),
+                         makeLinear(256, 512, 512, types[(turn / 4) % 3],
+                                    "precision<i8, channel>", e,
+                                    "<i8, channel>"),
+                         unsigned(2 + turn % 3)};
+              grid.push_back(std::move(job));
+              ++turn;
+            }
   return grid;
 }
 

@@ -150,7 +150,8 @@ int runTrainRegisters() {
   options.maxDepth = 5;
   options.minChildWeight = 1;
 
-  static constexpr const char *names[] = {"dense", "sparse24", "int4", "int8"};
+  static constexpr const char *names[] = {"dense", "sparse24", "int4", "int8",
+                                          "wgmma"};
   constexpr unsigned kFamilies = std::size(names);
   // Fold f holds out every folds-th sample from f: the grid's neighbours
   // (same tile, other warps or stages) land in other folds.

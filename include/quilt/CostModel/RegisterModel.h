@@ -18,8 +18,9 @@
 namespace mlir::quilt::cost {
 
 /// The kernel families of convert-quilt-to-nvptx. Int8 is the dense
-/// kernel on int8 operands (blockK counts int8 values).
-enum class NVPTXKernelFamily { Dense, Sparse24, Int4, Int8 };
+/// kernel on int8 operands (blockK counts int8 values); Wgmma the dense
+/// 16-bit GEMM on sm_90a's warpgroup MMA.
+enum class NVPTXKernelFamily { Dense, Sparse24, Int4, Int8, Wgmma };
 
 /// What decides a generated GEMM kernel's registers: its family, chip,
 /// tiling (dense, int8 and 2:4: the CTA tile, warp grid and cp.async

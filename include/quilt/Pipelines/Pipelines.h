@@ -42,6 +42,11 @@ struct NVPTXPipelineOptions : public PassPipelineOptions<NVPTXPipelineOptions> {
   Option<unsigned> stages{*this, "stages",
                           llvm::cl::desc("cp.async pipeline depth (0: auto)"),
                           llvm::cl::init(0)};
+  Option<std::string> mma{
+      *this, "mma",
+      llvm::cl::desc("Dense 16-bit linears on `sync` (mma.sync) or `wgmma` "
+                     "(sm_90a) tensor cores"),
+      llvm::cl::init("sync")};
   Option<std::string> outputDir{
       *this, "output-dir",
       llvm::cl::desc("Write kernels.ptx and one manifest per entry here"),

@@ -10,8 +10,7 @@
 // of m16n8k32 s8, which sums into i32 accumulators instead.
 //
 // Shared memory holds each tile row-major with K contiguous (x[M][K] and
-// the stored W^T[N][K]); 16-byte chunks of a row are XOR-swizzled so that
-// the eight rows one ldmatrix reads fall in eight different bank groups.
+// the stored W^T[N][K]), staged and swizzled by TileCopy.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -57,38 +56,19 @@ MmaTiling mlir::quilt::nvptx::chooseDenseTiling(const GemmProblem &problem) {
 
 namespace {
 
-/// The per-thread parts of a tile's cp.async copies that do not change
-/// along K: where each of the thread's chunks lands in shared memory and
-/// where its row starts in global memory.
-struct TileCopy {
-  SmallVector<Value> sharedOffset; // i32, within the tile
-  SmallVector<Value> rowStart;     // !llvm.ptr<1>
-  SmallVector<Value> rowValid;     // i1
-  SmallVector<Value> chunkColumn;  // i32, the chunk's first K index
-};
-
 class DenseMmaGenerator {
 public:
   DenseMmaGenerator(PtxBuilder &ptx, const GemmProblem &problem,
                     const Epilogue &epilogue, const MmaTiling &tiling)
       : ptx(ptx), p(problem), epilogue(epilogue), t(tiling),
-        int8(problem.element == MmaElement::S8), width(t.elementBytes) {}
+        int8(problem.element == MmaElement::S8) {}
 
   void build(gpu::GPUModuleOp module, ValueRange args);
 
 private:
-  int64_t chunksPerRow() const { return t.getRowBytes() / 16; }
   /// mma steps per slice: 32 bytes of K each (k16 f16, k32 s8).
   int64_t kSteps() const { return t.getRowBytes() / 32; }
-  /// The XOR applied to a row's chunk index (rows of one 128-byte line
-  /// share it).
-  Value swizzle(Value row) {
-    int64_t rowsPerLine = std::max<int64_t>(1, 128 / t.getRowBytes());
-    return ptx.rem(ptx.div(row, rowsPerLine), chunksPerRow());
-  }
-
-  TileCopy planCopy(Value base, Value firstRow, int64_t rows, int64_t limit);
-  void issueCopy(const TileCopy &copy, Value tileShared, Value k0);
+  Value swizzle(Value row) { return swizzleChunk(ptx, row, t.getRowBytes()); }
   SmallVector<Value> computeStage(Value stage, ValueRange acc);
 
   PtxBuilder &ptx;
@@ -96,7 +76,6 @@ private:
   const Epilogue &epilogue;
   const MmaTiling &t;
   bool int8;
-  int64_t width; // bytes per element
   Value tid, lane, warpM, warpN;
   // ldmatrix offsets within a stage (B's include the A tile before it),
   // per (fragment tile, k16 step).
@@ -104,41 +83,6 @@ private:
 };
 
 } // namespace
-
-TileCopy DenseMmaGenerator::planCopy(Value base, Value firstRow, int64_t rows,
-                                     int64_t limit) {
-  TileCopy copy;
-  int64_t chunks = rows * chunksPerRow();
-  for (int64_t i = 0; i < chunks / t.getThreads(); ++i) {
-    Value index = ptx.add(tid, i * t.getThreads());
-    Value row = ptx.div(index, chunksPerRow());
-    Value chunk = ptx.rem(index, chunksPerRow());
-    copy.sharedOffset.push_back(
-        ptx.add(ptx.mul(row, t.getRowBytes()),
-                ptx.mul(ptx.xorI(chunk, swizzle(row)), 16)));
-    Value globalRow = ptx.add(firstRow, row);
-    Value valid = ptx.ult(globalRow, limit);
-    // Out-of-range rows read nothing but still need a valid address.
-    Value safeRow = ptx.select(valid, globalRow, ptx.c32(0));
-    Value element = ptx.add(ptx.mul(safeRow, p.k), ptx.mul(chunk, 16 / width));
-    copy.rowStart.push_back(ptx.offset(base, ptx.byteOffset(element, width)));
-    copy.rowValid.push_back(valid);
-    copy.chunkColumn.push_back(ptx.mul(chunk, 16 / width));
-  }
-  return copy;
-}
-
-void DenseMmaGenerator::issueCopy(const TileCopy &copy, Value tileShared,
-                                  Value k0) {
-  for (auto [i, sharedOffset] : llvm::enumerate(copy.sharedOffset)) {
-    Value k = ptx.add(k0, copy.chunkColumn[i]);
-    Value valid = ptx.andB(copy.rowValid[i], ptx.ult(k, p.k));
-    Value kBytes = ptx.byteOffset(ptx.select(valid, k0, ptx.c32(0)), width);
-    ptx.copyAsync16(ptx.offset(tileShared, sharedOffset),
-                    ptx.offset(copy.rowStart[i], kBytes),
-                    ptx.select(valid, ptx.c32(16), ptx.c32(0)));
-  }
-}
 
 SmallVector<Value> DenseMmaGenerator::computeStage(Value stage,
                                                    ValueRange acc) {
@@ -179,29 +123,11 @@ void DenseMmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
   warpM = ptx.rem(warp, t.warpsM);
   warpN = ptx.div(warp, t.warpsM);
 
-  // Grouped tile order (Triton's GROUP_M): consecutive CTAs share weight
-  // columns and sweep 8 row tiles, so tiles are reused from L2.
-  int64_t tilesM = llvm::divideCeil(p.m, t.blockM);
-  int64_t tilesN = llvm::divideCeil(p.n, t.blockN);
-  int64_t groupM = std::min<int64_t>(8, tilesM);
-  Value pid = ptx.blockId(gpu::Dimension::x);
-  Value group = ptx.div(pid, groupM * tilesN);
-  Value firstM = ptx.mul(group, groupM);
-  Value groupRows = ptx.minU(ptx.c32(groupM),
-                             arith::SubIOp::create(b, ptx.c32(tilesM), firstM));
-  Value inGroup = ptx.rem(pid, groupM * tilesN);
-  Value tileM = ptx.add(firstM, arith::RemUIOp::create(b, inGroup, groupRows));
-  Value tileN = arith::DivUIOp::create(b, inGroup, groupRows);
-  Value m0 = ptx.mul(tileM, t.blockM), n0 = ptx.mul(tileN, t.blockN);
+  Value m0, n0;
+  std::tie(m0, n0) = getTileOrigin(ptx, p, t);
 
   Value x = ptx.globalBase(args[0]), w = ptx.globalBase(args[1]);
-  EpilogueOperands out;
-  unsigned next = 2;
-  if (epilogue.biasType)
-    out.bias = ptx.globalBase(args[next++]);
-  if (epilogue.residual)
-    out.residual = ptx.globalBase(args[next++]);
-  out.output = ptx.globalBase(args[next]);
+  EpilogueOperands out = getEpilogueOperands(ptx, epilogue, args);
   if (epilogue.dequantize) {
     // The scales follow the values (Int8Layout).
     out.rowScales = ptx.offset(
@@ -211,10 +137,7 @@ void DenseMmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
   }
 
   Value shared = ptx.sharedBase(module);
-  int64_t tileABytes = t.blockM * t.getRowBytes();
-  int64_t stageBytes = (t.blockM + t.blockN) * t.getRowBytes();
-  TileCopy copyA = planCopy(x, m0, t.blockM, p.m);
-  TileCopy copyB = planCopy(w, n0, t.blockN, p.n);
+  StageRing ring(ptx, p, t, tid, shared, x, w, m0, n0);
 
   // ldmatrix addresses: A fragments are 16 rows x (k, k+8); B fragments
   // two n8 tiles x (k, k+8) each, see the mma.sync fragment layouts.
@@ -239,23 +162,12 @@ void DenseMmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
       bOffsets.back().push_back(
           ptx.add(ptx.add(ptx.mul(ptx.add(laneCol, nj * 16), t.getRowBytes()),
                           ptx.mul(ptx.xorI(chunk, swizzleB), 16)),
-                  ptx.c32(tileABytes)));
+                  ptx.c32(ring.getTileABytes())));
     }
   }
 
-  int64_t kTiles = llvm::divideCeil(p.k, t.blockK);
-  auto issueTile = [&](Value kTile, Value stage) {
-    Value stageBase = ptx.offset(shared, ptx.mul(stage, stageBytes));
-    Value k0 = ptx.mul(kTile, t.blockK);
-    issueCopy(copyA, stageBase, k0);
-    issueCopy(copyB, ptx.offset(stageBase, ptx.c32(tileABytes)), k0);
-  };
-  // Prologue: the first stages - 1 tiles in flight.
-  for (int64_t s = 0; s + 1 < t.stages; ++s) {
-    if (s < kTiles)
-      issueTile(ptx.c32(s), ptx.c32(s));
-    ptx.commitGroup();
-  }
+  int64_t kTiles = ring.getKTiles();
+  ring.issuePrologue();
 
   SmallVector<Value> zeros(mTiles * nTiles * 4,
                            int8 ? ptx.c32(0) : ptx.cf32(0.0f));
@@ -268,11 +180,9 @@ void DenseMmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
         ptx.barrier();
         Value ahead = ptx.add(kTile, t.stages - 1);
         ptx.ifThen(ptx.ult(ahead, kTiles),
-                   [&] { issueTile(ahead, ptx.rem(ahead, t.stages)); });
+                   [&] { ring.issue(ahead, ptx.rem(ahead, t.stages)); });
         ptx.commitGroup();
-        Value stage = ptx.rem(kTile, t.stages);
-        return computeStage(ptx.offset(shared, ptx.mul(stage, stageBytes)),
-                            carried);
+        return computeStage(ring.getStage(ptx.rem(kTile, t.stages)), carried);
       });
   ptx.waitGroup(0);
 
@@ -306,13 +216,5 @@ KernelLaunch mlir::quilt::nvptx::buildDenseMmaKernel(
   DenseMmaGenerator(ptx, problem, epilogue, tiling)
       .build(module, func.getArguments());
   gpu::ReturnOp::create(b);
-
-  KernelLaunch launch;
-  launch.func = func;
-  launch.grid = {int64_t(llvm::divideCeil(problem.m, tiling.blockM) *
-                         llvm::divideCeil(problem.n, tiling.blockN)),
-                 1, 1};
-  launch.threads = tiling.getThreads();
-  launch.sharedBytes = tiling.getSharedBytes();
-  return launch;
+  return getTileLaunch(func, problem, tiling);
 }

@@ -106,6 +106,18 @@ Value mlir::quilt::nvptx::applyActivation(PtxBuilder &ptx,
   llvm_unreachable("unknown activation");
 }
 
+EpilogueOperands mlir::quilt::nvptx::getEpilogueOperands(
+    PtxBuilder &ptx, const Epilogue &epilogue, ValueRange args) {
+  EpilogueOperands out;
+  unsigned next = 2;
+  if (epilogue.biasType)
+    out.bias = ptx.globalBase(args[next++]);
+  if (epilogue.residual)
+    out.residual = ptx.globalBase(args[next++]);
+  out.output = ptx.globalBase(args[next]);
+  return out;
+}
+
 static int64_t byteWidth(Type type) { return type.getIntOrFloatBitWidth() / 8; }
 
 /// &base[index] for an i32 element index.

@@ -110,13 +110,8 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
   Value firstTile = ptx.mul(ptx.blockId(gpu::Dimension::x), kTiles);
   Value x = ptx.globalBase(func.getArgument(0));
   Value w = ptx.globalBase(func.getArgument(1));
-  EpilogueOperands out;
-  unsigned next = 2;
-  if (epilogue.biasType)
-    out.bias = ptx.globalBase(func.getArgument(next++));
-  if (epilogue.residual)
-    out.residual = ptx.globalBase(func.getArgument(next++));
-  out.output = ptx.globalBase(func.getArgument(next));
+  EpilogueOperands out =
+      getEpilogueOperands(ptx, epilogue, func.getArguments());
 
   // Per-lane base pointers; block i adds a constant.
   Value firstBlock = ptx.mul(warp, perWarp);

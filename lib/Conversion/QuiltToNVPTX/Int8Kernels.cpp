@@ -151,7 +151,8 @@ KernelLaunch mlir::quilt::nvptx::buildQuantizeRowsKernel(
   int64_t iterations = llvm::divideCeil(k, 128);
   Type vectorType = VectorType::get({4}, xElement);
 
-  // The four values of iteration i (zeros past K, which change no maximum).
+  // Calls `body` with the first index and the four values of this lane's
+  // chunk in iteration i, if the chunk is inside the row.
   auto forChunk = [&](Value i, function_ref<void(Value, Value)> body) {
     Value first = ptx.mul(ptx.add(ptx.mul(i, 32), lane), 4);
     ptx.ifThen(ptx.ult(first, k), [&] {

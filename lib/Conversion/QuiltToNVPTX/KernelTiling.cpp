@@ -82,6 +82,7 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
   k.family = family;
   bool int4 = family == NVPTXKernelFamily::Int4;
   bool sparse24 = family == NVPTXKernelFamily::Sparse24;
+  bool wgmma = family == NVPTXKernelFamily::Wgmma;
   const auto &tiles = request.tiles;
   const auto &warps = request.warps;
   std::string why;
@@ -109,7 +110,7 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
              << " blocks ahead: " << why;
   } else {
     MmaTiling &t = k.mma;
-    t = chooseDenseTiling(problem);
+    t = wgmma ? chooseWgmmaTiling(problem) : chooseDenseTiling(problem);
     if (tiles)
       std::tie(t.blockM, t.blockN, t.blockK) =
           std::tuple((*tiles)[0], (*tiles)[1], (*tiles)[2]);
@@ -122,13 +123,23 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
       t.stages = request.stages;
     if (sparse24 && !(why = verifySparse(t)).empty())
       return linear.emitError() << "NVPTX backend: " << why;
+    // A wgmma CTA has one warpgroup per 64 rows: warps follow the tile.
+    if (wgmma && !warps)
+      std::tie(t.warpsM, t.warpsN) =
+          std::pair(4 * std::max<int64_t>(1, t.blockM / 64), int64_t(1));
+    if (wgmma && !(why = verifyWgmmaTiling(t)).empty())
+      return linear.emitError()
+             << "NVPTX backend: wgmma tiling " << t.blockM << "x" << t.blockN
+             << "x" << t.blockK << " with " << t.warpsM << "x" << t.warpsN
+             << " warps: " << why;
     if (!(why = t.verify()).empty())
       return linear.emitError()
              << "NVPTX backend: tiling " << t.blockM << "x" << t.blockN << "x"
              << t.blockK << " with " << t.warpsM << "x" << t.warpsN
              << " warps: " << why;
   }
-  if (!request.registers)
+  // The model has seen no wgmma kernel: its warps follow the tile anyway.
+  if (!request.registers || wgmma)
     return k;
 
   auto estimate = [&](const KernelTiling &candidate) {

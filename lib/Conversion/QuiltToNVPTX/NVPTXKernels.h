@@ -73,6 +73,78 @@ struct KernelLaunch {
   int64_t sharedBytes = 0;
 };
 
+//===----------------------------------------------------------------------===//
+// Staging K-contiguous tiles in shared memory (TileCopy.cpp)
+//===----------------------------------------------------------------------===//
+
+/// A K-contiguous operand of `k` elements per row, staged in slices of
+/// `rowBytes` per row.
+struct TileShape {
+  int64_t k, elementBytes, rowBytes;
+};
+
+/// The per-thread parts of a tile's cp.async copies that do not change
+/// along K: where each of the thread's chunks lands in shared memory and
+/// where its row starts in global memory.
+struct TileCopy {
+  SmallVector<Value> sharedOffset; // i32, within the tile
+  SmallVector<Value> rowStart;     // !llvm.ptr<1>
+  SmallVector<Value> rowValid;     // i1
+  SmallVector<Value> chunkColumn;  // i32, the chunk's first K index
+};
+
+/// The XOR applied to the 16-byte chunk index of row `row` of a staged
+/// slice (row % 8 for 128-byte rows: wgmma's 128-byte swizzle).
+Value swizzleChunk(PtxBuilder &ptx, Value row, int64_t rowBytes);
+
+/// How `threads` threads (thread `tid`) split the 16-byte chunks of `rows`
+/// rows from `firstRow` of the operand at `base`; rows from `limit` on are
+/// zero-filled.
+TileCopy planTileCopy(PtxBuilder &ptx, const TileShape &shape, Value tid,
+                      int64_t threads, Value base, Value firstRow, int64_t rows,
+                      int64_t limit);
+
+/// Issues the thread's cp.async copies of the slice from K index `k0` into
+/// the tile at `tileShared` (columns from K on are zero-filled).
+void issueTileCopy(PtxBuilder &ptx, const TileShape &shape,
+                   const TileCopy &copy, Value tileShared, Value k0);
+
+/// The first output row and column (i32) of this CTA's tile: CTAs in
+/// Triton's grouped order, 8 row tiles per column sweep.
+std::pair<Value, Value> getTileOrigin(PtxBuilder &ptx, const GemmProblem &p,
+                                      const MmaTiling &t);
+
+/// The launch of a GEMM kernel `func` with one CTA per output tile.
+KernelLaunch getTileLaunch(gpu::GPUFuncOp func, const GemmProblem &p,
+                           const MmaTiling &t);
+
+/// The ring of shared-memory stages of a dense GEMM's CTA: stage s holds
+/// the blockM x blockK slice of x, then the blockN x blockK slice of W^T,
+/// both filled by cp.async (TileCopy).
+class StageRing {
+public:
+  /// Plans this thread's copies of x rows from m0 and W^T rows from n0.
+  StageRing(PtxBuilder &ptx, const GemmProblem &p, const MmaTiling &t,
+            Value tid, Value shared, Value x, Value w, Value m0, Value n0);
+
+  int64_t getTileABytes() const { return t.blockM * t.getRowBytes(); }
+  int64_t getKTiles() const { return llvm::divideCeil(p.k, t.blockK); }
+  /// The base of stage `index` (i32, below stages).
+  Value getStage(Value index);
+  /// Issues the copies of K slice `kTile` into stage `stage`.
+  void issue(Value kTile, Value stage);
+  /// The first stages - 1 slices in flight, one commit group each.
+  void issuePrologue();
+
+private:
+  PtxBuilder &ptx;
+  const GemmProblem &p;
+  const MmaTiling &t;
+  TileShape shape;
+  Value shared;
+  TileCopy copyA, copyB;
+};
+
 /// A tensor-core GEMM over a dense weight stored transposed, W^T[N][K] in
 /// the same element as x (K contiguous, the layout cuBLAS calls TN).
 /// Arguments: x, packed W, [bias], [residual], y. Needs 16-byte rows (K %
@@ -88,6 +160,22 @@ KernelLaunch buildDenseMmaKernel(OpBuilder &b, Location loc,
 /// The tiling `auto` picks for a dense GEMM of this shape (16-bit or
 /// int8).
 MmaTiling chooseDenseTiling(const GemmProblem &problem);
+
+/// The same 16-bit GEMM on sm_90a's warpgroup tensor cores (WgmmaKernel.cpp):
+/// wgmma.mma_async m64nNk16 reading both operands from shared memory
+/// through descriptors, one warpgroup per 64 rows of the CTA tile (warps
+/// 4 * blockM / 64 x 1), N = blockN, 64-deep slices staged by cp.async in
+/// the 128-byte swizzle.
+KernelLaunch buildWgmmaKernel(OpBuilder &b, Location loc,
+                              gpu::GPUModuleOp module, StringRef name,
+                              const GemmProblem &problem,
+                              const Epilogue &epilogue, const MmaTiling &tiling,
+                              ArrayRef<Type> argumentTypes);
+
+/// The tiling `auto` picks for the wgmma kernel, and why a tiling does not
+/// fit it (or "").
+MmaTiling chooseWgmmaTiling(const GemmProblem &problem);
+std::string verifyWgmmaTiling(const MmaTiling &t);
 
 /// Packs a dense f32 K x N weight (argument 0) into W^T[N][K] of
 /// `elementType` (argument 1, bytes), rounding to nearest even.
@@ -260,6 +348,11 @@ struct EpilogueOperands {
   Value bias, residual, output; // !llvm.ptr<1>; bias/residual may be null
   Value rowScales, colScales;   // f32 arrays, with Epilogue::dequantize
 };
+
+/// The bias, residual and output pointers of a GEMM kernel whose arguments
+/// are x, W, [bias], [residual], y.
+EpilogueOperands getEpilogueOperands(PtxBuilder &ptx, const Epilogue &epilogue,
+                                     ValueRange args);
 
 /// Applies the epilogue to the accumulators (v0, v1) of output row `row`
 /// and columns `col`, `col + 1` (i32) and stores them where in bounds.

@@ -203,6 +203,62 @@ SmallVector<Value, 4> PtxBuilder::mmaInt8_16832(ValueRange a, ValueRange bw,
   return extractAccumulators(*this, d);
 }
 
+Value PtxBuilder::wgmmaDescriptor(Value tile) {
+  Value address = LLVM::PtrToIntOp::create(b, i32, tile);
+  Value encoded =
+      arith::ExtUIOp::create(b, i64, shr(andI(address, 0x3FFFF), 4));
+  // Leading byte offset 1 (unused by swizzled K-major layouts), stride
+  // byte offset 1024 >> 4, swizzle mode 1 (128 bytes), base offset 0.
+  uint64_t fields =
+      (uint64_t(1) << 16) | (uint64_t(1024 >> 4) << 32) | (uint64_t(1) << 62);
+  return arith::OrIOp::create(
+      b, encoded, arith::ConstantIntOp::create(b, i64, int64_t(fields)));
+}
+
+SmallVector<Value> PtxBuilder::wgmma(MmaElement element, Value descA,
+                                     Value descB, ValueRange acc) {
+  SmallVector<Type> fields(acc.size(), f32);
+  auto type = LLVM::LLVMStructType::getLiteral(b.getContext(), fields);
+  Value inouts = LLVM::PoisonOp::create(b, type);
+  for (auto [i, value] : llvm::enumerate(acc))
+    inouts = LLVM::InsertValueOp::create(b, inouts, value, i);
+  auto kind = NVVM::WGMMATypesAttr::get(
+      b.getContext(), element == MmaElement::BF16 ? NVVM::WGMMATypes::bf16
+                                                  : NVVM::WGMMATypes::f16);
+  auto one =
+      NVVM::WGMMAScaleInAttr::get(b.getContext(), NVVM::WGMMAScaleIn::one);
+  Value d = NVVM::WgmmaMmaAsyncOp::create(
+      b, type, inouts, descA, descB,
+      NVVM::MMAShapeAttr::get(b.getContext(), 64, int(2 * acc.size()), 16),
+      kind, kind,
+      NVVM::WGMMATypesAttr::get(b.getContext(), NVVM::WGMMATypes::f32),
+      NVVM::WGMMAScaleOutAttr::get(b.getContext(), NVVM::WGMMAScaleOut::one),
+      one, one, NVVM::MMALayoutAttr::get(b.getContext(), NVVM::MMALayout::row),
+      NVVM::MMALayoutAttr::get(b.getContext(), NVVM::MMALayout::col),
+      /*satfinite=*/NVVM::MMAIntOverflowAttr());
+  SmallVector<Value> result;
+  for (size_t i = 0; i < acc.size(); ++i)
+    result.push_back(LLVM::ExtractValueOp::create(b, d, i));
+  return result;
+}
+
+void PtxBuilder::wgmmaFence() { NVVM::WgmmaFenceAlignedOp::create(b); }
+
+void PtxBuilder::wgmmaCommitGroup() {
+  NVVM::WgmmaGroupSyncAlignedOp::create(b);
+}
+
+void PtxBuilder::wgmmaWaitGroup(int64_t pending) {
+  NVVM::WgmmaWaitGroupSyncOp::create(b, uint64_t(pending));
+}
+
+void PtxBuilder::fenceProxyAsyncShared() {
+  NVVM::FenceProxyOp::create(
+      b, NVVM::ProxyKind::async_shared,
+      NVVM::SharedSpaceAttr::get(b.getContext(),
+                                 NVVM::SharedSpace::shared_cta));
+}
+
 Value PtxBuilder::shuffleXor(Value value, int64_t mask) {
   return gpu::ShuffleOp::create(b, value, int32_t(mask), /*width=*/32,
                                 gpu::ShuffleMode::XOR)

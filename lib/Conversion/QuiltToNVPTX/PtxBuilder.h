@@ -94,6 +94,23 @@ public:
                                        ValueRange b, ValueRange c,
                                        Value metadata);
 
+  // Warpgroup MMA (sm_90a).
+  /// The wgmma descriptor of a K-major tile at shared pointer `tile`, in
+  /// the 128-byte swizzle mode (128-byte rows, 16-byte chunk c of row r at
+  /// c ^ (r % 8), 8-row groups 1024 bytes apart, the pattern starting on
+  /// a 1024-byte boundary; a K step inside the rows moves `tile` only).
+  Value wgmmaDescriptor(Value tile);
+  /// wgmma.mma_async m64nNk16 on K-major A and B descriptors with f32
+  /// accumulators, N = 2 * acc.size(); returns the new accumulators.
+  SmallVector<Value> wgmma(MmaElement element, Value descA, Value descB,
+                           ValueRange acc);
+  void wgmmaFence();
+  void wgmmaCommitGroup();
+  void wgmmaWaitGroup(int64_t pending);
+  /// Makes this thread's generic-proxy writes to shared memory (cp.async)
+  /// visible to the async proxy that wgmma reads through.
+  void fenceProxyAsyncShared();
+
   /// The value of lane `lane ^ mask` of the warp (shfl.sync.bfly); every
   /// lane must execute it.
   Value shuffleXor(Value value, int64_t mask);

@@ -155,6 +155,7 @@ private:
   gpu::GPUModuleOp kernels;
   std::optional<std::array<int64_t, 3>> forcedTiles, forcedWarps;
   unsigned smVersion = 0;
+  bool useWgmma = false;
   // Shared: passes are cloned per pipeline instance.
   std::shared_ptr<cost::RegisterModel> registerModel;
 };
@@ -171,6 +172,16 @@ LogicalResult ConvertQuiltToNVPTX::parseOptions() {
                               << "' is not sm_80 or newer (cp.async, bf16 "
                                  "mma.sync and ldmatrix need Ampere)";
   smVersion = sm;
+  if (mma != "sync" && mma != "wgmma")
+    return module.emitError() << "convert-quilt-to-nvptx: mma '" << mma
+                              << "' is not `sync` or `wgmma`";
+  useWgmma = mma == "wgmma";
+  // wgmma exists on sm_90a only: neither older chips nor the family-less
+  // sm_90 have it.
+  if (useWgmma && chip != "sm_90a")
+    return module.emitError() << "convert-quilt-to-nvptx: mma=wgmma needs "
+                                 "chip=sm_90a, got '"
+                              << chip << "'";
   if (tiles != "auto") {
     forcedTiles = parseTriple(tiles);
     if (!forcedTiles || !(*forcedTiles)[2])
@@ -311,6 +322,7 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
                          int4       ? cost::NVPTXKernelFamily::Int4
                          : sparse24 ? cost::NVPTXKernelFamily::Sparse24
                          : int8     ? cost::NVPTXKernelFamily::Int8
+                         : useWgmma ? cost::NVPTXKernelFamily::Wgmma
                                     : cost::NVPTXKernelFamily::Dense,
                          f.epilogue, request);
   if (failed(tiling))
@@ -406,8 +418,11 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
                                 tiling->int4, epilogue, types)
       : sparse24 ? buildSparseMmaKernel(b, loc, kernels, name, problem,
                                         epilogue, tiling->mma, types)
-                 : buildDenseMmaKernel(b, loc, kernels, name, problem, epilogue,
-                                       tiling->mma, types);
+      : tiling->family == cost::NVPTXKernelFamily::Wgmma
+          ? buildWgmmaKernel(b, loc, kernels, name, problem, epilogue,
+                             tiling->mma, types)
+          : buildDenseMmaKernel(b, loc, kernels, name, problem, epilogue,
+                                tiling->mma, types);
   int64_t bytes = 0;
   for (Value arg : args)
     bytes += bufferBytes(cast<MemRefType>(arg.getType()));

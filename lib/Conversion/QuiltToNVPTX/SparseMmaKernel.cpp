@@ -163,29 +163,13 @@ KernelLaunch mlir::quilt::nvptx::buildSparseMmaKernel(
   Value tid = ptx.threadId();
   Value lane = ptx.rem(tid, 32), warp = ptx.div(tid, 32);
   Value warpM = ptx.rem(warp, t.warpsM), warpN = ptx.div(warp, t.warpsM);
-  // Grouped tile order, as the dense kernel.
-  int64_t tilesM = llvm::divideCeil(p.m, t.blockM);
-  int64_t tilesN = llvm::divideCeil(p.n, t.blockN);
-  int64_t groupM = std::min<int64_t>(8, tilesM);
-  Value pid = ptx.blockId(gpu::Dimension::x);
-  Value group = ptx.div(pid, groupM * tilesN);
-  Value firstM = ptx.mul(group, groupM);
-  Value groupRows = ptx.minU(ptx.c32(groupM),
-                             arith::SubIOp::create(b, ptx.c32(tilesM), firstM));
-  Value inGroup = ptx.rem(pid, groupM * tilesN);
-  Value tileM = ptx.add(firstM, arith::RemUIOp::create(b, inGroup, groupRows));
-  Value tileN = arith::DivUIOp::create(b, inGroup, groupRows);
-  Value m0 = ptx.mul(tileM, t.blockM), n0 = ptx.mul(tileN, t.blockN);
+  Value m0, n0;
+  std::tie(m0, n0) = getTileOrigin(ptx, p, t);
 
   Value x = ptx.globalBase(func.getArgument(0));
   Value w = ptx.globalBase(func.getArgument(1));
-  EpilogueOperands out;
-  unsigned next = 2;
-  if (epilogue.biasType)
-    out.bias = ptx.globalBase(func.getArgument(next++));
-  if (epilogue.residual)
-    out.residual = ptx.globalBase(func.getArgument(next++));
-  out.output = ptx.globalBase(func.getArgument(next));
+  EpilogueOperands out =
+      getEpilogueOperands(ptx, epilogue, func.getArguments());
   Value meta = ptx.offset(
       w, arith::ConstantIntOp::create(b, ptx.i64, layout.getMetadataOffset()));
 
@@ -198,7 +182,7 @@ KernelLaunch mlir::quilt::nvptx::buildSparseMmaKernel(
   };
   SmallVector<Chunk> chunks;
   auto plan = [&](int64_t count, auto &&make) {
-    for (int64_t i = 0; i < llvm::divideCeil(count, threads); ++i) {
+    for (int64_t i = 0, e = llvm::divideCeil(count, threads); i < e; ++i) {
       Value c = ptx.add(tid, i * threads);
       Chunk chunk = make(c);
       // A thread past the last chunk copies nothing (its slot would lie
@@ -363,10 +347,7 @@ KernelLaunch mlir::quilt::nvptx::buildSparseMmaKernel(
     }
   gpu::ReturnOp::create(b);
 
-  KernelLaunch launch;
-  launch.func = func;
-  launch.grid = {tilesM * tilesN, 1, 1};
-  launch.threads = threads;
+  KernelLaunch launch = getTileLaunch(func, p, t);
   launch.sharedBytes = t.stages * stage.bytes;
   return launch;
 }

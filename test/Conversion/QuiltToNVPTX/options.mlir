@@ -7,6 +7,10 @@
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=tiles=128x128x48" 2>&1 | FileCheck %s --check-prefix=BLOCK-K
 // RUN: rm -rf %t && not quilt-opt %s --quilt-export-nvptx=output-dir=%t 2>&1 | FileCheck %s --check-prefix=EXPORT
 // RUN: rm -rf %t && not quilt-opt %s "--quilt-nvptx-pipeline=output-dir=%t ptxas=/bin/false" 2>&1 | FileCheck %s --check-prefix=PTXAS
+// RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wmma" 2>&1 | FileCheck %s --check-prefix=MMA
+// RUN: not quilt-opt %s "--convert-quilt-to-nvptx=chip=sm_90 mma=wgmma" 2>&1 | FileCheck %s --check-prefix=WGMMA-CHIP
+// RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tiles=128x128x32" 2>&1 | FileCheck %s --check-prefix=WGMMA-K
+// RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tiles=128x128x64 warps=2x2" 2>&1 | FileCheck %s --check-prefix=WGMMA-WARPS
 
 // CHIP: chip 'sm_75' is not sm_80 or newer
 // CHIP-NAME: chip 'gfx90a' is not sm_80 or newer
@@ -15,6 +19,10 @@
 // TILING: tiling 80x128x32 with 2x2 warps: each warp's tile must be a multiple of 16 x 16
 // BLOCK-K: block-k must be 32 or 64
 // PTXAS: quilt-export-nvptx: /bin/false failed (1)
+// MMA: mma 'wmma' is not `sync` or `wgmma`
+// WGMMA-CHIP: mma=wgmma needs chip=sm_90a, got 'sm_90'
+// WGMMA-K: wgmma tiling 128x128x32 with 8x1 warps: wgmma tiles are MxNx64 (128-byte rows: the 128-byte swizzle)
+// WGMMA-WARPS: wgmma tiling 128x128x64 with 2x2 warps: wgmma needs M a multiple of 64 and one warpgroup (4 warps) per 64 rows: warps (4 * M / 64)x1
 // EXPORT: quilt-export-nvptx: no gpu.binary @quilt_kernels (run gpu-module-to-binary{format=isa} first)
 
 func.func @lin(%x: tensor<128x256xbf16>, %w: !quilt.packed<256x512, precision<bf16>>) -> tensor<128x512xbf16> {

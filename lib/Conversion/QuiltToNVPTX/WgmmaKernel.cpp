@@ -1,0 +1,145 @@
+//===- WgmmaKernel.cpp - Warpgroup tensor-core GEMM (sm_90a) ----*- C++ -*-===//
+//
+// Hopper's wgmma.mma_async on the dense kernel's data path: the same CTA
+// tiles in grouped order, the same cp.async ring of shared-memory stages
+// (64-deep 16-bit slices, whose XOR swizzle is wgmma's 128-byte mode), but
+// each warpgroup (4 warps) multiplies 64 rows of the tile by all of its
+// columns with one instruction per 16-deep step, reading both operands
+// from shared memory through descriptors: no ldmatrix, no per-warp
+// fragments, and the tensor cores run asynchronously to the warps.
+//
+// Per K slice: wait for its cp.async group, fence the generic-proxy writes
+// for the async proxy wgmma reads through, barrier, refill the stage freed
+// one iteration ago, then wgmma.fence, 4 wgmma, commit and wait. Waiting
+// for completion before the next barrier is what lets the refill reuse a
+// stage; the loads of the next stages overlap the tensor cores.
+//
+// Not yet run on a GPU: ptxas accepts it (test/Pipelines/nvptx-ptxas.mlir),
+// and bench/gpu/variants.txt lists it for the next GPU session to check and
+// time. `convert-quilt-to-nvptx{mma=wgmma}` selects it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "NVPTXKernels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+
+using namespace mlir;
+using namespace mlir::quilt::nvptx;
+
+/// One warpgroup computes 64 rows.
+static constexpr int64_t kWarpgroupRows = 64;
+
+MmaTiling mlir::quilt::nvptx::chooseWgmmaTiling(const GemmProblem &problem) {
+  // cuBLAS's and Triton's Hopper tile: two warpgroups of 64 x 256.
+  if (problem.m > kWarpgroupRows)
+    return {128, 256, 64, 8, 1, 4};
+  return {64, 128, 64, 4, 1, 4};
+}
+
+std::string mlir::quilt::nvptx::verifyWgmmaTiling(const MmaTiling &t) {
+  if (t.elementBytes != 2 || t.blockK != 64)
+    return "wgmma tiles are MxNx64 (128-byte rows: the 128-byte swizzle)";
+  if (t.blockM % kWarpgroupRows || t.warpsM != 4 * (t.blockM / 64) ||
+      t.warpsN != 1)
+    return "wgmma needs M a multiple of 64 and one warpgroup (4 warps) per "
+           "64 rows: warps (4 * M / 64)x1";
+  if (t.blockN % 16 || t.blockN > 256)
+    return "wgmma's N is a multiple of 16 up to 256";
+  return t.verify();
+}
+
+namespace {
+
+class WgmmaGenerator {
+public:
+  WgmmaGenerator(PtxBuilder &ptx, const GemmProblem &problem,
+                 const Epilogue &epilogue, const MmaTiling &tiling)
+      : ptx(ptx), p(problem), epilogue(epilogue), t(tiling) {}
+
+  void build(gpu::GPUModuleOp module, ValueRange args);
+
+private:
+  PtxBuilder &ptx;
+  const GemmProblem &p;
+  const Epilogue &epilogue;
+  const MmaTiling &t;
+};
+
+} // namespace
+
+void WgmmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
+  Value tid = ptx.threadId();
+  Value warpgroup = ptx.div(tid, 128);
+  Value warp = ptx.rem(ptx.div(tid, 32), 4);
+  Value lane = ptx.rem(tid, 32);
+  Value m0, n0;
+  std::tie(m0, n0) = getTileOrigin(ptx, p, t);
+
+  Value x = ptx.globalBase(args[0]), w = ptx.globalBase(args[1]);
+  EpilogueOperands out = getEpilogueOperands(ptx, epilogue, args);
+  StageRing ring(ptx, p, t, tid, ptx.sharedBase(module), x, w, m0, n0);
+  // This warpgroup's 64 rows of the A tile (8 KiB, so 1024-byte aligned
+  // like the stage: the swizzle pattern starts on its boundary).
+  Value aRows = ptx.mul(warpgroup, kWarpgroupRows * t.getRowBytes());
+  int64_t kTiles = ring.getKTiles();
+  ring.issuePrologue();
+
+  SmallVector<Value> zeros(t.blockN / 2, ptx.cf32(0.0f));
+  SmallVector<Value> acc = ptx.forLoop(
+      ptx.c32(0), ptx.c32(kTiles), 1, zeros,
+      [&](Value kTile, ValueRange carried) -> SmallVector<Value> {
+        ptx.waitGroup(t.stages - 2);
+        ptx.fenceProxyAsyncShared();
+        ptx.barrier();
+        Value ahead = ptx.add(kTile, t.stages - 1);
+        ptx.ifThen(ptx.ult(ahead, kTiles),
+                   [&] { ring.issue(ahead, ptx.rem(ahead, t.stages)); });
+        ptx.commitGroup();
+        Value base = ring.getStage(ptx.rem(kTile, t.stages));
+        Value tileA = ptx.offset(base, aRows);
+        Value tileB = ptx.offset(base, ptx.c32(ring.getTileABytes()));
+        SmallVector<Value> sums(carried.begin(), carried.end());
+        ptx.wgmmaFence();
+        // 16-deep steps are 32 bytes along the 128-byte rows.
+        for (int64_t kk = 0; kk < t.blockK / 16; ++kk)
+          sums = ptx.wgmma(
+              p.element,
+              ptx.wgmmaDescriptor(ptx.offset(tileA, ptx.c32(32 * kk))),
+              ptx.wgmmaDescriptor(ptx.offset(tileB, ptx.c32(32 * kk))), sums);
+        ptx.wgmmaCommitGroup();
+        ptx.wgmmaWaitGroup(0);
+        return sums;
+      });
+  ptx.waitGroup(0);
+
+  // Accumulator 4j + i: row (warp in group) * 16 + lane / 4 (+ 8 for i >=
+  // 2), column 8j + 2 (lane % 4) + i % 2, as mma.sync's m16n8 tiles.
+  Value row = ptx.add(ptx.add(ptx.add(m0, ptx.mul(warpgroup, kWarpgroupRows)),
+                              ptx.mul(warp, 16)),
+                      ptx.div(lane, 4));
+  Value colBase = ptx.add(n0, ptx.mul(ptx.rem(lane, 4), 2));
+  for (int64_t j = 0; j < t.blockN / 8; ++j) {
+    Value col = ptx.add(colBase, j * 8);
+    storeAccumulatorPair(ptx, epilogue, out, p.m, p.n, row, col, acc[4 * j],
+                         acc[4 * j + 1]);
+    storeAccumulatorPair(ptx, epilogue, out, p.m, p.n, ptx.add(row, 8), col,
+                         acc[4 * j + 2], acc[4 * j + 3]);
+  }
+}
+
+KernelLaunch mlir::quilt::nvptx::buildWgmmaKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module, StringRef name,
+    const GemmProblem &problem, const Epilogue &epilogue,
+    const MmaTiling &tiling, ArrayRef<Type> argumentTypes) {
+  gpu::GPUFuncOp func = createKernel(builder, loc, module, name, argumentTypes,
+                                     tiling.getThreads());
+  ImplicitLocOpBuilder b(loc, builder);
+  b.setInsertionPointToStart(&func.getBody().front());
+  PtxBuilder ptx(b);
+  WgmmaGenerator(ptx, problem, epilogue, tiling)
+      .build(module, func.getArguments());
+  gpu::ReturnOp::create(b);
+  return getTileLaunch(func, problem, tiling);
+}

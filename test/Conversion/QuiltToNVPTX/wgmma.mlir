@@ -1,0 +1,35 @@
+// RUN: quilt-opt %s --convert-quilt-to-nvptx=mma=wgmma | FileCheck %s
+// RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tiles=64x128x64 stages=3" | FileCheck %s --check-prefix=SMALL
+
+// mma=wgmma: the dense 16-bit GEMM on sm_90a's warpgroup tensor cores. The
+// default tile is 128x256x64 on two warpgroups (8 warps), 4 stages of
+// (128 + 256) x 128 bytes. Per K slice every thread waits for its cp.async
+// group and fences its writes for the async proxy before the barrier;
+// then one wgmma.fence, 4 wgmma.mma_async m64n256k16 (16-deep steps of
+// the 64-deep slice) on K-major descriptors in the 128-byte swizzle mode
+// (address bits 4-17, leading offset 1, stride 1024 >> 4, mode 1:
+// 0x4000004000010000 = 4611686293305360384), commit and wait.
+
+// CHECK: gpu.launch_func @quilt_kernels::@wgmma_linear_0 blocks in (%c8{{.*}}threads in (%c256{{.*}}dynamic_shared_memory_size %c196608_i32
+// CHECK-SAME: quilt.kernel_config = "{{.*}}\22block\22:[128,256,64],\22family\22:\22wgmma\22,{{.*}}\22stages\22:4,{{.*}}\22warps\22:[8,1]}"
+// CHECK-NOT: quilt.predicted_registers
+// CHECK: gpu.func @wgmma_linear_0
+// CHECK: scf.for
+// CHECK: nvvm.cp.async.wait.group 2
+// CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-NEXT: nvvm.barrier0
+// CHECK: nvvm.wgmma.fence.aligned
+// CHECK: arith.andi %{{.*}}, %c262143_i32 : i32
+// CHECK: arith.constant 4611686293305360384 : i64
+// CHECK-COUNT-4: nvvm.wgmma.mma_async {{.*}}<m = 64, n = 256, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: ex2.approx.ftz.f32
+
+// SMALL: threads in (%c128{{.*}}dynamic_shared_memory_size %c73728_i32
+// SMALL: nvvm.wgmma.mma_async {{.*}}<m = 64, n = 128, k = 16>
+func.func @wgmma(%x: tensor<256x512xbf16>, %w: !quilt.packed<512x1024, precision<bf16>>, %b: tensor<1024xf32>) -> tensor<256x1024xbf16> {
+  %y = quilt.linear %x, %w bias %b : tensor<256x512xbf16>, !quilt.packed<512x1024, precision<bf16>>, tensor<1024xf32> -> tensor<256x1024xbf16>
+  %g = quilt.gelu %y : tensor<256x1024xbf16>
+  return %g : tensor<256x1024xbf16>
+}
