@@ -208,13 +208,9 @@ KernelLaunch mlir::quilt::nvptx::buildDenseMmaKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module, StringRef name,
     const GemmProblem &problem, const Epilogue &epilogue,
     const MmaTiling &tiling, ArrayRef<Type> argumentTypes) {
-  gpu::GPUFuncOp func = createKernel(builder, loc, module, name, argumentTypes,
-                                     tiling.getThreads());
-  ImplicitLocOpBuilder b(loc, builder);
-  b.setInsertionPointToStart(&func.getBody().front());
-  PtxBuilder ptx(b);
-  DenseMmaGenerator(ptx, problem, epilogue, tiling)
-      .build(module, func.getArguments());
-  gpu::ReturnOp::create(b);
-  return getTileLaunch(func, problem, tiling);
+  return buildTileKernel(
+      builder, loc, module, name, argumentTypes, problem, tiling,
+      [&](PtxBuilder &ptx, ValueRange args) {
+        DenseMmaGenerator(ptx, problem, epilogue, tiling).build(module, args);
+      });
 }

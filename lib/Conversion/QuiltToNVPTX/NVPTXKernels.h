@@ -118,6 +118,14 @@ std::pair<Value, Value> getTileOrigin(PtxBuilder &ptx, const GemmProblem &p,
 KernelLaunch getTileLaunch(gpu::GPUFuncOp func, const GemmProblem &p,
                            const MmaTiling &t);
 
+/// A GEMM kernel `name` with one CTA per output tile, whose body `build`
+/// generates from its arguments.
+KernelLaunch
+buildTileKernel(OpBuilder &b, Location loc, gpu::GPUModuleOp module,
+                StringRef name, ArrayRef<Type> argumentTypes,
+                const GemmProblem &p, const MmaTiling &t,
+                function_ref<void(PtxBuilder &, ValueRange)> build);
+
 /// The ring of shared-memory stages of a dense GEMM's CTA: stage s holds
 /// the blockM x blockK slice of x, then the blockN x blockK slice of W^T,
 /// both filled by cp.async (TileCopy).

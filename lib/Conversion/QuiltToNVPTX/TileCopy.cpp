@@ -99,6 +99,20 @@ KernelLaunch mlir::quilt::nvptx::getTileLaunch(gpu::GPUFuncOp func,
   return launch;
 }
 
+KernelLaunch mlir::quilt::nvptx::buildTileKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module, StringRef name,
+    ArrayRef<Type> argumentTypes, const GemmProblem &p, const MmaTiling &t,
+    function_ref<void(PtxBuilder &, ValueRange)> build) {
+  gpu::GPUFuncOp func =
+      createKernel(builder, loc, module, name, argumentTypes, t.getThreads());
+  ImplicitLocOpBuilder b(loc, builder);
+  b.setInsertionPointToStart(&func.getBody().front());
+  PtxBuilder ptx(b);
+  build(ptx, func.getArguments());
+  gpu::ReturnOp::create(b);
+  return getTileLaunch(func, p, t);
+}
+
 StageRing::StageRing(PtxBuilder &ptx, const GemmProblem &p, const MmaTiling &t,
                      Value tid, Value shared, Value x, Value w, Value m0,
                      Value n0)
