@@ -44,6 +44,7 @@ void mlir::quilt::populateNVPTXPipeline(OpPassManager &pm,
   convert.warps = options.warps;
   convert.stages = options.stages;
   convert.mma = options.mma;
+  convert.wgmmaInFlight = options.wgmmaInFlight;
   convert.registerModelPath = options.registerModel;
   pm.addPass(createConvertQuiltToNVPTX(convert));
 

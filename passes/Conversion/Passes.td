@@ -252,6 +252,9 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
            "Tensor-core instruction of dense 16-bit linears: `sync` "
            "(mma.sync, every chip) or `wgmma` (sm_90a's warpgroup MMA; "
            "not yet run on a GPU)">,
+    Option<"wgmmaInFlight", "wgmma-in-flight", "unsigned", "0",
+           "wgmma batches left running at the end of a K slice (0 or 1; "
+           "1 needs 3 or more stages)">,
     Option<"registerModelPath", "register-model", "std::string", "\"auto\"",
            "Register model file vetting the tilings (`auto`: the committed "
            "models/nvptx/register-model.json if any; `none`: no model)">

@@ -18,6 +18,11 @@
 // RUN: %ptxas -v -arch=sm_90a %twg/kernels.ptx -o %twg/kernels.cubin 2>&1 | sed -n '/Function properties for/{N;s/\n */ /;p}' > %twg/report
 // RUN: FileCheck %s --check-prefixes=CHECK,SPARSE < %twg/report
 // RUN: not grep -E "[1-9][0-9]* bytes (stack frame|spill)" %twg/report
+// wgmma-in-flight=1 keeps a batch running across the loop's back edge: the
+// accumulators must stay in place, or ptxas serializes the wgmma.
+// RUN: rm -rf %tf1 && sed -n '/^func.func @dense_fused/,/^}/p' %s | quilt-opt --quilt-nvptx-pipeline="chip=sm_90a mma=wgmma wgmma-in-flight=1 output-dir=%tf1" -o /dev/null
+// RUN: %ptxas -v -arch=sm_90a %tf1/kernels.ptx -o %tf1/kernels.cubin > %tf1/report 2>&1
+// RUN: FileCheck %s --check-prefix=IN-FLIGHT < %tf1/report
 // A 128x256 CTA tile on 2x2 warps (256 accumulators per thread) does
 // spill, so the checks above can fail: the register model predicts it, and
 // the pipeline's ptxas=auto reports it.
@@ -35,6 +40,11 @@
 // CHECK-DAG: Function properties for int8_fused_linear_0 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // CHECK-DAG: Function properties for int8_rows_linear_0 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // SPARSE-DAG: Function properties for sparse_linear_0 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+
+// IN-FLIGHT-NOT: serialized
+// IN-FLIGHT: Function properties for dense_fused_linear_0
+// IN-FLIGHT-NEXT: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// IN-FLIGHT-NOT: serialized
 
 // WGMMA: .entry dense_fused_linear_0
 // WGMMA: wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16

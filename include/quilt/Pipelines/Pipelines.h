@@ -47,6 +47,10 @@ struct NVPTXPipelineOptions : public PassPipelineOptions<NVPTXPipelineOptions> {
       llvm::cl::desc("Dense 16-bit linears on `sync` (mma.sync) or `wgmma` "
                      "(sm_90a) tensor cores"),
       llvm::cl::init("sync")};
+  Option<unsigned> wgmmaInFlight{
+      *this, "wgmma-in-flight",
+      llvm::cl::desc("wgmma batches left running per K slice (0 or 1)"),
+      llvm::cl::init(0)};
   Option<std::string> outputDir{
       *this, "output-dir",
       llvm::cl::desc("Write kernels.ptx and one manifest per entry here"),

@@ -167,7 +167,7 @@ void DenseMmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
   }
 
   int64_t kTiles = ring.getKTiles();
-  ring.issuePrologue();
+  ring.issuePrologue(t.getSlicesAhead());
 
   SmallVector<Value> zeros(mTiles * nTiles * 4,
                            int8 ? ptx.c32(0) : ptx.cf32(0.0f));

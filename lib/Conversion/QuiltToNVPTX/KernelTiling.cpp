@@ -36,6 +36,8 @@ mlir::quilt::nvptx::describeKernel(const KernelTiling &tiling, unsigned sm,
         std::tuple(t.blockM, t.blockN, t.blockK);
     std::tie(c.warpsM, c.warpsN, c.stages) =
         std::tuple(t.warpsM, t.warpsN, t.stages);
+    if (tiling.family == NVPTXKernelFamily::Wgmma)
+      c.ahead = t.getSlicesAhead();
   }
   c.bias = bool(epilogue.biasType);
   c.residual = epilogue.residual;
@@ -121,6 +123,8 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
       t.blockK = 64;
     if (request.stages)
       t.stages = request.stages;
+    if (wgmma)
+      t.wgmmaInFlight = request.wgmmaInFlight;
     if (sparse24 && !(why = verifySparse(t)).empty())
       return linear.emitError() << "NVPTX backend: " << why;
     // A wgmma CTA has one warpgroup per 64 rows: warps follow the tile.

@@ -54,6 +54,13 @@ struct MmaTiling {
   int64_t warpsM = 2, warpsN = 2;
   int64_t stages = 4;
   int64_t elementBytes = 2;
+  /// wgmma only: batches of wgmma left in flight at the end of a K slice
+  /// (0 or 1; with 1 the refill targets the stage read two slices back).
+  int64_t wgmmaInFlight = 0;
+
+  /// K slices loaded ahead of the one multiplied: all other stages but the
+  /// one a wgmma batch left in flight still reads.
+  int64_t getSlicesAhead() const { return stages - 1 - wgmmaInFlight; }
 
   int64_t getThreads() const { return 32 * warpsM * warpsN; }
   /// Bytes of one row of a staged slice.
@@ -141,8 +148,8 @@ public:
   Value getStage(Value index);
   /// Issues the copies of K slice `kTile` into stage `stage`.
   void issue(Value kTile, Value stage);
-  /// The first stages - 1 slices in flight, one commit group each.
-  void issuePrologue();
+  /// The first `slices` slices in flight, one commit group each.
+  void issuePrologue(int64_t slices);
 
 private:
   PtxBuilder &ptx;
@@ -332,6 +339,7 @@ struct KernelTiling {
 struct TilingRequest {
   std::optional<std::array<int64_t, 3>> tiles, warps;
   unsigned stages = 0; // 0: auto
+  unsigned wgmmaInFlight = 0;
   unsigned sm = 80;
   const cost::RegisterModel *registers = nullptr;
 };

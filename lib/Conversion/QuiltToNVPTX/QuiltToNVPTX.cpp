@@ -182,6 +182,9 @@ LogicalResult ConvertQuiltToNVPTX::parseOptions() {
     return module.emitError() << "convert-quilt-to-nvptx: mma=wgmma needs "
                                  "chip=sm_90a, got '"
                               << chip << "'";
+  if (wgmmaInFlight && !useWgmma)
+    return module.emitError()
+           << "convert-quilt-to-nvptx: wgmma-in-flight needs mma=wgmma";
   if (tiles != "auto") {
     forcedTiles = parseTriple(tiles);
     if (!forcedTiles || !(*forcedTiles)[2])
@@ -315,8 +318,8 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   Int4Layout int4Layout{problem.k, problem.n,
                         int4 ? precision.getGroupSize() : 0};
 
-  TilingRequest request{forcedTiles, forcedWarps, stages, smVersion,
-                        registerModel.get()};
+  TilingRequest request{forcedTiles,   forcedWarps, stages,
+                        wgmmaInFlight, smVersion,   registerModel.get()};
   FailureOr<KernelTiling> tiling =
       chooseKernelTiling(linear, problem, int4Layout,
                          int4       ? cost::NVPTXKernelFamily::Int4

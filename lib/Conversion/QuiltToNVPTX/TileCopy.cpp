@@ -135,8 +135,8 @@ void StageRing::issue(Value kTile, Value stage) {
                 k0);
 }
 
-void StageRing::issuePrologue() {
-  for (int64_t s = 0; s + 1 < t.stages; ++s) {
+void StageRing::issuePrologue(int64_t slices) {
+  for (int64_t s = 0; s < slices; ++s) {
     if (s < getKTiles())
       issue(ptx.c32(s), ptx.c32(s));
     ptx.commitGroup();

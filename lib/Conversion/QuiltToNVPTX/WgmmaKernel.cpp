@@ -12,7 +12,10 @@
 // for the async proxy wgmma reads through, barrier, refill the stage freed
 // one iteration ago, then wgmma.fence, 4 wgmma, commit and wait. Waiting
 // for completion before the next barrier is what lets the refill reuse a
-// stage; the loads of the next stages overlap the tensor cores.
+// stage; the loads of the next stages overlap the tensor cores. With
+// wgmmaInFlight = 1 the wait leaves the last batch running into the next
+// slice's barrier and loads, and the refill targets the stage two slices
+// back, which the wait has freed.
 //
 // Not yet run on a GPU: ptxas accepts it (test/Pipelines/nvptx-ptxas.mlir),
 // and bench/gpu/variants.txt lists it for the next GPU session to check and
@@ -47,6 +50,9 @@ std::string mlir::quilt::nvptx::verifyWgmmaTiling(const MmaTiling &t) {
            "64 rows: warps (4 * M / 64)x1";
   if (t.blockN % 16 || t.blockN > 256)
     return "wgmma's N is a multiple of 16 up to 256";
+  if (t.wgmmaInFlight > 1 || t.stages < 2 + t.wgmmaInFlight)
+    return "wgmma keeps 0 or 1 batches in flight, with at least 2 + that "
+           "many stages";
   return t.verify();
 }
 
@@ -84,18 +90,19 @@ void WgmmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
   // like the stage: the swizzle pattern starts on its boundary).
   Value aRows = ptx.mul(warpgroup, kWarpgroupRows * t.getRowBytes());
   int64_t kTiles = ring.getKTiles();
-  ring.issuePrologue();
+  int64_t ahead = t.getSlicesAhead();
+  ring.issuePrologue(ahead);
 
   SmallVector<Value> zeros(t.blockN / 2, ptx.cf32(0.0f));
   SmallVector<Value> acc = ptx.forLoop(
       ptx.c32(0), ptx.c32(kTiles), 1, zeros,
       [&](Value kTile, ValueRange carried) -> SmallVector<Value> {
-        ptx.waitGroup(t.stages - 2);
+        ptx.waitGroup(ahead - 1);
         ptx.fenceProxyAsyncShared();
         ptx.barrier();
-        Value ahead = ptx.add(kTile, t.stages - 1);
-        ptx.ifThen(ptx.ult(ahead, kTiles),
-                   [&] { ring.issue(ahead, ptx.rem(ahead, t.stages)); });
+        Value refill = ptx.add(kTile, ahead);
+        ptx.ifThen(ptx.ult(refill, kTiles),
+                   [&] { ring.issue(refill, ptx.rem(refill, t.stages)); });
         ptx.commitGroup();
         Value base = ring.getStage(ptx.rem(kTile, t.stages));
         Value tileA = ptx.offset(base, aRows);
@@ -109,9 +116,11 @@ void WgmmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
               ptx.wgmmaDescriptor(ptx.offset(tileA, ptx.c32(32 * kk))),
               ptx.wgmmaDescriptor(ptx.offset(tileB, ptx.c32(32 * kk))), sums);
         ptx.wgmmaCommitGroup();
-        ptx.wgmmaWaitGroup(0);
+        ptx.wgmmaWaitGroup(t.wgmmaInFlight);
         return sums;
       });
+  if (t.wgmmaInFlight)
+    ptx.wgmmaWaitGroup(0);
   ptx.waitGroup(0);
 
   // Accumulator 4j + i: row (warp in group) * 16 + lane / 4 (+ 8 for i >=

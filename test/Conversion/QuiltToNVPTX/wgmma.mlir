@@ -1,5 +1,6 @@
 // RUN: quilt-opt %s --convert-quilt-to-nvptx=mma=wgmma | FileCheck %s
 // RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tiles=64x128x64 stages=3" | FileCheck %s --check-prefix=SMALL
+// RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma wgmma-in-flight=1" | FileCheck %s --check-prefix=IN-FLIGHT
 
 // mma=wgmma: the dense 16-bit GEMM on sm_90a's warpgroup tensor cores. The
 // default tile is 128x256x64 on two warpgroups (8 warps), 4 stages of
@@ -11,7 +12,7 @@
 // 0x4000004000010000 = 4611686293305360384), commit and wait.
 
 // CHECK: gpu.launch_func @quilt_kernels::@wgmma_linear_0 blocks in (%c8{{.*}}threads in (%c256{{.*}}dynamic_shared_memory_size %c196608_i32
-// CHECK-SAME: quilt.kernel_config = "{{.*}}\22block\22:[128,256,64],\22family\22:\22wgmma\22,{{.*}}\22stages\22:4,{{.*}}\22warps\22:[8,1]}"
+// CHECK-SAME: quilt.kernel_config = "{{.*}}\22ahead\22:3,\22bias\22:true,\22block\22:[128,256,64],\22family\22:\22wgmma\22,{{.*}}\22stages\22:4,{{.*}}\22warps\22:[8,1]}"
 // CHECK-NOT: quilt.predicted_registers
 // CHECK: gpu.func @wgmma_linear_0
 // CHECK: scf.for
@@ -25,6 +26,20 @@
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK: ex2.approx.ftz.f32
+
+// wgmma-in-flight=1 loads 2 slices ahead instead of 3 and leaves the last
+// batch running at the end of a slice; it is waited for once after the loop.
+// IN-FLIGHT: quilt.kernel_config = "{{.*}}\22ahead\22:2,{{.*}}\22stages\22:4,
+// IN-FLIGHT: gpu.func @wgmma_linear_0
+// IN-FLIGHT: nvvm.cp.async.commit.group
+// IN-FLIGHT: nvvm.cp.async.commit.group
+// IN-FLIGHT-NOT: nvvm.cp.async.commit.group
+// IN-FLIGHT: scf.for
+// IN-FLIGHT: nvvm.cp.async.wait.group 1
+// IN-FLIGHT: nvvm.wgmma.commit.group.sync.aligned
+// IN-FLIGHT-NEXT: nvvm.wgmma.wait.group.sync.aligned 1
+// IN-FLIGHT: nvvm.wgmma.wait.group.sync.aligned 0
+// IN-FLIGHT-NEXT: nvvm.cp.async.wait.group 0
 
 // SMALL: threads in (%c128{{.*}}dynamic_shared_memory_size %c73728_i32
 // SMALL: nvvm.wgmma.mma_async {{.*}}<m = 64, n = 128, k = 16>
