@@ -382,6 +382,19 @@ def parse_launcher_json(stdout: str) -> dict[str, Any]:
     raise ValueError("no JSON object in the launcher's output")
 
 
+def run_kernels(manifest: Path) -> list[dict[str, Any]]:
+    """The manifest's per-call launches with their tiling (`config`) and
+    ptxas's figures: what a timing of the kernel set is a sample of."""
+    keys = ("kernel", "grid", "block", "shared_bytes", "config", "registers",
+            "stack_bytes", "spill_store_bytes")
+    try:
+        launches = json.loads(manifest.read_text()).get("launches", [])
+    except (OSError, ValueError):
+        return []
+    return [{k: launch[k] for k in keys if k in launch}
+            for launch in launches if launch.get("phase") == "run"]
+
+
 def run_quilt(case: Case, launcher: Optional[Path], launcher_error: str,
               kernels: Path, opts: argparse.Namespace, tmp: Path,
               variant: str = "") -> tuple[Row, Optional[np.ndarray]]:
@@ -393,6 +406,7 @@ def run_quilt(case: Case, launcher: Optional[Path], launcher_error: str,
     if not manifest.is_file():
         row.status, row.note = "not compiled", f"no {manifest.relative_to(ROOT) if manifest.is_relative_to(ROOT) else manifest}"
         return row, None
+    row.extra["kernels"] = run_kernels(manifest)
     if launcher is None:
         row.status, row.note = "failed", launcher_error.splitlines()[0] if launcher_error else "no launcher"
         return row, None
@@ -896,6 +910,27 @@ def print_table(rows: list[Row], targets: list[dict[str, Any]]) -> None:
         value = "missing" if t["value"] is None else f"{t['value']:.3f}"
         verdict = {True: "met", False: "NOT met", None: "-"}[t["met"]]
         print(f"  {t['name']:<48} {value:>8}  (target >= {t['target']})  {verdict}")
+    best = best_variants(rows)
+    if best:
+        print()
+        print("fastest tiling per case (speed-up over `auto`):")
+        for case, impl, speedup in best:
+            print(f"  {case:<36} {impl:<28} {speedup:6.2f}x")
+
+
+def best_variants(rows: list[Row]) -> list[tuple[str, str, float]]:
+    """(case, fastest checked Quilt impl, its speed-up over the tiling
+    `auto` picks) for each case that has variants."""
+    best = []
+    for case in dict.fromkeys(r.case for r in rows):
+        quilt = [r for r in rows if r.case == case and r.impl.startswith("quilt-")
+                 and r.status == "ok" and r.check != "FAIL" and r.median_ms]
+        auto = [r for r in quilt if "@" not in r.impl]
+        if len(quilt) < 2 or not auto:
+            continue
+        fastest = min(quilt, key=lambda r: r.median_ms)
+        best.append((case, fastest.impl, auto[0].median_ms / fastest.median_ms))
+    return best
 
 
 def versions() -> dict[str, Any]:
@@ -1070,6 +1105,22 @@ def self_test() -> int:
         path.write_bytes(raw)
         expect(load_npy_any(path, "f16").shape == (1, 2), "npy with an unknown descr")
     expect(parse_launcher_json('note\n{"median_ms": 1.5}\n')["median_ms"] == 1.5, "launcher JSON")
+
+    # A timing row records the manifest's per-call kernels and tilings.
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "m.json"
+        path.write_text(json.dumps({"launches": [
+            {"kernel": "pack", "phase": "setup", "grid": [1, 1, 1]},
+            {"kernel": "gemm", "phase": "run", "grid": [8, 1, 1], "registers": 198,
+             "config": {"family": "wgmma", "block": [128, 256, 64]}, "flops": 1}]}))
+        kernels = run_kernels(path)
+        expect(len(kernels) == 1 and kernels[0]["kernel"] == "gemm" and "flops" not in kernels[0]
+               and kernels[0]["config"]["family"] == "wgmma", "run kernels of a manifest")
+        expect(run_kernels(Path(tmp) / "missing.json") == [], "run kernels of no manifest")
+    rows = [Row("c", "quilt-bf16", median_ms=2.0), Row("c", "quilt-bf16@a", median_ms=1.0),
+            Row("c", "quilt-bf16@b", median_ms=0.5, check="FAIL"), Row("c", "torch-bf16", median_ms=0.1),
+            Row("d", "quilt-f16", median_ms=1.0)]
+    expect(best_variants(rows) == [("c", "quilt-bf16@a", 2.0)], "fastest checked variant")
 
     for f in failures:
         print("FAIL:", f)

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 #===- bench/gpu/prepare.sh - Compile the GPU bench cases to PTX -----------===#
 #
-# bench/gpu/prepare.sh [--no-build] [CASE_REGEX]
+# bench/gpu/prepare.sh [--no-build] [--variants FILE] [--out DIR] [CASE_REGEX]
 #
 # Runs where LLVM/MLIR 22 is installed (not on the GPU machine): builds
 # quilt-opt, then compiles every bench/gpu/cases/*.mlir with
 # --quilt-nvptx-pipeline into bench/gpu/kernels/CASE/ (kernels.ptx and
 # CASE.json, the launcher's manifest), and each variant of
-# bench/gpu/variants.txt that matches it into kernels/CASE@TAG/. Where
-# ptxas is installed, each manifest records its registers and spills
-# (ptxas=auto) and they are printed. A case that does not compile is
-# skipped with a warning, since the pipeline may not support every weight
-# format yet; bench_gpu.py then shows it as "not compiled". Exits 0 unless
-# nothing compiled at all.
+# bench/gpu/variants.txt that matches it into kernels/CASE@TAG/. --variants
+# reads another variants file (grid.txt: the tiling grid timed for the cost
+# model) and --out writes into another directory. Where ptxas is
+# installed, each manifest records its registers and spills (ptxas=auto)
+# and they are printed. A case that does not compile is skipped with a
+# warning, since the pipeline may not support every weight format yet;
+# bench_gpu.py then shows it as "not compiled". Exits 0 unless nothing
+# compiled at all.
 #
 #===----------------------------------------------------------------------===#
 set -uo pipefail
@@ -21,16 +23,24 @@ build="${QUILT_BUILD_DIR:-$root/build}"
 chip="${QUILT_GPU_CHIP:-sm_90a}"
 cases_dir="$root/bench/gpu/cases"
 out_root="$root/bench/gpu/kernels"
+variants="$root/bench/gpu/variants.txt"
 
 build_tool=1
 filter=""
-for arg in "$@"; do
-  case "$arg" in
+while [ $# -gt 0 ]; do
+  case "$1" in
     --no-build) build_tool=0 ;;
-    -h|--help) sed -n '4,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) filter="$arg" ;;
+    --variants) variants="$(realpath "$2")"; shift ;;
+    --out) out_root="$(realpath -m "$2")"; shift ;;
+    -h|--help) sed -n '4,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) filter="$1" ;;
   esac
+  shift
 done
+if [ ! -f "$variants" ]; then
+  echo "prepare.sh: no variants file $variants" >&2
+  exit 1
+fi
 
 if [ "$build_tool" = 1 ]; then
   QUILT_BUILD_DIR="$build" "$root/scripts/build.sh" quilt-opt >&2 || {
@@ -99,7 +109,7 @@ for src in "$cases_dir"/*.mlir; do
     if [[ "$name" =~ $regex ]]; then
       compile "$name" "$src" "$out_root/$name@$tag" $options
     fi
-  done <"$root/bench/gpu/variants.txt"
+  done <"$variants"
 done
 
 echo "prepare.sh: $ok compiled, $failed skipped, into ${out_root#"$root"/}/"

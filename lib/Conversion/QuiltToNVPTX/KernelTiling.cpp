@@ -76,6 +76,29 @@ getWarpGridCandidates(const MmaTiling &t) {
   return grids;
 }
 
+static bool isValidMmaTiling(const MmaTiling &t, bool sparse24) {
+  return t.verify().empty() && (!sparse24 || verifySparse(t).empty());
+}
+
+/// Gives `t` the valid warp grid whose warp count is nearest its own (fewer
+/// on a tie); leaves it unchanged if none is valid.
+static void fitWarpGrid(MmaTiling &t, bool sparse24) {
+  int64_t want = t.warpsM * t.warpsN;
+  std::optional<MmaTiling> best;
+  for (auto [wm, wn] : getWarpGridCandidates(t)) {
+    MmaTiling candidate = t;
+    std::tie(candidate.warpsM, candidate.warpsN) = std::pair(wm, wn);
+    auto distance = [&](const MmaTiling &c) {
+      return std::abs(std::log2(double(c.warpsM * c.warpsN) / double(want)));
+    };
+    if (isValidMmaTiling(candidate, sparse24) &&
+        (!best || distance(candidate) < distance(*best)))
+      best = candidate;
+  }
+  if (best)
+    t = *best;
+}
+
 FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
     LinearOp linear, const GemmProblem &problem, const Int4Layout &layout,
     NVPTXKernelFamily family, const Epilogue &epilogue,
@@ -125,6 +148,11 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
       t.stages = request.stages;
     if (wgmma)
       t.wgmmaInFlight = request.wgmmaInFlight;
+    // A forced tile may not suit the default warp grid (16 int8 rows do not
+    // split over 4 warps' cp.async chunks): then the grid closest to it in
+    // warps that does.
+    if (tiles && !warps && !wgmma && !isValidMmaTiling(t, sparse24))
+      fitWarpGrid(t, sparse24);
     if (sparse24 && !(why = verifySparse(t)).empty())
       return linear.emitError() << "NVPTX backend: " << why;
     // A wgmma CTA has one warpgroup per 64 rows: warps follow the tile.
@@ -178,8 +206,7 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
   }
   for (KernelTiling &candidate : candidates) {
     bool valid = int4 ? candidate.int4.verify(layout, problem.m).empty()
-                      : candidate.mma.verify().empty() &&
-                            (!sparse24 || verifySparse(candidate.mma).empty());
+                      : isValidMmaTiling(candidate.mma, sparse24);
     if (!valid)
       continue;
     candidate.registers = estimate(candidate);

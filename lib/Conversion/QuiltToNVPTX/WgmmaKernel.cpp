@@ -50,6 +50,13 @@ std::string mlir::quilt::nvptx::verifyWgmmaTiling(const MmaTiling &t) {
            "64 rows: warps (4 * M / 64)x1";
   if (t.blockN % 16 || t.blockN > 256)
     return "wgmma's N is a multiple of 16 up to 256";
+  // ptxas refuses (not spills) a wgmma whose accumulators leave too few
+  // registers: 256x256 on 16 warps (128 each of 128) needs 154.
+  int64_t cap = std::min<int64_t>(255, 65536 / t.getThreads() / 8 * 8);
+  if (t.blockN / 2 + 32 > cap)
+    return "a thread's N / 2 accumulators and 32 more registers must fit in "
+           "the " +
+           std::to_string(cap) + " it can have";
   if (t.wgmmaInFlight > 1 || t.stages < 2 + t.wgmmaInFlight)
     return "wgmma keeps 0 or 1 batches in flight, with at least 2 + that "
            "many stages";

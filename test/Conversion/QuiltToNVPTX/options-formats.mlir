@@ -7,6 +7,7 @@
 // RUN: not quilt-opt %s --split-input-file "--convert-quilt-to-nvptx=stages=17" 2>&1 | FileCheck %s --check-prefix=INT4-AHEAD
 // RUN: quilt-opt %s --split-input-file "--convert-quilt-to-nvptx=chip=sm_80" | FileCheck %s --check-prefix=SPARSE-SM80
 // RUN: quilt-opt %s --split-input-file "--convert-quilt-to-nvptx=tiles=16x64x64 warps=1x2 stages=3" | FileCheck %s --check-prefix=INT4-FORCED
+// RUN: quilt-opt %s --split-input-file "--convert-quilt-to-nvptx=tiles=16x64x64 register-model=none" | FileCheck %s --check-prefix=INT8-FIT
 
 // SPARSE-K: 2:4 tiles are MxNx64 with warp tiles of a multiple of 8 rows and 16 columns
 // INT4-TILES: int4 tiles are 16xNx64 with N a multiple of 16
@@ -23,6 +24,12 @@
 // INT4-FORCED-COUNT-16: llvm.load volatile
 // INT4-FORCED-NOT: llvm.load volatile
 
+// 16 rows of int8 x with 64-byte K slices are 64 cp.async chunks, which the
+// default 1x4 warps of few rows cannot split: a forced tile with warps left
+// to `auto` gets the valid grid nearest in warps, 1x2.
+// INT8-FIT: gpu.launch_func @quilt_kernels::@int8_linear_0 {{.*}}threads in (%c64{{[_0-9]*}},
+// INT8-FIT-SAME: \22block\22:[16,64,64]{{.*}}\22warps\22:[1,2]
+
 func.func @sparse(%x: tensor<128x256xf16>, %w: !quilt.packed<256x512, precision<f16>, sparsity<nm<2, 4>>>) -> tensor<128x512xf16> {
   %y = quilt.linear %x, %w : tensor<128x256xf16>, !quilt.packed<256x512, precision<f16>, sparsity<nm<2, 4>>> -> tensor<128x512xf16>
   return %y : tensor<128x512xf16>
@@ -33,4 +40,11 @@ func.func @sparse(%x: tensor<128x256xf16>, %w: !quilt.packed<256x512, precision<
 func.func @int4(%x: tensor<4x512xf16>, %w: !quilt.packed<512x256, precision<i4, group<128>>>) -> tensor<4x256xf16> {
   %y = quilt.linear %x, %w : tensor<4x512xf16>, !quilt.packed<512x256, precision<i4, group<128>>> -> tensor<4x256xf16>
   return %y : tensor<4x256xf16>
+}
+
+// -----
+
+func.func @int8(%x: tensor<16x512xf16>, %w: !quilt.packed<512x256, precision<i8, channel>>) -> tensor<16x256xf16> {
+  %y = quilt.linear %x, %w act <i8, channel> : tensor<16x512xf16>, !quilt.packed<512x256, precision<i8, channel>> -> tensor<16x256xf16>
+  return %y : tensor<16x256xf16>
 }

@@ -11,6 +11,7 @@
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=chip=sm_90 mma=wgmma" 2>&1 | FileCheck %s --check-prefix=WGMMA-CHIP
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tiles=128x128x32" 2>&1 | FileCheck %s --check-prefix=WGMMA-K
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tiles=128x128x64 warps=2x2" 2>&1 | FileCheck %s --check-prefix=WGMMA-WARPS
+// RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tiles=256x256x64 stages=3" 2>&1 | FileCheck %s --check-prefix=WGMMA-REGS
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=wgmma-in-flight=1" 2>&1 | FileCheck %s --check-prefix=IN-FLIGHT-MMA
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma wgmma-in-flight=1 stages=2" 2>&1 | FileCheck %s --check-prefix=IN-FLIGHT-STAGES
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma wgmma-in-flight=2" 2>&1 | FileCheck %s --check-prefix=IN-FLIGHT-STAGES
@@ -26,6 +27,7 @@
 // WGMMA-CHIP: mma=wgmma needs chip=sm_90a, got 'sm_90'
 // WGMMA-K: wgmma tiling 128x128x32 with 8x1 warps: wgmma tiles are MxNx64 (128-byte rows: the 128-byte swizzle)
 // WGMMA-WARPS: wgmma tiling 128x128x64 with 2x2 warps: wgmma needs M a multiple of 64 and one warpgroup (4 warps) per 64 rows: warps (4 * M / 64)x1
+// WGMMA-REGS: wgmma tiling 256x256x64 with 16x1 warps: a thread's N / 2 accumulators and 32 more registers must fit in the 128 it can have
 // IN-FLIGHT-MMA: wgmma-in-flight needs mma=wgmma
 // IN-FLIGHT-STAGES: wgmma keeps 0 or 1 batches in flight, with at least 2 + that many stages
 // EXPORT: quilt-export-nvptx: no gpu.binary @quilt_kernels (run gpu-module-to-binary{format=isa} first)
