@@ -28,10 +28,13 @@ int64_t NVPTXKernelConfig::getThreads() const {
   return family == NVPTXKernelFamily::Int4 ? 32 * splitK : 32 * warpsM * warpsN;
 }
 
-int64_t NVPTXKernelConfig::getRegisterCap() const {
-  // 64K registers per SM, allocated per warp in multiples of 8.
-  int64_t perThread = 65536 / std::max<int64_t>(getThreads(), 32) / 8 * 8;
+int64_t getRegisterCap(int64_t threads) {
+  int64_t perThread = 65536 / std::max<int64_t>(threads, 32) / 8 * 8;
   return std::min<int64_t>(255, perThread);
+}
+
+int64_t NVPTXKernelConfig::getRegisterCap() const {
+  return cost::getRegisterCap(getThreads());
 }
 
 static StringRef familyName(NVPTXKernelFamily family) {

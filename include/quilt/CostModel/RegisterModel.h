@@ -26,6 +26,10 @@ enum class NVPTXKernelFamily { Dense, Sparse24, Int4, Int8, Wgmma };
 /// tiling (dense, int8 and 2:4: the CTA tile, warp grid and cp.async
 /// stages; int4: rows of x, 16-column tiles per warp, warps splitting K, K
 /// blocks loaded ahead) and fused epilogue.
+/// The most registers ptxas gives each thread of a CTA of `threads`
+/// threads (64K per SM, allocated per warp in multiples of 8; at most 255).
+int64_t getRegisterCap(int64_t threads);
+
 struct NVPTXKernelConfig {
   NVPTXKernelFamily family = NVPTXKernelFamily::Dense;
   int64_t sm = 80;

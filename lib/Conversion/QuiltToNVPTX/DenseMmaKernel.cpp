@@ -196,10 +196,8 @@ void DenseMmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
     for (int64_t ni = 0; ni < nTiles; ++ni) {
       int64_t base = (mi * nTiles + ni) * 4;
       Value row = ptx.add(rowBase, mi * 16), col = ptx.add(colBase, ni * 8);
-      storeAccumulatorPair(ptx, epilogue, out, p.m, p.n, row, col, acc[base],
-                           acc[base + 1]);
-      storeAccumulatorPair(ptx, epilogue, out, p.m, p.n, ptx.add(row, 8), col,
-                           acc[base + 2], acc[base + 3]);
+      storeAccumulatorFragment(ptx, epilogue, out, p.m, p.n, row, col,
+                               ArrayRef(acc).slice(base, 4));
     }
   }
 }

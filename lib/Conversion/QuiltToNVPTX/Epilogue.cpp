@@ -162,11 +162,12 @@ static Value finishElement(PtxBuilder &ptx, const Epilogue &epilogue,
   return value;
 }
 
-void mlir::quilt::nvptx::storeAccumulatorPair(PtxBuilder &ptx,
-                                              const Epilogue &epilogue,
-                                              const EpilogueOperands &operands,
-                                              int64_t m, int64_t n, Value row,
-                                              Value col, Value v0, Value v1) {
+/// Applies the epilogue to the accumulators (v0, v1) of output row `row`
+/// and columns `col`, `col + 1` and stores them where in bounds.
+static void storeAccumulatorPair(PtxBuilder &ptx, const Epilogue &epilogue,
+                                 const EpilogueOperands &operands, int64_t m,
+                                 int64_t n, Value row, Value col, Value v0,
+                                 Value v1) {
   Type out = epilogue.outputType;
   Value rowOk = ptx.ult(row, m);
   Value col1 = ptx.add(col, 1);
@@ -197,6 +198,15 @@ void mlir::quilt::nvptx::storeAccumulatorPair(PtxBuilder &ptx,
                 byteWidth(out));
     });
   }
+}
+
+void mlir::quilt::nvptx::storeAccumulatorFragment(
+    PtxBuilder &ptx, const Epilogue &epilogue, const EpilogueOperands &operands,
+    int64_t m, int64_t n, Value row, Value col, ArrayRef<Value> fragment) {
+  storeAccumulatorPair(ptx, epilogue, operands, m, n, row, col, fragment[0],
+                       fragment[1]);
+  storeAccumulatorPair(ptx, epilogue, operands, m, n, ptx.add(row, 8), col,
+                       fragment[2], fragment[3]);
 }
 
 void mlir::quilt::nvptx::storeAccumulator(PtxBuilder &ptx,

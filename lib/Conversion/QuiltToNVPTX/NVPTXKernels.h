@@ -370,11 +370,14 @@ struct EpilogueOperands {
 EpilogueOperands getEpilogueOperands(PtxBuilder &ptx, const Epilogue &epilogue,
                                      ValueRange args);
 
-/// Applies the epilogue to the accumulators (v0, v1) of output row `row`
-/// and columns `col`, `col + 1` (i32) and stores them where in bounds.
-void storeAccumulatorPair(PtxBuilder &ptx, const Epilogue &epilogue,
-                          const EpilogueOperands &operands, int64_t m,
-                          int64_t n, Value row, Value col, Value v0, Value v1);
+/// Applies the epilogue to a thread's 4 accumulators of an m16n8 tile
+/// (mma.sync's and wgmma's layout: `fragment[0..1]` at output row `row`,
+/// `fragment[2..3]` at `row + 8`, columns `col` and `col + 1`; i32) and
+/// stores them where in bounds.
+void storeAccumulatorFragment(PtxBuilder &ptx, const Epilogue &epilogue,
+                              const EpilogueOperands &operands, int64_t m,
+                              int64_t n, Value row, Value col,
+                              ArrayRef<Value> fragment);
 
 /// The same for one accumulator of output (row, col).
 void storeAccumulator(PtxBuilder &ptx, const Epilogue &epilogue,

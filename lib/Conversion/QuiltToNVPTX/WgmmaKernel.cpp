@@ -52,7 +52,7 @@ std::string mlir::quilt::nvptx::verifyWgmmaTiling(const MmaTiling &t) {
     return "wgmma's N is a multiple of 16 up to 256";
   // ptxas refuses (not spills) a wgmma whose accumulators leave too few
   // registers: 256x256 on 16 warps (128 each of 128) needs 154.
-  int64_t cap = std::min<int64_t>(255, 65536 / t.getThreads() / 8 * 8);
+  int64_t cap = cost::getRegisterCap(t.getThreads());
   if (t.blockN / 2 + 32 > cap)
     return "a thread's N / 2 accumulators and 32 more registers must fit in "
            "the " +
@@ -137,11 +137,9 @@ void WgmmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
                       ptx.div(lane, 4));
   Value colBase = ptx.add(n0, ptx.mul(ptx.rem(lane, 4), 2));
   for (int64_t j = 0; j < t.blockN / 8; ++j) {
-    Value col = ptx.add(colBase, j * 8);
-    storeAccumulatorPair(ptx, epilogue, out, p.m, p.n, row, col, acc[4 * j],
-                         acc[4 * j + 1]);
-    storeAccumulatorPair(ptx, epilogue, out, p.m, p.n, ptx.add(row, 8), col,
-                         acc[4 * j + 2], acc[4 * j + 3]);
+    storeAccumulatorFragment(ptx, epilogue, out, p.m, p.n, row,
+                             ptx.add(colBase, j * 8),
+                             ArrayRef(acc).slice(4 * j, 4));
   }
 }
 
