@@ -35,16 +35,20 @@ def dense(elem_bytes: int, block_ks: list[int], stages: list[int],
 
 
 def wgmma() -> list[tuple[str, str]]:
-    """wgmma tilings: 64-deep 16-bit slices, one warpgroup per 64 rows."""
+    """wgmma tilings: 64-deep 16-bit slices, one warpgroup per 64 rows,
+    stages filled by cp.async or (tag suffix "t") by TMA."""
     out = []
-    for bm, bn, s, f in itertools.product([64, 128, 256], [64, 128, 256],
-                                          [2, 3, 4, 5], [0, 1]):
+    for bm, bn, s, f, tma in itertools.product([64, 128, 256], [64, 128, 256],
+                                               [2, 3, 4, 5], [0, 1], [0, 1]):
         # 64 * bm / 2 threads, N / 2 sums each: ptxas needs 32 more registers.
         cap = min(255, 65536 // (2 * bm) // 8 * 8)
-        if s * (bm + bn) * 128 > SMEM_BYTES or s < 2 + f or bn // 2 + 32 > cap:
+        # TMA adds an 8-byte mbarrier per stage.
+        smem = s * (bm + bn) * 128 + 8 * s * tma
+        if smem > SMEM_BYTES or s < 2 + f or bn // 2 + 32 > cap:
             continue
-        out.append((f"wg{bm}x{bn}s{s}f{f}",
-                    f"mma=wgmma tiles={bm}x{bn}x64 stages={s} wgmma-in-flight={f}"))
+        out.append((f"wg{bm}x{bn}s{s}f{f}" + ("t" if tma else ""),
+                    f"mma=wgmma tiles={bm}x{bn}x64 stages={s} wgmma-in-flight={f}"
+                    + (" tma=1" if tma else "")))
     return out
 
 

@@ -64,6 +64,7 @@ json::Object NVPTXKernelConfig::toJson() const {
       {"tiles_per_warp", tilesPerWarp},
       {"split_k", splitK},
       {"ahead", ahead},
+      {"tma", tma},
       {"bias", bias},
       {"residual", residual},
       {"activation", activation},
@@ -103,6 +104,7 @@ Expected<NVPTXKernelConfig> NVPTXKernelConfig::fromJson(const json::Value &v) {
   integer("output_bits", c.outputBits);
   c.bias = o->getBoolean("bias").value_or(false);
   c.residual = o->getBoolean("residual").value_or(false);
+  c.tma = o->getBoolean("tma").value_or(false);
   const json::Array *block = o->getArray("block");
   const json::Array *warps = o->getArray("warps");
   if (!block || block->size() != 3 || !warps || warps->size() != 2)

@@ -19,7 +19,7 @@ using namespace mlir;
 /// The PTX ISA the kernels are emitted in: the first that has the chip
 /// (LLVM refuses older ones), and at least 7.1, the first with the sparse
 /// mma.sp on Ampere.
-static std::string getPtxFeature(StringRef chip) {
+static std::string getPtxFeature(StringRef chip, bool tma) {
   unsigned sm = 0;
   chip.drop_front(3).take_while(llvm::isDigit).getAsInteger(10, sm);
   unsigned ptx = 71;
@@ -28,7 +28,7 @@ static std::string getPtxFeature(StringRef chip) {
   else if (sm >= 100)
     ptx = 86;
   else if (sm >= 90)
-    ptx = 80; // sm_90a needs 8.0
+    ptx = tma ? 83 : 80; // sm_90a needs 8.0; the tensormap fence 8.3
   else if (sm >= 89)
     ptx = 78;
   else if (sm >= 87)
@@ -45,12 +45,13 @@ void mlir::quilt::populateNVPTXPipeline(OpPassManager &pm,
   convert.stages = options.stages;
   convert.mma = options.mma;
   convert.wgmmaInFlight = options.wgmmaInFlight;
+  convert.tma = options.tma;
   convert.registerModelPath = options.registerModel;
   pm.addPass(createConvertQuiltToNVPTX(convert));
 
   GpuNVVMAttachTargetOptions target;
   target.chip = options.chip;
-  target.features = getPtxFeature(options.chip);
+  target.features = getPtxFeature(options.chip, options.tma);
   target.optLevel = 3;
   pm.addPass(createGpuNVVMAttachTarget(target));
 

@@ -223,7 +223,14 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
     `mma=wgmma` compiles dense 16-bit linears for sm_90a's warpgroup
     tensor cores instead (`wgmma.mma_async` on descriptors of the same
     cp.async stages; tiles MxNx64 with warps (4 * M / 64)x1). It has not
-    run on a GPU yet, so it is not the default.
+    run on a GPU yet, so it is not the default. With `tma`, Hopper's tensor
+    memory accelerator fills those stages instead of cp.async: one thread
+    loads each stage as two boxes through CUDA tensor maps and an mbarrier
+    per stage counts their bytes. The kernel then takes two more arguments,
+    128-byte buffers the host fills with the tensor maps of x and of the
+    packed weight before the launch; the launch's `quilt.tensor_maps`
+    attribute says how, and the manifest carries it to quilt-cuda-run as
+    buffers of kind `tensor_map`.
 
     Tilings come from per-shape tables (measured on an H100) or the
     options. When a register model is loaded (`quilt-tune collect-ptx` and
@@ -255,6 +262,9 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
     Option<"wgmmaInFlight", "wgmma-in-flight", "unsigned", "0",
            "wgmma batches left running at the end of a K slice (0 or 1; "
            "1 needs 3 or more stages)">,
+    Option<"tma", "tma", "bool", "false",
+           "With mma=wgmma: fill the shared-memory stages by TMA (tensor "
+           "maps and mbarriers) instead of cp.async">,
     Option<"registerModelPath", "register-model", "std::string", "\"auto\"",
            "Register model file vetting the tilings (`auto`: the committed "
            "models/nvptx/register-model.json if any; `none`: no model)">

@@ -23,6 +23,13 @@
 // RUN: rm -rf %tf1 && sed -n '/^func.func @dense_fused/,/^}/p' %s | quilt-opt --quilt-nvptx-pipeline="chip=sm_90a mma=wgmma wgmma-in-flight=1 output-dir=%tf1" -o /dev/null
 // RUN: %ptxas -v -arch=sm_90a %tf1/kernels.ptx -o %tf1/kernels.cubin > %tf1/report 2>&1
 // RUN: FileCheck %s --check-prefix=IN-FLIGHT < %tf1/report
+// The TMA stages (PTX 8.3 for the tensormap fence): no spill, and the
+// manifest lists the two tensor maps quilt-cuda-run encodes.
+// RUN: rm -rf %ttma && sed -n '/^func.func @dense_fused/,/^}/p' %s | quilt-opt --quilt-nvptx-pipeline="chip=sm_90a mma=wgmma tma=1 output-dir=%ttma" -o /dev/null
+// RUN: FileCheck %s --check-prefix=TMA-PTX < %ttma/kernels.ptx
+// RUN: %ptxas -v -arch=sm_90a %ttma/kernels.ptx -o %ttma/kernels.cubin > %ttma/report 2>&1
+// RUN: FileCheck %s --check-prefix=TMA < %ttma/report
+// RUN: FileCheck %s --check-prefix=TMA-MANIFEST < %ttma/dense_fused.json
 // A 128x256 CTA tile on 2x2 warps (256 accumulators per thread) does
 // spill, so the checks above can fail: the register model predicts it, and
 // the pipeline's ptxas=auto reports it.
@@ -41,6 +48,29 @@
 // CHECK-DAG: Function properties for int8_rows_linear_0 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // SPARSE-DAG: Function properties for sparse_linear_0 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 
+// TMA-PTX: .version 8.3
+// TMA-PTX: fence.proxy.tensormap::generic.acquire.gpu
+// TMA-PTX: mbarrier.init.shared.b64
+// TMA-PTX: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
+// TMA-PTX-DAG: mbarrier.try_wait.parity.shared.b64
+// TMA-PTX-DAG: wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16
+// TMA-NOT: serialized
+// TMA: Function properties for dense_fused_linear_0
+// TMA-NEXT: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// TMA-NOT: serialized
+// TMA-MANIFEST: "kind": "tensor_map",
+// TMA-MANIFEST-NEXT: "name": "tmp1",
+// TMA-MANIFEST-NEXT: "of": "arg0",
+// TMA-MANIFEST-NEXT: "swizzle": 128
+// TMA-MANIFEST: "kind": "tensor_map",
+// TMA-MANIFEST-NEXT: "name": "tmp2",
+// TMA-MANIFEST-NEXT: "of": "tmp0",
+// TMA-MANIFEST-NEXT: "swizzle": 128
+// TMA-MANIFEST: "arg3",
+// TMA-MANIFEST-NEXT: "res0",
+// TMA-MANIFEST-NEXT: "tmp1",
+// TMA-MANIFEST-NEXT: "tmp2"
+// TMA-MANIFEST-NEXT: ],
 // IN-FLIGHT-NOT: serialized
 // IN-FLIGHT: Function properties for dense_fused_linear_0
 // IN-FLIGHT-NEXT: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads

@@ -77,5 +77,8 @@ std::unique_ptr<CudaDriver> CudaDriver::load(std::string &error) {
   resolve(driver->cuEventElapsedTime, "cuEventElapsedTime");
   if (!ok)
     return nullptr;
+  driver->cuTensorMapEncodeTiled =
+      reinterpret_cast<decltype(driver->cuTensorMapEncodeTiled)>(
+          dlsym(library, "cuTensorMapEncodeTiled"));
   return driver;
 }

@@ -28,6 +28,16 @@ using CUjit_option = int;
 using CUfunction_attribute = int;
 using CUdevice_attribute = int;
 
+/// CUtensorMap: 128 opaque bytes, 64-byte aligned.
+struct alignas(64) CUtensorMap {
+  unsigned long long opaque[16];
+};
+using CUtensorMapDataType = int;
+using CUtensorMapInterleave = int;
+using CUtensorMapSwizzle = int;
+using CUtensorMapL2promotion = int;
+using CUtensorMapFloatOOBfill = int;
+
 constexpr CUresult CUDA_SUCCESS = 0;
 constexpr CUjit_option CU_JIT_ERROR_LOG_BUFFER = 5;
 constexpr CUjit_option CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
@@ -79,6 +89,15 @@ struct CudaDriver {
   CUresult (*cuEventSynchronize)(CUevent event);
   CUresult (*cuEventElapsedTime)(float *milliseconds, CUevent start,
                                  CUevent end);
+  /// CUDA 12's TMA descriptors; null when the driver predates them (only
+  /// manifests with tensor maps need it).
+  CUresult (*cuTensorMapEncodeTiled)(
+      CUtensorMap *map, CUtensorMapDataType dataType, unsigned rank,
+      void *globalAddress, const unsigned long long *globalDim,
+      const unsigned long long *globalStrides, const unsigned *boxDim,
+      const unsigned *elementStrides, CUtensorMapInterleave interleave,
+      CUtensorMapSwizzle swizzle, CUtensorMapL2promotion l2Promotion,
+      CUtensorMapFloatOOBfill oobFill);
 
   /// "CUDA_ERROR_INVALID_PTX: a PTX JIT compilation failed".
   std::string describe(CUresult result) const;

@@ -161,9 +161,64 @@ void Launcher::allocateBuffers(const Manifest &spec,
       check(driver->cuMemsetD8(pointers[i], 0xff, bytes),
             "cuMemsetD8_v2" + what);
       break;
+    case BufferSpec::Kind::TensorMap:
+      break; // encoded below, once every buffer has its address
     }
   }
+  for (size_t i = 0; i < spec.buffers.size(); ++i)
+    if (spec.buffers[i].kind == BufferSpec::Kind::TensorMap)
+      encodeTensorMap(spec, i);
   check(driver->cuCtxSynchronize(), "cuCtxSynchronize (after the copies)");
+}
+
+/// CUtensorMapDataType of a manifest dtype.
+static int getTensorMapDataType(DType dtype) {
+  switch (dtype) {
+  case DType::U8:
+  case DType::I8:
+    return 0; // UINT8: TMA copies bytes, the sign is the kernel's business
+  case DType::F16:
+    return 6;
+  case DType::F32:
+    return 7;
+  case DType::BF16:
+    return 9;
+  case DType::I32:
+    return 3;
+  }
+  return 0;
+}
+
+void Launcher::encodeTensorMap(const Manifest &spec, size_t index) {
+  const BufferSpec &buffer = spec.buffers[index];
+  const TensorMapSpec &map = buffer.tensorMap;
+  std::string what = " (tensor map '" + buffer.name + "' of buffer '" +
+                     spec.buffers[map.of].name + "')";
+  if (!driver->cuTensorMapEncodeTiled)
+    fail("the CUDA driver has no cuTensorMapEncodeTiled (TMA needs CUDA 12 "
+         "or newer)" +
+         what);
+  unsigned long long dims[2] = {(unsigned long long)map.dims[0],
+                                (unsigned long long)map.dims[1]};
+  // Bytes between rows; the innermost stride is the element's.
+  unsigned long long strides[1] = {dims[0] * getDTypeSize(map.dtype)};
+  unsigned box[2] = {unsigned(map.box[0]), unsigned(map.box[1])};
+  unsigned elementStrides[2] = {1, 1};
+  int swizzle = map.swizzle == 128  ? 3
+                : map.swizzle == 64 ? 2
+                : map.swizzle == 32 ? 1
+                                    : 0;
+  CUtensorMap encoded;
+  // No interleave, L2 promotion of 256-byte lines (CUTLASS's choice),
+  // zeros outside the tensor.
+  check(driver->cuTensorMapEncodeTiled(
+            &encoded, getTensorMapDataType(map.dtype), 2,
+            reinterpret_cast<void *>(pointers[map.of]), dims, strides, box,
+            elementStrides, /*interleave=*/0, swizzle, /*l2Promotion=*/3,
+            /*oobFill=*/0),
+        "cuTensorMapEncodeTiled" + what);
+  check(driver->cuMemcpyHtoD(pointers[index], &encoded, sizeof(encoded)),
+        "cuMemcpyHtoD_v2" + what);
 }
 
 void Launcher::launch(size_t index, const std::string &what) {

@@ -52,7 +52,8 @@ public:
 
   /// Allocates every buffer: inputs are copied from `inputs` (one per
   /// buffer, empty for others), temps zeroed, outputs filled with 0xFF
-  /// bytes (NaN for floats) so that unwritten elements fail the check.
+  /// bytes (NaN for floats) so that unwritten elements fail the check, and
+  /// tensor maps encoded from their buffer's address.
   void allocateBuffers(const Manifest &manifest,
                        const std::vector<HostBuffer> &inputs);
 
@@ -71,6 +72,7 @@ public:
 private:
   void check(CUresult result, const std::string &call) const;
   void launch(size_t index, const std::string &what);
+  void encodeTensorMap(const Manifest &spec, size_t index);
 
   std::unique_ptr<CudaDriver> driver;
   DeviceInfo device;

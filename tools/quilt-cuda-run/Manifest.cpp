@@ -404,8 +404,43 @@ private:
 constexpr int64_t kMaxIndex = 1 << 20;
 constexpr int64_t kMaxBytes = int64_t(1) << 46;
 
+/// The fields of a "tensor_map" buffer but "of", which names another buffer
+/// (returned in `of`, resolved once all buffers are known).
+bool parseTensorMap(FieldReader &named, TensorMapSpec &map, std::string &of) {
+  std::string dtype;
+  std::vector<int64_t> dims, box;
+  if (!named.getString("of", of) || !named.getString("dtype", dtype) ||
+      !named.getIntegerArray("dims", dims, 1, kMaxBytes) ||
+      !named.getIntegerArray("box", box, 1, 256) ||
+      !named.getInteger("swizzle", map.swizzle, 0, 128))
+    return false;
+  std::optional<DType> parsed = parseDTypeName(dtype);
+  if (!parsed)
+    return named.fail("field 'dtype' must be one of f32, f16, bf16, i8, u8, "
+                      "i32, got \"" +
+                      dtype + "\"");
+  map.dtype = *parsed;
+  if (dims.size() != 2 || box.size() != 2)
+    return named.fail("fields 'dims' and 'box' must have 2 elements "
+                      "(innermost first)");
+  std::copy(dims.begin(), dims.end(), map.dims.begin());
+  std::copy(box.begin(), box.end(), map.box.begin());
+  if (map.swizzle != 0 && map.swizzle != 32 && map.swizzle != 64 &&
+      map.swizzle != 128)
+    return named.fail("field 'swizzle' must be 0, 32, 64 or 128");
+  int64_t size = getDTypeSize(map.dtype);
+  // cuTensorMapEncodeTiled's rules, checked here to name the field.
+  if (map.dims[0] * size % 16)
+    return named.fail("a row of 'dims' must be a multiple of 16 bytes");
+  if (map.box[0] * size % 16 ||
+      (map.swizzle && map.box[0] * size > map.swizzle))
+    return named.fail("the box's inner extent must be a multiple of 16 "
+                      "bytes, and at most the swizzle span");
+  return true;
+}
+
 bool parseBuffer(const JsonValue &json, size_t number, BufferSpec &buffer,
-                 std::string &error) {
+                 std::string &tensorMapOf, std::string &error) {
   std::string where = "buffer #" + std::to_string(number) + ": ";
   if (json.kind != JsonValue::Kind::Object) {
     error = where + "must be an object";
@@ -424,9 +459,14 @@ bool parseBuffer(const JsonValue &json, size_t number, BufferSpec &buffer,
     buffer.kind = BufferSpec::Kind::Temp;
     return named.getInteger("bytes", buffer.bytes, 0, kMaxBytes);
   }
+  if (kind == "tensor_map") {
+    buffer.kind = BufferSpec::Kind::TensorMap;
+    buffer.bytes = kTensorMapBytes;
+    return parseTensorMap(named, buffer.tensorMap, tensorMapOf);
+  }
   if (kind != "input" && kind != "output")
-    return named.fail("field 'kind' must be \"input\", \"output\" or "
-                      "\"temp\", got \"" +
+    return named.fail("field 'kind' must be \"input\", \"output\", "
+                      "\"temp\" or \"tensor_map\", got \"" +
                       kind + "\"");
   buffer.kind =
       kind == "input" ? BufferSpec::Kind::Input : BufferSpec::Kind::Output;
@@ -529,16 +569,21 @@ bool quilt_cuda_run::parseManifest(const std::string &text, Manifest &manifest,
     return false;
   std::map<std::string, size_t> bufferIndex;
   std::set<std::pair<int, int64_t>> indices;
+  std::vector<std::pair<size_t, std::string>> tensorMaps;
   for (size_t i = 0; i < buffers->array.size(); ++i) {
     BufferSpec buffer;
-    if (!parseBuffer(buffers->array[i], i, buffer, error))
+    std::string of;
+    if (!parseBuffer(buffers->array[i], i, buffer, of, error))
       return false;
+    if (buffer.kind == BufferSpec::Kind::TensorMap)
+      tensorMaps.emplace_back(i, of);
     std::string where =
         "buffer #" + std::to_string(i) + " ('" + buffer.name + "'): ";
     if (!bufferIndex.emplace(buffer.name, i).second)
       return fields.fail(where + "duplicate name");
-    if (buffer.kind != BufferSpec::Kind::Temp &&
-        !indices.emplace(int(buffer.kind), buffer.index).second)
+    bool indexed = buffer.kind == BufferSpec::Kind::Input ||
+                   buffer.kind == BufferSpec::Kind::Output;
+    if (indexed && !indices.emplace(int(buffer.kind), buffer.index).second)
       return fields.fail(
           where + "another " +
           (buffer.kind == BufferSpec::Kind::Input ? "input" : "output") +
@@ -547,6 +592,23 @@ bool quilt_cuda_run::parseManifest(const std::string &text, Manifest &manifest,
   }
   if (manifest.getBuffers(BufferSpec::Kind::Output).empty())
     return fields.fail("field 'buffers' has no output buffer");
+  for (auto &[index, of] : tensorMaps) {
+    BufferSpec &buffer = manifest.buffers[index];
+    std::string where =
+        "buffer #" + std::to_string(index) + " ('" + buffer.name + "'): ";
+    auto it = bufferIndex.find(of);
+    if (it == bufferIndex.end() ||
+        manifest.buffers[it->second].kind == BufferSpec::Kind::TensorMap)
+      return fields.fail(where + "field 'of' must name a data buffer, got '" +
+                         of + "'");
+    TensorMapSpec &map = buffer.tensorMap;
+    map.of = it->second;
+    int64_t bytes = map.dims[0] * map.dims[1] * getDTypeSize(map.dtype);
+    if (bytes > manifest.buffers[map.of].bytes)
+      return fields.fail(where + "its dims need " + std::to_string(bytes) +
+                         " bytes, buffer '" + of + "' has " +
+                         std::to_string(manifest.buffers[map.of].bytes));
+  }
 
   const JsonValue *launches =
       fields.get("launches", JsonValue::Kind::Array, "an array", true);

@@ -49,9 +49,25 @@ bool parseJson(const std::string &text, JsonValue &value, std::string &error);
 /// The manifest versions this tool understands.
 constexpr int kManifestSchema = 1;
 
-/// One device buffer: an entry argument, a result or compiler scratch.
+/// The size of a CUDA tensor map (CUtensorMap).
+constexpr int64_t kTensorMapBytes = 128;
+
+/// What quilt-cuda-run encodes into a tensor-map buffer before the first
+/// launch: a CUDA tensor map (TMA descriptor) of a 2-d row-major view of
+/// another buffer. Dims and box are innermost first, in elements.
+struct TensorMapSpec {
+  /// Index into Manifest::buffers of the viewed buffer.
+  size_t of = 0;
+  DType dtype = DType::F32;
+  std::array<int64_t, 2> dims{{0, 0}}, box{{0, 0}};
+  /// Bytes of the swizzle pattern: 0 (none), 32, 64 or 128.
+  int64_t swizzle = 0;
+};
+
+/// One device buffer: an entry argument, a result, compiler scratch, or a
+/// tensor map.
 struct BufferSpec {
-  enum class Kind { Input, Output, Temp };
+  enum class Kind { Input, Output, Temp, TensorMap };
   std::string name;
   Kind kind = Kind::Input;
   /// Inputs: the entry argument number (also the random seed offset);
@@ -61,6 +77,8 @@ struct BufferSpec {
   std::vector<int64_t> shape;
   /// Size in bytes (from dtype and shape, or "bytes" for temps).
   int64_t bytes = 0;
+  /// Kind::TensorMap only.
+  TensorMapSpec tensorMap;
 };
 
 /// One cuLaunchKernel: every argument is the device pointer of a buffer.

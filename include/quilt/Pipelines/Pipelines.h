@@ -51,6 +51,10 @@ struct NVPTXPipelineOptions : public PassPipelineOptions<NVPTXPipelineOptions> {
       *this, "wgmma-in-flight",
       llvm::cl::desc("wgmma batches left running per K slice (0 or 1)"),
       llvm::cl::init(0)};
+  Option<bool> tma{
+      *this, "tma",
+      llvm::cl::desc("With mma=wgmma: stages filled by TMA, not cp.async"),
+      llvm::cl::init(false)};
   Option<std::string> outputDir{
       *this, "output-dir",
       llvm::cl::desc("Write kernels.ptx and one manifest per entry here"),

@@ -106,6 +106,10 @@ private:
   }
 
   LogicalResult assemble(StringRef chip);
+  LogicalResult describeTensorMaps(gpu::LaunchFuncOp launch,
+                                   const DenseMap<Value, std::string> &names,
+                                   const DenseMap<Value, size_t> &bufferIndex,
+                                   llvm::json::Array &buffers);
   LogicalResult writeManifest(func::FuncOp func, StringRef chip);
 
   /// ptxas -v's report of kernels.ptx, when the `ptxas` option asked.
@@ -130,12 +134,52 @@ LogicalResult QuiltExportNVPTX::assemble(StringRef chip) {
   return success();
 }
 
+/// Turns the buffers a launch's `quilt.tensor_maps` names into manifest
+/// buffers of kind "tensor_map": what quilt-cuda-run encodes into them.
+LogicalResult QuiltExportNVPTX::describeTensorMaps(
+    gpu::LaunchFuncOp launch, const DenseMap<Value, std::string> &names,
+    const DenseMap<Value, size_t> &bufferIndex, llvm::json::Array &buffers) {
+  auto maps = launch->getAttrOfType<ArrayAttr>(kTensorMapsAttr);
+  if (!maps)
+    return success();
+  auto operands = launch.getKernelOperands();
+  for (Attribute attr : maps) {
+    auto map = dyn_cast<DictionaryAttr>(attr);
+    auto argument = map ? map.getAs<IntegerAttr>("argument") : nullptr;
+    auto source = map ? map.getAs<IntegerAttr>("source") : nullptr;
+    auto element = map ? map.getAs<TypeAttr>("element") : nullptr;
+    auto dims = map ? map.getAs<DenseI64ArrayAttr>("dims") : nullptr;
+    auto box = map ? map.getAs<DenseI64ArrayAttr>("box") : nullptr;
+    auto swizzle = map ? map.getAs<IntegerAttr>("swizzle") : nullptr;
+    if (!argument || !source || !element || !dims || !box || !swizzle ||
+        argument.getInt() >= int64_t(operands.size()) ||
+        source.getInt() >= int64_t(operands.size()) ||
+        dtypeName(element.getValue()).empty())
+      return launch.emitError() << "quilt-export-nvptx: malformed "
+                                << kTensorMapsAttr << " entry " << attr;
+    Value buffer = operands[argument.getInt()];
+    auto it = bufferIndex.find(buffer);
+    if (it == bufferIndex.end() || !buffer.getDefiningOp<gpu::AllocOp>())
+      return launch.emitError("quilt-export-nvptx: a tensor map argument is "
+                              "not a gpu.alloc of the entry");
+    llvm::json::Object *entry = buffers[it->second].getAsObject();
+    (*entry)["kind"] = "tensor_map";
+    (*entry)["of"] = names.lookup(operands[source.getInt()]);
+    (*entry)["dtype"] = dtypeName(element.getValue());
+    (*entry)["dims"] = llvm::json::Array(dims.asArrayRef());
+    (*entry)["box"] = llvm::json::Array(box.asArrayRef());
+    (*entry)["swizzle"] = swizzle.getInt();
+  }
+  return success();
+}
+
 LogicalResult QuiltExportNVPTX::writeManifest(func::FuncOp func,
                                               StringRef chip) {
   int64_t results =
       cast<IntegerAttr>(func->getAttr(kEntryResultsAttr)).getInt();
   int64_t inputs = func.getNumArguments() - results;
   DenseMap<Value, std::string> names;
+  DenseMap<Value, size_t> bufferIndex;
   llvm::json::Array buffers, launches;
   auto describe = [&](Value value, StringRef kind, int64_t index,
                       StringRef name) -> LogicalResult {
@@ -145,6 +189,7 @@ LogicalResult QuiltExportNVPTX::writeManifest(func::FuncOp func,
       return func.emitError()
              << "quilt-export-nvptx: no manifest dtype for " << type;
     names[value] = name.str();
+    bufferIndex[value] = buffers.size();
     llvm::json::Object buffer{{"name", name.str()}, {"kind", kind.str()}};
     if (kind == "temp") {
       buffer["bytes"] =
@@ -194,6 +239,8 @@ LogicalResult QuiltExportNVPTX::writeManifest(func::FuncOp func,
                                 "not a buffer of the entry");
       args.push_back(it->second);
     }
+    if (failed(describeTensorMaps(launch, names, bufferIndex, buffers)))
+      return WalkResult::interrupt();
     auto intAttr = [&](StringRef name) -> int64_t {
       auto attr = launch->getAttrOfType<IntegerAttr>(name);
       return attr ? attr.getInt() : 0;

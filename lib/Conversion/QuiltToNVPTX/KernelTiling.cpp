@@ -38,6 +38,7 @@ mlir::quilt::nvptx::describeKernel(const KernelTiling &tiling, unsigned sm,
         std::tuple(t.warpsM, t.warpsN, t.stages);
     if (tiling.family == NVPTXKernelFamily::Wgmma)
       c.ahead = t.getSlicesAhead();
+    c.tma = t.tma;
   }
   c.bias = bool(epilogue.biasType);
   c.residual = epilogue.residual;
@@ -146,8 +147,10 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
       t.blockK = 64;
     if (request.stages)
       t.stages = request.stages;
-    if (wgmma)
+    if (wgmma) {
       t.wgmmaInFlight = request.wgmmaInFlight;
+      t.tma = request.tma;
+    }
     // A forced tile may not suit the default warp grid (16 int8 rows do not
     // split over 4 warps' cp.async chunks): then the grid closest to it in
     // warps that does.

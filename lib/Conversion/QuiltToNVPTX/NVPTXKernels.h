@@ -57,6 +57,10 @@ struct MmaTiling {
   /// wgmma only: batches of wgmma left in flight at the end of a K slice
   /// (0 or 1; with 1 the refill targets the stage read two slices back).
   int64_t wgmmaInFlight = 0;
+  /// wgmma only: the stages are filled by TMA (one thread issues a box per
+  /// operand and an mbarrier per stage counts its bytes) instead of every
+  /// thread's cp.async chunks.
+  bool tma = false;
 
   /// K slices loaded ahead of the one multiplied: all other stages but the
   /// one a wgmma batch left in flight still reads.
@@ -65,8 +69,10 @@ struct MmaTiling {
   int64_t getThreads() const { return 32 * warpsM * warpsN; }
   /// Bytes of one row of a staged slice.
   int64_t getRowBytes() const { return blockK * elementBytes; }
+  int64_t getStageBytes() const { return (blockM + blockN) * getRowBytes(); }
+  /// The stages, then with TMA one 8-byte mbarrier per stage.
   int64_t getSharedBytes() const {
-    return stages * (blockM + blockN) * getRowBytes();
+    return stages * getStageBytes() + (tma ? stages * 8 : 0);
   }
   /// Empty if the tiling fits the kernels' rules, else why not.
   std::string verify() const;
@@ -150,6 +156,12 @@ public:
   void issue(Value kTile, Value stage);
   /// The first `slices` slices in flight, one commit group each.
   void issuePrologue(int64_t slices);
+  /// Waits until this thread's copies of the oldest of `ahead` slices in
+  /// flight have landed and fences them for the async proxy (wgmma); a CTA
+  /// barrier must follow before others' chunks are read.
+  void waitForSlice(int64_t ahead);
+  /// Issues K slice `kTile` (if any) into its stage, then a commit group.
+  void refill(Value kTile);
 
 private:
   PtxBuilder &ptx;
@@ -158,6 +170,38 @@ private:
   TileShape shape;
   Value shared;
   TileCopy copyA, copyB;
+};
+
+/// The same ring filled by TMA (TensorMapRing.cpp): thread 0 loads each
+/// stage as two boxes, of x rows from m0 and of W^T rows from n0, through
+/// the tensor maps `mapX` and `mapW` (generic pointers to global memory);
+/// the mbarrier after the stages counts their bytes, and every thread waits
+/// on it. Boxes past the tensor's edge read zeros.
+class TensorMapRing {
+public:
+  TensorMapRing(PtxBuilder &ptx, const GemmProblem &p, const MmaTiling &t,
+                Value tid, Value shared, Value mapX, Value mapW, Value m0,
+                Value n0);
+
+  int64_t getTileABytes() const { return t.blockM * t.getRowBytes(); }
+  int64_t getKTiles() const { return llvm::divideCeil(p.k, t.blockK); }
+  Value getStage(Value index);
+  /// Initializes the barriers and puts the first `slices` slices in flight,
+  /// then a CTA barrier: the only setup before the K loop.
+  void issuePrologue(int64_t slices);
+  /// Waits until K slice `kTile` has landed in its stage.
+  void waitForSlice(Value kTile);
+  /// Issues K slice `kTile` (if any) into its stage.
+  void refill(Value kTile);
+
+private:
+  Value getBarrier(Value stage);
+  void issue(Value kTile, Value stage);
+
+  PtxBuilder &ptx;
+  const GemmProblem &p;
+  const MmaTiling &t;
+  Value shared, mapX, mapW, m0, n0, leader;
 };
 
 /// A tensor-core GEMM over a dense weight stored transposed, W^T[N][K] in
@@ -179,13 +223,36 @@ MmaTiling chooseDenseTiling(const GemmProblem &problem);
 /// The same 16-bit GEMM on sm_90a's warpgroup tensor cores (WgmmaKernel.cpp):
 /// wgmma.mma_async m64nNk16 reading both operands from shared memory
 /// through descriptors, one warpgroup per 64 rows of the CTA tile (warps
-/// 4 * blockM / 64 x 1), N = blockN, 64-deep slices staged by cp.async in
-/// the 128-byte swizzle.
+/// 4 * blockM / 64 x 1), N = blockN, 64-deep slices staged by cp.async (or
+/// TMA, MmaTiling::tma) in the 128-byte swizzle. With TMA the arguments end
+/// with the tensor maps of x and W^T (kTensorMapBytes each, see
+/// getWgmmaTensorMaps).
 KernelLaunch buildWgmmaKernel(OpBuilder &b, Location loc,
                               gpu::GPUModuleOp module, StringRef name,
                               const GemmProblem &problem,
                               const Epilogue &epilogue, const MmaTiling &tiling,
                               ArrayRef<Type> argumentTypes);
+
+/// A CUDA tensor map (CUtensorMap), built by the host from a buffer's
+/// address before the launch.
+constexpr int64_t kTensorMapBytes = 128;
+
+/// What the host encodes into one of a TMA kernel's tensor-map arguments:
+/// a 2-d row-major view of kernel argument `source` (dims and box innermost
+/// first, in elements) with the given swizzle in bytes.
+struct TensorMapSpec {
+  int64_t argument, source;
+  Type element;
+  std::array<int64_t, 2> dims, box;
+  int64_t swizzle;
+};
+
+/// The tensor maps of the TMA wgmma kernel whose first argument is x and
+/// second W^T, `arguments` in all (the maps are the last two).
+SmallVector<TensorMapSpec, 2> getWgmmaTensorMaps(const GemmProblem &problem,
+                                                 const MmaTiling &tiling,
+                                                 Type element,
+                                                 int64_t arguments);
 
 /// The tiling `auto` picks for the wgmma kernel, and why a tiling does not
 /// fit it (or "").
@@ -340,6 +407,7 @@ struct TilingRequest {
   std::optional<std::array<int64_t, 3>> tiles, warps;
   unsigned stages = 0; // 0: auto
   unsigned wgmmaInFlight = 0;
+  bool tma = false;
   unsigned sm = 80;
   const cost::RegisterModel *registers = nullptr;
 };

@@ -259,6 +259,46 @@ void PtxBuilder::fenceProxyAsyncShared() {
                                  NVVM::SharedSpace::shared_cta));
 }
 
+Value PtxBuilder::toGeneric(Value globalPtr) {
+  return LLVM::AddrSpaceCastOp::create(
+      b, LLVM::LLVMPointerType::get(b.getContext()), globalPtr);
+}
+
+void PtxBuilder::acquireTensorMap(Value map) {
+  NVVM::FenceProxyAcquireOp::create(b, NVVM::MemScopeKind::GPU, map, c32(128));
+}
+
+void PtxBuilder::initBarrier(Value bar, int64_t arrivals) {
+  NVVM::MBarrierInitOp::create(b, bar, c32(arrivals), /*predicate=*/Value());
+}
+
+void PtxBuilder::arriveExpectBytes(Value bar, int64_t bytes) {
+  NVVM::MBarrierArriveExpectTxOp::create(b, /*res=*/Type(), bar, c32(bytes),
+                                         NVVM::MemScopeKind::CTA,
+                                         /*relaxed=*/false,
+                                         /*predicate=*/Value());
+}
+
+void PtxBuilder::waitBarrier(Value bar, Value parity) {
+  // Each try_wait may suspend the thread up to this many ns (CUTLASS's
+  // 10 ms) until the phase completes, rather than spin; the op loops until
+  // it does.
+  NVVM::MBarrierTryWaitParityOp::create(b, bar, parity, c32(10000000));
+}
+
+void PtxBuilder::loadTensorBox(Value sharedDst, Value map, Value inner,
+                               Value outer, Value bar) {
+  // The shared::cluster form (PTX 8.0): this CTA's own shared memory is
+  // part of its (one-CTA) cluster's.
+  Value clusterDst = LLVM::AddrSpaceCastOp::create(
+      b, LLVM::LLVMPointerType::get(b.getContext(), 7), sharedDst);
+  NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
+      b, clusterDst, map, ValueRange{inner, outer}, bar,
+      /*im2colOffsets=*/ValueRange{}, /*multicastMask=*/Value(),
+      /*l2CacheHint=*/Value(), NVVM::TMALoadMode::TILE, /*isCTAOnly=*/false,
+      /*group=*/NVVM::CTAGroupKindAttr(), /*predicate=*/Value());
+}
+
 Value PtxBuilder::shuffleXor(Value value, int64_t mask) {
   return gpu::ShuffleOp::create(b, value, int32_t(mask), /*width=*/32,
                                 gpu::ShuffleMode::XOR)

@@ -111,6 +111,25 @@ public:
   /// visible to the async proxy that wgmma reads through.
   void fenceProxyAsyncShared();
 
+  // Tensor memory access (sm_90).
+  /// The generic address of a global pointer (TMA takes its tensor map so).
+  Value toGeneric(Value globalPtr);
+  /// Makes the tensor map at generic address `map`, written by the host
+  /// before the launch, visible to the tensormap proxy TMA reads it with.
+  void acquireTensorMap(Value map);
+  /// mbarrier.init of the 8-byte barrier at shared pointer `bar`.
+  void initBarrier(Value bar, int64_t arrivals);
+  /// One arrival on `bar` that also expects `bytes` more of asynchronous
+  /// copies (mbarrier.arrive.expect_tx).
+  void arriveExpectBytes(Value bar, int64_t bytes);
+  /// Blocks until the phase of `bar` with parity `parity` (i32) completes.
+  void waitBarrier(Value bar, Value parity);
+  /// cp.async.bulk.tensor of the box of the 2-d tensor map `map` at
+  /// {inner, outer} (i32 element coordinates; outside the tensor reads
+  /// zeros) to `sharedDst`, completing its bytes on `bar`.
+  void loadTensorBox(Value sharedDst, Value map, Value inner, Value outer,
+                     Value bar);
+
   /// The value of lane `lane ^ mask` of the warp (shfl.sync.bfly); every
   /// lane must execute it.
   Value shuffleXor(Value value, int64_t mask);

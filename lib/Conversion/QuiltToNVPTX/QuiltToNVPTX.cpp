@@ -109,6 +109,20 @@ std::optional<std::array<int64_t, 3>> parseTriple(StringRef text) {
   return values;
 }
 
+ArrayAttr describeTensorMaps(OpBuilder &b, ArrayRef<TensorMapSpec> maps) {
+  SmallVector<Attribute> entries;
+  for (const TensorMapSpec &map : maps)
+    entries.push_back(b.getDictionaryAttr({
+        b.getNamedAttr("argument", b.getI64IntegerAttr(map.argument)),
+        b.getNamedAttr("source", b.getI64IntegerAttr(map.source)),
+        b.getNamedAttr("element", TypeAttr::get(map.element)),
+        b.getNamedAttr("dims", b.getDenseI64ArrayAttr(map.dims)),
+        b.getNamedAttr("box", b.getDenseI64ArrayAttr(map.box)),
+        b.getNamedAttr("swizzle", b.getI64IntegerAttr(map.swizzle)),
+    }));
+  return b.getArrayAttr(entries);
+}
+
 class ConvertQuiltToNVPTX
     : public quilt::impl::ConvertQuiltToNVPTXBase<ConvertQuiltToNVPTX> {
 public:
@@ -185,6 +199,10 @@ LogicalResult ConvertQuiltToNVPTX::parseOptions() {
   if (wgmmaInFlight && !useWgmma)
     return module.emitError()
            << "convert-quilt-to-nvptx: wgmma-in-flight needs mma=wgmma";
+  if (tma && !useWgmma)
+    return module.emitError()
+           << "convert-quilt-to-nvptx: tma needs mma=wgmma (the TMA "
+              "stages feed wgmma's descriptors)";
   if (tiles != "auto") {
     forcedTiles = parseTriple(tiles);
     if (!forcedTiles || !(*forcedTiles)[2])
@@ -318,8 +336,9 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   Int4Layout int4Layout{problem.k, problem.n,
                         int4 ? precision.getGroupSize() : 0};
 
-  TilingRequest request{forcedTiles,   forcedWarps, stages,
-                        wgmmaInFlight, smVersion,   registerModel.get()};
+  TilingRequest request{forcedTiles,        forcedWarps, stages,
+                        wgmmaInFlight,      tma,         smVersion,
+                        registerModel.get()};
   FailureOr<KernelTiling> tiling =
       chooseKernelTiling(linear, problem, int4Layout,
                          int4       ? cost::NVPTXKernelFamily::Int4
@@ -413,6 +432,18 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
         "NVPTX backend: an operand is neither an argument nor the result "
         "of a converted linear");
   std::string name = (prefix + "_linear_" + Twine(index)).str();
+  bool wgmma = tiling->family == cost::NVPTXKernelFamily::Wgmma;
+  SmallVector<TensorMapSpec, 2> tensorMaps;
+  if (wgmma && tiling->mma.tma) {
+    // The maps hold x's and the packed weight's addresses: filled by the
+    // host, not computed by a kernel.
+    tensorMaps = getWgmmaTensorMaps(problem, tiling->mma, xElement,
+                                    int64_t(args.size()) + 2);
+    auto mapType = MemRefType::get({kTensorMapBytes}, b.getI8Type());
+    for (int i = 0; i < 2; ++i)
+      args.push_back(gpu::AllocOp::create(b, loc, mapType, Type(), {}, {}, {})
+                         .getMemref());
+  }
   SmallVector<Type> types = llvm::to_vector(ValueRange(args).getTypes());
   Epilogue epilogue = f.epilogue;
   epilogue.dequantize = int8;
@@ -421,13 +452,12 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
                                 tiling->int4, epilogue, types)
       : sparse24 ? buildSparseMmaKernel(b, loc, kernels, name, problem,
                                         epilogue, tiling->mma, types)
-      : tiling->family == cost::NVPTXKernelFamily::Wgmma
-          ? buildWgmmaKernel(b, loc, kernels, name, problem, epilogue,
-                             tiling->mma, types)
-          : buildDenseMmaKernel(b, loc, kernels, name, problem, epilogue,
-                                tiling->mma, types);
+      : wgmma    ? buildWgmmaKernel(b, loc, kernels, name, problem, epilogue,
+                                    tiling->mma, types)
+                 : buildDenseMmaKernel(b, loc, kernels, name, problem, epilogue,
+                                       tiling->mma, types);
   int64_t bytes = 0;
-  for (Value arg : args)
+  for (Value arg : ArrayRef(args).drop_back(tensorMaps.size()))
     bytes += bufferBytes(cast<MemRefType>(arg.getType()));
   gpu::LaunchFuncOp op = launch(b, loc, kernel, args, "run",
                                 2 * problem.m * problem.n * problem.k, bytes);
@@ -436,6 +466,8 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   llvm::raw_string_ostream(config) << llvm::json::Value(
       describeKernel(*tiling, smVersion, problem.m, f.epilogue).toJson());
   op->setAttr(kKernelConfigAttr, b.getStringAttr(config));
+  if (!tensorMaps.empty())
+    op->setAttr(kTensorMapsAttr, describeTensorMaps(b, tensorMaps));
   if (tiling->registers)
     op->setAttr(kPredictedRegistersAttr,
                 b.getI64IntegerAttr(tiling->registers->registers));

@@ -123,8 +123,7 @@ StageRing::StageRing(PtxBuilder &ptx, const GemmProblem &p, const MmaTiling &t,
                          p.n)) {}
 
 Value StageRing::getStage(Value index) {
-  return ptx.offset(shared,
-                    ptx.mul(index, (t.blockM + t.blockN) * t.getRowBytes()));
+  return ptx.offset(shared, ptx.mul(index, t.getStageBytes()));
 }
 
 void StageRing::issue(Value kTile, Value stage) {
@@ -133,6 +132,17 @@ void StageRing::issue(Value kTile, Value stage) {
   issueTileCopy(ptx, shape, copyA, base, k0);
   issueTileCopy(ptx, shape, copyB, ptx.offset(base, ptx.c32(getTileABytes())),
                 k0);
+}
+
+void StageRing::waitForSlice(int64_t ahead) {
+  ptx.waitGroup(ahead - 1);
+  ptx.fenceProxyAsyncShared();
+}
+
+void StageRing::refill(Value kTile) {
+  ptx.ifThen(ptx.ult(kTile, getKTiles()),
+             [&] { issue(kTile, ptx.rem(kTile, t.stages)); });
+  ptx.commitGroup();
 }
 
 void StageRing::issuePrologue(int64_t slices) {

@@ -57,6 +57,9 @@ std::string mlir::quilt::nvptx::verifyWgmmaTiling(const MmaTiling &t) {
     return "a thread's N / 2 accumulators and 32 more registers must fit in "
            "the " +
            std::to_string(cap) + " it can have";
+  // A TMA box is at most 256 elements along each dimension.
+  if (t.tma && t.blockM > 256)
+    return "TMA loads at most 256 rows per box: M up to 256";
   if (t.wgmmaInFlight > 1 || t.stages < 2 + t.wgmmaInFlight)
     return "wgmma keeps 0 or 1 batches in flight, with at least 2 + that "
            "many stages";
@@ -74,6 +77,10 @@ public:
   void build(gpu::GPUModuleOp module, ValueRange args);
 
 private:
+  /// The K loop over the stages of `ring` (StageRing or TensorMapRing);
+  /// returns the accumulators.
+  template <typename Ring> SmallVector<Value> multiply(Ring &ring, Value aRows);
+
   PtxBuilder &ptx;
   const GemmProblem &p;
   const Epilogue &epilogue;
@@ -82,35 +89,24 @@ private:
 
 } // namespace
 
-void WgmmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
-  Value tid = ptx.threadId();
-  Value warpgroup = ptx.div(tid, 128);
-  Value warp = ptx.rem(ptx.div(tid, 32), 4);
-  Value lane = ptx.rem(tid, 32);
-  Value m0, n0;
-  std::tie(m0, n0) = getTileOrigin(ptx, p, t);
-
-  Value x = ptx.globalBase(args[0]), w = ptx.globalBase(args[1]);
-  EpilogueOperands out = getEpilogueOperands(ptx, epilogue, args);
-  StageRing ring(ptx, p, t, tid, ptx.sharedBase(module), x, w, m0, n0);
-  // This warpgroup's 64 rows of the A tile (8 KiB, so 1024-byte aligned
-  // like the stage: the swizzle pattern starts on its boundary).
-  Value aRows = ptx.mul(warpgroup, kWarpgroupRows * t.getRowBytes());
+template <typename Ring>
+SmallVector<Value> WgmmaGenerator::multiply(Ring &ring, Value aRows) {
+  constexpr bool tma = std::is_same_v<Ring, TensorMapRing>;
   int64_t kTiles = ring.getKTiles();
   int64_t ahead = t.getSlicesAhead();
   ring.issuePrologue(ahead);
-
   SmallVector<Value> zeros(t.blockN / 2, ptx.cf32(0.0f));
-  SmallVector<Value> acc = ptx.forLoop(
+  return ptx.forLoop(
       ptx.c32(0), ptx.c32(kTiles), 1, zeros,
       [&](Value kTile, ValueRange carried) -> SmallVector<Value> {
-        ptx.waitGroup(ahead - 1);
-        ptx.fenceProxyAsyncShared();
+        if constexpr (tma)
+          ring.waitForSlice(kTile);
+        else
+          ring.waitForSlice(ahead);
+        // Every warpgroup is past the previous slice's wait, so the stage
+        // the refill overwrites is no longer read.
         ptx.barrier();
-        Value refill = ptx.add(kTile, ahead);
-        ptx.ifThen(ptx.ult(refill, kTiles),
-                   [&] { ring.issue(refill, ptx.rem(refill, t.stages)); });
-        ptx.commitGroup();
+        ring.refill(ptx.add(kTile, ahead));
         Value base = ring.getStage(ptx.rem(kTile, t.stages));
         Value tileA = ptx.offset(base, aRows);
         Value tileB = ptx.offset(base, ptx.c32(ring.getTileABytes()));
@@ -126,9 +122,37 @@ void WgmmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
         ptx.wgmmaWaitGroup(t.wgmmaInFlight);
         return sums;
       });
+}
+
+void WgmmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
+  Value tid = ptx.threadId();
+  Value warpgroup = ptx.div(tid, 128);
+  Value warp = ptx.rem(ptx.div(tid, 32), 4);
+  Value lane = ptx.rem(tid, 32);
+  Value m0, n0;
+  std::tie(m0, n0) = getTileOrigin(ptx, p, t);
+
+  EpilogueOperands out = getEpilogueOperands(ptx, epilogue, args);
+  Value shared = ptx.sharedBase(module);
+  // This warpgroup's 64 rows of the A tile (8 KiB, so 1024-byte aligned
+  // like the stage: the swizzle pattern starts on its boundary).
+  Value aRows = ptx.mul(warpgroup, kWarpgroupRows * t.getRowBytes());
+  SmallVector<Value> acc;
+  if (t.tma) {
+    // The tensor maps are the last two arguments.
+    TensorMapRing ring(ptx, p, t, tid, shared,
+                       ptx.toGeneric(ptx.globalBase(args[args.size() - 2])),
+                       ptx.toGeneric(ptx.globalBase(args.back())), m0, n0);
+    acc = multiply(ring, aRows);
+  } else {
+    StageRing ring(ptx, p, t, tid, shared, ptx.globalBase(args[0]),
+                   ptx.globalBase(args[1]), m0, n0);
+    acc = multiply(ring, aRows);
+  }
   if (t.wgmmaInFlight)
     ptx.wgmmaWaitGroup(0);
-  ptx.waitGroup(0);
+  if (!t.tma)
+    ptx.waitGroup(0);
 
   // Accumulator 4j + i: row (warp in group) * 16 + lane / 4 (+ 8 for i >=
   // 2), column 8j + 2 (lane % 4) + i % 2, as mma.sync's m16n8 tiles.
@@ -141,6 +165,25 @@ void WgmmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
                              ptx.add(colBase, j * 8),
                              ArrayRef(acc).slice(4 * j, 4));
   }
+}
+
+SmallVector<TensorMapSpec, 2>
+mlir::quilt::nvptx::getWgmmaTensorMaps(const GemmProblem &problem,
+                                       const MmaTiling &tiling, Type element,
+                                       int64_t arguments) {
+  // x[M][K] and W^T[N][K], K contiguous: 64-element (128-byte) rows.
+  return {{arguments - 2,
+           0,
+           element,
+           {problem.k, problem.m},
+           {tiling.blockK, tiling.blockM},
+           128},
+          {arguments - 1,
+           1,
+           element,
+           {problem.k, problem.n},
+           {tiling.blockK, tiling.blockN},
+           128}};
 }
 
 KernelLaunch mlir::quilt::nvptx::buildWgmmaKernel(

@@ -15,6 +15,8 @@
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=wgmma-in-flight=1" 2>&1 | FileCheck %s --check-prefix=IN-FLIGHT-MMA
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma wgmma-in-flight=1 stages=2" 2>&1 | FileCheck %s --check-prefix=IN-FLIGHT-STAGES
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma wgmma-in-flight=2" 2>&1 | FileCheck %s --check-prefix=IN-FLIGHT-STAGES
+// RUN: not quilt-opt %s "--convert-quilt-to-nvptx=tma=1" 2>&1 | FileCheck %s --check-prefix=TMA-MMA
+// RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tiles=512x64x64 stages=2" 2>&1 | FileCheck %s --check-prefix=TMA-BOX
 
 // CHIP: chip 'sm_75' is not sm_80 or newer
 // CHIP-NAME: chip 'gfx90a' is not sm_80 or newer
@@ -30,6 +32,8 @@
 // WGMMA-REGS: wgmma tiling 256x256x64 with 16x1 warps: a thread's N / 2 accumulators and 32 more registers must fit in the 128 it can have
 // IN-FLIGHT-MMA: wgmma-in-flight needs mma=wgmma
 // IN-FLIGHT-STAGES: wgmma keeps 0 or 1 batches in flight, with at least 2 + that many stages
+// TMA-MMA: convert-quilt-to-nvptx: tma needs mma=wgmma (the TMA stages feed wgmma's descriptors)
+// TMA-BOX: wgmma tiling 512x64x64 with 32x1 warps: TMA loads at most 256 rows per box: M up to 256
 // EXPORT: quilt-export-nvptx: no gpu.binary @quilt_kernels (run gpu-module-to-binary{format=isa} first)
 
 func.func @lin(%x: tensor<128x256xbf16>, %w: !quilt.packed<256x512, precision<bf16>>) -> tensor<128x512xbf16> {

@@ -1,6 +1,7 @@
 // RUN: quilt-opt %s --convert-quilt-to-nvptx=mma=wgmma | FileCheck %s
 // RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tiles=64x128x64 stages=3" | FileCheck %s --check-prefix=SMALL
 // RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma wgmma-in-flight=1" | FileCheck %s --check-prefix=IN-FLIGHT
+// RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1" | FileCheck %s --check-prefix=TMA
 
 // mma=wgmma: the dense 16-bit GEMM on sm_90a's warpgroup tensor cores. The
 // default tile is 128x256x64 on two warpgroups (8 warps), 4 stages of
@@ -40,6 +41,38 @@
 // IN-FLIGHT-NEXT: nvvm.wgmma.wait.group.sync.aligned 1
 // IN-FLIGHT: nvvm.wgmma.wait.group.sync.aligned 0
 // IN-FLIGHT-NEXT: nvvm.cp.async.wait.group 0
+
+// tma=1: the same stages filled by TMA. The launch gets two 128-byte
+// buffers for the tensor maps of x (64 x 128 boxes of 256 x 512 bf16) and
+// of the packed W^T (64 x 256 of 1024 x 512), after the stages 4 mbarriers
+// (196608 + 32 bytes). Thread 0 acquires the maps, initializes the
+// barriers, fences them for the async proxy and loads 3 slices ahead, two
+// boxes of 49152 bytes in all per stage; every thread waits on the stage's
+// barrier with the parity of its use, then the CTA barrier frees the stage
+// thread 0 refills.
+// TMA: %[[MAPX:.*]] = gpu.alloc () : memref<128xi8>
+// TMA: %[[MAPW:.*]] = gpu.alloc () : memref<128xi8>
+// TMA: gpu.launch_func @quilt_kernels::@wgmma_linear_0 {{.*}}dynamic_shared_memory_size %c196640_i32 args(%arg0 : memref<256x512xbf16>, %{{.*}} : memref<1048576xi8>, %arg2 : memref<1024xf32>, %arg3 : memref<256x1024xbf16>, %[[MAPX]] : memref<128xi8>, %[[MAPW]] : memref<128xi8>)
+// TMA-SAME: \22tma\22:true
+// TMA-SAME: quilt.tensor_maps = [{argument = 4 : i64, box = array<i64: 64, 128>, dims = array<i64: 512, 256>, element = bf16, source = 0 : i64, swizzle = 128 : i64}, {argument = 5 : i64, box = array<i64: 64, 256>, dims = array<i64: 512, 1024>, element = bf16, source = 1 : i64, swizzle = 128 : i64}]
+// TMA: gpu.func @wgmma_linear_0
+// TMA-NOT: nvvm.cp.async.shared.global
+// TMA: scf.if
+// TMA: nvvm.fence.proxy.acquire <gpu>
+// TMA: nvvm.fence.proxy.acquire <gpu>
+// TMA-COUNT-4: nvvm.mbarrier.init {{.*}}, %c1_i32
+// TMA: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// TMA-COUNT-3: nvvm.mbarrier.arrive.expect_tx {{.*}}, %c49152_i32
+// TMA: nvvm.barrier0
+// TMA: scf.for
+// TMA: nvvm.mbarrier.try_wait.parity
+// TMA-NEXT: nvvm.barrier0
+// TMA: nvvm.mbarrier.arrive.expect_tx
+// TMA: nvvm.cp.async.bulk.tensor.shared.cluster.global {{.*}} box[
+// TMA: nvvm.cp.async.bulk.tensor.shared.cluster.global {{.*}} box[
+// TMA: nvvm.wgmma.fence.aligned
+// TMA-COUNT-4: nvvm.wgmma.mma_async
+// TMA-NOT: nvvm.cp.async.wait.group
 
 // SMALL: threads in (%c128{{.*}}dynamic_shared_memory_size %c73728_i32
 // SMALL: nvvm.wgmma.mma_async {{.*}}<m = 64, n = 128, k = 16>

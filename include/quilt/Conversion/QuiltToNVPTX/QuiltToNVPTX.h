@@ -28,6 +28,11 @@ inline constexpr llvm::StringLiteral kBytesAttr = "quilt.bytes";
 inline constexpr llvm::StringLiteral kKernelConfigAttr = "quilt.kernel_config";
 inline constexpr llvm::StringLiteral kPredictedRegistersAttr =
     "quilt.predicted_registers";
+/// On a gpu.launch_func: the kernel arguments the host fills with a CUDA
+/// tensor map before the launch. An array of dictionaries {argument,
+/// source: operand numbers of the launch; element: the source's element
+/// type; dims, box: innermost first, in elements; swizzle: bytes}.
+inline constexpr llvm::StringLiteral kTensorMapsAttr = "quilt.tensor_maps";
 
 } // namespace mlir::quilt::nvptx
 

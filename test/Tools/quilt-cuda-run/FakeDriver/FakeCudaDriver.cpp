@@ -4,8 +4,9 @@
 // on the host, so that its tests exercise the whole tool (loading, copies,
 // poisoning, launches, checks, timing, output) on machines without a GPU
 // (QUILT_CUDA_DRIVER=libQuiltFakeCudaDriver.so). "Kernels" are the ones of
-// Inputs/kernels.ptx, emulated by name; a launch of add_f32 with less than
-// the 64 KiB of shared memory it touches faults like the real one would.
+// Inputs/kernels.ptx and Inputs/tma.ptx, emulated by name; a launch of add_f32
+// with less than the 64 KiB of shared memory it touches faults like the real
+// one would.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,6 +29,20 @@ struct Module {
 struct Function {
   std::string name;
 };
+
+/// What the fake cuTensorMapEncodeTiled stores in a CUtensorMap's 128
+/// bytes (the real layout is opaque): enough for tma_copy_f32 to read the
+/// box the launcher described.
+struct FakeTensorMap {
+  unsigned long long magic;
+  const char *address;
+  int dataType;
+  unsigned long long dims[2], rowStride;
+  unsigned box[2];
+  int swizzle;
+};
+static_assert(sizeof(FakeTensorMap) <= 128, "a CUtensorMap is 128 bytes");
+constexpr unsigned long long kTensorMapMagic = 0x70616d726f736e65; // "ensormap"
 
 /// An error of an earlier launch, reported by the next synchronization.
 CUresult pendingError = kSuccess;
@@ -172,7 +187,21 @@ CUresult cuLaunchKernel(Function *function, unsigned, unsigned, unsigned,
         *static_cast<unsigned long long *>(params[i]));
   };
   // The 15-element kernels of Inputs/kernels.ptx.
-  if (function->name == "copy_f32") {
+  if (function->name == "tma_copy_f32") {
+    // Inputs/tma.ptx: the box at {0, 0}, zeros outside the tensor.
+    auto *map = reinterpret_cast<const FakeTensorMap *>(arg(0));
+    if (map->magic != kTensorMapMagic || map->dataType != 7) {
+      pendingError = kIllegalAddress;
+      return kSuccess;
+    }
+    float *dst = arg(1);
+    for (unsigned r = 0; r < map->box[1]; ++r)
+      for (unsigned c = 0; c < map->box[0]; ++c)
+        *dst++ = r < map->dims[1] && c < map->dims[0]
+                     ? reinterpret_cast<const float *>(map->address +
+                                                       r * map->rowStride)[c]
+                     : 0.0f;
+  } else if (function->name == "copy_f32") {
     std::memcpy(arg(1), arg(0), 15 * sizeof(float));
   } else if (function->name == "add_f32") {
     if (sharedBytes < 65536) {
@@ -182,6 +211,33 @@ CUresult cuLaunchKernel(Function *function, unsigned, unsigned, unsigned,
     for (int i = 0; i < 15; ++i)
       arg(2)[i] = arg(0)[i] + arg(1)[i];
   }
+  return kSuccess;
+}
+CUresult cuTensorMapEncodeTiled(void *tensorMap, int dataType, unsigned rank,
+                                void *globalAddress,
+                                const unsigned long long *globalDim,
+                                const unsigned long long *globalStrides,
+                                const unsigned *boxDim,
+                                const unsigned *elementStrides, int interleave,
+                                int swizzle, int, int) {
+  // The documented rules the launcher's arguments must meet (rank 2, f32).
+  static const unsigned kElementBytes[] = {1, 2, 4, 4, 8, 8, 2, 4, 8, 2};
+  if (rank != 2 || dataType < 0 || dataType > 9 || interleave != 0 ||
+      reinterpret_cast<unsigned long long>(globalAddress) % 16 ||
+      globalStrides[0] % 16 ||
+      globalStrides[0] < globalDim[0] * kElementBytes[dataType] ||
+      elementStrides[0] != 1 || elementStrides[1] != 1)
+    return kInvalidValue;
+  unsigned inner = boxDim[0] * kElementBytes[dataType];
+  unsigned span = swizzle ? 16u << swizzle : ~0u;
+  if (boxDim[0] > 256 || boxDim[1] > 256 || inner % 16 || inner > span)
+    return kInvalidValue;
+  FakeTensorMap map{kTensorMapMagic,  static_cast<const char *>(globalAddress),
+                    dataType,         {globalDim[0], globalDim[1]},
+                    globalStrides[0], {boxDim[0], boxDim[1]},
+                    swizzle};
+  std::memset(tensorMap, 0, 128);
+  std::memcpy(tensorMap, &map, sizeof(map));
   return kSuccess;
 }
 CUresult cuEventCreate(double **event, unsigned) {

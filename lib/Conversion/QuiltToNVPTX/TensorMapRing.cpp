@@ -1,0 +1,70 @@
+//===- TensorMapRing.cpp - Shared-memory stages filled by TMA ---*- C++ -*-===//
+//
+// Hopper's tensor memory accelerator copies a whole box of a tensor into
+// shared memory from one instruction: one thread issues two per K slice
+// where cp.async has every thread compute addresses for its 16-byte chunks
+// and predicate the edges. The box lands in the 128-byte swizzle the
+// tensor map names, the layout the cp.async ring writes by hand and wgmma's
+// descriptors read. Each stage has an mbarrier: the issuing thread arrives
+// on it expecting the boxes' bytes, the copies complete them, and the
+// barrier's phase flips once the stage is full. Stage s is used for slices
+// s, s + stages, ...: the j-th use completes phase j, so readers wait on
+// parity (kTile / stages) & 1.
+//
+//===----------------------------------------------------------------------===//
+
+#include "NVPTXKernels.h"
+
+using namespace mlir;
+using namespace mlir::quilt::nvptx;
+
+TensorMapRing::TensorMapRing(PtxBuilder &ptx, const GemmProblem &p,
+                             const MmaTiling &t, Value tid, Value shared,
+                             Value mapX, Value mapW, Value m0, Value n0)
+    : ptx(ptx), p(p), t(t), shared(shared), mapX(mapX), mapW(mapW), m0(m0),
+      n0(n0), leader(ptx.ult(tid, 1)) {}
+
+Value TensorMapRing::getStage(Value index) {
+  return ptx.offset(shared, ptx.mul(index, t.getStageBytes()));
+}
+
+Value TensorMapRing::getBarrier(Value stage) {
+  return ptx.offset(shared,
+                    ptx.add(ptx.mul(stage, 8), t.stages * t.getStageBytes()));
+}
+
+void TensorMapRing::issue(Value kTile, Value stage) {
+  Value bar = getBarrier(stage);
+  ptx.arriveExpectBytes(bar, t.getStageBytes());
+  Value base = getStage(stage);
+  Value k0 = ptx.mul(kTile, t.blockK);
+  ptx.loadTensorBox(base, mapX, k0, m0, bar);
+  ptx.loadTensorBox(ptx.offset(base, ptx.c32(getTileABytes())), mapW, k0, n0,
+                    bar);
+}
+
+void TensorMapRing::issuePrologue(int64_t slices) {
+  ptx.ifThen(leader, [&] {
+    // The host wrote the maps before the launch, through the generic proxy.
+    ptx.acquireTensorMap(mapX);
+    ptx.acquireTensorMap(mapW);
+    for (int64_t s = 0; s < t.stages; ++s)
+      ptx.initBarrier(getBarrier(ptx.c32(s)), 1);
+    // The copies complete on the barriers through the async proxy.
+    ptx.fenceProxyAsyncShared();
+    for (int64_t s = 0; s < std::min(slices, getKTiles()); ++s)
+      issue(ptx.c32(s), ptx.c32(s));
+  });
+  // Nobody waits on a barrier before it is initialized.
+  ptx.barrier();
+}
+
+void TensorMapRing::waitForSlice(Value kTile) {
+  Value stage = ptx.rem(kTile, t.stages);
+  ptx.waitBarrier(getBarrier(stage), ptx.andI(ptx.div(kTile, t.stages), 1));
+}
+
+void TensorMapRing::refill(Value kTile) {
+  ptx.ifThen(ptx.andB(leader, ptx.ult(kTile, getKTiles())),
+             [&] { issue(kTile, ptx.rem(kTile, t.stages)); });
+}
