@@ -145,12 +145,16 @@ def run_quilt(case: Case, launcher: Optional[Path], launcher_error: str,
         return row, None
     out_npy = tmp / f"{case.name}.out.npy"
     runs, warmup = (opts.launcher_runs_quick, 5) if opts.quick else (opts.launcher_runs, 20)
+    # The launcher's watchdog names a hung launch; the outer limit catches
+    # anything else.
     cmd = [str(launcher), str(manifest), "--seed", str(opts.seed), "--bench", str(runs),
-           "--warmup", str(warmup), "--json", "--output-npy", str(out_npy)]
+           "--warmup", str(warmup), "--json", "--output-npy", str(out_npy),
+           "--timeout", str(opts.launcher_timeout)]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=opts.launcher_timeout)
+        proc = subprocess.run(cmd, capture_output=True, text=True,
+                              timeout=opts.launcher_timeout + 30)
     except subprocess.TimeoutExpired:
-        row.status, row.note = "failed", f"launcher timed out after {opts.launcher_timeout} s"
+        row.status, row.note = "failed", f"launcher timed out after {opts.launcher_timeout + 30} s"
         return row, None
     if proc.returncode != 0:
         print(f"--- {case.name}: quilt-cuda-run exited {proc.returncode}; stderr:\n"
@@ -475,7 +479,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--no-triton", action="store_true", help="skip the Triton baselines")
     p.add_argument("--launcher-runs", type=int, default=200, help="--bench N for the launcher")
     p.add_argument("--launcher-runs-quick", type=int, default=30, help="--bench N with --quick")
-    p.add_argument("--launcher-timeout", type=int, default=300, help="seconds per launcher run")
+    p.add_argument("--launcher-timeout", type=int, default=60,
+                   help="seconds per launcher run (its --timeout: a hung kernel fails its row)")
     p.add_argument("--self-test", action="store_true", help="check the numpy parts and exit (no GPU)")
     return p.parse_args(argv)
 

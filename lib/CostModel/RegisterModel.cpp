@@ -65,6 +65,7 @@ json::Object NVPTXKernelConfig::toJson() const {
       {"split_k", splitK},
       {"ahead", ahead},
       {"tma", tma},
+      {"mbarrier_release", mbarrierRelease},
       {"bias", bias},
       {"residual", residual},
       {"activation", activation},
@@ -105,6 +106,7 @@ Expected<NVPTXKernelConfig> NVPTXKernelConfig::fromJson(const json::Value &v) {
   c.bias = o->getBoolean("bias").value_or(false);
   c.residual = o->getBoolean("residual").value_or(false);
   c.tma = o->getBoolean("tma").value_or(false);
+  c.mbarrierRelease = o->getBoolean("mbarrier_release").value_or(false);
   const json::Array *block = o->getArray("block");
   const json::Array *warps = o->getArray("warps");
   if (!block || block->size() != 3 || !warps || warps->size() != 2)

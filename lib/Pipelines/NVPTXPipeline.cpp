@@ -46,6 +46,7 @@ void mlir::quilt::populateNVPTXPipeline(OpPassManager &pm,
   convert.mma = options.mma;
   convert.wgmmaInFlight = options.wgmmaInFlight;
   convert.tma = options.tma;
+  convert.tmaRelease = options.tmaRelease;
   convert.registerModelPath = options.registerModel;
   pm.addPass(createConvertQuiltToNVPTX(convert));
 

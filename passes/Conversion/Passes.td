@@ -230,7 +230,10 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
     128-byte buffers the host fills with the tensor maps of x and of the
     packed weight before the launch; the launch's `quilt.tensor_maps`
     attribute says how, and the manifest carries it to quilt-cuda-run as
-    buffers of kind `tensor_map`.
+    buffers of kind `tensor_map`. A stage is refilled after a CTA barrier
+    per K slice (`tma-release=barrier`) or, with `tma-release=mbarrier`,
+    once each warpgroup has arrived on the stage's "empty" mbarrier after
+    its wgmma read it: no CTA barrier in the K loop.
 
     Tilings come from per-shape tables (measured on an H100) or the
     options. When a register model is loaded (`quilt-tune collect-ptx` and
@@ -265,6 +268,10 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
     Option<"tma", "tma", "bool", "false",
            "With mma=wgmma: fill the shared-memory stages by TMA (tensor "
            "maps and mbarriers) instead of cp.async">,
+    Option<"tmaRelease", "tma-release", "std::string", "\"barrier\"",
+           "With tma: how a stage is known free for its refill: `barrier` "
+           "(a CTA barrier per K slice) or `mbarrier` (per-stage empty "
+           "mbarriers the warpgroups arrive on)">,
     Option<"registerModelPath", "register-model", "std::string", "\"auto\"",
            "Register model file vetting the tilings (`auto`: the committed "
            "models/nvptx/register-model.json if any; `none`: no model)">

@@ -30,6 +30,12 @@
 // RUN: %ptxas -v -arch=sm_90a %ttma/kernels.ptx -o %ttma/kernels.cubin > %ttma/report 2>&1
 // RUN: FileCheck %s --check-prefix=TMA < %ttma/report
 // RUN: FileCheck %s --check-prefix=TMA-MANIFEST < %ttma/dense_fused.json
+// The same with mbarrier release and a batch in flight: no CTA barrier in
+// the K loop, and still no spill or serialization.
+// RUN: rm -rf %tmb && sed -n '/^func.func @dense_fused/,/^}/p' %s | quilt-opt --quilt-nvptx-pipeline="chip=sm_90a mma=wgmma tma=1 tma-release=mbarrier wgmma-in-flight=1 output-dir=%tmb" -o /dev/null
+// RUN: %ptxas -v -arch=sm_90a %tmb/kernels.ptx -o %tmb/kernels.cubin > %tmb/report 2>&1
+// RUN: FileCheck %s --check-prefix=TMA < %tmb/report
+// RUN: FileCheck %s --check-prefix=RELEASE-PTX < %tmb/kernels.ptx
 // A 128x256 CTA tile on 2x2 warps (256 accumulators per thread) does
 // spill, so the checks above can fail: the register model predicts it, and
 // the pipeline's ptxas=auto reports it.
@@ -54,6 +60,10 @@
 // TMA-PTX: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
 // TMA-PTX-DAG: mbarrier.try_wait.parity.shared.b64
 // TMA-PTX-DAG: wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16
+// RELEASE-PTX: .entry dense_fused_linear_0
+// RELEASE-PTX-COUNT-1: bar.sync
+// RELEASE-PTX-NOT: bar.sync
+// RELEASE-PTX: mbarrier.arrive.shared.b64
 // TMA-NOT: serialized
 // TMA: Function properties for dense_fused_linear_0
 // TMA-NEXT: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads

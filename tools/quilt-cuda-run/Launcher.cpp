@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Launcher.h"
+#include "Watchdog.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -96,6 +97,7 @@ void Launcher::checkChip(const std::string &chip) const {
 
 void Launcher::loadModule(const std::string &ptx, const Manifest &spec) {
   manifest = &spec;
+  setActivity("the PTX's JIT compilation");
   // ptxas reports errors only through this buffer.
   std::string log(16384, '\0');
   CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER,
@@ -223,6 +225,8 @@ void Launcher::encodeTensorMap(const Manifest &spec, size_t index) {
 
 void Launcher::launch(size_t index, const std::string &what) {
   const LaunchSpec &spec = manifest->launches[index];
+  setActivity("launch #" + std::to_string(index) + ", kernel '" + spec.kernel +
+              "'");
   // Every kernel parameter is a device pointer, passed by address.
   std::vector<CUdeviceptr> values;
   for (size_t buffer : spec.args)

@@ -18,6 +18,7 @@
 #include "Launcher.h"
 #include "Manifest.h"
 #include "NpyIO.h"
+#include "Watchdog.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -70,6 +71,9 @@ OPTIONS:
                         lines that the timed kernels must write back first
   --json                Print one JSON object instead of text
   --device I            CUDA device ordinal (default 0)
+  --timeout S           Exit with an error naming the launch if the whole
+                        run takes more than S seconds: a kernel that never
+                        finishes (default 300; 0: no limit)
   --print-results       Print the outputs' values (the first 16 of each)
   --help                Print this text
 
@@ -93,6 +97,7 @@ struct Options {
   bool flushByWrite = false;
   bool json = false;
   int device = 0;
+  unsigned timeout = 300;
   bool printResults = false;
   /// Hidden: write the inputs to DIR/NAME.npy and exit (tests compare them
   /// with quilt-run's).
@@ -175,6 +180,8 @@ Options parseOptions(int argc, char **argv) {
       options.json = true;
     } else if (flag == "--device") {
       options.device = int(parseUnsigned(flag, takeValue(), 1 << 20));
+    } else if (flag == "--timeout") {
+      options.timeout = unsigned(parseUnsigned(flag, takeValue(), 1u << 24));
     } else if (flag == "--print-results") {
       noValue();
       options.printResults = true;
@@ -367,6 +374,7 @@ int main(int argc, char **argv) {
   std::unique_ptr<CudaDriver> driver = CudaDriver::load(error);
   if (!driver)
     fail(error);
+  startWatchdog(options.timeout);
   Launcher launcher(std::move(driver), options.device);
   const DeviceInfo &device = launcher.getDevice();
   if (!options.json)

@@ -37,8 +37,9 @@ struct NVPTXKernelConfig {
           stages = 0;
   int64_t rows = 0, tilesPerWarp = 0, splitK = 1, ahead = 0;
   bool bias = false, residual = false;
-  /// wgmma: stages filled by TMA rather than cp.async.
-  bool tma = false;
+  /// wgmma: stages filled by TMA rather than cp.async, and freed by
+  /// mbarriers rather than a CTA barrier.
+  bool tma = false, mbarrierRelease = false;
   /// nvptx::Activation: 0 none, 1 relu, 2 silu, 3 gelu (erf), 4 gelu (tanh).
   int64_t activation = 0;
   int64_t outputBits = 16;

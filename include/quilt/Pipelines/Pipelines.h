@@ -55,6 +55,11 @@ struct NVPTXPipelineOptions : public PassPipelineOptions<NVPTXPipelineOptions> {
       *this, "tma",
       llvm::cl::desc("With mma=wgmma: stages filled by TMA, not cp.async"),
       llvm::cl::init(false)};
+  Option<std::string> tmaRelease{
+      *this, "tma-release",
+      llvm::cl::desc("With tma: stages freed by a CTA `barrier` per K slice "
+                     "or by per-stage `mbarrier`s"),
+      llvm::cl::init("barrier")};
   Option<std::string> outputDir{
       *this, "output-dir",
       llvm::cl::desc("Write kernels.ptx and one manifest per entry here"),

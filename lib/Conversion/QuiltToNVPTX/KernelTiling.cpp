@@ -39,6 +39,7 @@ mlir::quilt::nvptx::describeKernel(const KernelTiling &tiling, unsigned sm,
     if (tiling.family == NVPTXKernelFamily::Wgmma)
       c.ahead = t.getSlicesAhead();
     c.tma = t.tma;
+    c.mbarrierRelease = t.mbarrierRelease;
   }
   c.bias = bool(epilogue.biasType);
   c.residual = epilogue.residual;
@@ -150,6 +151,7 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
     if (wgmma) {
       t.wgmmaInFlight = request.wgmmaInFlight;
       t.tma = request.tma;
+      t.mbarrierRelease = request.mbarrierRelease;
     }
     // A forced tile may not suit the default warp grid (16 int8 rows do not
     // split over 4 warps' cp.async chunks): then the grid closest to it in

@@ -61,6 +61,10 @@ struct MmaTiling {
   /// operand and an mbarrier per stage counts its bytes) instead of every
   /// thread's cp.async chunks.
   bool tma = false;
+  /// With tma: each stage also has an "empty" mbarrier that every
+  /// warpgroup arrives on once its wgmma have read the stage, and the
+  /// refill waits on it, instead of a CTA barrier per K slice.
+  bool mbarrierRelease = false;
 
   /// K slices loaded ahead of the one multiplied: all other stages but the
   /// one a wgmma batch left in flight still reads.
@@ -70,9 +74,14 @@ struct MmaTiling {
   /// Bytes of one row of a staged slice.
   int64_t getRowBytes() const { return blockK * elementBytes; }
   int64_t getStageBytes() const { return (blockM + blockN) * getRowBytes(); }
-  /// The stages, then with TMA one 8-byte mbarrier per stage.
+  /// mbarriers per stage: with TMA a "full" one, with mbarrierRelease an
+  /// "empty" one too.
+  int64_t getBarriersPerStage() const {
+    return tma ? 1 + int64_t(mbarrierRelease) : 0;
+  }
+  /// The stages, then 8 bytes per mbarrier.
   int64_t getSharedBytes() const {
-    return stages * getStageBytes() + (tma ? stages * 8 : 0);
+    return stages * getStageBytes() + stages * 8 * getBarriersPerStage();
   }
   /// Empty if the tiling fits the kernels' rules, else why not.
   std::string verify() const;
@@ -175,8 +184,10 @@ private:
 /// The same ring filled by TMA (TensorMapRing.cpp): thread 0 loads each
 /// stage as two boxes, of x rows from m0 and of W^T rows from n0, through
 /// the tensor maps `mapX` and `mapW` (generic pointers to global memory);
-/// the mbarrier after the stages counts their bytes, and every thread waits
-/// on it. Boxes past the tensor's edge read zeros.
+/// the stage's "full" mbarrier after the stages counts their bytes, and
+/// every thread waits on it. Boxes past the tensor's edge read zeros. With
+/// MmaTiling::mbarrierRelease, a stage is refilled once every warpgroup has
+/// arrived on its "empty" mbarrier (release), not after a CTA barrier.
 class TensorMapRing {
 public:
   TensorMapRing(PtxBuilder &ptx, const GemmProblem &p, const MmaTiling &t,
@@ -191,17 +202,21 @@ public:
   void issuePrologue(int64_t slices);
   /// Waits until K slice `kTile` has landed in its stage.
   void waitForSlice(Value kTile);
-  /// Issues K slice `kTile` (if any) into its stage.
+  /// Issues K slice `kTile` (if any) into its stage; with mbarrierRelease
+  /// first waits until the stage's previous slice is released.
   void refill(Value kTile);
+  /// mbarrierRelease: this warpgroup is done reading K slice `kTile`.
+  void release(Value kTile);
 
 private:
-  Value getBarrier(Value stage);
+  /// The "full" (0) or "empty" (1) mbarrier of a stage.
+  Value getBarrier(Value stage, int64_t kind = 0);
   void issue(Value kTile, Value stage);
 
   PtxBuilder &ptx;
   const GemmProblem &p;
   const MmaTiling &t;
-  Value shared, mapX, mapW, m0, n0, leader;
+  Value tid, shared, mapX, mapW, m0, n0, leader;
 };
 
 /// A tensor-core GEMM over a dense weight stored transposed, W^T[N][K] in
@@ -407,7 +422,7 @@ struct TilingRequest {
   std::optional<std::array<int64_t, 3>> tiles, warps;
   unsigned stages = 0; // 0: auto
   unsigned wgmmaInFlight = 0;
-  bool tma = false;
+  bool tma = false, mbarrierRelease = false;
   unsigned sm = 80;
   const cost::RegisterModel *registers = nullptr;
 };

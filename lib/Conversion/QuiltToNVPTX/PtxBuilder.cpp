@@ -279,6 +279,10 @@ void PtxBuilder::arriveExpectBytes(Value bar, int64_t bytes) {
                                          /*predicate=*/Value());
 }
 
+void PtxBuilder::arrive(Value bar) {
+  NVVM::MBarrierArriveOp::create(b, /*res=*/Type(), bar, /*count=*/Value());
+}
+
 void PtxBuilder::waitBarrier(Value bar, Value parity) {
   // Each try_wait may suspend the thread up to this many ns (CUTLASS's
   // 10 ms) until the phase completes, rather than spin; the op loops until

@@ -122,6 +122,8 @@ public:
   /// One arrival on `bar` that also expects `bytes` more of asynchronous
   /// copies (mbarrier.arrive.expect_tx).
   void arriveExpectBytes(Value bar, int64_t bytes);
+  /// One arrival on `bar` (mbarrier.arrive, release semantics).
+  void arrive(Value bar);
   /// Blocks until the phase of `bar` with parity `parity` (i32) completes.
   void waitBarrier(Value bar, Value parity);
   /// cp.async.bulk.tensor of the box of the 2-d tensor map `map` at

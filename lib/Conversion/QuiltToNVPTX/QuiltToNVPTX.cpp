@@ -203,6 +203,13 @@ LogicalResult ConvertQuiltToNVPTX::parseOptions() {
     return module.emitError()
            << "convert-quilt-to-nvptx: tma needs mma=wgmma (the TMA "
               "stages feed wgmma's descriptors)";
+  if (tmaRelease != "barrier" && tmaRelease != "mbarrier")
+    return module.emitError()
+           << "convert-quilt-to-nvptx: tma-release '" << tmaRelease
+           << "' is not `barrier` or `mbarrier`";
+  if (tmaRelease == "mbarrier" && !tma)
+    return module.emitError()
+           << "convert-quilt-to-nvptx: tma-release=mbarrier needs tma=1";
   if (tiles != "auto") {
     forcedTiles = parseTriple(tiles);
     if (!forcedTiles || !(*forcedTiles)[2])
@@ -336,9 +343,15 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   Int4Layout int4Layout{problem.k, problem.n,
                         int4 ? precision.getGroupSize() : 0};
 
-  TilingRequest request{forcedTiles,        forcedWarps, stages,
-                        wgmmaInFlight,      tma,         smVersion,
-                        registerModel.get()};
+  TilingRequest request;
+  request.tiles = forcedTiles;
+  request.warps = forcedWarps;
+  request.stages = stages;
+  request.wgmmaInFlight = wgmmaInFlight;
+  request.tma = tma;
+  request.mbarrierRelease = tmaRelease == "mbarrier";
+  request.sm = smVersion;
+  request.registers = registerModel.get();
   FailureOr<KernelTiling> tiling =
       chooseKernelTiling(linear, problem, int4Layout,
                          int4       ? cost::NVPTXKernelFamily::Int4

@@ -11,6 +11,13 @@
 // s, s + stages, ...: the j-th use completes phase j, so readers wait on
 // parity (kTile / stages) & 1.
 //
+// A stage may be refilled once no warpgroup reads it any more. By default
+// a CTA barrier per K slice (after every warpgroup's wgmma wait) tells.
+// With mbarrierRelease each stage has a second, "empty" barrier that one
+// thread per warpgroup arrives on once its wgmma have read the stage; the
+// refill of use j + 1 waits for phase j of it, so warpgroups only wait for
+// data, never for each other, and thread 0 only for the stage it refills.
+//
 //===----------------------------------------------------------------------===//
 
 #include "NVPTXKernels.h"
@@ -21,16 +28,16 @@ using namespace mlir::quilt::nvptx;
 TensorMapRing::TensorMapRing(PtxBuilder &ptx, const GemmProblem &p,
                              const MmaTiling &t, Value tid, Value shared,
                              Value mapX, Value mapW, Value m0, Value n0)
-    : ptx(ptx), p(p), t(t), shared(shared), mapX(mapX), mapW(mapW), m0(m0),
-      n0(n0), leader(ptx.ult(tid, 1)) {}
+    : ptx(ptx), p(p), t(t), tid(tid), shared(shared), mapX(mapX), mapW(mapW),
+      m0(m0), n0(n0), leader(ptx.ult(tid, 1)) {}
 
 Value TensorMapRing::getStage(Value index) {
   return ptx.offset(shared, ptx.mul(index, t.getStageBytes()));
 }
 
-Value TensorMapRing::getBarrier(Value stage) {
-  return ptx.offset(shared,
-                    ptx.add(ptx.mul(stage, 8), t.stages * t.getStageBytes()));
+Value TensorMapRing::getBarrier(Value stage, int64_t kind) {
+  int64_t first = t.stages * t.getStageBytes() + kind * t.stages * 8;
+  return ptx.offset(shared, ptx.add(ptx.mul(stage, 8), first));
 }
 
 void TensorMapRing::issue(Value kTile, Value stage) {
@@ -48,8 +55,11 @@ void TensorMapRing::issuePrologue(int64_t slices) {
     // The host wrote the maps before the launch, through the generic proxy.
     ptx.acquireTensorMap(mapX);
     ptx.acquireTensorMap(mapW);
-    for (int64_t s = 0; s < t.stages; ++s)
+    for (int64_t s = 0; s < t.stages; ++s) {
       ptx.initBarrier(getBarrier(ptx.c32(s)), 1);
+      if (t.mbarrierRelease)
+        ptx.initBarrier(getBarrier(ptx.c32(s), 1), t.blockM / 64);
+    }
     // The copies complete on the barriers through the async proxy.
     ptx.fenceProxyAsyncShared();
     for (int64_t s = 0; s < std::min(slices, getKTiles()); ++s)
@@ -65,6 +75,21 @@ void TensorMapRing::waitForSlice(Value kTile) {
 }
 
 void TensorMapRing::refill(Value kTile) {
-  ptx.ifThen(ptx.andB(leader, ptx.ult(kTile, getKTiles())),
-             [&] { issue(kTile, ptx.rem(kTile, t.stages)); });
+  ptx.ifThen(ptx.andB(leader, ptx.ult(kTile, getKTiles())), [&] {
+    Value stage = ptx.rem(kTile, t.stages);
+    if (t.mbarrierRelease) {
+      // Use j >= 1 of the stage waits for the release of use j - 1.
+      Value use = ptx.div(kTile, t.stages);
+      ptx.ifThen(ptx.ult(ptx.c32(0), use), [&] {
+        ptx.waitBarrier(getBarrier(stage, 1), ptx.andI(ptx.add(use, 1), 1));
+      });
+    }
+    issue(kTile, stage);
+  });
+}
+
+void TensorMapRing::release(Value kTile) {
+  // One arrival per warpgroup: its wgmma read the stage as one.
+  ptx.ifThen(ptx.ult(ptx.rem(tid, 128), 1),
+             [&] { ptx.arrive(getBarrier(ptx.rem(kTile, t.stages), 1)); });
 }

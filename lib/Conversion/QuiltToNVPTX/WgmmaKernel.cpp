@@ -60,6 +60,8 @@ std::string mlir::quilt::nvptx::verifyWgmmaTiling(const MmaTiling &t) {
   // A TMA box is at most 256 elements along each dimension.
   if (t.tma && t.blockM > 256)
     return "TMA loads at most 256 rows per box: M up to 256";
+  if (t.mbarrierRelease && !t.tma)
+    return "mbarrier release is for the TMA stages (tma=1)";
   if (t.wgmmaInFlight > 1 || t.stages < 2 + t.wgmmaInFlight)
     return "wgmma keeps 0 or 1 batches in flight, with at least 2 + that "
            "many stages";
@@ -96,6 +98,7 @@ SmallVector<Value> WgmmaGenerator::multiply(Ring &ring, Value aRows) {
   int64_t ahead = t.getSlicesAhead();
   ring.issuePrologue(ahead);
   SmallVector<Value> zeros(t.blockN / 2, ptx.cf32(0.0f));
+  bool released = tma && t.mbarrierRelease;
   return ptx.forLoop(
       ptx.c32(0), ptx.c32(kTiles), 1, zeros,
       [&](Value kTile, ValueRange carried) -> SmallVector<Value> {
@@ -103,10 +106,12 @@ SmallVector<Value> WgmmaGenerator::multiply(Ring &ring, Value aRows) {
           ring.waitForSlice(kTile);
         else
           ring.waitForSlice(ahead);
-        // Every warpgroup is past the previous slice's wait, so the stage
-        // the refill overwrites is no longer read.
-        ptx.barrier();
-        ring.refill(ptx.add(kTile, ahead));
+        if (!released) {
+          // Every warpgroup is past the previous slice's wait, so the
+          // stage the refill overwrites is no longer read.
+          ptx.barrier();
+          ring.refill(ptx.add(kTile, ahead));
+        }
         Value base = ring.getStage(ptx.rem(kTile, t.stages));
         Value tileA = ptx.offset(base, aRows);
         Value tileB = ptx.offset(base, ptx.c32(ring.getTileABytes()));
@@ -119,7 +124,20 @@ SmallVector<Value> WgmmaGenerator::multiply(Ring &ring, Value aRows) {
               ptx.wgmmaDescriptor(ptx.offset(tileA, ptx.c32(32 * kk))),
               ptx.wgmmaDescriptor(ptx.offset(tileB, ptx.c32(32 * kk))), sums);
         ptx.wgmmaCommitGroup();
+        if constexpr (tma) {
+          // Thread 0 refills while its warpgroup's wgmma run.
+          if (released)
+            ring.refill(ptx.add(kTile, ahead));
+        }
         ptx.wgmmaWaitGroup(t.wgmmaInFlight);
+        if constexpr (tma) {
+          // The wait leaves the batches up to slice kTile - inFlight done.
+          if (released && t.wgmmaInFlight)
+            ptx.ifThen(ptx.ult(ptx.c32(0), kTile),
+                       [&] { ring.release(ptx.add(kTile, -1)); });
+          else if (released)
+            ring.release(kTile);
+        }
         return sums;
       });
 }

@@ -2,6 +2,7 @@
 // RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tiles=64x128x64 stages=3" | FileCheck %s --check-prefix=SMALL
 // RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma wgmma-in-flight=1" | FileCheck %s --check-prefix=IN-FLIGHT
 // RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1" | FileCheck %s --check-prefix=TMA
+// RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier" | FileCheck %s --check-prefix=RELEASE
 
 // mma=wgmma: the dense 16-bit GEMM on sm_90a's warpgroup tensor cores. The
 // default tile is 128x256x64 on two warpgroups (8 warps), 4 stages of
@@ -73,6 +74,35 @@
 // TMA: nvvm.wgmma.fence.aligned
 // TMA-COUNT-4: nvvm.wgmma.mma_async
 // TMA-NOT: nvvm.cp.async.wait.group
+
+// tma-release=mbarrier: a second, "empty" mbarrier per stage (4 more, 64
+// bytes in all) with one arrival per warpgroup. No CTA barrier in the K
+// loop: after its wgmma are committed, thread 0 waits for the release of
+// the stage's previous use (from its second use on) and refills it; after
+// the wgmma wait, thread 0 of each warpgroup releases the slice's stage.
+// RELEASE: dynamic_shared_memory_size %c196672_i32
+// RELEASE-SAME: \22mbarrier_release\22:true
+// RELEASE: gpu.func @wgmma_linear_0
+// RELEASE: nvvm.mbarrier.init {{.*}}, %c1_i32
+// RELEASE: nvvm.mbarrier.init {{.*}}, %c2_i32
+// RELEASE: nvvm.mbarrier.init {{.*}}, %c1_i32
+// RELEASE: nvvm.mbarrier.init {{.*}}, %c2_i32
+// RELEASE: nvvm.mbarrier.init {{.*}}, %c1_i32
+// RELEASE: nvvm.mbarrier.init {{.*}}, %c2_i32
+// RELEASE: nvvm.mbarrier.init {{.*}}, %c1_i32
+// RELEASE: nvvm.mbarrier.init {{.*}}, %c2_i32
+// RELEASE: nvvm.barrier0
+// RELEASE: scf.for
+// RELEASE-NOT: nvvm.barrier0
+// RELEASE: nvvm.mbarrier.try_wait.parity
+// RELEASE-NOT: nvvm.barrier0
+// RELEASE: nvvm.wgmma.commit.group.sync.aligned
+// RELEASE: nvvm.mbarrier.try_wait.parity
+// RELEASE: nvvm.mbarrier.arrive.expect_tx
+// RELEASE: nvvm.wgmma.wait.group.sync.aligned 0
+// RELEASE: nvvm.mbarrier.arrive %{{.*}} : !llvm.ptr<3>
+// RELEASE-NOT: nvvm.barrier0
+// RELEASE: scf.yield
 
 // SMALL: threads in (%c128{{.*}}dynamic_shared_memory_size %c73728_i32
 // SMALL: nvvm.wgmma.mma_async {{.*}}<m = 64, n = 128, k = 16>
