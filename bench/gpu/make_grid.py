@@ -37,14 +37,18 @@ def dense(elem_bytes: int, block_ks: list[int], stages: list[int],
 def wgmma() -> list[tuple[str, str]]:
     """wgmma tilings: 64-deep 16-bit slices, one warpgroup per 64 rows,
     stages filled by cp.async or by TMA (tag suffix "t"), freed by a CTA
-    barrier or (TMA, suffix "tm") by per-stage mbarriers."""
+    barrier or (TMA, suffix "tm") by per-stage mbarriers, the loads issued
+    by a producer warpgroup (suffix "tp")."""
     loads = [("", "", 0), ("t", " tma=1", 1),
-             ("tm", " tma=1 tma-release=mbarrier", 2)]
+             ("tm", " tma=1 tma-release=mbarrier", 2),
+             ("tp", " tma=1 tma-release=mbarrier tma-producer=warpgroup", 2)]
     out = []
     for bm, bn, s, f, (tag, options, barriers) in itertools.product(
             [64, 128, 256], [64, 128, 256], [2, 3, 4, 5], [0, 1], loads):
-        # 64 * bm / 2 threads, N / 2 sums each: ptxas needs 32 more registers.
-        cap = min(255, 65536 // (2 * bm) // 8 * 8)
+        # 64 * bm / 2 threads (128 more with a producer), N / 2 sums each:
+        # ptxas needs 32 more registers.
+        threads = 2 * bm + (128 if tag == "tp" else 0)
+        cap = min(255, 65536 // threads // 8 * 8)
         # TMA adds 8-byte mbarriers per stage.
         smem = s * (bm + bn) * 128 + 8 * s * barriers
         if smem > SMEM_BYTES or s < 2 + f or bn // 2 + 32 > cap:

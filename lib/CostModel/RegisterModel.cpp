@@ -25,7 +25,9 @@ static Error bad(const Twine &why) {
 }
 
 int64_t NVPTXKernelConfig::getThreads() const {
-  return family == NVPTXKernelFamily::Int4 ? 32 * splitK : 32 * warpsM * warpsN;
+  if (family == NVPTXKernelFamily::Int4)
+    return 32 * splitK;
+  return 32 * warpsM * warpsN + (producerWarpgroup ? 128 : 0);
 }
 
 int64_t getRegisterCap(int64_t threads) {
@@ -66,6 +68,7 @@ json::Object NVPTXKernelConfig::toJson() const {
       {"ahead", ahead},
       {"tma", tma},
       {"mbarrier_release", mbarrierRelease},
+      {"producer_warpgroup", producerWarpgroup},
       {"bias", bias},
       {"residual", residual},
       {"activation", activation},
@@ -107,6 +110,7 @@ Expected<NVPTXKernelConfig> NVPTXKernelConfig::fromJson(const json::Value &v) {
   c.residual = o->getBoolean("residual").value_or(false);
   c.tma = o->getBoolean("tma").value_or(false);
   c.mbarrierRelease = o->getBoolean("mbarrier_release").value_or(false);
+  c.producerWarpgroup = o->getBoolean("producer_warpgroup").value_or(false);
   const json::Array *block = o->getArray("block");
   const json::Array *warps = o->getArray("warps");
   if (!block || block->size() != 3 || !warps || warps->size() != 2)

@@ -47,6 +47,7 @@ void mlir::quilt::populateNVPTXPipeline(OpPassManager &pm,
   convert.wgmmaInFlight = options.wgmmaInFlight;
   convert.tma = options.tma;
   convert.tmaRelease = options.tmaRelease;
+  convert.tmaProducer = options.tmaProducer;
   convert.registerModelPath = options.registerModel;
   pm.addPass(createConvertQuiltToNVPTX(convert));
 

@@ -233,7 +233,11 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
     buffers of kind `tensor_map`. A stage is refilled after a CTA barrier
     per K slice (`tma-release=barrier`) or, with `tma-release=mbarrier`,
     once each warpgroup has arrived on the stage's "empty" mbarrier after
-    its wgmma read it: no CTA barrier in the K loop.
+    its wgmma read it: no CTA barrier in the K loop. The loads are then
+    issued by thread 0 between its warpgroup's wgmma (`tma-producer=thread`)
+    or, with `tma-producer=warpgroup`, by a warpgroup of their own after
+    the consumers (128 more threads), which runs as far ahead as the
+    releases allow while the consumers only wait, multiply and release.
 
     Tilings come from per-shape tables (measured on an H100) or the
     options. When a register model is loaded (`quilt-tune collect-ptx` and
@@ -272,6 +276,10 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
            "With tma: how a stage is known free for its refill: `barrier` "
            "(a CTA barrier per K slice) or `mbarrier` (per-stage empty "
            "mbarriers the warpgroups arrive on)">,
+    Option<"tmaProducer", "tma-producer", "std::string", "\"thread\"",
+           "With tma-release=mbarrier: who issues the TMA loads: `thread` "
+           "(thread 0, between its wgmma) or `warpgroup` (a producer "
+           "warpgroup of its own)">,
     Option<"registerModelPath", "register-model", "std::string", "\"auto\"",
            "Register model file vetting the tilings (`auto`: the committed "
            "models/nvptx/register-model.json if any; `none`: no model)">

@@ -36,6 +36,10 @@
 // RUN: %ptxas -v -arch=sm_90a %tmb/kernels.ptx -o %tmb/kernels.cubin > %tmb/report 2>&1
 // RUN: FileCheck %s --check-prefix=TMA < %tmb/report
 // RUN: FileCheck %s --check-prefix=RELEASE-PTX < %tmb/kernels.ptx
+// A producer warpgroup (384 threads: at most 168 registers each).
+// RUN: rm -rf %twp && sed -n '/^func.func @dense_fused/,/^}/p' %s | quilt-opt --quilt-nvptx-pipeline="chip=sm_90a mma=wgmma tma=1 tma-release=mbarrier tma-producer=warpgroup output-dir=%twp" -o /dev/null
+// RUN: %ptxas -v -arch=sm_90a %twp/kernels.ptx -o %twp/kernels.cubin > %twp/report 2>&1
+// RUN: FileCheck %s --check-prefix=TMA < %twp/report
 // A 128x256 CTA tile on 2x2 warps (256 accumulators per thread) does
 // spill, so the checks above can fail: the register model predicts it, and
 // the pipeline's ptxas=auto reports it.

@@ -40,6 +40,8 @@ struct NVPTXKernelConfig {
   /// wgmma: stages filled by TMA rather than cp.async, and freed by
   /// mbarriers rather than a CTA barrier.
   bool tma = false, mbarrierRelease = false;
+  /// wgmma with TMA: a producer warpgroup (128 threads) beside the warps.
+  bool producerWarpgroup = false;
   /// nvptx::Activation: 0 none, 1 relu, 2 silu, 3 gelu (erf), 4 gelu (tanh).
   int64_t activation = 0;
   int64_t outputBits = 16;

@@ -60,6 +60,11 @@ struct NVPTXPipelineOptions : public PassPipelineOptions<NVPTXPipelineOptions> {
       llvm::cl::desc("With tma: stages freed by a CTA `barrier` per K slice "
                      "or by per-stage `mbarrier`s"),
       llvm::cl::init("barrier")};
+  Option<std::string> tmaProducer{
+      *this, "tma-producer",
+      llvm::cl::desc("With tma-release=mbarrier: loads issued by consumer "
+                     "`thread` 0 or a producer `warpgroup`"),
+      llvm::cl::init("thread")};
   Option<std::string> outputDir{
       *this, "output-dir",
       llvm::cl::desc("Write kernels.ptx and one manifest per entry here"),

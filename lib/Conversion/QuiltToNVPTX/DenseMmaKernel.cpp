@@ -31,8 +31,9 @@ std::string MmaTiling::verify() const {
     return "each warp's tile must be a multiple of 16 x 16";
   if (stages < 2)
     return "at least 2 stages are needed";
-  if ((blockM * getRowBytes() / 16) % getThreads() ||
-      (blockN * getRowBytes() / 16) % getThreads())
+  // TMA copies whole boxes: no thread has chunks of its own.
+  if (!tma && ((blockM * getRowBytes() / 16) % getThreads() ||
+               (blockN * getRowBytes() / 16) % getThreads()))
     return "the threads must split the tiles' 16-byte chunks evenly";
   if (getSharedBytes() > 227 * 1024)
     return "the stages need more than 227 KiB of shared memory";

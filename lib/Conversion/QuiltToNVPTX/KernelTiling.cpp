@@ -40,6 +40,7 @@ mlir::quilt::nvptx::describeKernel(const KernelTiling &tiling, unsigned sm,
       c.ahead = t.getSlicesAhead();
     c.tma = t.tma;
     c.mbarrierRelease = t.mbarrierRelease;
+    c.producerWarpgroup = t.producerWarpgroup;
   }
   c.bias = bool(epilogue.biasType);
   c.residual = epilogue.residual;
@@ -152,6 +153,7 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
       t.wgmmaInFlight = request.wgmmaInFlight;
       t.tma = request.tma;
       t.mbarrierRelease = request.mbarrierRelease;
+      t.producerWarpgroup = request.producerWarpgroup;
     }
     // A forced tile may not suit the default warp grid (16 int8 rows do not
     // split over 4 warps' cp.async chunks): then the grid closest to it in

@@ -65,12 +65,18 @@ struct MmaTiling {
   /// warpgroup arrives on once its wgmma have read the stage, and the
   /// refill waits on it, instead of a CTA barrier per K slice.
   bool mbarrierRelease = false;
+  /// With mbarrierRelease: one more warpgroup, after the consumers, whose
+  /// first thread issues every TMA load; the consumers only wait for data,
+  /// multiply and release.
+  bool producerWarpgroup = false;
 
   /// K slices loaded ahead of the one multiplied: all other stages but the
   /// one a wgmma batch left in flight still reads.
   int64_t getSlicesAhead() const { return stages - 1 - wgmmaInFlight; }
 
-  int64_t getThreads() const { return 32 * warpsM * warpsN; }
+  int64_t getThreads() const {
+    return 32 * warpsM * warpsN + (producerWarpgroup ? 128 : 0);
+  }
   /// Bytes of one row of a staged slice.
   int64_t getRowBytes() const { return blockK * elementBytes; }
   int64_t getStageBytes() const { return (blockM + blockN) * getRowBytes(); }
@@ -190,9 +196,10 @@ private:
 /// arrived on its "empty" mbarrier (release), not after a CTA barrier.
 class TensorMapRing {
 public:
+  /// `leader`: whether this thread issues the loads.
   TensorMapRing(PtxBuilder &ptx, const GemmProblem &p, const MmaTiling &t,
-                Value tid, Value shared, Value mapX, Value mapW, Value m0,
-                Value n0);
+                Value tid, Value leader, Value shared, Value mapX, Value mapW,
+                Value m0, Value n0);
 
   int64_t getTileABytes() const { return t.blockM * t.getRowBytes(); }
   int64_t getKTiles() const { return llvm::divideCeil(p.k, t.blockK); }
@@ -422,7 +429,7 @@ struct TilingRequest {
   std::optional<std::array<int64_t, 3>> tiles, warps;
   unsigned stages = 0; // 0: auto
   unsigned wgmmaInFlight = 0;
-  bool tma = false, mbarrierRelease = false;
+  bool tma = false, mbarrierRelease = false, producerWarpgroup = false;
   unsigned sm = 80;
   const cost::RegisterModel *registers = nullptr;
 };

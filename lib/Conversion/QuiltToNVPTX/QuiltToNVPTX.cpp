@@ -210,6 +210,14 @@ LogicalResult ConvertQuiltToNVPTX::parseOptions() {
   if (tmaRelease == "mbarrier" && !tma)
     return module.emitError()
            << "convert-quilt-to-nvptx: tma-release=mbarrier needs tma=1";
+  if (tmaProducer != "thread" && tmaProducer != "warpgroup")
+    return module.emitError()
+           << "convert-quilt-to-nvptx: tma-producer '" << tmaProducer
+           << "' is not `thread` or `warpgroup`";
+  if (tmaProducer == "warpgroup" && tmaRelease != "mbarrier")
+    return module.emitError() << "convert-quilt-to-nvptx: "
+                                 "tma-producer=warpgroup needs "
+                                 "tma-release=mbarrier";
   if (tiles != "auto") {
     forcedTiles = parseTriple(tiles);
     if (!forcedTiles || !(*forcedTiles)[2])
@@ -350,6 +358,7 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   request.wgmmaInFlight = wgmmaInFlight;
   request.tma = tma;
   request.mbarrierRelease = tmaRelease == "mbarrier";
+  request.producerWarpgroup = tmaProducer == "warpgroup";
   request.sm = smVersion;
   request.registers = registerModel.get();
   FailureOr<KernelTiling> tiling =

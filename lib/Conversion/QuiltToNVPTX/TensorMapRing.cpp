@@ -26,10 +26,11 @@ using namespace mlir;
 using namespace mlir::quilt::nvptx;
 
 TensorMapRing::TensorMapRing(PtxBuilder &ptx, const GemmProblem &p,
-                             const MmaTiling &t, Value tid, Value shared,
-                             Value mapX, Value mapW, Value m0, Value n0)
+                             const MmaTiling &t, Value tid, Value leader,
+                             Value shared, Value mapX, Value mapW, Value m0,
+                             Value n0)
     : ptx(ptx), p(p), t(t), tid(tid), shared(shared), mapX(mapX), mapW(mapW),
-      m0(m0), n0(n0), leader(ptx.ult(tid, 1)) {}
+      m0(m0), n0(n0), leader(leader) {}
 
 Value TensorMapRing::getStage(Value index) {
   return ptx.offset(shared, ptx.mul(index, t.getStageBytes()));
@@ -57,6 +58,7 @@ void TensorMapRing::issuePrologue(int64_t slices) {
     ptx.acquireTensorMap(mapW);
     for (int64_t s = 0; s < t.stages; ++s) {
       ptx.initBarrier(getBarrier(ptx.c32(s)), 1);
+      // One arrival per consumer warpgroup.
       if (t.mbarrierRelease)
         ptx.initBarrier(getBarrier(ptx.c32(s), 1), t.blockM / 64);
     }

@@ -62,6 +62,9 @@ std::string mlir::quilt::nvptx::verifyWgmmaTiling(const MmaTiling &t) {
     return "TMA loads at most 256 rows per box: M up to 256";
   if (t.mbarrierRelease && !t.tma)
     return "mbarrier release is for the TMA stages (tma=1)";
+  if (t.producerWarpgroup && !t.mbarrierRelease)
+    return "a producer warpgroup needs mbarrier release "
+           "(tma-release=mbarrier)";
   if (t.wgmmaInFlight > 1 || t.stages < 2 + t.wgmmaInFlight)
     return "wgmma keeps 0 or 1 batches in flight, with at least 2 + that "
            "many stages";
@@ -82,6 +85,9 @@ private:
   /// The K loop over the stages of `ring` (StageRing or TensorMapRing);
   /// returns the accumulators.
   template <typename Ring> SmallVector<Value> multiply(Ring &ring, Value aRows);
+  /// Applies the epilogue to this thread's accumulators and stores them.
+  void store(ArrayRef<Value> acc, Value tid, Value m0, Value n0,
+             const EpilogueOperands &out);
 
   PtxBuilder &ptx;
   const GemmProblem &p;
@@ -96,7 +102,10 @@ SmallVector<Value> WgmmaGenerator::multiply(Ring &ring, Value aRows) {
   constexpr bool tma = std::is_same_v<Ring, TensorMapRing>;
   int64_t kTiles = ring.getKTiles();
   int64_t ahead = t.getSlicesAhead();
-  ring.issuePrologue(ahead);
+  // A producer warpgroup issues every load itself.
+  bool producer = tma && t.producerWarpgroup;
+  if (!producer)
+    ring.issuePrologue(ahead);
   SmallVector<Value> zeros(t.blockN / 2, ptx.cf32(0.0f));
   bool released = tma && t.mbarrierRelease;
   return ptx.forLoop(
@@ -126,7 +135,7 @@ SmallVector<Value> WgmmaGenerator::multiply(Ring &ring, Value aRows) {
         ptx.wgmmaCommitGroup();
         if constexpr (tma) {
           // Thread 0 refills while its warpgroup's wgmma run.
-          if (released)
+          if (released && !producer)
             ring.refill(ptx.add(kTile, ahead));
         }
         ptx.wgmmaWaitGroup(t.wgmmaInFlight);
@@ -145,8 +154,6 @@ SmallVector<Value> WgmmaGenerator::multiply(Ring &ring, Value aRows) {
 void WgmmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
   Value tid = ptx.threadId();
   Value warpgroup = ptx.div(tid, 128);
-  Value warp = ptx.rem(ptx.div(tid, 32), 4);
-  Value lane = ptx.rem(tid, 32);
   Value m0, n0;
   std::tie(m0, n0) = getTileOrigin(ptx, p, t);
 
@@ -155,33 +162,64 @@ void WgmmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
   // This warpgroup's 64 rows of the A tile (8 KiB, so 1024-byte aligned
   // like the stage: the swizzle pattern starts on its boundary).
   Value aRows = ptx.mul(warpgroup, kWarpgroupRows * t.getRowBytes());
-  SmallVector<Value> acc;
-  if (t.tma) {
-    // The tensor maps are the last two arguments.
-    TensorMapRing ring(ptx, p, t, tid, shared,
-                       ptx.toGeneric(ptx.globalBase(args[args.size() - 2])),
-                       ptx.toGeneric(ptx.globalBase(args.back())), m0, n0);
-    acc = multiply(ring, aRows);
-  } else {
+  if (!t.tma) {
     StageRing ring(ptx, p, t, tid, shared, ptx.globalBase(args[0]),
                    ptx.globalBase(args[1]), m0, n0);
-    acc = multiply(ring, aRows);
-  }
-  if (t.wgmmaInFlight)
-    ptx.wgmmaWaitGroup(0);
-  if (!t.tma)
+    SmallVector<Value> acc = multiply(ring, aRows);
+    if (t.wgmmaInFlight)
+      ptx.wgmmaWaitGroup(0);
     ptx.waitGroup(0);
+    store(acc, tid, m0, n0, out);
+    return;
+  }
+  // The tensor maps are the last two arguments; the producer warpgroup
+  // follows the consumers.
+  int64_t consumers = 128 * (t.blockM / kWarpgroupRows);
+  Value leader = ptx.ult(tid, 1);
+  if (t.producerWarpgroup)
+    leader = arith::CmpIOp::create(ptx.b, arith::CmpIPredicate::eq, tid,
+                                   ptx.c32(consumers));
+  TensorMapRing ring(ptx, p, t, tid, leader, shared,
+                     ptx.toGeneric(ptx.globalBase(args[args.size() - 2])),
+                     ptx.toGeneric(ptx.globalBase(args.back())), m0, n0);
+  if (!t.producerWarpgroup) {
+    SmallVector<Value> acc = multiply(ring, aRows);
+    if (t.wgmmaInFlight)
+      ptx.wgmmaWaitGroup(0);
+    store(acc, tid, m0, n0, out);
+    return;
+  }
+  ring.issuePrologue(0);
+  ptx.ifThen(leader, [&] {
+    // Loads run as far ahead as the stages' releases allow.
+    ptx.forLoop(ptx.c32(0), ptx.c32(ring.getKTiles()), 1, {},
+                [&](Value kTile, ValueRange) -> SmallVector<Value> {
+                  ring.refill(kTile);
+                  return {};
+                });
+  });
+  ptx.ifThen(ptx.ult(tid, consumers), [&] {
+    SmallVector<Value> acc = multiply(ring, aRows);
+    if (t.wgmmaInFlight)
+      ptx.wgmmaWaitGroup(0);
+    store(acc, tid, m0, n0, out);
+  });
+}
 
+void WgmmaGenerator::store(ArrayRef<Value> acc, Value tid, Value m0, Value n0,
+                           const EpilogueOperands &out) {
   // Accumulator 4j + i: row (warp in group) * 16 + lane / 4 (+ 8 for i >=
   // 2), column 8j + 2 (lane % 4) + i % 2, as mma.sync's m16n8 tiles.
+  Value warpgroup = ptx.div(tid, 128);
+  Value warp = ptx.rem(ptx.div(tid, 32), 4);
+  Value lane = ptx.rem(tid, 32);
   Value row = ptx.add(ptx.add(ptx.add(m0, ptx.mul(warpgroup, kWarpgroupRows)),
                               ptx.mul(warp, 16)),
                       ptx.div(lane, 4));
   Value colBase = ptx.add(n0, ptx.mul(ptx.rem(lane, 4), 2));
   for (int64_t j = 0; j < t.blockN / 8; ++j) {
     storeAccumulatorFragment(ptx, epilogue, out, p.m, p.n, row,
-                             ptx.add(colBase, j * 8),
-                             ArrayRef(acc).slice(4 * j, 4));
+                             ptx.add(colBase, j * 8), acc.slice(4 * j, 4));
   }
 }
 

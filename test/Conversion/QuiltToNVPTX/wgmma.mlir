@@ -3,6 +3,7 @@
 // RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma wgmma-in-flight=1" | FileCheck %s --check-prefix=IN-FLIGHT
 // RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1" | FileCheck %s --check-prefix=TMA
 // RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier" | FileCheck %s --check-prefix=RELEASE
+// RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier tma-producer=warpgroup" | FileCheck %s --check-prefix=PRODUCER
 
 // mma=wgmma: the dense 16-bit GEMM on sm_90a's warpgroup tensor cores. The
 // default tile is 128x256x64 on two warpgroups (8 warps), 4 stages of
@@ -103,6 +104,31 @@
 // RELEASE: nvvm.mbarrier.arrive %{{.*}} : !llvm.ptr<3>
 // RELEASE-NOT: nvvm.barrier0
 // RELEASE: scf.yield
+
+// tma-producer=warpgroup: 384 threads, the third warpgroup's first thread
+// (256) initializes the barriers, then loads every slice in its own loop,
+// waiting for a stage's release from its second use on; the consumers
+// (threads below 256) wait, multiply, release and store.
+// PRODUCER: threads in (%c384{{.*}}dynamic_shared_memory_size %c196672_i32
+// PRODUCER-SAME: \22producer_warpgroup\22:true
+// PRODUCER: gpu.func @wgmma_linear_0
+// PRODUCER: %[[LEADER:.*]] = arith.cmpi eq, %{{.*}}, %c256_i32
+// PRODUCER: scf.if %[[LEADER]] {
+// PRODUCER: nvvm.mbarrier.init
+// PRODUCER-NOT: nvvm.cp.async.bulk.tensor
+// PRODUCER: nvvm.barrier0
+// PRODUCER-NEXT: scf.if %[[LEADER]] {
+// PRODUCER: scf.for
+// PRODUCER: nvvm.mbarrier.try_wait.parity
+// PRODUCER: nvvm.mbarrier.arrive.expect_tx
+// PRODUCER: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// PRODUCER: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// PRODUCER: arith.cmpi ult, %{{.*}}, %c256_i32
+// PRODUCER: scf.for
+// PRODUCER-NOT: nvvm.cp.async.bulk.tensor
+// PRODUCER: nvvm.wgmma.wait.group.sync.aligned 0
+// PRODUCER: nvvm.mbarrier.arrive %{{.*}} : !llvm.ptr<3>
+// PRODUCER: ex2.approx.ftz.f32
 
 // SMALL: threads in (%c128{{.*}}dynamic_shared_memory_size %c73728_i32
 // SMALL: nvvm.wgmma.mma_async {{.*}}<m = 64, n = 128, k = 16>
