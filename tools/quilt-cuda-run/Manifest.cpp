@@ -359,6 +359,19 @@ public:
     return true;
   }
 
+  bool getDType(const std::string &key, DType &out) {
+    std::string name;
+    if (!getString(key, name))
+      return false;
+    std::optional<DType> parsed = parseDTypeName(name);
+    if (!parsed)
+      return fail("field '" + key +
+                  "' must be one of f32, f16, bf16, i8, u8, i32, got \"" +
+                  name + "\"");
+    out = *parsed;
+    return true;
+  }
+
   bool getIntegerArray(const std::string &key, std::vector<int64_t> &out,
                        int64_t minValue, int64_t maxValue) {
     const JsonValue *value =
@@ -407,19 +420,12 @@ constexpr int64_t kMaxBytes = int64_t(1) << 46;
 /// The fields of a "tensor_map" buffer but "of", which names another buffer
 /// (returned in `of`, resolved once all buffers are known).
 bool parseTensorMap(FieldReader &named, TensorMapSpec &map, std::string &of) {
-  std::string dtype;
   std::vector<int64_t> dims, box;
-  if (!named.getString("of", of) || !named.getString("dtype", dtype) ||
+  if (!named.getString("of", of) || !named.getDType("dtype", map.dtype) ||
       !named.getIntegerArray("dims", dims, 1, kMaxBytes) ||
       !named.getIntegerArray("box", box, 1, 256) ||
       !named.getInteger("swizzle", map.swizzle, 0, 128))
     return false;
-  std::optional<DType> parsed = parseDTypeName(dtype);
-  if (!parsed)
-    return named.fail("field 'dtype' must be one of f32, f16, bf16, i8, u8, "
-                      "i32, got \"" +
-                      dtype + "\"");
-  map.dtype = *parsed;
   if (dims.size() != 2 || box.size() != 2)
     return named.fail("fields 'dims' and 'box' must have 2 elements "
                       "(innermost first)");
@@ -470,16 +476,9 @@ bool parseBuffer(const JsonValue &json, size_t number, BufferSpec &buffer,
                       kind + "\"");
   buffer.kind =
       kind == "input" ? BufferSpec::Kind::Input : BufferSpec::Kind::Output;
-  std::string dtype;
   if (!named.getInteger("index", buffer.index, 0, kMaxIndex) ||
-      !named.getString("dtype", dtype))
+      !named.getDType("dtype", buffer.dtype))
     return false;
-  std::optional<DType> parsed = parseDTypeName(dtype);
-  if (!parsed)
-    return named.fail("field 'dtype' must be one of f32, f16, bf16, i8, u8, "
-                      "i32, got \"" +
-                      dtype + "\"");
-  buffer.dtype = *parsed;
   if (!named.getIntegerArray("shape", buffer.shape, 0, kMaxBytes))
     return false;
   std::optional<int64_t> elements = getNumElements(buffer.shape);
