@@ -220,9 +220,10 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
     m16n8k32 s8. Anything else is reported as an error that names what is
     missing.
 
-    `mma=wgmma` compiles dense 16-bit linears for sm_90a's warpgroup
-    tensor cores instead (`wgmma.mma_async` on descriptors of the same
-    cp.async stages; tiles MxNx64 with warps (4 * M / 64)x1). It has not
+    `mma=wgmma` compiles dense 16-bit and W8A8 linears for sm_90a's
+    warpgroup tensor cores instead (`wgmma.mma_async` on descriptors of the
+    same cp.async stages; tiles MxNx64, int8 MxNx128, with warps
+    (4 * M / 64)x1). It has not
     run on a GPU yet, so it is not the default. With `tma`, Hopper's tensor
     memory accelerator fills those stages instead of cp.async: one thread
     loads each stage as two boxes through CUDA tensor maps and an mbarrier
@@ -263,7 +264,7 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
     Option<"stages", "stages", "unsigned", "0",
            "Shared-memory stages of the cp.async pipeline (0: auto)">,
     Option<"mma", "mma", "std::string", "\"sync\"",
-           "Tensor-core instruction of dense 16-bit linears: `sync` "
+           "Tensor-core instruction of dense 16-bit and W8A8 linears: `sync` "
            "(mma.sync, every chip) or `wgmma` (sm_90a's warpgroup MMA; "
            "not yet run on a GPU)">,
     Option<"wgmmaInFlight", "wgmma-in-flight", "unsigned", "0",

@@ -94,6 +94,11 @@
 // WGMMA: wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16
 // WGMMA: .entry dense_rows_linear_0
 // WGMMA: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16
+// W8A8 with mma=wgmma: s8 x s8 into i32, k32 per instruction.
+// WGMMA: .entry int8_fused_linear_0
+// WGMMA: wgmma.mma_async.sync.aligned.m64n256k32.s32.s8.s8
+// WGMMA: .entry int8_rows_linear_0
+// WGMMA: wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8
 
 // SPILL: warning: NVPTX backend: the register model predicts {{[0-9]+}} registers per thread for this tiling, over the 255 a thread can have: it will spill
 // SPILL: warning: quilt-export-nvptx: ptxas spills {{[1-9][0-9]*}} bytes of kernel dense_fused_linear_0 to local memory

@@ -44,8 +44,9 @@ struct NVPTXPipelineOptions : public PassPipelineOptions<NVPTXPipelineOptions> {
                           llvm::cl::init(0)};
   Option<std::string> mma{
       *this, "mma",
-      llvm::cl::desc("Dense 16-bit linears on `sync` (mma.sync) or `wgmma` "
-                     "(sm_90a) tensor cores"),
+      llvm::cl::desc(
+          "Dense 16-bit and W8A8 linears on `sync` (mma.sync) or `wgmma` "
+          "(sm_90a) tensor cores"),
       llvm::cl::init("sync")};
   Option<unsigned> wgmmaInFlight{
       *this, "wgmma-in-flight",

@@ -114,7 +114,6 @@ SmallVector<Value> DenseMmaGenerator::computeStage(Value stage,
 }
 
 void DenseMmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
-  ImplicitLocOpBuilder &b = ptx.b;
   int64_t mTiles = t.blockM / t.warpsM / 16, nTiles = t.blockN / t.warpsN / 8;
   int64_t warpTileM = t.blockM / t.warpsM, warpTileN = t.blockN / t.warpsN;
 
@@ -128,14 +127,7 @@ void DenseMmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
   std::tie(m0, n0) = getTileOrigin(ptx, p, t);
 
   Value x = ptx.globalBase(args[0]), w = ptx.globalBase(args[1]);
-  EpilogueOperands out = getEpilogueOperands(ptx, epilogue, args);
-  if (epilogue.dequantize) {
-    // The scales follow the values (Int8Layout).
-    out.rowScales = ptx.offset(
-        x, arith::ConstantIntOp::create(b, ptx.i64, p.m * p.k).getResult());
-    out.colScales = ptx.offset(
-        w, arith::ConstantIntOp::create(b, ptx.i64, p.n * p.k).getResult());
-  }
+  EpilogueOperands out = getGemmEpilogueOperands(ptx, epilogue, p, args);
 
   Value shared = ptx.sharedBase(module);
   StageRing ring(ptx, p, t, tid, shared, x, w, m0, n0);

@@ -118,6 +118,20 @@ EpilogueOperands mlir::quilt::nvptx::getEpilogueOperands(
   return out;
 }
 
+EpilogueOperands mlir::quilt::nvptx::getGemmEpilogueOperands(
+    PtxBuilder &ptx, const Epilogue &epilogue, const GemmProblem &p,
+    ValueRange args) {
+  EpilogueOperands out = getEpilogueOperands(ptx, epilogue, args);
+  if (epilogue.dequantize) {
+    auto bytes = [&](int64_t n) {
+      return arith::ConstantIntOp::create(ptx.b, ptx.i64, n).getResult();
+    };
+    out.rowScales = ptx.offset(ptx.globalBase(args[0]), bytes(p.m * p.k));
+    out.colScales = ptx.offset(ptx.globalBase(args[1]), bytes(p.n * p.k));
+  }
+  return out;
+}
+
 static int64_t byteWidth(Type type) { return type.getIntOrFloatBitWidth() / 8; }
 
 /// &base[index] for an i32 element index.

@@ -460,6 +460,12 @@ struct EpilogueOperands {
 EpilogueOperands getEpilogueOperands(PtxBuilder &ptx, const Epilogue &epilogue,
                                      ValueRange args);
 
+/// The same with, for `dequantize`, the f32 scales that follow the int8
+/// values of x and W (Int8Layout).
+EpilogueOperands getGemmEpilogueOperands(PtxBuilder &ptx,
+                                         const Epilogue &epilogue,
+                                         const GemmProblem &p, ValueRange args);
+
 /// Applies the epilogue to a thread's 4 accumulators of an m16n8 tile
 /// (mma.sync's and wgmma's layout: `fragment[0..1]` at output row `row`,
 /// `fragment[2..3]` at `row + 8`, columns `col` and `col + 1`; i32) and

@@ -217,21 +217,25 @@ Value PtxBuilder::wgmmaDescriptor(Value tile) {
 
 SmallVector<Value> PtxBuilder::wgmma(MmaElement element, Value descA,
                                      Value descB, ValueRange acc) {
-  SmallVector<Type> fields(acc.size(), f32);
+  bool int8 = element == MmaElement::S8;
+  SmallVector<Type> fields(acc.size(), int8 ? i32 : f32);
   auto type = LLVM::LLVMStructType::getLiteral(b.getContext(), fields);
   Value inouts = LLVM::PoisonOp::create(b, type);
   for (auto [i, value] : llvm::enumerate(acc))
     inouts = LLVM::InsertValueOp::create(b, inouts, value, i);
   auto kind = NVVM::WGMMATypesAttr::get(
-      b.getContext(), element == MmaElement::BF16 ? NVVM::WGMMATypes::bf16
-                                                  : NVVM::WGMMATypes::f16);
+      b.getContext(), int8                          ? NVVM::WGMMATypes::s8
+                      : element == MmaElement::BF16 ? NVVM::WGMMATypes::bf16
+                                                    : NVVM::WGMMATypes::f16);
   auto one =
       NVVM::WGMMAScaleInAttr::get(b.getContext(), NVVM::WGMMAScaleIn::one);
   Value d = NVVM::WgmmaMmaAsyncOp::create(
       b, type, inouts, descA, descB,
-      NVVM::MMAShapeAttr::get(b.getContext(), 64, int(2 * acc.size()), 16),
+      NVVM::MMAShapeAttr::get(b.getContext(), 64, int(2 * acc.size()),
+                              int8 ? 32 : 16),
       kind, kind,
-      NVVM::WGMMATypesAttr::get(b.getContext(), NVVM::WGMMATypes::f32),
+      NVVM::WGMMATypesAttr::get(b.getContext(), int8 ? NVVM::WGMMATypes::s32
+                                                     : NVVM::WGMMATypes::f32),
       NVVM::WGMMAScaleOutAttr::get(b.getContext(), NVVM::WGMMAScaleOut::one),
       one, one, NVVM::MMALayoutAttr::get(b.getContext(), NVVM::MMALayout::row),
       NVVM::MMALayoutAttr::get(b.getContext(), NVVM::MMALayout::col),

@@ -101,7 +101,8 @@ public:
   /// a 1024-byte boundary; a K step inside the rows moves `tile` only).
   Value wgmmaDescriptor(Value tile);
   /// wgmma.mma_async m64nNk16 on K-major A and B descriptors with f32
-  /// accumulators, N = 2 * acc.size(); returns the new accumulators.
+  /// accumulators (S8: m64nNk32 with wrapping i32 sums), N = 2 *
+  /// acc.size(); returns the new accumulators.
   SmallVector<Value> wgmma(MmaElement element, Value descA, Value descB,
                            ValueRange acc);
   void wgmmaFence();

@@ -363,11 +363,11 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   request.registers = registerModel.get();
   FailureOr<KernelTiling> tiling =
       chooseKernelTiling(linear, problem, int4Layout,
-                         int4       ? cost::NVPTXKernelFamily::Int4
-                         : sparse24 ? cost::NVPTXKernelFamily::Sparse24
-                         : int8     ? cost::NVPTXKernelFamily::Int8
-                         : useWgmma ? cost::NVPTXKernelFamily::Wgmma
-                                    : cost::NVPTXKernelFamily::Dense,
+                         int4                ? cost::NVPTXKernelFamily::Int4
+                         : sparse24          ? cost::NVPTXKernelFamily::Sparse24
+                         : int8 && !useWgmma ? cost::NVPTXKernelFamily::Int8
+                         : useWgmma          ? cost::NVPTXKernelFamily::Wgmma
+                                             : cost::NVPTXKernelFamily::Dense,
                          f.epilogue, request);
   if (failed(tiling))
     return failure();
@@ -459,7 +459,9 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   if (wgmma && tiling->mma.tma) {
     // The maps hold x's and the packed weight's addresses: filled by the
     // host, not computed by a kernel.
-    tensorMaps = getWgmmaTensorMaps(problem, tiling->mma, xElement,
+    // int8: x is its quantized copy.
+    tensorMaps = getWgmmaTensorMaps(problem, tiling->mma,
+                                    int8 ? b.getI8Type() : xElement,
                                     int64_t(args.size()) + 2);
     auto mapType = MemRefType::get({kTensorMapBytes}, b.getI8Type());
     for (int i = 0; i < 2; ++i)

@@ -36,14 +36,21 @@ static constexpr int64_t kWarpgroupRows = 64;
 
 MmaTiling mlir::quilt::nvptx::chooseWgmmaTiling(const GemmProblem &problem) {
   // cuBLAS's and Triton's Hopper tile: two warpgroups of 64 x 256.
+  MmaTiling tiling = {64, 128, 64, 4, 1, 4};
   if (problem.m > kWarpgroupRows)
-    return {128, 256, 64, 8, 1, 4};
-  return {64, 128, 64, 4, 1, 4};
+    tiling = {128, 256, 64, 8, 1, 4};
+  // int8: the same 128-byte rows, twice the K.
+  if (problem.element == MmaElement::S8) {
+    tiling.elementBytes = 1;
+    tiling.blockK = 128;
+  }
+  return tiling;
 }
 
 std::string mlir::quilt::nvptx::verifyWgmmaTiling(const MmaTiling &t) {
-  if (t.elementBytes != 2 || t.blockK != 64)
-    return "wgmma tiles are MxNx64 (128-byte rows: the 128-byte swizzle)";
+  if (t.getRowBytes() != 128)
+    return "wgmma tiles are MxNx64 (int8: MxNx128): 128-byte rows, the "
+           "128-byte swizzle";
   if (t.blockM % kWarpgroupRows || t.warpsM != 4 * (t.blockM / 64) ||
       t.warpsN != 1)
     return "wgmma needs M a multiple of 64 and one warpgroup (4 warps) per "
@@ -106,7 +113,9 @@ SmallVector<Value> WgmmaGenerator::multiply(Ring &ring, Value aRows) {
   bool producer = tma && t.producerWarpgroup;
   if (!producer)
     ring.issuePrologue(ahead);
-  SmallVector<Value> zeros(t.blockN / 2, ptx.cf32(0.0f));
+  // int8 sums are exact i32.
+  SmallVector<Value> zeros(
+      t.blockN / 2, p.element == MmaElement::S8 ? ptx.c32(0) : ptx.cf32(0.0f));
   bool released = tma && t.mbarrierRelease;
   return ptx.forLoop(
       ptx.c32(0), ptx.c32(kTiles), 1, zeros,
@@ -126,8 +135,8 @@ SmallVector<Value> WgmmaGenerator::multiply(Ring &ring, Value aRows) {
         Value tileB = ptx.offset(base, ptx.c32(ring.getTileABytes()));
         SmallVector<Value> sums(carried.begin(), carried.end());
         ptx.wgmmaFence();
-        // 16-deep steps are 32 bytes along the 128-byte rows.
-        for (int64_t kk = 0; kk < t.blockK / 16; ++kk)
+        // Steps 16 deep (int8: 32) are 32 bytes along the 128-byte rows.
+        for (int64_t kk = 0; kk < t.getRowBytes() / 32; ++kk)
           sums = ptx.wgmma(
               p.element,
               ptx.wgmmaDescriptor(ptx.offset(tileA, ptx.c32(32 * kk))),
@@ -157,7 +166,7 @@ void WgmmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
   Value m0, n0;
   std::tie(m0, n0) = getTileOrigin(ptx, p, t);
 
-  EpilogueOperands out = getEpilogueOperands(ptx, epilogue, args);
+  EpilogueOperands out = getGemmEpilogueOperands(ptx, epilogue, p, args);
   Value shared = ptx.sharedBase(module);
   // This warpgroup's 64 rows of the A tile (8 KiB, so 1024-byte aligned
   // like the stage: the swizzle pattern starts on its boundary).

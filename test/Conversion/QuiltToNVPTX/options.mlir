@@ -31,7 +31,7 @@
 // PTXAS: quilt-export-nvptx: /bin/false failed (1)
 // MMA: mma 'wmma' is not `sync` or `wgmma`
 // WGMMA-CHIP: mma=wgmma needs chip=sm_90a, got 'sm_90'
-// WGMMA-K: wgmma tiling 128x128x32 with 8x1 warps: wgmma tiles are MxNx64 (128-byte rows: the 128-byte swizzle)
+// WGMMA-K: wgmma tiling 128x128x32 with 8x1 warps: wgmma tiles are MxNx64 (int8: MxNx128): 128-byte rows, the 128-byte swizzle
 // WGMMA-WARPS: wgmma tiling 128x128x64 with 2x2 warps: wgmma needs M a multiple of 64 and one warpgroup (4 warps) per 64 rows: warps (4 * M / 64)x1
 // WGMMA-REGS: wgmma tiling 256x256x64 with 16x1 warps: a thread's N / 2 accumulators and 32 more registers must fit in the 128 it can have
 // IN-FLIGHT-MMA: wgmma-in-flight needs mma=wgmma

@@ -137,3 +137,4 @@ func.func @wgmma(%x: tensor<256x512xbf16>, %w: !quilt.packed<512x1024, precision
   %g = quilt.gelu %y : tensor<256x1024xbf16>
   return %g : tensor<256x1024xbf16>
 }
+
