@@ -602,11 +602,14 @@ bool quilt_cuda_run::parseManifest(const std::string &text, Manifest &manifest,
                          of + "'");
     TensorMapSpec &map = buffer.tensorMap;
     map.of = it->second;
-    int64_t bytes = map.dims[0] * map.dims[1] * getDTypeSize(map.dtype);
-    if (bytes > manifest.buffers[map.of].bytes)
-      return fields.fail(where + "its dims need " + std::to_string(bytes) +
-                         " bytes, buffer '" + of + "' has " +
-                         std::to_string(manifest.buffers[map.of].bytes));
+    // Rows are at most 2^48 bytes (dims < 2^46): no product overflows.
+    int64_t have = manifest.buffers[map.of].bytes;
+    int64_t rowBytes = map.dims[0] * getDTypeSize(map.dtype);
+    if (rowBytes > have || map.dims[1] > have / rowBytes)
+      return fields.fail(
+          where + "its dims " + std::to_string(map.dims[0]) + " x " +
+          std::to_string(map.dims[1]) + " (innermost first) exceed the " +
+          std::to_string(have) + " bytes of buffer '" + of + "'");
   }
 
   const JsonValue *launches =

@@ -171,10 +171,7 @@ void DenseMmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
         // pending) and every warp is done with the stage refilled below.
         ptx.waitGroup(t.stages - 2);
         ptx.barrier();
-        Value ahead = ptx.add(kTile, t.stages - 1);
-        ptx.ifThen(ptx.ult(ahead, kTiles),
-                   [&] { ring.issue(ahead, ptx.rem(ahead, t.stages)); });
-        ptx.commitGroup();
+        ring.refill(ptx.add(kTile, t.stages - 1));
         return computeStage(ring.getStage(ptx.rem(kTile, t.stages)), carried);
       });
   ptx.waitGroup(0);

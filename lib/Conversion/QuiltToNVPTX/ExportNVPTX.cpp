@@ -151,9 +151,11 @@ LogicalResult QuiltExportNVPTX::describeTensorMaps(
     auto dims = map ? map.getAs<DenseI64ArrayAttr>("dims") : nullptr;
     auto box = map ? map.getAs<DenseI64ArrayAttr>("box") : nullptr;
     auto swizzle = map ? map.getAs<IntegerAttr>("swizzle") : nullptr;
+    auto isOperand = [&](IntegerAttr index) {
+      return index.getInt() >= 0 && index.getInt() < int64_t(operands.size());
+    };
     if (!argument || !source || !element || !dims || !box || !swizzle ||
-        argument.getInt() >= int64_t(operands.size()) ||
-        source.getInt() >= int64_t(operands.size()) ||
+        !isOperand(argument) || !isOperand(source) ||
         dtypeName(element.getValue()).empty())
       return launch.emitError() << "quilt-export-nvptx: malformed "
                                 << kTensorMapsAttr << " entry " << attr;

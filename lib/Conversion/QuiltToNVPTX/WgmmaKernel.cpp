@@ -67,11 +67,6 @@ std::string mlir::quilt::nvptx::verifyWgmmaTiling(const MmaTiling &t) {
   // A TMA box is at most 256 elements along each dimension.
   if (t.tma && t.blockM > 256)
     return "TMA loads at most 256 rows per box: M up to 256";
-  if (t.mbarrierRelease && !t.tma)
-    return "mbarrier release is for the TMA stages (tma=1)";
-  if (t.producerWarpgroup && !t.mbarrierRelease)
-    return "a producer warpgroup needs mbarrier release "
-           "(tma-release=mbarrier)";
   if (t.wgmmaInFlight > 1 || t.stages < 2 + t.wgmmaInFlight)
     return "wgmma keeps 0 or 1 batches in flight, with at least 2 + that "
            "many stages";
@@ -89,8 +84,8 @@ public:
   void build(gpu::GPUModuleOp module, ValueRange args);
 
 private:
-  /// The K loop over the stages of `ring` (StageRing or TensorMapRing);
-  /// returns the accumulators.
+  /// The K loop over the stages of `ring` (StageRing or TensorMapRing),
+  /// up to the last wait; returns the accumulators.
   template <typename Ring> SmallVector<Value> multiply(Ring &ring, Value aRows);
   /// Applies the epilogue to this thread's accumulators and stores them.
   void store(ArrayRef<Value> acc, Value tid, Value m0, Value n0,
@@ -117,7 +112,7 @@ SmallVector<Value> WgmmaGenerator::multiply(Ring &ring, Value aRows) {
   SmallVector<Value> zeros(
       t.blockN / 2, p.element == MmaElement::S8 ? ptx.c32(0) : ptx.cf32(0.0f));
   bool released = tma && t.mbarrierRelease;
-  return ptx.forLoop(
+  SmallVector<Value> acc = ptx.forLoop(
       ptx.c32(0), ptx.c32(kTiles), 1, zeros,
       [&](Value kTile, ValueRange carried) -> SmallVector<Value> {
         if constexpr (tma)
@@ -158,6 +153,11 @@ SmallVector<Value> WgmmaGenerator::multiply(Ring &ring, Value aRows) {
         }
         return sums;
       });
+  if (t.wgmmaInFlight)
+    ptx.wgmmaWaitGroup(0);
+  if constexpr (!tma)
+    ptx.waitGroup(0);
+  return acc;
 }
 
 void WgmmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
@@ -174,28 +174,22 @@ void WgmmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
   if (!t.tma) {
     StageRing ring(ptx, p, t, tid, shared, ptx.globalBase(args[0]),
                    ptx.globalBase(args[1]), m0, n0);
-    SmallVector<Value> acc = multiply(ring, aRows);
-    if (t.wgmmaInFlight)
-      ptx.wgmmaWaitGroup(0);
-    ptx.waitGroup(0);
-    store(acc, tid, m0, n0, out);
+    store(multiply(ring, aRows), tid, m0, n0, out);
     return;
   }
   // The tensor maps are the last two arguments; the producer warpgroup
   // follows the consumers.
   int64_t consumers = 128 * (t.blockM / kWarpgroupRows);
-  Value leader = ptx.ult(tid, 1);
-  if (t.producerWarpgroup)
-    leader = arith::CmpIOp::create(ptx.b, arith::CmpIPredicate::eq, tid,
-                                   ptx.c32(consumers));
+  Value leader = t.producerWarpgroup
+                     ? arith::CmpIOp::create(ptx.b, arith::CmpIPredicate::eq,
+                                             tid, ptx.c32(consumers))
+                           .getResult()
+                     : ptx.ult(tid, 1);
   TensorMapRing ring(ptx, p, t, tid, leader, shared,
                      ptx.toGeneric(ptx.globalBase(args[args.size() - 2])),
                      ptx.toGeneric(ptx.globalBase(args.back())), m0, n0);
   if (!t.producerWarpgroup) {
-    SmallVector<Value> acc = multiply(ring, aRows);
-    if (t.wgmmaInFlight)
-      ptx.wgmmaWaitGroup(0);
-    store(acc, tid, m0, n0, out);
+    store(multiply(ring, aRows), tid, m0, n0, out);
     return;
   }
   ring.issuePrologue(0);
@@ -207,12 +201,8 @@ void WgmmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
                   return {};
                 });
   });
-  ptx.ifThen(ptx.ult(tid, consumers), [&] {
-    SmallVector<Value> acc = multiply(ring, aRows);
-    if (t.wgmmaInFlight)
-      ptx.wgmmaWaitGroup(0);
-    store(acc, tid, m0, n0, out);
-  });
+  ptx.ifThen(ptx.ult(tid, consumers),
+             [&] { store(multiply(ring, aRows), tid, m0, n0, out); });
 }
 
 void WgmmaGenerator::store(ArrayRef<Value> acc, Value tid, Value m0, Value n0,

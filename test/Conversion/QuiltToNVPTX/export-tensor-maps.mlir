@@ -61,3 +61,17 @@ module attributes {gpu.container_module} {
     return
   }
 }
+
+// -----
+
+module attributes {gpu.container_module} {
+  gpu.binary @quilt_kernels [#gpu.object<#nvvm.target<chip = "sm_90a">, assembly = ".version 8.3\n.target sm_90a\n.address_size 64\n.visible .entry k(.param .u64 m, .param .u64 y) { ret; }\n">]
+  func.func @negative_source(%y: memref<96x64xbf16>) attributes {quilt.gpu_results = 1 : i64} {
+    %c1 = arith.constant 1 : index
+    %c0 = arith.constant 0 : i32
+    %map = gpu.alloc () : memref<128xi8>
+    // expected-error @+1 {{quilt-export-nvptx: malformed quilt.tensor_maps entry}}
+    gpu.launch_func @quilt_kernels::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) dynamic_shared_memory_size %c0 args(%map : memref<128xi8>, %y : memref<96x64xbf16>) {quilt.tensor_maps = [{argument = 0 : i64, source = -1 : i64, element = bf16, dims = array<i64: 64, 96>, box = array<i64: 64, 32>, swizzle = 128 : i64}]}
+    return
+  }
+}
