@@ -73,6 +73,7 @@ json::Object NVPTXKernelConfig::toJson() const {
       {"residual", residual},
       {"activation", activation},
       {"output_bits", outputBits},
+      {"operand_bits", operandBits},
   };
 }
 
@@ -106,6 +107,11 @@ Expected<NVPTXKernelConfig> NVPTXKernelConfig::fromJson(const json::Value &v) {
   integer("ahead", c.ahead);
   integer("activation", c.activation);
   integer("output_bits", c.outputBits);
+  // Datasets from before operand_bits: the family says it.
+  c.operandBits = c.family == NVPTXKernelFamily::Int8   ? 8
+                  : c.family == NVPTXKernelFamily::Int4 ? 4
+                                                        : 16;
+  integer("operand_bits", c.operandBits);
   c.bias = o->getBoolean("bias").value_or(false);
   c.residual = o->getBoolean("residual").value_or(false);
   c.tma = o->getBoolean("tma").value_or(false);
@@ -135,42 +141,67 @@ double getRegisterDemand(const KernelResources &resources, int64_t cap) {
 }
 
 std::vector<std::string> getRegisterFeatureNames() {
-  return {"family_dense", "family_sparse24",
-          "family_int4",  "sm",
-          "block_m",      "block_n",
-          "block_k",      "warps_m",
-          "warps_n",      "stages",
-          "threads",      "warp_tile_m",
-          "warp_tile_n",  "accumulators",
-          "a_fragments",  "b_fragments",
-          "copy_chunks",  "rows",
-          "row_halves",   "tiles_per_warp",
-          "split_k",      "ahead",
-          "bias",         "residual",
-          "activation",   "output_bits",
+  return {"family_dense",
+          "family_sparse24",
+          "family_int4",
+          "family_wgmma",
+          "sm",
+          "block_m",
+          "block_n",
+          "block_k",
+          "warps_m",
+          "warps_n",
+          "stages",
+          "threads",
+          "warp_tile_m",
+          "warp_tile_n",
+          "accumulators",
+          "a_fragments",
+          "b_fragments",
+          "copy_chunks",
+          "rows",
+          "row_halves",
+          "tiles_per_warp",
+          "split_k",
+          "ahead",
+          "operand_bits",
+          "tma",
+          "mbarrier_release",
+          "producer_warpgroup",
+          "bias",
+          "residual",
+          "activation",
+          "output_bits",
           "register_cap"};
 }
 
 std::vector<float> extractRegisterFeatures(const NVPTXKernelConfig &c) {
   bool int4 = c.family == NVPTXKernelFamily::Int4;
-  // The int8 kernel is the dense one moving the same bytes (a 64-deep
-  // int8 slice is a 32-deep 16-bit one) into as many i32 accumulators: it
-  // is described as that dense kernel, which the model has seen.
-  bool int8 = c.family == NVPTXKernelFamily::Int8;
-  double blockK = int8 ? double(c.blockK) / 2 : double(c.blockK);
+  bool wgmma = c.family == NVPTXKernelFamily::Wgmma;
+  // K depth in 16-bit units: a 64-deep int8 slice moves the bytes of a
+  // 32-deep 16-bit one into as many i32 accumulators.
+  double blockK = int4 ? 0 : double(c.blockK) * double(c.operandBits) / 16;
   double threads = double(c.getThreads());
+  // A wgmma warp's share of its warpgroup's 64 x N tile is 16 x N: the
+  // formulas below then give its N / 2 accumulators per thread.
   double warpTileM = int4 ? 16 : double(c.blockM) / double(c.warpsM);
   double warpTileN =
       int4 ? 16 * double(c.tilesPerWarp) : double(c.blockN) / double(c.warpsN);
   // mma.m16n8: a thread holds 4 accumulators of each 16 x 8 output tile,
   // 4 registers of each 16 x 16 A fragment and 2 of each 16 x 8 B one.
+  // wgmma reads both operands from shared memory: no fragments.
   double accumulators = warpTileM * warpTileN / 32;
-  double aFragments = warpTileM / 16 * 4, bFragments = warpTileN / 8 * 2;
+  double aFragments = wgmma ? 0 : warpTileM / 16 * 4;
+  double bFragments = wgmma ? 0 : warpTileN / 8 * 2;
+  // TMA: one thread issues a box per operand, no per-thread chunks.
   double copyChunks =
-      int4 ? 0 : double(c.blockM + c.blockN) * blockK * 2 / 16 / threads;
-  return {float(c.family == NVPTXKernelFamily::Dense || int8),
+      int4 || c.tma ? 0
+                    : double(c.blockM + c.blockN) * blockK * 2 / 16 / threads;
+  return {float(c.family == NVPTXKernelFamily::Dense ||
+                c.family == NVPTXKernelFamily::Int8),
           float(c.family == NVPTXKernelFamily::Sparse24),
           float(int4),
+          float(wgmma),
           float(c.sm),
           float(c.blockM),
           float(c.blockN),
@@ -190,6 +221,10 @@ std::vector<float> extractRegisterFeatures(const NVPTXKernelConfig &c) {
           float(c.tilesPerWarp),
           float(c.splitK),
           float(c.ahead),
+          float(c.operandBits),
+          float(c.tma),
+          float(c.mbarrierRelease),
+          float(c.producerWarpgroup),
           float(c.bias),
           float(c.residual),
           float(c.activation),

@@ -245,8 +245,9 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
     `train-registers` fit it to `ptxas -v` reports; no GPU needed), it
     vets each kernel: if the warp grid is `auto` and the model predicts the
     kernel to spill, the grid with the fewest warps predicted to fit
-    replaces it; a tiling forced whole that is predicted to spill gets a
-    warning. Each GEMM launch records its tiling (`quilt.kernel_config`)
+    replaces it (wgmma, whose warps follow the tile: a tile left to `auto`
+    narrows until it is predicted to fit); a tiling forced whole that is
+    predicted to spill gets a warning. Each GEMM launch records its tiling (`quilt.kernel_config`)
     and the predicted registers (`quilt.predicted_registers`).
 
     For int4 weights the tiling options read differently: `tiles=16xNx64`

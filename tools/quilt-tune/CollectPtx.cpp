@@ -57,6 +57,12 @@ static cl::opt<unsigned> maxKernels(
     cl::desc("Compile only this many kernels, spread evenly over the grid "
              "(0: all)"),
     cl::init(0), cl::sub(getCollectPtxCommand()));
+static cl::list<std::string> families(
+    "families",
+    cl::desc("Kernel families to compile (dense, sparse24, int4, int8, "
+             "wgmma; default: all). The grid keeps its order, so datasets "
+             "of disjoint families concatenate into the whole grid's"),
+    cl::CommaSeparated, cl::sub(getCollectPtxCommand()));
 static cl::opt<unsigned> jobs("j",
                               cl::desc("Kernels compiled at once (0: one per "
                                        "core)"),
@@ -66,8 +72,12 @@ namespace {
 
 /// One kernel to compile: the pipeline's tiling options and the IR.
 struct PtxJob {
-  std::string chip, tiles, warps, ir;
+  std::string family, chip, tiles, warps, ir;
   unsigned stages = 0;
+  /// wgmma only: batches left in flight, TMA loads, mbarrier release and a
+  /// producer warpgroup.
+  unsigned inFlight = 0;
+  bool tma = false, mbarrierRelease = false, producer = false;
 };
 
 /// The epilogues of the grid, from none to the heaviest.
@@ -116,10 +126,11 @@ std::string makeLinear(int64_t m, int64_t k, int64_t n, StringRef xType,
 }
 
 /// The grid: every CTA tile and warp grid of at most 8 warps for the dense,
-/// 2:4 and int8 kernels, every split of the int4 one; stages, the type of
-/// x and the epilogue rotate along the grid so each value meets many
-/// tilings. The int8 kernels come last, after every chip's others, so that
-/// the earlier kernels keep the rotation they were collected with.
+/// 2:4 and int8 kernels, every split of the int4 one, every wgmma tile and
+/// way of loading it; stages, the type of x and the epilogue rotate along
+/// the grid so each value meets many tilings. Families added later (int8,
+/// then wgmma) come last, after every chip's others, so that the earlier
+/// kernels keep the rotation they were collected with.
 std::vector<PtxJob> makeGrid() {
   std::vector<PtxJob> grid;
   unsigned turn = 0;
@@ -138,7 +149,9 @@ std::vector<PtxJob> makeGrid() {
                 std::string weight = ("precision<" + type + ">" +
                                       (sparse ? ", sparsity<nm<2, 4>>" : ""))
                                          .str();
-                PtxJob job{chip, llvm::formatv("{0}x{1}x{2}", bm, bn, bk),
+                PtxJob job{sparse ? "sparse24" : "dense",
+                           chip,
+                           llvm::formatv("{0}x{1}x{2}", bm, bn, bk),
                            llvm::formatv("{0}x{1}", wm, wn),
                            makeLinear(256, 512, 512, type, weight, e),
                            unsigned(2 + turn % 3)};
@@ -150,7 +163,9 @@ std::vector<PtxJob> makeGrid() {
       for (int64_t tilesPerWarp : {1, 2, 4, 8})
         for (int64_t splitK : {1, 2, 4, 8, 16}) {
           const EpilogueKind &e = kEpilogues[turn % 4];
-          PtxJob job{chip, llvm::formatv("16x{0}x64", 16 * tilesPerWarp),
+          PtxJob job{"int4",
+                     chip,
+                     llvm::formatv("16x{0}x64", 16 * tilesPerWarp),
                      llvm::formatv("1x{0}", splitK),
                      makeLinear(rows, 1024, 2048, "f16",
                                 "precision<i4, group<128>>", e),
@@ -172,7 +187,9 @@ std::vector<PtxJob> makeGrid() {
                 continue;
               const EpilogueKind &e = kEpilogues[turn % 4];
               const char *types[] = {"bf16", "f16", "f32"};
-              PtxJob job{chip, llvm::formatv("{0}x{1}x{2}", bm, bn, bk),
+              PtxJob job{"int8",
+                         chip,
+                         llvm::formatv("{0}x{1}x{2}", bm, bn, bk),
                          llvm::formatv("{0}x{1}", wm, wn),
                          makeLinear(256, 512, 512, types[(turn / 4) % 3],
                                     "precision<i8, channel>", e,
@@ -181,6 +198,41 @@ std::vector<PtxJob> makeGrid() {
               grid.push_back(std::move(job));
               ++turn;
             }
+  // wgmma (sm_90a): every tile of 64-256 rows, its 128-byte slices filled
+  // by cp.async or TMA (then freed by a CTA barrier or mbarriers, the
+  // loads issued by the consumers or a producer warpgroup); batches in
+  // flight, operand type (bf16, f16, int8) and epilogue rotate.
+  turn = 0;
+  if (llvm::is_contained(chips, "sm_90a"))
+    for (int64_t bm : {64, 128, 192, 256})
+      for (int64_t bn : {32, 64, 128, 192, 256})
+        for (unsigned stages : {2, 3, 4, 5})
+          for (int loads = 0; loads < 4; ++loads) {
+            const EpilogueKind &e = kEpilogues[turn % 4];
+            unsigned inFlight = (turn / 4) % 2;
+            bool int8 = turn % 3 == 2;
+            StringRef type = turn % 3 == 1 ? "f16" : "bf16";
+            PtxJob job{"wgmma",
+                       "sm_90a",
+                       llvm::formatv("{0}x{1}x{2}", bm, bn, int8 ? 128 : 64),
+                       llvm::formatv("{0}x1", 4 * bm / 64),
+                       int8 ? makeLinear(256, 512, 512, type,
+                                         "precision<i8, channel>", e,
+                                         "<i8, channel>")
+                            : makeLinear(256, 512, 512, type,
+                                         ("precision<" + type + ">").str(), e),
+                       stages,
+                       inFlight,
+                       loads > 0,
+                       loads > 1,
+                       loads > 2};
+            grid.push_back(std::move(job));
+            ++turn;
+          }
+  if (!families.empty())
+    llvm::erase_if(grid, [](const PtxJob &job) {
+      return !llvm::is_contained(families, job.family);
+    });
   return grid;
 }
 
@@ -204,6 +256,13 @@ std::optional<llvm::json::Object> compile(const DialectRegistry &registry,
   options.tiles = job.tiles;
   options.warps = job.warps;
   options.stages = job.stages;
+  if (job.family == "wgmma") {
+    options.mma = "wgmma";
+    options.wgmmaInFlight = job.inFlight;
+    options.tma = job.tma;
+    options.tmaRelease = job.mbarrierRelease ? "mbarrier" : "barrier";
+    options.tmaProducer = job.producer ? "warpgroup" : "thread";
+  }
   options.outputDir = dir.str();
   options.ptxas = ptxas.str();
   options.registerModel = "none";

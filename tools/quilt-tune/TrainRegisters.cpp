@@ -212,7 +212,7 @@ int runTrainRegisters() {
         *o.getNumber("spill_accuracy"), a.missedSpills, a.falseSpills,
         *o.getNumber("registers_mean_abs_error"),
         *o.getNumber("registers_p90_abs_error"));
-    if (i < 3)
+    if (i < kFamilies)
       heldOut[names[i]] = std::move(o);
   }
   if (registersModelOut.empty())

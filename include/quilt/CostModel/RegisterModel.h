@@ -45,6 +45,9 @@ struct NVPTXKernelConfig {
   /// nvptx::Activation: 0 none, 1 relu, 2 silu, 3 gelu (erf), 4 gelu (tanh).
   int64_t activation = 0;
   int64_t outputBits = 16;
+  /// Bits of a weight value: 16, 8 (int8 and int8 wgmma: blockK counts
+  /// int8 values) or 4.
+  int64_t operandBits = 16;
 
   int64_t getThreads() const;
   /// The most registers ptxas gives a thread of a CTA of getThreads()
@@ -96,7 +99,7 @@ std::vector<float> extractRegisterFeatures(const NVPTXKernelConfig &config);
 double getRegisterDemand(const KernelResources &resources, int64_t cap);
 
 /// Bumped whenever the register features or the file layout change.
-constexpr int64_t kRegisterModelSchemaVersion = 1;
+constexpr int64_t kRegisterModelSchemaVersion = 2;
 
 /// A register model file (models/nvptx/register-model.json).
 struct RegisterModelFile {

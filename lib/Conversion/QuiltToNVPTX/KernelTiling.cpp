@@ -4,7 +4,9 @@
 // generators; the learned register model then vets the choice. A warp grid
 // left to `auto` that the model predicts to spill is replaced by the one
 // with fewest warps that it predicts to fit (Triton leaves num_warps to the
-// user); a tiling forced whole that is predicted to spill is a warning.
+// user); a wgmma tile left to `auto`, whose warps follow it, narrows until
+// it is predicted to fit; a tiling forced whole that is predicted to spill
+// is a warning.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,6 +28,7 @@ mlir::quilt::nvptx::describeKernel(const KernelTiling &tiling, unsigned sm,
   c.family = tiling.family;
   c.sm = sm;
   if (tiling.family == NVPTXKernelFamily::Int4) {
+    c.operandBits = 4;
     c.rows = rows;
     c.tilesPerWarp = tiling.int4.tilesPerWarp;
     c.splitK = tiling.int4.splitK;
@@ -36,6 +39,7 @@ mlir::quilt::nvptx::describeKernel(const KernelTiling &tiling, unsigned sm,
         std::tuple(t.blockM, t.blockN, t.blockK);
     std::tie(c.warpsM, c.warpsN, c.stages) =
         std::tuple(t.warpsM, t.warpsN, t.stages);
+    c.operandBits = 8 * t.elementBytes;
     if (tiling.family == NVPTXKernelFamily::Wgmma)
       c.ahead = t.getSlicesAhead();
     c.tma = t.tma;
@@ -177,8 +181,7 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
              << t.blockK << " with " << t.warpsM << "x" << t.warpsN
              << " warps: " << why;
   }
-  // The model has seen no wgmma kernel: its warps follow the tile anyway.
-  if (!request.registers || wgmma)
+  if (!request.registers)
     return k;
 
   auto estimate = [&](const KernelTiling &candidate) {
@@ -188,21 +191,32 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
   k.registers = estimate(k);
   if (!k.registers->spills)
     return k;
-  if (warps) {
+  // A wgmma CTA's warps follow its tile: what can change is the tile.
+  if (wgmma ? bool(tiles) : bool(warps)) {
     linear.emitWarning() << "NVPTX backend: the register model predicts "
                          << llvm::formatv("{0:F0}", k.registers->demand)
                          << " registers per thread for this tiling, over the "
                          << k.registers->cap
-                         << " a thread can have: it will spill (warps=auto "
-                            "picks a warp grid that fits)";
+                         << " a thread can have: it will spill ("
+                         << (wgmma ? "tiles=auto narrows the tile until it fits"
+                                   : "warps=auto picks a warp grid that fits")
+                         << ")";
     return k;
   }
-  // The warp grid was ours to pick: the fewest warps predicted to fit.
+  // The warp grid (wgmma: the tile's width) was ours to pick: the fewest
+  // warps (the widest tile) predicted to fit.
   SmallVector<KernelTiling> candidates;
   if (int4) {
     for (int64_t s : {1, 2, 4, 8, 16}) {
       candidates.push_back(k);
       candidates.back().int4.splitK = s;
+    }
+  } else if (wgmma) {
+    for (int64_t n : {192, 128, 96, 64, 32}) {
+      if (n >= k.mma.blockN)
+        continue;
+      candidates.push_back(k);
+      candidates.back().mma.blockN = n;
     }
   } else {
     for (auto [wm, wn] : getWarpGridCandidates(k.mma)) {
@@ -212,8 +226,9 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
     }
   }
   for (KernelTiling &candidate : candidates) {
-    bool valid = int4 ? candidate.int4.verify(layout, problem.m).empty()
-                      : isValidMmaTiling(candidate.mma, sparse24);
+    bool valid = int4    ? candidate.int4.verify(layout, problem.m).empty()
+                 : wgmma ? verifyWgmmaTiling(candidate.mma).empty()
+                         : isValidMmaTiling(candidate.mma, sparse24);
     if (!valid)
       continue;
     candidate.registers = estimate(candidate);

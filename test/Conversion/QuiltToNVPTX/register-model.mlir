@@ -21,10 +21,10 @@
 // NONE: quilt.kernel_config = "{{.*}}\22warps\22:[2,2]}"
 // NONE-NOT: quilt.predicted_registers
 
-// DEFAULT: quilt.kernel_config = "{\22activation\22:3,\22ahead\22:0,\22bias\22:true,\22block\22:[128,128,32],\22family\22:\22dense\22,\22mbarrier_release\22:false,\22output_bits\22:16,\22producer_warpgroup\22:false,\22residual\22:true,\22rows\22:0,\22sm\22:90,\22split_k\22:1,\22stages\22:4,\22tiles_per_warp\22:0,\22tma\22:false,\22warps\22:[2,2]}"
+// DEFAULT: quilt.kernel_config = "{\22activation\22:3,\22ahead\22:0,\22bias\22:true,\22block\22:[128,128,32],\22family\22:\22dense\22,\22mbarrier_release\22:false,\22operand_bits\22:16,\22output_bits\22:16,\22producer_warpgroup\22:false,\22residual\22:true,\22rows\22:0,\22sm\22:90,\22split_k\22:1,\22stages\22:4,\22tiles_per_warp\22:0,\22tma\22:false,\22warps\22:[2,2]}"
 
 // MISSING: convert-quilt-to-nvptx: register model: {{.*}}missing.json: {{[Nn]}}o such file or directory
-// SCHEMA: convert-quilt-to-nvptx: register model: {{.*}}future.json: schema version 999, this build reads 1
+// SCHEMA: convert-quilt-to-nvptx: register model: {{.*}}future.json: schema version 999, this build reads 2
 
 func.func @fused(%x: tensor<256x512xbf16>, %w: !quilt.packed<512x1024, precision<bf16>>, %b: tensor<1024xf32>, %r: tensor<256x1024xbf16>) -> tensor<256x1024xbf16> {
   %y = quilt.linear %x, %w bias %b : tensor<256x512xbf16>, !quilt.packed<512x1024, precision<bf16>>, tensor<1024xf32> -> tensor<256x1024xbf16>

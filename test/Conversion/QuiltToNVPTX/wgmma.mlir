@@ -16,7 +16,7 @@
 
 // CHECK: gpu.launch_func @quilt_kernels::@wgmma_linear_0 blocks in (%c8{{.*}}threads in (%c256{{.*}}dynamic_shared_memory_size %c196608_i32
 // CHECK-SAME: quilt.kernel_config = "{{.*}}\22ahead\22:3,\22bias\22:true,\22block\22:[128,256,64],\22family\22:\22wgmma\22,{{.*}}\22stages\22:4,{{.*}}\22warps\22:[8,1]}"
-// CHECK-NOT: quilt.predicted_registers
+// CHECK-SAME: quilt.predicted_registers = {{[0-9]+}} : i64
 // CHECK: gpu.func @wgmma_linear_0
 // CHECK: scf.for
 // CHECK: nvvm.cp.async.wait.group 2
