@@ -38,8 +38,8 @@ import numpy as np
 from gpu_baselines import (time_torch_2of4, time_torch_dense, time_torch_int8,
                            time_triton_dense, to_gpu, _build_triton_matmul)
 from gpu_cases import (FAIL_REL_ERR, ROOT, Case, Row, case_inputs, discover_cases,
-                       finish_row, prune_nm, project_input, project_weight, rel_err,
-                       round_to, set_check)
+                       finish_row, mismatch_pattern, prune_nm, project_input, project_weight,
+                       rel_err, round_to, set_check, wrong_mask)
 
 KERNELS_DIR = ROOT / "bench" / "gpu" / "kernels"
 LAUNCHER_SRC = ROOT / "tools" / "quilt-cuda-run"
@@ -258,7 +258,11 @@ def run_case(case: Case, ctx: GpuContext, launcher: Optional[Path], launcher_err
             continue
         row, output = run_quilt(case, launcher, launcher_error, opts.kernels, opts, tmp, variant)
         if output is not None:
-            set_check(row, rel_err(to_gpu(output), reference(case.fmt)))
+            y = to_gpu(output)
+            set_check(row, rel_err(y, reference(case.fmt)))
+            if row.check == "FAIL":
+                # Where it is wrong names the likely cause (bench/gpu/README.md).
+                row.note = mismatch_pattern(wrong_mask(y, reference(case.fmt)))
         rows.append(finish_row(row, case, case.fmt))
         torch.cuda.empty_cache()
 

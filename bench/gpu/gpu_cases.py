@@ -284,3 +284,64 @@ def rel_err(y: Any, ref: Any) -> float:
 def set_check(row: Row, err: float) -> None:
     row.max_rel_err = err
     row.check = "ok" if err <= FAIL_REL_ERR else "FAIL"
+
+
+#===----------------------------------------------------------------------===#
+# Where a wrong output is wrong: a layout bug (swizzle, fragment map, edge
+# tile) leaves a periodic or banded pattern that names its cause
+#===----------------------------------------------------------------------===#
+
+
+def _ranges(indices: np.ndarray, limit: int = 6) -> str:
+    """Sorted indices as "a-b, c, ..." (at most `limit` runs)."""
+    runs, start = [], None
+    for i, v in enumerate(indices.tolist()):
+        if start is None:
+            start = prev = v
+        elif v != prev + 1:
+            runs.append((start, prev))
+            start = v
+        prev = v
+    if start is not None:
+        runs.append((start, prev))
+    text = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs[:limit])
+    return text + (", ..." if len(runs) > limit else "")
+
+
+def _axis_pattern(wrong_at: np.ndarray, name: str) -> str:
+    """How the indices along one axis that hold a wrong element lie: all,
+    a residue class modulo the smallest power-of-two period that explains
+    them, or ranges."""
+    n = len(wrong_at)
+    if wrong_at.all():
+        return f"{name}: all"
+    p = 2
+    while p <= min(256, n // 2):
+        if n % p == 0:
+            blocks = wrong_at.reshape(-1, p)
+            if (blocks == blocks[0]).all():
+                return f"{name}: i % {p} in {_ranges(np.flatnonzero(blocks[0]))}"
+        p *= 2
+    return f"{name}: {_ranges(np.flatnonzero(wrong_at))}"
+
+
+def mismatch_pattern(wrong: np.ndarray) -> str:
+    """A one-line summary of a 2-D mask of wrong output elements: how many,
+    the first, and the rows and columns that hold them."""
+    count = int(wrong.sum())
+    if not count:
+        return ""
+    r, c = np.argwhere(wrong)[0]
+    return (f"wrong {count} of {wrong.size} ({100 * count / wrong.size:.3g}%), "
+            f"first [{r}, {c}]; {_axis_pattern(wrong.any(axis=1), 'rows')}; "
+            f"{_axis_pattern(wrong.any(axis=0), 'cols')}")
+
+
+def wrong_mask(y: Any, ref: Any) -> np.ndarray:
+    """Elements off by more than FAIL_REL_ERR x max |ref|, or NaN (torch
+    tensors; the mask comes back as numpy)."""
+    import torch
+
+    y64 = y.to(torch.float64)
+    tol = FAIL_REL_ERR * ref.abs().max().item()
+    return (~((y64 - ref).abs() <= tol)).cpu().numpy()

@@ -13,7 +13,7 @@ import numpy as np
 
 from bench_gpu import best_variants, load_npy_any, parse_launcher_json, run_kernels
 from gpu_baselines import quantize_symmetric_int8, rotation_sets
-from gpu_cases import (Case, Row, discover_cases, fake_quant_int_symmetric, parse_case,
+from gpu_cases import (Case, Row, discover_cases, fake_quant_int_symmetric, mismatch_pattern, parse_case,
                        project_input, prune_nm, random_f32, round_bf16, round_f16,
                        splitmix64_float_scalar, splitmix64_floats, weight_bytes)
 
@@ -125,6 +125,18 @@ def self_test() -> int:
             Row("c", "quilt-bf16@b", median_ms=0.5, check="FAIL"), Row("c", "torch-bf16", median_ms=0.1),
             Row("d", "quilt-f16", median_ms=1.0)]
     expect(best_variants(rows) == [("c", "quilt-bf16@a", 2.0)], "fastest checked variant")
+
+    # Where a wrong output is wrong: a periodic row pattern (a fragment
+    # map), a band of columns (an edge tile), nothing.
+    wrong = np.zeros((256, 512), bool)
+    wrong[np.arange(256) % 128 // 8 == 1] = True
+    expect(mismatch_pattern(wrong) == "wrong 8192 of 131072 (6.25%), first [8, 0]; "
+           "rows: i % 128 in 8-15; cols: all", "periodic mismatch pattern")
+    wrong = np.zeros((256, 512), bool)
+    wrong[3, 500:] = wrong[7, 500:] = True
+    expect(mismatch_pattern(wrong) == "wrong 24 of 131072 (0.0183%), first [3, 500]; "
+           "rows: 3, 7; cols: 500-511", "banded mismatch pattern")
+    expect(mismatch_pattern(np.zeros((4, 5), bool)) == "", "no mismatch")
 
     for f in failures:
         print("FAIL:", f)
