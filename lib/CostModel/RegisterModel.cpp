@@ -56,7 +56,7 @@ static StringRef familyName(NVPTXKernelFamily family) {
 }
 
 json::Object NVPTXKernelConfig::toJson() const {
-  return json::Object{
+  json::Object o{
       {"family", familyName(family)},
       {"sm", sm},
       {"block", json::Array{blockM, blockN, blockK}},
@@ -75,6 +75,10 @@ json::Object NVPTXKernelConfig::toJson() const {
       {"output_bits", outputBits},
       {"operand_bits", operandBits},
   };
+  // Only where set, so the records of other kernels stay as they were.
+  if (persistentCtas)
+    o["persistent_ctas"] = persistentCtas;
+  return o;
 }
 
 Expected<NVPTXKernelConfig> NVPTXKernelConfig::fromJson(const json::Value &v) {
@@ -107,6 +111,7 @@ Expected<NVPTXKernelConfig> NVPTXKernelConfig::fromJson(const json::Value &v) {
   integer("ahead", c.ahead);
   integer("activation", c.activation);
   integer("output_bits", c.outputBits);
+  integer("persistent_ctas", c.persistentCtas);
   // Datasets from before operand_bits: the family says it.
   c.operandBits = c.family == NVPTXKernelFamily::Int8   ? 8
                   : c.family == NVPTXKernelFamily::Int4 ? 4

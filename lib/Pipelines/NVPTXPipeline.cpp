@@ -48,6 +48,7 @@ void mlir::quilt::populateNVPTXPipeline(OpPassManager &pm,
   convert.tma = options.tma;
   convert.tmaRelease = options.tmaRelease;
   convert.tmaProducer = options.tmaProducer;
+  convert.persistentCtas = options.persistentCtas;
   convert.registerModelPath = options.registerModel;
   pm.addPass(createConvertQuiltToNVPTX(convert));
 

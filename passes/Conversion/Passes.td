@@ -239,6 +239,12 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
     or, with `tma-producer=warpgroup`, by a warpgroup of their own after
     the consumers (128 more threads), which runs as far ahead as the
     releases allow while the consumers only wait, multiply and release.
+    `persistent-ctas=N` (with the producer warpgroup) launches at most N
+    CTAs (an H100 SXM has 132 SMs) that each loop over the output tiles
+    blockIdx.x, + gridDim.x, ... (CUTLASS's persistent kernels): the ring
+    of stages and its mbarrier phases run on across tiles, so the producer
+    loads the next tile's first slices while the consumers store the last
+    one's, and no CTA waits for a launch wave.
 
     Tilings come from per-shape tables (measured on an H100) or the
     options. When a register model is loaded (`quilt-tune collect-ptx` and
@@ -282,6 +288,9 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
            "With tma-release=mbarrier: who issues the TMA loads: `thread` "
            "(thread 0, between its wgmma) or `warpgroup` (a producer "
            "warpgroup of its own)">,
+    Option<"persistentCtas", "persistent-ctas", "unsigned", "0",
+           "With tma-producer=warpgroup: launch at most this many CTAs, "
+           "each looping over output tiles (0: one CTA per tile)">,
     Option<"registerModelPath", "register-model", "std::string", "\"auto\"",
            "Register model file vetting the tilings (`auto`: the committed "
            "models/nvptx/register-model.json if any; `none`: no model)">

@@ -40,6 +40,11 @@
 // RUN: rm -rf %twp && sed -n '/^func.func @dense_fused/,/^}/p' %s | quilt-opt --quilt-nvptx-pipeline="chip=sm_90a mma=wgmma tma=1 tma-release=mbarrier tma-producer=warpgroup output-dir=%twp" -o /dev/null
 // RUN: %ptxas -v -arch=sm_90a %twp/kernels.ptx -o %twp/kernels.cubin > %twp/report 2>&1
 // RUN: FileCheck %s --check-prefix=TMA < %twp/report
+// The same persistent (3 CTAs looping over the 8 output tiles), with a
+// batch in flight: the outer tile loop keeps the accumulators in place.
+// RUN: rm -rf %tps && sed -n '/^func.func @dense_fused/,/^}/p' %s | quilt-opt --quilt-nvptx-pipeline="chip=sm_90a mma=wgmma tma=1 tma-release=mbarrier tma-producer=warpgroup persistent-ctas=3 wgmma-in-flight=1 output-dir=%tps" -o /dev/null
+// RUN: %ptxas -v -arch=sm_90a %tps/kernels.ptx -o %tps/kernels.cubin > %tps/report 2>&1
+// RUN: FileCheck %s --check-prefix=TMA < %tps/report
 // A 128x256 CTA tile on 2x2 warps (256 accumulators per thread) does
 // spill, so the checks above can fail: the register model predicts it, and
 // the pipeline's ptxas=auto reports it.

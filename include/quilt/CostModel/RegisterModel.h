@@ -42,6 +42,9 @@ struct NVPTXKernelConfig {
   bool tma = false, mbarrierRelease = false;
   /// wgmma with TMA: a producer warpgroup (128 threads) beside the warps.
   bool producerWarpgroup = false;
+  /// wgmma with a producer warpgroup: CTAs looping over the output tiles
+  /// (0: one CTA per tile). Recorded, not a feature: no data yet.
+  int64_t persistentCtas = 0;
   /// nvptx::Activation: 0 none, 1 relu, 2 silu, 3 gelu (erf), 4 gelu (tanh).
   int64_t activation = 0;
   int64_t outputBits = 16;

@@ -66,6 +66,11 @@ struct NVPTXPipelineOptions : public PassPipelineOptions<NVPTXPipelineOptions> {
       llvm::cl::desc("With tma-release=mbarrier: loads issued by consumer "
                      "`thread` 0 or a producer `warpgroup`"),
       llvm::cl::init("thread")};
+  Option<unsigned> persistentCtas{
+      *this, "persistent-ctas",
+      llvm::cl::desc("With tma-producer=warpgroup: at most this many CTAs, "
+                     "each looping over output tiles (0: one per tile)"),
+      llvm::cl::init(0)};
   Option<std::string> outputDir{
       *this, "output-dir",
       llvm::cl::desc("Write kernels.ptx and one manifest per entry here"),

@@ -45,6 +45,7 @@ mlir::quilt::nvptx::describeKernel(const KernelTiling &tiling, unsigned sm,
     c.tma = t.tma;
     c.mbarrierRelease = t.mbarrierRelease;
     c.producerWarpgroup = t.producerWarpgroup;
+    c.persistentCtas = t.persistentCtas;
   }
   c.bias = bool(epilogue.biasType);
   c.residual = epilogue.residual;
@@ -158,6 +159,7 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
       t.tma = request.tma;
       t.mbarrierRelease = request.mbarrierRelease;
       t.producerWarpgroup = request.producerWarpgroup;
+      t.persistentCtas = request.persistentCtas;
     }
     // A forced tile may not suit the default warp grid (16 int8 rows do not
     // split over 4 warps' cp.async chunks): then the grid closest to it in

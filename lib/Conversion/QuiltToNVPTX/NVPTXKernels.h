@@ -69,6 +69,9 @@ struct MmaTiling {
   /// first thread issues every TMA load; the consumers only wait for data,
   /// multiply and release.
   bool producerWarpgroup = false;
+  /// With producerWarpgroup: at most this many CTAs, each looping over the
+  /// output tiles blockIdx.x, + gridDim.x, ... (0: one CTA per tile).
+  int64_t persistentCtas = 0;
 
   /// K slices loaded ahead of the one multiplied: all other stages but the
   /// one a wgmma batch left in flight still reads.
@@ -137,12 +140,17 @@ TileCopy planTileCopy(PtxBuilder &ptx, const TileShape &shape, Value tid,
 void issueTileCopy(PtxBuilder &ptx, const TileShape &shape,
                    const TileCopy &copy, Value tileShared, Value k0);
 
-/// The first output row and column (i32) of this CTA's tile: CTAs in
-/// Triton's grouped order, 8 row tiles per column sweep.
+/// The first output row and column (i32) of output tile `tile` (default:
+/// this CTA's, blockIdx.x): tiles in Triton's grouped order, 8 row tiles
+/// per column sweep.
 std::pair<Value, Value> getTileOrigin(PtxBuilder &ptx, const GemmProblem &p,
-                                      const MmaTiling &t);
+                                      const MmaTiling &t, Value tile = {});
 
-/// The launch of a GEMM kernel `func` with one CTA per output tile.
+/// Output tiles of a GEMM.
+int64_t getOutputTiles(const GemmProblem &p, const MmaTiling &t);
+
+/// The launch of a GEMM kernel `func` with one CTA per output tile, or
+/// t.persistentCtas CTAs at most.
 KernelLaunch getTileLaunch(gpu::GPUFuncOp func, const GemmProblem &p,
                            const MmaTiling &t);
 
@@ -214,6 +222,10 @@ public:
   void refill(Value kTile);
   /// mbarrierRelease: this warpgroup is done reading K slice `kTile`.
   void release(Value kTile);
+  /// Persistent CTAs: slices number on across this CTA's output tiles
+  /// firstTile, + tileStride, ... (slice s is K slice s % kTiles of the
+  /// (s / kTiles)-th), `slices` in all; m0 and n0 are then unused.
+  void loopOverTiles(Value firstTile, int64_t tileStride, Value slices);
 
 private:
   /// The "full" (0) or "empty" (1) mbarrier of a stage.
@@ -224,6 +236,8 @@ private:
   const GemmProblem &p;
   const MmaTiling &t;
   Value tid, shared, mapX, mapW, m0, n0, leader;
+  Value firstTile, slices;
+  int64_t tileStride = 0;
 };
 
 /// A tensor-core GEMM over a dense weight stored transposed, W^T[N][K] in
@@ -430,6 +444,7 @@ struct TilingRequest {
   unsigned stages = 0; // 0: auto
   unsigned wgmmaInFlight = 0;
   bool tma = false, mbarrierRelease = false, producerWarpgroup = false;
+  unsigned persistentCtas = 0;
   unsigned sm = 80;
   const cost::RegisterModel *registers = nullptr;
 };

@@ -218,6 +218,9 @@ LogicalResult ConvertQuiltToNVPTX::parseOptions() {
     return module.emitError() << "convert-quilt-to-nvptx: "
                                  "tma-producer=warpgroup needs "
                                  "tma-release=mbarrier";
+  if (persistentCtas && tmaProducer != "warpgroup")
+    return module.emitError() << "convert-quilt-to-nvptx: persistent-ctas "
+                                 "needs tma-producer=warpgroup";
   if (tiles != "auto") {
     forcedTiles = parseTriple(tiles);
     if (!forcedTiles || !(*forcedTiles)[2])
@@ -359,6 +362,7 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   request.tma = tma;
   request.mbarrierRelease = tmaRelease == "mbarrier";
   request.producerWarpgroup = tmaProducer == "warpgroup";
+  request.persistentCtas = persistentCtas;
   request.sm = smVersion;
   request.registers = registerModel.get();
   FailureOr<KernelTiling> tiling =

@@ -11,6 +11,11 @@
 // s, s + stages, ...: the j-th use completes phase j, so readers wait on
 // parity (kTile / stages) & 1.
 //
+// Persistent CTAs number the slices on across their output tiles: stage
+// and parity follow the running count, and a stage freed by the last
+// slices of one tile is refilled with the first of the next while the
+// consumers store.
+//
 // A stage may be refilled once no warpgroup reads it any more. By default
 // a CTA barrier per K slice (after every warpgroup's wgmma wait) tells.
 // With mbarrierRelease each stage has a second, "empty" barrier that one
@@ -41,13 +46,26 @@ Value TensorMapRing::getBarrier(Value stage, int64_t kind) {
   return ptx.offset(shared, ptx.add(ptx.mul(stage, 8), first));
 }
 
+void TensorMapRing::loopOverTiles(Value first, int64_t stride, Value count) {
+  firstTile = first;
+  tileStride = stride;
+  slices = count;
+}
+
 void TensorMapRing::issue(Value kTile, Value stage) {
   Value bar = getBarrier(stage);
   ptx.arriveExpectBytes(bar, t.getStageBytes());
   Value base = getStage(stage);
+  Value rows = m0, cols = n0;
+  if (firstTile) {
+    Value tileIndex = ptx.div(kTile, getKTiles());
+    std::tie(rows, cols) = getTileOrigin(
+        ptx, p, t, ptx.add(firstTile, ptx.mul(tileIndex, tileStride)));
+    kTile = ptx.rem(kTile, getKTiles());
+  }
   Value k0 = ptx.mul(kTile, t.blockK);
-  ptx.loadTensorBox(base, mapX, k0, m0, bar);
-  ptx.loadTensorBox(ptx.offset(base, ptx.c32(getTileABytes())), mapW, k0, n0,
+  ptx.loadTensorBox(base, mapX, k0, rows, bar);
+  ptx.loadTensorBox(ptx.offset(base, ptx.c32(getTileABytes())), mapW, k0, cols,
                     bar);
 }
 
@@ -77,7 +95,8 @@ void TensorMapRing::waitForSlice(Value kTile) {
 }
 
 void TensorMapRing::refill(Value kTile) {
-  ptx.ifThen(ptx.andB(leader, ptx.ult(kTile, getKTiles())), [&] {
+  Value limit = slices ? slices : ptx.c32(getKTiles());
+  ptx.ifThen(ptx.andB(leader, ptx.ult(kTile, limit)), [&] {
     Value stage = ptx.rem(kTile, t.stages);
     if (t.mbarrierRelease) {
       // Use j >= 1 of the stage waits for the release of use j - 1.

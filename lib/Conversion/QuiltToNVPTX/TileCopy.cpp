@@ -66,16 +66,22 @@ void mlir::quilt::nvptx::issueTileCopy(PtxBuilder &ptx, const TileShape &shape,
   }
 }
 
+int64_t mlir::quilt::nvptx::getOutputTiles(const GemmProblem &p,
+                                           const MmaTiling &t) {
+  return llvm::divideCeil(p.m, t.blockM) * llvm::divideCeil(p.n, t.blockN);
+}
+
 std::pair<Value, Value> mlir::quilt::nvptx::getTileOrigin(PtxBuilder &ptx,
                                                           const GemmProblem &p,
-                                                          const MmaTiling &t) {
+                                                          const MmaTiling &t,
+                                                          Value tile) {
   // Grouped tile order (Triton's GROUP_M): consecutive CTAs share weight
   // columns and sweep 8 row tiles, so tiles are reused from L2.
   ImplicitLocOpBuilder &b = ptx.b;
   int64_t tilesM = llvm::divideCeil(p.m, t.blockM);
   int64_t tilesN = llvm::divideCeil(p.n, t.blockN);
   int64_t groupM = std::min<int64_t>(8, tilesM);
-  Value pid = ptx.blockId(gpu::Dimension::x);
+  Value pid = tile ? tile : ptx.blockId(gpu::Dimension::x);
   Value group = ptx.div(pid, groupM * tilesN);
   Value firstM = ptx.mul(group, groupM);
   Value groupRows = ptx.minU(ptx.c32(groupM),
@@ -91,8 +97,8 @@ KernelLaunch mlir::quilt::nvptx::getTileLaunch(gpu::GPUFuncOp func,
                                                const MmaTiling &t) {
   KernelLaunch launch;
   launch.func = func;
-  launch.grid = {int64_t(llvm::divideCeil(p.m, t.blockM) *
-                         llvm::divideCeil(p.n, t.blockN)),
+  int64_t tiles = getOutputTiles(p, t);
+  launch.grid = {t.persistentCtas ? std::min(tiles, t.persistentCtas) : tiles,
                  1, 1};
   launch.threads = t.getThreads();
   launch.sharedBytes = t.getSharedBytes();

@@ -85,8 +85,14 @@ public:
 
 private:
   /// The K loop over the stages of `ring` (StageRing or TensorMapRing),
-  /// up to the last wait; returns the accumulators.
-  template <typename Ring> SmallVector<Value> multiply(Ring &ring, Value aRows);
+  /// up to the last wait; returns the accumulators. `firstSlice`: the
+  /// ring's number of the first K slice (persistent CTAs; default 0).
+  template <typename Ring>
+  SmallVector<Value> multiply(Ring &ring, Value aRows, Value firstSlice = {});
+  /// The consumers and the producer warpgroup of a TMA ring.
+  void buildWarpSpecialized(TensorMapRing &ring, Value tid, Value leader,
+                            Value aRows, Value m0, Value n0,
+                            const EpilogueOperands &out);
   /// Applies the epilogue to this thread's accumulators and stores them.
   void store(ArrayRef<Value> acc, Value tid, Value m0, Value n0,
              const EpilogueOperands &out);
@@ -100,7 +106,8 @@ private:
 } // namespace
 
 template <typename Ring>
-SmallVector<Value> WgmmaGenerator::multiply(Ring &ring, Value aRows) {
+SmallVector<Value> WgmmaGenerator::multiply(Ring &ring, Value aRows,
+                                            Value firstSlice) {
   constexpr bool tma = std::is_same_v<Ring, TensorMapRing>;
   int64_t kTiles = ring.getKTiles();
   int64_t ahead = t.getSlicesAhead();
@@ -115,8 +122,10 @@ SmallVector<Value> WgmmaGenerator::multiply(Ring &ring, Value aRows) {
   SmallVector<Value> acc = ptx.forLoop(
       ptx.c32(0), ptx.c32(kTiles), 1, zeros,
       [&](Value kTile, ValueRange carried) -> SmallVector<Value> {
+        // The ring's own number of this K slice.
+        Value slice = firstSlice ? ptx.add(firstSlice, kTile) : kTile;
         if constexpr (tma)
-          ring.waitForSlice(kTile);
+          ring.waitForSlice(slice);
         else
           ring.waitForSlice(ahead);
         if (!released) {
@@ -125,7 +134,7 @@ SmallVector<Value> WgmmaGenerator::multiply(Ring &ring, Value aRows) {
           ptx.barrier();
           ring.refill(ptx.add(kTile, ahead));
         }
-        Value base = ring.getStage(ptx.rem(kTile, t.stages));
+        Value base = ring.getStage(ptx.rem(slice, t.stages));
         Value tileA = ptx.offset(base, aRows);
         Value tileB = ptx.offset(base, ptx.c32(ring.getTileABytes()));
         SmallVector<Value> sums(carried.begin(), carried.end());
@@ -140,16 +149,16 @@ SmallVector<Value> WgmmaGenerator::multiply(Ring &ring, Value aRows) {
         if constexpr (tma) {
           // Thread 0 refills while its warpgroup's wgmma run.
           if (released && !producer)
-            ring.refill(ptx.add(kTile, ahead));
+            ring.refill(ptx.add(slice, ahead));
         }
         ptx.wgmmaWaitGroup(t.wgmmaInFlight);
         if constexpr (tma) {
           // The wait leaves the batches up to slice kTile - inFlight done.
           if (released && t.wgmmaInFlight)
             ptx.ifThen(ptx.ult(ptx.c32(0), kTile),
-                       [&] { ring.release(ptx.add(kTile, -1)); });
+                       [&] { ring.release(ptx.add(slice, -1)); });
           else if (released)
-            ring.release(kTile);
+            ring.release(slice);
         }
         return sums;
       });
@@ -157,6 +166,10 @@ SmallVector<Value> WgmmaGenerator::multiply(Ring &ring, Value aRows) {
     ptx.wgmmaWaitGroup(0);
   if constexpr (!tma)
     ptx.waitGroup(0);
+  // The next tile's slices reuse the stage of this one's last: release it.
+  if constexpr (tma)
+    if (firstSlice && released && t.wgmmaInFlight)
+      ring.release(ptx.add(firstSlice, kTiles - 1));
   return acc;
 }
 
@@ -192,17 +205,56 @@ void WgmmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
     store(multiply(ring, aRows), tid, m0, n0, out);
     return;
   }
+  buildWarpSpecialized(ring, tid, leader, aRows, m0, n0, out);
+}
+
+void WgmmaGenerator::buildWarpSpecialized(TensorMapRing &ring, Value tid,
+                                          Value leader, Value aRows, Value m0,
+                                          Value n0,
+                                          const EpilogueOperands &out) {
+  int64_t consumers = 128 * (t.blockM / kWarpgroupRows);
+  int64_t kTiles = ring.getKTiles();
+  if (!t.persistentCtas) {
+    ring.issuePrologue(0);
+    ptx.ifThen(leader, [&] {
+      // Loads run as far ahead as the stages' releases allow.
+      ptx.forLoop(ptx.c32(0), ptx.c32(kTiles), 1, {},
+                  [&](Value kTile, ValueRange) -> SmallVector<Value> {
+                    ring.refill(kTile);
+                    return {};
+                  });
+    });
+    ptx.ifThen(ptx.ult(tid, consumers),
+               [&] { store(multiply(ring, aRows), tid, m0, n0, out); });
+    return;
+  }
+  // Persistent: this CTA's tiles are blockIdx.x, + grid, ...; the grid is
+  // never larger than the tiles, so each CTA has at least one.
+  int64_t tiles = getOutputTiles(p, t);
+  int64_t grid = std::min(tiles, t.persistentCtas);
+  Value first = ptx.blockId(gpu::Dimension::x);
+  Value ownTiles = ptx.div(
+      arith::SubIOp::create(ptx.b, ptx.c32(tiles + grid - 1), first), grid);
+  Value slices = ptx.mul(ownTiles, kTiles);
+  ring.loopOverTiles(first, grid, slices);
   ring.issuePrologue(0);
   ptx.ifThen(leader, [&] {
-    // Loads run as far ahead as the stages' releases allow.
-    ptx.forLoop(ptx.c32(0), ptx.c32(ring.getKTiles()), 1, {},
-                [&](Value kTile, ValueRange) -> SmallVector<Value> {
-                  ring.refill(kTile);
+    ptx.forLoop(ptx.c32(0), slices, 1, {},
+                [&](Value slice, ValueRange) -> SmallVector<Value> {
+                  ring.refill(slice);
                   return {};
                 });
   });
-  ptx.ifThen(ptx.ult(tid, consumers),
-             [&] { store(multiply(ring, aRows), tid, m0, n0, out); });
+  ptx.ifThen(ptx.ult(tid, consumers), [&] {
+    ptx.forLoop(ptx.c32(0), ownTiles, 1, {},
+                [&](Value i, ValueRange) -> SmallVector<Value> {
+                  Value tile = ptx.add(first, ptx.mul(i, grid));
+                  auto [rows, cols] = getTileOrigin(ptx, p, t, tile);
+                  store(multiply(ring, aRows, ptx.mul(i, kTiles)), tid, rows,
+                        cols, out);
+                  return {};
+                });
+  });
 }
 
 void WgmmaGenerator::store(ArrayRef<Value> acc, Value tid, Value m0, Value n0,

@@ -20,6 +20,7 @@
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma-release=mbarrier" 2>&1 | FileCheck %s --check-prefix=RELEASE-TMA
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=fence" 2>&1 | FileCheck %s --check-prefix=RELEASE-NAME
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-producer=warpgroup" 2>&1 | FileCheck %s --check-prefix=PRODUCER-RELEASE
+// RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier persistent-ctas=132" 2>&1 | FileCheck %s --check-prefix=PERSISTENT-PRODUCER
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier tma-producer=warp" 2>&1 | FileCheck %s --check-prefix=PRODUCER-NAME
 
 // CHIP: chip 'sm_75' is not sm_80 or newer
@@ -39,6 +40,7 @@
 // TMA-MMA: convert-quilt-to-nvptx: tma needs mma=wgmma (the TMA stages feed wgmma's descriptors)
 // RELEASE-TMA: convert-quilt-to-nvptx: tma-release=mbarrier needs tma=1
 // PRODUCER-RELEASE: convert-quilt-to-nvptx: tma-producer=warpgroup needs tma-release=mbarrier
+// PERSISTENT-PRODUCER: convert-quilt-to-nvptx: persistent-ctas needs tma-producer=warpgroup
 // PRODUCER-NAME: convert-quilt-to-nvptx: tma-producer 'warp' is not `thread` or `warpgroup`
 // RELEASE-NAME: convert-quilt-to-nvptx: tma-release 'fence' is not `barrier` or `mbarrier`
 // TMA-BOX: wgmma tiling 512x64x64 with 32x1 warps: TMA loads at most 256 rows per box: M up to 256

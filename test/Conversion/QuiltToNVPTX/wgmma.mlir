@@ -4,6 +4,7 @@
 // RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1" | FileCheck %s --check-prefix=TMA
 // RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier" | FileCheck %s --check-prefix=RELEASE
 // RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier tma-producer=warpgroup" | FileCheck %s --check-prefix=PRODUCER
+// RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier tma-producer=warpgroup persistent-ctas=3 wgmma-in-flight=1" | FileCheck %s --check-prefix=PERSISTENT
 
 // mma=wgmma: the dense 16-bit GEMM on sm_90a's warpgroup tensor cores. The
 // default tile is 128x256x64 on two warpgroups (8 warps), 4 stages of
@@ -129,6 +130,35 @@
 // PRODUCER: nvvm.wgmma.wait.group.sync.aligned 0
 // PRODUCER: nvvm.mbarrier.arrive %{{.*}} : !llvm.ptr<3>
 // PRODUCER: ex2.approx.ftz.f32
+
+// persistent-ctas=3: 3 CTAs for the 2 x 4 output tiles of 128x256; CTA b
+// owns tiles b, b + 3, ... ((8 + 2 - b) / 3 of them). The producer loads
+// 8 K slices per owned tile in one loop; the consumers loop over their
+// tiles, each a K loop numbered on from 8 i, then its epilogue; with a
+// batch in flight, the last slice of each tile is released after the
+// final wait so the next tile's loads can reuse its stage.
+// PERSISTENT: gpu.launch_func @quilt_kernels::@wgmma_linear_0 blocks in (%c3,{{.*}}threads in (%c384
+// PERSISTENT-SAME: \22persistent_ctas\22:3,\22producer_warpgroup\22:true
+// PERSISTENT: gpu.func @wgmma_linear_0
+// PERSISTENT: %[[LAST:.*]] = arith.subi %c10_i32, %[[CTA:.*]] : i32
+// PERSISTENT: %[[OWN:.*]] = arith.divui %[[LAST]], %c3_i32 : i32
+// PERSISTENT: %[[SLICES:.*]] = arith.muli %[[OWN]], %c8_i32
+// PERSISTENT: scf.for %{{.*}} = %c0_i32{{.*}} to %[[SLICES]] step
+// PERSISTENT: nvvm.mbarrier.arrive.expect_tx
+// PERSISTENT: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// PERSISTENT: scf.for %[[TILE:.*]] = %c0_i32{{.*}} to %[[OWN]] step
+// PERSISTENT: %[[FIRST:.*]] = arith.muli %[[TILE]], %c8_i32
+// PERSISTENT: scf.for %[[K:.*]] = %c0_i32{{.*}} to %c8_i32
+// PERSISTENT-NEXT: arith.addi %[[FIRST]], %[[K]] : i32
+// PERSISTENT: nvvm.mbarrier.try_wait.parity
+// PERSISTENT: nvvm.wgmma.wait.group.sync.aligned 1
+// PERSISTENT: nvvm.mbarrier.arrive
+// PERSISTENT: scf.yield
+// PERSISTENT: nvvm.wgmma.wait.group.sync.aligned 0
+// PERSISTENT-NEXT: %c7_i32 = arith.constant 7 : i32
+// PERSISTENT-NEXT: arith.addi %[[FIRST]], %c7_i32 : i32
+// PERSISTENT: nvvm.mbarrier.arrive
+// PERSISTENT: ex2.approx.ftz.f32
 
 // SMALL: threads in (%c128{{.*}}dynamic_shared_memory_size %c73728_i32
 // SMALL: nvvm.wgmma.mma_async {{.*}}<m = 64, n = 128, k = 16>
