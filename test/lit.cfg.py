@@ -4,6 +4,7 @@
 import ctypes
 import os
 import shutil
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -48,6 +49,11 @@ tools = [
     ToolSubst("llc", unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(tools, [config.quilt_tools_dir, config.llvm_tools_dir])
+
+# quilt-ptx-sim is a Python tool: run it with lit's interpreter (numpy).
+config.substitutions.append(
+    ("%quilt-ptx-sim",
+     '"%s" "%s"' % (sys.executable, os.path.join(config.quilt_tools_dir, "quilt-ptx-sim"))))
 
 # quilt-cuda-run runs PTX only where the CUDA driver loads; its error paths
 # are tested everywhere.

@@ -1,0 +1,215 @@
+#===- ptx_machine.py - Memory, threads and the CTA scheduler -------------===#
+"""One CTA runs at a time (CTAs of a launch never wait on each other). Its
+threads run one by one until they block: at a CTA barrier, at a collective
+(.aligned warp or warpgroup instruction, which executes once every member
+has arrived), or at a failed mbarrier wait, which yields. A pass over the
+threads in which nothing but failed waits happened is a deadlock, reported
+with every thread's statement."""
+
+from __future__ import annotations
+
+import collections
+from typing import Callable, Optional
+
+import numpy as np
+
+BLOCK, YIELD, EXIT = -1, -2, -3
+SHARED_WINDOW = 1 << 48  # generic address of shared byte 0 (2^32-aligned)
+GLOBAL_BASE = 1 << 32
+
+
+class SimError(Exception):
+    pass
+
+
+class GlobalMemory:
+    """Device memory: one byte array; addresses start at GLOBAL_BASE."""
+
+    def __init__(self, size: int):
+        self.bytes = bytearray(size)
+        self.array = np.frombuffer(self.bytes, dtype=np.uint8)
+        self.top = 0
+        self.tensor_maps: dict[int, dict] = {}  # address -> manifest entry
+
+    def alloc(self, size: int) -> int:
+        address = GLOBAL_BASE + self.top
+        self.top += (size + 1023) // 1024 * 1024
+        if self.top > len(self.bytes):
+            raise SimError(f"out of simulated device memory ({self.top} bytes)")
+        return address
+
+    def offset(self, address: int, size: int) -> int:
+        off = address - GLOBAL_BASE
+        if off < 0 or off + size > self.top:
+            raise SimError(f"global access of {size} bytes at 0x{address:x} is outside every buffer")
+        return off
+
+
+class Thread:
+    __slots__ = ("regs", "pc", "tid", "warp", "lane", "cta", "state", "cp_groups", "cp_open", "waiting")
+
+    def __init__(self, cta: "Cta", tid: int):
+        self.regs: dict[str, object] = {}
+        self.pc = 0
+        self.tid = tid
+        self.warp = tid // 32
+        self.lane = tid % 32
+        self.cta = cta
+        self.state = "ready"  # ready | blocked | exited
+        self.cp_groups: list[list] = []  # committed cp.async groups, oldest first
+        self.cp_open: list = []  # cp.async copies since the last commit
+        self.waiting = None  # (mbarrier, parity) of the last failed wait
+
+
+class Collective:
+    """Threads that arrived at one collective statement."""
+
+    def __init__(self, index: int, members: list[Thread]):
+        self.index = index
+        self.members = members
+        self.arrived: list[Thread] = []
+
+
+class Cta:
+    def __init__(self, launch: "Launch", ctaid: int):
+        self.launch = launch
+        self.ctaid = ctaid
+        self.shared = bytearray(launch.shared_bytes)
+        self.shared_array = np.frombuffer(self.shared, dtype=np.uint8)
+        self.threads = [Thread(self, t) for t in range(launch.threads)]
+        self.mbarriers: dict[int, list[int]] = {}  # addr -> [expected, pending, tx, phase]
+        self.collectives: dict[tuple, Collective] = {}
+        self.barrier: list[Thread] = []
+        self.wgmma: dict[int, dict] = collections.defaultdict(lambda: {"open": [], "groups": []})
+
+    # Collectives -----------------------------------------------------------
+
+    def members(self, scope: str, t: Thread) -> list[Thread]:
+        if scope == "warp":
+            first = t.warp * 32
+            group = self.threads[first:first + 32]
+        else:  # warpgroup
+            first = t.tid // 128 * 128
+            group = self.threads[first:first + 128]
+        return [m for m in group if m.state != "exited"]
+
+    def arrive(self, scope: str, index: int, t: Thread,
+               run: Callable[[list[Thread]], None]) -> int:
+        """`t` reached collective statement `index`: block until every live
+        member is there, then run it once for all and go on."""
+        key = (scope, t.warp if scope == "warp" else t.tid // 128)
+        group = self.collectives.get(key)
+        if group is None:
+            group = self.collectives[key] = Collective(index, self.members(scope, t))
+        if group.index != index:
+            stmt = self.launch.entry.body
+            raise SimError(
+                f"divergent {scope} collective in CTA {self.ctaid}: thread {t.tid} at "
+                f"'{stmt[index].text}' while others wait at '{stmt[group.index].text}'")
+        group.arrived.append(t)
+        if len(group.arrived) < len(group.members):
+            t.state = "blocked"
+            return BLOCK
+        del self.collectives[key]
+        run(group.members)
+        for m in group.members:
+            if m is not t:
+                m.pc = index + 1
+                m.state = "ready"
+        return index + 1
+
+    def bar_sync(self, index: int, t: Thread) -> int:
+        self.barrier.append(t)
+        t.pc = index
+        t.state = "blocked"
+        self._release_barrier()
+        return index + 1 if t.state == "ready" else BLOCK
+
+    def _release_barrier(self) -> None:
+        live = sum(1 for m in self.threads if m.state != "exited")
+        if self.barrier and len(self.barrier) == live:
+            for m in self.barrier:
+                m.pc += 1
+                m.state = "ready"
+            self.barrier = []
+
+    def exit(self, t: Thread) -> int:
+        t.state = "exited"
+        self._release_barrier()
+        for key, group in list(self.collectives.items()):
+            if t in group.members:
+                group.members.remove(t)
+                if len(group.arrived) == len(group.members) and group.members:
+                    raise SimError(f"thread {t.tid} exited while its {key[0]} waits at a collective")
+        return EXIT
+
+    # Scheduling ------------------------------------------------------------
+
+    def run(self, code: list[Callable[[Thread], int]], quantum: int) -> int:
+        """Round-robin turns of at most `quantum` statements: a fine
+        interleaving, so a thread that may run ahead (a producer whose
+        wait passes too early) does."""
+        steps = 0
+        while True:
+            progress = False
+            live = False
+            for t in self.threads:
+                if t.state == "exited":
+                    continue
+                live = True
+                if t.state != "ready":
+                    continue
+                pc, n = t.pc, 0
+                while True:
+                    nxt = code[pc](t)
+                    n += 1
+                    if nxt >= 0:
+                        pc = nxt
+                        if n < quantum:
+                            continue
+                        t.pc = pc
+                        progress = True
+                        break
+                    if nxt == BLOCK:
+                        if t.state == "blocked":
+                            t.pc = pc
+                        progress = True
+                    elif nxt == EXIT:
+                        progress = True
+                    elif n > 3:  # YIELD after more than the spin loop
+                        progress = True
+                    break
+                steps += n
+            if not live:
+                return steps
+            if not progress:
+                raise SimError(self.describe_deadlock())
+
+    def describe_deadlock(self) -> str:
+        body = self.launch.entry.body
+        where = collections.Counter()
+        for t in self.threads:
+            if t.state == "exited":
+                continue
+            if t.waiting is not None:
+                addr, parity = t.waiting
+                expected, pending, tx, phase = self.mbarriers[addr]
+                where[(f"waiting for parity {parity} of the mbarrier at shared {addr} "
+                       f"(phase {phase}, {pending} of {expected} arrivals and {tx} bytes pending)", "")] += 1
+            else:
+                where[(t.state, body[min(t.pc, len(body) - 1)].text)] += 1
+        lines = [f"deadlock in CTA {self.ctaid} of {self.launch.entry.name}:"]
+        lines += [f"  {n} threads {state}" + (f" at '{text}'" if text else "") for (state, text), n in where.items()]
+        return "\n".join(lines)
+
+
+class Launch:
+    def __init__(self, entry, grid: int, threads: int, shared_bytes: int,
+                 params: dict[str, int], memory: GlobalMemory):
+        self.entry = entry
+        self.grid = grid
+        self.threads = threads
+        self.shared_bytes = max(shared_bytes, 16)
+        self.params = params
+        self.memory = memory
+        self.cta: Optional[Cta] = None

@@ -1,0 +1,117 @@
+#===- ptx_values.py - PTX types, bit patterns and float conversions ------===#
+"""Registers hold raw bit patterns (Python ints, unsigned) or bools for
+predicates; instructions read them through their type suffix."""
+
+from __future__ import annotations
+
+import math
+import struct
+
+_F32 = struct.Struct("<f")
+_U32 = struct.Struct("<I")
+_F16 = struct.Struct("<e")
+_U16 = struct.Struct("<H")
+_F64 = struct.Struct("<d")
+_U64 = struct.Struct("<Q")
+
+WIDTH = {
+    "b8": 8, "u8": 8, "s8": 8,
+    "b16": 16, "u16": 16, "s16": 16, "f16": 16, "bf16": 16,
+    "b32": 32, "u32": 32, "s32": 32, "f32": 32, "f16x2": 32, "bf16x2": 32,
+    "b64": 64, "u64": 64, "s64": 64, "f64": 64,
+    "pred": 1,
+}
+SIGNED = {"s8", "s16", "s32", "s64"}
+FLOATS = {"f16", "bf16", "f32", "f64"}
+
+
+def mask(bits: int) -> int:
+    return (1 << bits) - 1
+
+
+def to_signed(value: int, bits: int) -> int:
+    value &= mask(bits)
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
+def f32_value(bits: int) -> float:
+    return _F32.unpack(_U32.pack(bits & 0xFFFFFFFF))[0]
+
+
+def f32_bits(value: float) -> int:
+    try:
+        return _U32.unpack(_F32.pack(value))[0]
+    except OverflowError:
+        return 0x7F800000 if value > 0 else 0xFF800000
+
+
+def f16_value(bits: int) -> float:
+    return _F16.unpack(_U16.pack(bits & 0xFFFF))[0]
+
+
+def f16_bits(value: float) -> int:
+    try:
+        return _U16.unpack(_F16.pack(value))[0]
+    except OverflowError:
+        return 0x7C00 if value > 0 else 0xFC00
+
+
+def bf16_value(bits: int) -> float:
+    return f32_value((bits & 0xFFFF) << 16)
+
+
+def bf16_bits(value: float) -> int:
+    """f32 rounding first (the value is an f32 result), then nearest even."""
+    u = f32_bits(value)
+    if (u & 0x7F800000) == 0x7F800000 and u & 0x7FFFFF:
+        return 0x7FC0
+    return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16) & 0xFFFF
+
+
+def f64_value(bits: int) -> float:
+    return _F64.unpack(_U64.pack(bits & mask(64)))[0]
+
+
+def f64_bits(value: float) -> int:
+    return _U64.unpack(_F64.pack(value))[0]
+
+
+def decode(bits: int, type_: str):
+    """The value of `bits` as a `type_` number (int or float)."""
+    if type_ == "f32":
+        return f32_value(bits)
+    if type_ == "f16":
+        return f16_value(bits)
+    if type_ == "bf16":
+        return bf16_value(bits)
+    if type_ == "f64":
+        return f64_value(bits)
+    width = WIDTH[type_]
+    return to_signed(bits, width) if type_ in SIGNED else bits & mask(width)
+
+
+def encode(value, type_: str) -> int:
+    """The bit pattern of `value` as `type_` (floats rounded to nearest)."""
+    if type_ == "f32":
+        return f32_bits(value)
+    if type_ == "f16":
+        return f16_bits(value)
+    if type_ == "bf16":
+        return bf16_bits(value)
+    if type_ == "f64":
+        return f64_bits(value)
+    return int(value) & mask(WIDTH[type_])
+
+
+def parse_immediate(text: str) -> int:
+    """Integer or PTX float-bits immediate (0fXXXXXXXX, 0dXXXX...)."""
+    t = text.strip()
+    if t[:2] in ("0f", "0F") and len(t) == 10:
+        return int(t[2:], 16)
+    if t[:2] in ("0d", "0D") and len(t) == 18:
+        return int(t[2:], 16)
+    return int(t, 0)
+
+
+def round_half_even(x: float) -> float:
+    return float(round(x)) if math.isfinite(x) else x
