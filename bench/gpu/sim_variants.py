@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+#===- sim_variants.py - Run the GPU bench's tilings on the PTX simulator --===#
+"""Checks, without a GPU, that every tiling a variants file lists computes
+the right result: each (case, variant) pair is compiled for a small shape
+of the case's format (ragged against the largest tiles, K deep enough for
+several slices) with the variant's pipeline options, run on quilt-ptx-sim
+and compared with the reference pipeline. It prints one line per kernel
+and a summary; exit status 1 when any kernel fails.
+
+    bench/gpu/sim_variants.py                    # bench/gpu/variants.txt
+    bench/gpu/sim_variants.py bench/gpu/grid.txt --jobs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = ROOT / "build" / "bin"
+CASES = ROOT / "bench" / "gpu" / "cases"
+
+
+def small_shape(m: int, k: int, n: int) -> tuple[int, int, int]:
+    """GEMM-sized cases shrink to 272 x 256 x 288 (two ragged 256-wide
+    tiles each way, four or more K slices); decode cases keep their M."""
+    return (272 if m > 64 else m), (512 if n > 8192 else 256), 288 if n <= 8192 else 512
+
+
+def small_case(case: Path, out: Path) -> tuple[str, Path]:
+    """The case's entry at a small shape: (entry name, .mlir path)."""
+    text = case.read_text()
+    m, k, n = (int(x) for x in re.search(r"_(\d+)x(\d+)x(\d+)$", case.stem).groups())
+    sm, sk, sn = small_shape(m, k, n)
+    weight = re.search(r"^!w = !quilt\.packed<\d+x\d+, (.*)>$", text, re.M).group(1)
+    act = " act <i8, channel>" if "act <i8" in text else ""
+    xtype = re.search(r"%x: tensor<\d+x\d+x(\w+)>", text).group(1)
+    name = "small"
+    path = out / f"{case.stem}.mlir"
+    path.write_text(
+        f"!w = !quilt.packed<{sk}x{sn}, {weight}>\n"
+        f"func.func @{name}(%x: tensor<{sm}x{sk}x{xtype}>, %w: !w) -> tensor<{sm}x{sn}x{xtype}> {{\n"
+        f"  %y = quilt.linear %x, %w{act} : tensor<{sm}x{sk}x{xtype}>, !w -> tensor<{sm}x{sn}x{xtype}>\n"
+        f"  return %y : tensor<{sm}x{sn}x{xtype}>\n}}\n")
+    return name, path
+
+
+def run(cmd: list[str], timeout: int = 900) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def check(case: Path, tag: str, options: str, work: Path) -> tuple[str, str]:
+    small = work / case.stem
+    entry, mlir = small / "entry", small / f"{case.stem}.mlir"
+    out = work / f"{case.stem}@{tag}"
+    built = run([str(BIN / "quilt-opt"), str(mlir),
+                 f"--quilt-nvptx-pipeline=chip=sm_90a output-dir={out} {options}", "-o", "/dev/null"])
+    if built.returncode:
+        return "compile-error", built.stderr.strip().splitlines()[0] if built.stderr else ""
+    sim = run([sys.executable, str(BIN / "quilt-ptx-sim"), str(out / "small.json"), "--seed", "5",
+               "--expect", str(small / "ref" / "result0.npy"), "--tolerance", "0.01"])
+    last = (sim.stdout.strip().splitlines() or [""])[-1]
+    if sim.returncode:
+        return "FAIL", (sim.stderr.strip().splitlines() or [last])[-1]
+    return "ok", last.replace("check vs reference: ", "")
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("variants", nargs="?", type=Path, default=ROOT / "bench" / "gpu" / "variants.txt")
+    p.add_argument("--jobs", type=int, default=1)
+    p.add_argument("--filter", default="", help="only variants whose tag matches this regex")
+    opts = p.parse_args(argv)
+    lines = [l.split(None, 2) for l in opts.variants.read_text().splitlines()
+             if l.strip() and not l.startswith("#")]
+    work = Path(tempfile.mkdtemp(prefix="quilt-sim-variants-"))
+    jobs = []
+    for regex, tag, options in ((l[0], l[1], l[2] if len(l) > 2 else "") for l in lines):
+        if not re.search(opts.filter, tag):
+            continue
+        for case in sorted(CASES.glob("*.mlir")):
+            if re.search(regex, case.stem):
+                jobs.append((case, tag, options))
+    for case in sorted({c for c, _, _ in jobs}):
+        (work / case.stem).mkdir()
+        entry, mlir = small_case(case, work / case.stem)
+        ref = run([str(BIN / "quilt-run"), str(mlir), "--entry", entry, "--pipeline", "reference",
+                   "--seed", "5", "--output-npy", str(work / case.stem / "ref")])
+        if ref.returncode:
+            print(f"{case.stem}: reference failed: {ref.stderr.strip()}", file=sys.stderr)
+            return 1
+    failed = 0
+    with concurrent.futures.ThreadPoolExecutor(opts.jobs) as pool:
+        results = pool.map(lambda j: (j, check(*j, work)), jobs)
+        for (case, tag, options), (status, detail) in results:
+            failed += status != "ok"
+            print(f"{status:13} {case.stem}@{tag}: {detail}", flush=True)
+    print(f"{len(jobs) - failed} of {len(jobs)} kernels match the reference on the simulator ({work})")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
