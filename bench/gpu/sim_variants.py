@@ -28,8 +28,12 @@ CASES = ROOT / "bench" / "gpu" / "cases"
 
 def small_shape(m: int, k: int, n: int) -> tuple[int, int, int]:
     """GEMM-sized cases shrink to 272 x 256 x 288 (two ragged 256-wide
-    tiles each way, four or more K slices); decode cases keep their M."""
-    return (272 if m > 64 else m), (512 if n > 8192 else 256), 288 if n <= 8192 else 512
+    tiles each way, four or more K slices); decode cases keep their M,
+    with K = 2048 (16 warps splitting K each hold a 128-wide group) and
+    N = 512."""
+    if m > 64:
+        return 272, 256, 288
+    return m, (2048 if n > 8192 else 256), (512 if n > 8192 else 288)
 
 
 def small_case(case: Path, out: Path) -> tuple[str, Path]:

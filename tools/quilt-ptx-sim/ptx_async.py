@@ -131,6 +131,7 @@ def compile_cp_async(stmt, index: int, ctx):
 
         def land():
             shared[d:d + n] = data + bytes(n - valid)
+            t.write_generic(d, n)
         t.cp_open.append(land)
         return nxt
     return cp_async

@@ -8,6 +8,7 @@ with every thread's statement."""
 
 from __future__ import annotations
 
+import bisect
 import collections
 from typing import Callable, Optional
 
@@ -30,23 +31,34 @@ class GlobalMemory:
         self.array = np.frombuffer(self.bytes, dtype=np.uint8)
         self.top = 0
         self.tensor_maps: dict[int, dict] = {}  # address -> manifest entry
+        self.starts: list[int] = []  # buffer offsets, ascending
+        self.ends: list[int] = []
+        self.names: list[str] = []
 
-    def alloc(self, size: int) -> int:
+    def alloc(self, size: int, name: str = "") -> int:
         address = GLOBAL_BASE + self.top
+        self.starts.append(self.top)
+        self.ends.append(self.top + size)
+        self.names.append(name)
         self.top += (size + 1023) // 1024 * 1024
         if self.top > len(self.bytes):
             raise SimError(f"out of simulated device memory ({self.top} bytes)")
         return address
 
     def offset(self, address: int, size: int) -> int:
+        """The byte offset of an access that must lie in one buffer (an
+        edge tile reading past its tensor into the next is an error)."""
         off = address - GLOBAL_BASE
-        if off < 0 or off + size > self.top:
-            raise SimError(f"global access of {size} bytes at 0x{address:x} is outside every buffer")
+        i = bisect.bisect_right(self.starts, off) - 1
+        if i < 0 or off + size > self.ends[i]:
+            where = f"past the end of '{self.names[i]}'" if i >= 0 else "outside every buffer"
+            raise SimError(f"global access of {size} bytes at 0x{address:x} is {where}")
         return off
 
 
 class Thread:
-    __slots__ = ("regs", "pc", "tid", "warp", "lane", "cta", "state", "cp_groups", "cp_open", "waiting")
+    __slots__ = ("regs", "pc", "tid", "warp", "lane", "cta", "state", "cp_groups", "cp_open", "waiting",
+                 "unfenced")
 
     def __init__(self, cta: "Cta", tid: int):
         self.regs: dict[str, object] = {}
@@ -59,6 +71,19 @@ class Thread:
         self.cp_groups: list[list] = []  # committed cp.async groups, oldest first
         self.cp_open: list = []  # cp.async copies since the last commit
         self.waiting = None  # (mbarrier, parity) of the last failed wait
+        self.unfenced: list[tuple[int, int]] = []  # generic-proxy shared writes since fence.proxy.async
+
+    def write_generic(self, offset: int, size: int) -> None:
+        """Shared bytes written through the generic proxy (st.shared, the
+        landing of cp.async): the async proxy (wgmma) may read them only
+        after this thread's fence.proxy.async."""
+        self.unfenced.append((offset, size))
+        self.cta.generic[offset:offset + size] += 1
+
+    def fence_proxy_async(self) -> None:
+        for offset, size in self.unfenced:
+            self.cta.generic[offset:offset + size] -= 1
+        self.unfenced = []
 
 
 class Collective:
@@ -76,6 +101,7 @@ class Cta:
         self.ctaid = ctaid
         self.shared = bytearray(launch.shared_bytes)
         self.shared_array = np.frombuffer(self.shared, dtype=np.uint8)
+        self.generic = np.zeros(len(self.shared), dtype=np.int32)  # unfenced writers per byte
         self.threads = [Thread(self, t) for t in range(launch.threads)]
         self.mbarriers: dict[int, list[int]] = {}  # addr -> [expected, pending, tx, phase]
         self.collectives: dict[tuple, Collective] = {}

@@ -70,6 +70,17 @@ def operand_addresses(desc: int, rows: int, kbytes: int) -> np.ndarray:
     return start + (r // 8) * sbo + (k // 16) * lbo + (r % 8) * 16 + k % 16
 
 
+def _check_fenced(cta, desc: int, rows: int, kelems: int, kind: str, text: str) -> None:
+    """wgmma reads through the async proxy: bytes a thread wrote through
+    the generic proxy need that thread's fence.proxy.async first."""
+    addr = operand_addresses(desc, rows, kelems * (1 if kind in ("s8", "u8") else 2))
+    addr = addr[addr < len(cta.generic)]
+    if cta.generic[addr].any():
+        first = int(addr[cta.generic[addr] > 0][0])
+        raise SimError(f"'{text}' in CTA {cta.ctaid} reads shared byte {first}, written through the generic "
+                       "proxy (st.shared or cp.async) with no fence.proxy.async by its writer since")
+
+
 def _load_operand(shared: np.ndarray, desc: int, rows: int, kelems: int, kind: str) -> np.ndarray:
     esize = 1 if kind in ("s8", "u8") else 2
     addr = operand_addresses(desc, rows, kelems * esize)
@@ -164,6 +175,9 @@ def compile_wgmma(stmt, index: int, ctx):
             for other in members:
                 if (desc_a(other), desc_b(other), scale_d(other)) != (da, db, sd):
                     raise SimError(f"wgmma operands differ across the warpgroup at '{stmt.text}'")
+            m, n, k = shape
+            _check_fenced(members[0].cta, da, m, k, kinds[1], stmt.opcode)
+            _check_fenced(members[0].cta, db, n, k, kinds[2], stmt.opcode)
             members[0].cta.wgmma[members[0].tid // 128]["open"].append(
                 _Wgmma(shape, kinds, regs, da, db, sd, trans))
         return t.cta.arrive("warpgroup", index, t, queue_op)

@@ -305,6 +305,12 @@ def compile_scalar(stmt, index: int, ctx) -> Op:
             raise SimError("named barriers with a thread count are not simulated")
         return lambda t: t.cta.bar_sync(index, t)
 
+    if op.startswith("fence.proxy.async"):
+        def fence_proxy_async(t):
+            t.fence_proxy_async()
+            return nxt
+        return fence_proxy_async
+
     if kind == "fence" or kind == "membar":
         return lambda t: nxt
 
@@ -441,5 +447,7 @@ def _compile_memory(kind: str, mods: list[str], ops: list[str], nxt: int, ctx) -
     def st(t):
         buf, off = locate(t)
         fmt.pack_into(buf, off, *[s(t) for s in srcs])
+        if buf is t.cta.shared:
+            t.write_generic(off, size)
         return nxt
     return st

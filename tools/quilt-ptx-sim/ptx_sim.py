@@ -86,7 +86,7 @@ class Device:
             else:
                 sizes[b["name"]] = int(np.prod(b["shape"])) * DTYPE_BYTES[b["dtype"]]
         self.memory = GlobalMemory(sum((s + 1023) // 1024 * 1024 for s in sizes.values()) + 4096)
-        self.address = {name: self.memory.alloc(size) for name, size in sizes.items()}
+        self.address = {name: self.memory.alloc(size, name) for name, size in sizes.items()}
         self.buffers = {b["name"]: b for b in manifest["buffers"]}
         for b in manifest["buffers"]:
             if b["kind"] == "tensor_map":
