@@ -60,7 +60,7 @@ def run(cmd: list[str], timeout: int = 900) -> subprocess.CompletedProcess:
 
 def check(case: Path, tag: str, options: str, work: Path) -> tuple[str, str]:
     small = work / case.stem
-    entry, mlir = small / "entry", small / f"{case.stem}.mlir"
+    mlir = small / f"{case.stem}.mlir"
     out = work / f"{case.stem}@{tag}"
     built = run([str(BIN / "quilt-opt"), str(mlir),
                  f"--quilt-nvptx-pipeline=chip=sm_90a output-dir={out} {options}", "-o", "/dev/null"])

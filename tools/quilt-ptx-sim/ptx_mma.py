@@ -131,7 +131,6 @@ class _Wgmma:
 
 def compile_wgmma(stmt, index: int, ctx):
     opcode, ops = stmt.opcode, stmt.operands
-    nxt = index + 1
     if opcode.startswith("wgmma.fence"):
         return lambda t: t.cta.arrive("warpgroup", index, t, lambda members: None)
     if opcode.startswith("wgmma.commit_group"):

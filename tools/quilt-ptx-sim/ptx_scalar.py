@@ -8,10 +8,11 @@ import math
 import struct
 from typing import Callable
 
-from ptx_machine import BLOCK, EXIT, SHARED_WINDOW, SimError, Thread
+from ptx_machine import SHARED_WINDOW, SimError, Thread
 from ptx_operands import address, getter, pred_getter, vector
 from ptx_values import (FLOATS, SIGNED, WIDTH, bf16_bits, bf16_value, decode, encode,
-                        f16_bits, f16_value, mask, round_half_even, to_signed)
+                        f16_bits, f16_value, f32_bits, f32_value, mask, round_half_even,
+                        to_signed)
 
 Op = Callable[[Thread], int]
 
@@ -120,7 +121,6 @@ def compile_scalar(stmt, index: int, ctx) -> Op:
             a, b, d = getter(ops[1], 32), getter(ops[2], 32), ops[0]
             if type_ != "f32":
                 raise SimError(f"unsupported '{op}'")
-            from ptx_values import f32_bits, f32_value
             ftz = "ftz" in mods
 
             def float_op(t):
@@ -178,9 +178,8 @@ def compile_scalar(stmt, index: int, ctx) -> Op:
                 t.regs[d] = _packed("fma", type_, [s(t) for s in srcs], nxt)
                 return nxt
             return fma2
-        from ptx_values import f32_bits, f32_value
-        a, b, c, d = (getter(o, 32) for o in ops[1:]), None, None, ops[0]
-        a, b, c = list(a)
+        a, b, c = (getter(o, 32) for o in ops[1:4])
+        d = ops[0]
 
         def fma(t):
             t.regs[d] = f32_bits(f32_value(a(t)) * f32_value(b(t)) + f32_value(c(t)))

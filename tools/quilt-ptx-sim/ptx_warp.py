@@ -133,6 +133,8 @@ def compile_shfl(stmt, index: int, ctx):
     a, b, c = getter(ops[1], 32), getter(ops[2], 32), getter(ops[3], 32)
 
     def run(members: list[Thread]):
+        if any(c(t) & 0x1F != 0x1F for t in members):
+            raise SimError(f"shfl.sync with sub-warp segments is not simulated: '{stmt.text}'")
         values = {t.lane: a(t) for t in members}
         for t in members:
             lane, delta = t.lane, b(t)
