@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ptx_machine import BLOCK, YIELD, SimError, Thread
-from ptx_operands import address, getter, pred_getter
+from ptx_machine import YIELD, SimError, Thread
+from ptx_operands import address, getter
 
 _DTYPE_BYTES = {"bf16": 2, "f16": 2, "f32": 4, "i8": 1, "u8": 1, "i32": 4}
 
@@ -200,5 +200,3 @@ def to_i32(x: int) -> int:
     x &= 0xFFFFFFFF
     return x - (1 << 32) if x >> 31 else x
 
-
-__all__ = ["compile_mbarrier", "compile_cp_async", "swizzle", "BLOCK", "pred_getter"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import collections
-from typing import Callable, Optional
+from typing import Callable
 
 import numpy as np
 
@@ -238,4 +238,3 @@ class Launch:
         self.shared_bytes = max(shared_bytes, 16)
         self.params = params
         self.memory = memory
-        self.cta: Optional[Cta] = None

@@ -130,7 +130,7 @@ def parse_entry_body(name: str, params: list[str], body: str) -> Entry:
     return Entry(name, params, statements, labels)
 
 
-def _resolve_forward_labels(body: str) -> str:
+def _end_labels(body: str) -> str:
     """Labels inside inline asm are written `DONE: }` (no `;` after them):
     give each a `;` so the splitter sees it as a statement of its own."""
     return re.sub(r"(^|\n)\s*([A-Za-z_$][\w$]*):\s*", r"\1\2: ;", body)
@@ -152,6 +152,6 @@ def parse_module(text: str) -> dict[str, Entry]:
                 if depth == 0:
                     break
             i += 1
-        body = _resolve_forward_labels(text[start + 1:i])
+        body = _end_labels(text[start + 1:i])
         entries[name] = parse_entry_body(name, params, body)
     return entries

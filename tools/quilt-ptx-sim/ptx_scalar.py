@@ -70,7 +70,7 @@ def _int_binary(kind: str, mods: list[str], a: int, b: int, bits: int) -> int:
     raise SimError(kind)
 
 
-def _packed(kind: str, type_: str, values: list[int], nxt: int):
+def _packed(kind: str, type_: str, values: list[int]) -> int:
     """f16x2 / bf16x2 lane-wise add, mul, fma, min, max."""
     dec = f16_value if type_ == "f16x2" else bf16_value
     enc = f16_bits if type_ == "f16x2" else bf16_bits
@@ -114,7 +114,7 @@ def compile_scalar(stmt, index: int, ctx) -> Op:
                 return half_op
 
             def packed_op(t):
-                t.regs[d] = _packed(kind, type_, [s(t) for s in srcs], nxt)
+                t.regs[d] = _packed(kind, type_, [s(t) for s in srcs])
                 return nxt
             return packed_op
         if type_ in FLOATS:
@@ -175,7 +175,7 @@ def compile_scalar(stmt, index: int, ctx) -> Op:
             d = ops[0]
 
             def fma2(t):
-                t.regs[d] = _packed("fma", type_, [s(t) for s in srcs], nxt)
+                t.regs[d] = _packed("fma", type_, [s(t) for s in srcs])
                 return nxt
             return fma2
         a, b, c = (getter(o, 32) for o in ops[1:4])

@@ -7,13 +7,6 @@ from __future__ import annotations
 import math
 import struct
 
-_F32 = struct.Struct("<f")
-_U32 = struct.Struct("<I")
-_F16 = struct.Struct("<e")
-_U16 = struct.Struct("<H")
-_F64 = struct.Struct("<d")
-_U64 = struct.Struct("<Q")
-
 WIDTH = {
     "b8": 8, "u8": 8, "s8": 8,
     "b16": 16, "u16": 16, "s16": 16, "f16": 16, "bf16": 16,
@@ -34,26 +27,26 @@ def to_signed(value: int, bits: int) -> int:
     return value - (1 << bits) if value >> (bits - 1) else value
 
 
-def f32_value(bits: int) -> float:
-    return _F32.unpack(_U32.pack(bits & 0xFFFFFFFF))[0]
+def _codec(float_format: str, int_format: str, bits: int, inf: int):
+    """(bits -> float, float -> bits nearest) of an IEEE format; overflow
+    past the largest finite value rounds to infinity."""
+    as_float, as_int = struct.Struct(float_format), struct.Struct(int_format)
+    m = mask(bits)
+
+    def value(pattern: int) -> float:
+        return as_float.unpack(as_int.pack(pattern & m))[0]
+
+    def to_bits(x: float) -> int:
+        try:
+            return as_int.unpack(as_float.pack(x))[0]
+        except OverflowError:
+            return inf if x > 0 else inf | (1 << (bits - 1))
+    return value, to_bits
 
 
-def f32_bits(value: float) -> int:
-    try:
-        return _U32.unpack(_F32.pack(value))[0]
-    except OverflowError:
-        return 0x7F800000 if value > 0 else 0xFF800000
-
-
-def f16_value(bits: int) -> float:
-    return _F16.unpack(_U16.pack(bits & 0xFFFF))[0]
-
-
-def f16_bits(value: float) -> int:
-    try:
-        return _U16.unpack(_F16.pack(value))[0]
-    except OverflowError:
-        return 0x7C00 if value > 0 else 0xFC00
+f32_value, f32_bits = _codec("<f", "<I", 32, 0x7F800000)
+f16_value, f16_bits = _codec("<e", "<H", 16, 0x7C00)
+f64_value, f64_bits = _codec("<d", "<Q", 64, 0x7FF0000000000000)
 
 
 def bf16_value(bits: int) -> float:
@@ -66,14 +59,6 @@ def bf16_bits(value: float) -> int:
     if (u & 0x7F800000) == 0x7F800000 and u & 0x7FFFFF:
         return 0x7FC0
     return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16) & 0xFFFF
-
-
-def f64_value(bits: int) -> float:
-    return _F64.unpack(_U64.pack(bits & mask(64)))[0]
-
-
-def f64_bits(value: float) -> int:
-    return _U64.unpack(_F64.pack(value))[0]
 
 
 def decode(bits: int, type_: str):

@@ -214,31 +214,22 @@ void WgmmaGenerator::buildWarpSpecialized(TensorMapRing &ring, Value tid,
                                           const EpilogueOperands &out) {
   int64_t consumers = 128 * (t.blockM / kWarpgroupRows);
   int64_t kTiles = ring.getKTiles();
-  if (!t.persistentCtas) {
-    ring.issuePrologue(0);
-    ptx.ifThen(leader, [&] {
-      // Loads run as far ahead as the stages' releases allow.
-      ptx.forLoop(ptx.c32(0), ptx.c32(kTiles), 1, {},
-                  [&](Value kTile, ValueRange) -> SmallVector<Value> {
-                    ring.refill(kTile);
-                    return {};
-                  });
-    });
-    ptx.ifThen(ptx.ult(tid, consumers),
-               [&] { store(multiply(ring, aRows), tid, m0, n0, out); });
-    return;
-  }
   // Persistent: this CTA's tiles are blockIdx.x, + grid, ...; the grid is
   // never larger than the tiles, so each CTA has at least one.
-  int64_t tiles = getOutputTiles(p, t);
-  int64_t grid = std::min(tiles, t.persistentCtas);
-  Value first = ptx.blockId(gpu::Dimension::x);
-  Value ownTiles = ptx.div(
-      arith::SubIOp::create(ptx.b, ptx.c32(tiles + grid - 1), first), grid);
-  Value slices = ptx.mul(ownTiles, kTiles);
-  ring.loopOverTiles(first, grid, slices);
+  int64_t grid = 0;
+  Value first, ownTiles, slices = ptx.c32(kTiles);
+  if (t.persistentCtas) {
+    int64_t tiles = getOutputTiles(p, t);
+    grid = std::min(tiles, t.persistentCtas);
+    first = ptx.blockId(gpu::Dimension::x);
+    ownTiles = ptx.div(
+        arith::SubIOp::create(ptx.b, ptx.c32(tiles + grid - 1), first), grid);
+    slices = ptx.mul(ownTiles, kTiles);
+    ring.loopOverTiles(first, grid, slices);
+  }
   ring.issuePrologue(0);
   ptx.ifThen(leader, [&] {
+    // Loads run as far ahead as the stages' releases allow.
     ptx.forLoop(ptx.c32(0), slices, 1, {},
                 [&](Value slice, ValueRange) -> SmallVector<Value> {
                   ring.refill(slice);
@@ -246,6 +237,10 @@ void WgmmaGenerator::buildWarpSpecialized(TensorMapRing &ring, Value tid,
                 });
   });
   ptx.ifThen(ptx.ult(tid, consumers), [&] {
+    if (!t.persistentCtas) {
+      store(multiply(ring, aRows), tid, m0, n0, out);
+      return;
+    }
     ptx.forLoop(ptx.c32(0), ownTiles, 1, {},
                 [&](Value i, ValueRange) -> SmallVector<Value> {
                   Value tile = ptx.add(first, ptx.mul(i, grid));
