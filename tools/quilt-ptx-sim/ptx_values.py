@@ -61,30 +61,22 @@ def bf16_bits(value: float) -> int:
     return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16) & 0xFFFF
 
 
+_FLOAT_CODECS = {"f32": (f32_value, f32_bits), "f16": (f16_value, f16_bits),
+                 "bf16": (bf16_value, bf16_bits), "f64": (f64_value, f64_bits)}
+
+
 def decode(bits: int, type_: str):
     """The value of `bits` as a `type_` number (int or float)."""
-    if type_ == "f32":
-        return f32_value(bits)
-    if type_ == "f16":
-        return f16_value(bits)
-    if type_ == "bf16":
-        return bf16_value(bits)
-    if type_ == "f64":
-        return f64_value(bits)
+    if type_ in _FLOAT_CODECS:
+        return _FLOAT_CODECS[type_][0](bits)
     width = WIDTH[type_]
     return to_signed(bits, width) if type_ in SIGNED else bits & mask(width)
 
 
 def encode(value, type_: str) -> int:
     """The bit pattern of `value` as `type_` (floats rounded to nearest)."""
-    if type_ == "f32":
-        return f32_bits(value)
-    if type_ == "f16":
-        return f16_bits(value)
-    if type_ == "bf16":
-        return bf16_bits(value)
-    if type_ == "f64":
-        return f64_bits(value)
+    if type_ in _FLOAT_CODECS:
+        return _FLOAT_CODECS[type_][1](value)
     return int(value) & mask(WIDTH[type_])
 
 
