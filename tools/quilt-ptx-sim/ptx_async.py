@@ -118,12 +118,16 @@ def compile_cp_async(stmt, index: int, ctx):
     src, _ = address(ops[1], ctx.params)
     size = getter(ops[2], 32)
     src_size = getter(ops[3], 32) if len(ops) > 3 and not ops[3].startswith("%p") else None
-    memory = ctx.memory
+    memory, profile = ctx.memory, ctx.profile
 
     def cp_async(t):
         n = size(t)
         valid = min(src_size(t), n) if src_size else n
         d, s = dst(t) & 0xFFFFFFFF, src(t)
+        if profile:
+            profile.record(t, index, "shared", d, n)
+            if valid:
+                profile.record(t, index, "global", s, valid)
         shared = t.cta.shared
         if d + n > len(shared):
             raise SimError(f"cp.async to shared {d}+{n} outside {len(shared)} bytes")

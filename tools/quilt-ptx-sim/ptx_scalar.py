@@ -416,6 +416,7 @@ def _compile_memory(kind: str, mods: list[str], ops: list[str], nxt: int, ctx) -
     regs = vector(ops[0] if kind == "ld" else ops[1])
     where, is_param = address(ops[1] if kind == "ld" else ops[0], ctx.params)
     memory = ctx.memory
+    profile, index = ctx.profile, nxt - 1
 
     def locate(t):
         a = where(t)
@@ -423,7 +424,11 @@ def _compile_memory(kind: str, mods: list[str], ops: list[str], nxt: int, ctx) -
             off = a - SHARED_WINDOW if space == "generic" else a
             if off < 0 or off + size > len(t.cta.shared):
                 raise SimError(f"shared access of {size} bytes at {off} outside {len(t.cta.shared)} bytes")
+            if profile:
+                profile.record(t, index, "shared", off, size)
             return t.cta.shared, off
+        if profile:
+            profile.record(t, index, "global", a, size)
         return memory.bytes, memory.offset(a, size)
 
     if kind == "ld" and is_param:

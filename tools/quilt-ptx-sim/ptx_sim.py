@@ -8,15 +8,16 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
 
 from ptx_async import compile_cp_async, compile_mbarrier
-from ptx_machine import Cta, GlobalMemory, Launch, SimError, Thread
+from ptx_machine import YIELD, Cta, GlobalMemory, Launch, SimError, Thread
 from ptx_mma import compile_wgmma
 from ptx_operands import pred_getter
 from ptx_parse import Entry, parse_module
+from ptx_profile import MemoryProfile
 from ptx_scalar import compile_scalar
 from ptx_warp import compile_ldmatrix, compile_mma, compile_shfl
 
@@ -30,6 +31,7 @@ class Context:
     entry: Entry
     params: dict[str, int]
     memory: GlobalMemory
+    profile: Optional[MemoryProfile] = None
 
 
 def _compile_statement(stmt, index: int, ctx: Context) -> Callable[[Thread], int]:
@@ -68,7 +70,18 @@ def compile_entry(entry: Entry, ctx: Context) -> list[Callable[[Thread], int]]:
         except SimError as e:
             raise SimError(f"{entry.name}: {e}") from None
     code.append(lambda t: t.cta.exit(t))  # falling off the end returns
+    if ctx.profile:
+        code = [_counted(op, i, ctx.profile.executed) for i, op in enumerate(code)]
     return code
+
+
+def _counted(op: Callable[[Thread], int], index: int, executed) -> Callable[[Thread], int]:
+    def count(t):
+        nxt = op(t)
+        if nxt != YIELD:  # a failed mbarrier wait: how often depends on the scheduling
+            executed[index] += 1
+        return nxt
+    return count
 
 
 class Device:
@@ -93,6 +106,7 @@ class Device:
                 spec = dict(b, address=self.address[b["of"]])
                 self.memory.tensor_maps[self.address[b["name"]]] = spec
         self.steps = 0
+        self.profiles: list[tuple[Entry, MemoryProfile]] = []  # with profile=True
 
     def write(self, name: str, array: np.ndarray) -> None:
         data = np.ascontiguousarray(array).view(np.uint8).ravel()
@@ -106,20 +120,24 @@ class Device:
         raw = self.memory.array[off:off + count * DTYPE_BYTES[b["dtype"]]].copy()
         return raw.view(DTYPES[b["dtype"]]).reshape(b["shape"])
 
-    def launch(self, spec: dict, quantum: int = 16) -> None:
+    def launch(self, spec: dict, quantum: int = 16, profile: bool = False) -> None:
         entry = self.entries.get(spec["kernel"])
         if entry is None:
             raise SimError(f"the PTX has no entry '{spec['kernel']}'")
         if spec["block"][1:] != [1, 1] or spec["grid"][1:] != [1, 1]:
             raise SimError("only 1-d grids and blocks are simulated")
         params = {p: self.address[a] for p, a in zip(entry.params, spec["args"])}
-        ctx = Context(entry, params, self.memory)
+        ctx = Context(entry, params, self.memory, MemoryProfile() if profile else None)
         code = compile_entry(entry, ctx)
         launch = Launch(entry, spec["grid"][0], spec["block"][0], spec.get("shared_bytes", 0),
                         params, self.memory)
         for ctaid in range(launch.grid):
             cta = Cta(launch, ctaid)
             self.steps += cta.run(code, quantum)
+            if ctx.profile:
+                ctx.profile.flush()
+        if ctx.profile:
+            self.profiles.append((entry, ctx.profile))
 
 
 def load_manifest(path: Path) -> dict:

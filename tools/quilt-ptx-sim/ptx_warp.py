@@ -108,16 +108,20 @@ def compile_ldmatrix(stmt, index: int, ctx):
     count, trans = int(m.group(1)), bool(m.group(2))
     dest = vector(stmt.operands[0])
     where, _ = address(stmt.operands[1], ctx.params)
+    profile = ctx.profile
 
     def run(members: list[Thread]):
         shared = members[0].cta.shared_array
-        mats = []
+        mats, accesses = [], []
         for j in range(count):
             rows = []
             for r in range(8):
                 a = where(members[j * 8 + r]) & 0xFFFFFFFF
                 rows.append(shared[a:a + 16].view(np.uint16))
+                accesses.append((j * 8 + r, a, 16))
             mats.append(np.stack(rows))  # 8 x 8 b16
+        if profile:
+            profile.record_warp(index, accesses)
         for lane, t in enumerate(members):
             g, q = lane // 4, lane % 4
             for j in range(count):

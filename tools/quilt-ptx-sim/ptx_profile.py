@@ -1,0 +1,158 @@
+#===- ptx_profile.py - Memory-request statistics of a simulated launch ----===#
+"""What Nsight Compute's memory tables would say of the addresses a kernel
+uses, without a GPU: per statement, how many warp-wide requests it made,
+how many shared-memory wavefronts they took against the ideal (bank
+conflicts), and how many 32-byte global sectors they touched against the
+bytes they used (coalescing).
+
+A warp-wide request is the set of accesses that the lanes of one warp make
+at the n-th execution of one statement (the simulator runs threads one by
+one, so the lanes are grouped afterwards). The shared-memory model is the
+one of sm_80/sm_90: 32 banks of 4 bytes; a request is served in phases of
+32 lanes for accesses of up to 4 bytes, 16 lanes for 8 bytes and 8 lanes
+for 16 bytes; within a phase, a bank serves one 4-byte word per wavefront
+and lanes reading one word share it. ldmatrix reads one 8 x 16-byte matrix
+per phase. Accesses the hardware makes on its own (TMA boxes, wgmma
+operands through descriptors) are not requests and are not counted."""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+
+_PHASE_LANES = {1: 32, 2: 32, 4: 32, 8: 16, 16: 8}
+
+
+def shared_wavefronts(accesses: list[tuple[int, int, int]]) -> tuple[int, int]:
+    """(wavefronts, ideal) of one request's (lane, byte offset, size)."""
+    phases: dict[int, dict[int, set[int]]] = collections.defaultdict(lambda: collections.defaultdict(set))
+    for lane, offset, size in accesses:
+        banks = phases[lane // _PHASE_LANES.get(size, 8)]
+        for word in range(offset >> 2, (offset + size - 1 >> 2) + 1):
+            banks[word & 31].add(word)
+    wavefronts = sum(max(len(words) for words in banks.values()) for banks in phases.values())
+    ideal = sum(-(-len(set().union(*banks.values())) // 32) for banks in phases.values())
+    return wavefronts, ideal
+
+
+def global_sectors(accesses: list[tuple[int, int, int]]) -> tuple[int, int]:
+    """(sectors touched, bytes used) of one request: distinct 32-byte
+    sectors, and distinct bytes (lanes reading the same bytes use them
+    once)."""
+    sectors: set[int] = set()
+    used: set[tuple[int, int]] = set()
+    for _, address, size in accesses:
+        sectors.update(range(address >> 5, (address + size - 1 >> 5) + 1))
+        used.add((address, size))
+    spans = sorted(used)
+    total, end = 0, -1
+    for address, size in spans:  # union of byte ranges
+        lo = max(address, end)
+        if address + size > lo:
+            total += address + size - lo
+        end = max(end, address + size)
+    return len(sectors), total
+
+
+@dataclasses.dataclass
+class StatementStats:
+    requests: int = 0
+    wavefronts: int = 0  # shared
+    ideal: int = 0  # shared wavefronts with no conflict
+    sectors: int = 0  # global
+    used: int = 0  # global bytes used
+
+
+class MemoryProfile:
+    """Collects one launch's requests; `flush` after each CTA groups them."""
+
+    def __init__(self):
+        self.pending: dict[tuple[int, int, str, int], list[tuple[int, int, int]]] = collections.defaultdict(list)
+        self.counts: dict[tuple[int, int, str], int] = collections.Counter()
+        self.stats: dict[tuple[int, str], StatementStats] = collections.defaultdict(StatementStats)
+        self.executed: collections.Counter = collections.Counter()  # statement index -> thread executions
+        self.ctas = 0
+
+    def record(self, t, index: int, space: str, address: int, size: int) -> None:
+        """One lane's access at statement `index`; space is 'shared' (a
+        byte offset) or 'global'."""
+        n = self.counts[(t.tid, index, space)]
+        self.counts[(t.tid, index, space)] = n + 1
+        self.pending[(t.warp, index, space, n)].append((t.lane, address, size))
+
+    def record_warp(self, index: int, accesses: list[tuple[int, int, int]]) -> None:
+        """A collective's shared request, all lanes at once (ldmatrix)."""
+        self._add(index, "shared", accesses)
+
+    def _add(self, index: int, space: str, accesses) -> None:
+        s = self.stats[(index, space)]
+        s.requests += 1
+        if space == "shared":
+            w, i = shared_wavefronts(accesses)
+            s.wavefronts += w
+            s.ideal += i
+        else:
+            sectors, used = global_sectors(accesses)
+            s.sectors += sectors
+            s.used += used
+
+    def flush(self) -> None:
+        for (_, index, space, _), accesses in self.pending.items():
+            self._add(index, space, accesses)
+        self.pending.clear()
+        self.counts.clear()
+        self.ctas += 1
+
+    def report(self, entry, top: int = 12) -> list[str]:
+        shared = [(i, s) for (i, sp), s in self.stats.items() if sp == "shared"]
+        glob = [(i, s) for (i, sp), s in self.stats.items() if sp == "global"]
+        lines = [f"profile of {entry.name} ({self.ctas} CTAs):"]
+        mix: collections.Counter = collections.Counter()
+        for index, n in self.executed.items():
+            mix[_category(entry.body[index].opcode) if index < len(entry.body) else "other"] += n
+        total = sum(mix.values())
+        lines.append(f"  {total / 32 / max(self.ctas, 1):.0f} warp instructions per CTA (thread statements / 32): "
+                     + ", ".join(f"{_percent(n, total)} {c}" for c, n in mix.most_common()))
+        w, i = sum(s.wavefronts for _, s in shared), sum(s.ideal for _, s in shared)
+        lines.append(f"  shared: {sum(s.requests for _, s in shared)} requests, {w} wavefronts, "
+                     f"ideal {i} ({_excess(w, i)} from bank conflicts)")
+        sec, used = sum(s.sectors for _, s in glob), sum(s.used for _, s in glob)
+        lines.append(f"  global: {sum(s.requests for _, s in glob)} requests, {sec} sectors for {used} bytes "
+                     f"({_percent(used, sec * 32)} of the sector bytes used)")
+        worst = sorted(((s.wavefronts - s.ideal, i, "shared", s) for i, s in shared if s.wavefronts > s.ideal),
+                       key=lambda x: -x[0])
+        worst += sorted(((s.sectors * 32 - s.used, i, "global", s) for i, s in glob if s.sectors * 32 > s.used),
+                        key=lambda x: -x[0])
+        for _, index, space, s in worst[:top]:
+            text = entry.body[index].text
+            if space == "shared":
+                lines.append(f"  #{index} {text}: {s.requests} shared requests, "
+                             f"{s.wavefronts / s.requests:.2f} wavefronts each, ideal {s.ideal / s.requests:.2f}")
+            else:
+                lines.append(f"  #{index} {text}: {s.requests} global requests, "
+                             f"{s.sectors / s.requests:.2f} sectors each for {s.used / s.requests:.1f} bytes")
+        return lines
+
+
+def _category(opcode: str) -> str:
+    head = opcode.split(".")[0]
+    if head in ("mma", "wgmma"):
+        return "tensor core"
+    if head == "ldmatrix" or (head in ("ld", "st") and ".shared" in opcode):
+        return "shared"
+    if head in ("ld", "st", "cp"):
+        return "param" if ".param" in opcode else "global"
+    if head in ("bar", "barrier", "mbarrier", "fence", "membar"):
+        return "sync"
+    if head in ("cvt", "prmt", "lop3", "fma", "mul", "sub", "add", "and", "or", "xor", "shr", "shl", "mad",
+                "bfe", "selp", "max", "min", "ex2", "rcp", "neg", "abs", "tanh", "div"):
+        return "arithmetic"
+    return "control and other"
+
+
+def _excess(actual: int, ideal: int) -> str:
+    return f"+{100.0 * (actual - ideal) / ideal:.1f}%" if ideal else "+0%"
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:.1f}%" if whole else "100%"
