@@ -140,40 +140,65 @@ static Value elementPtr(PtxBuilder &ptx, Value base, Value index,
   return ptx.offset(base, ptx.byteOffset(index, byteWidth(elementType)));
 }
 
-/// The epilogue of one element, from the accumulator (f32, or i32 with
-/// `dequantize`) to the f32 value that is rounded and stored.
-static Value finishElement(PtxBuilder &ptx, const Epilogue &epilogue,
-                           const EpilogueOperands &operands, int64_t n,
-                           Value row, Value col, Value acc) {
-  Value value = acc;
+/// base[index], base[index + 1], ... (`count` elements, one vector load
+/// when more than one: `index` must then be a multiple of `count`).
+static SmallVector<Value> loadElements(PtxBuilder &ptx, Value base, Value index,
+                                       Type elementType, int64_t count) {
+  Value ptr = elementPtr(ptx, base, index, elementType);
+  int64_t bytes = byteWidth(elementType);
+  if (count == 1)
+    return {ptx.load(elementType, ptr, bytes)};
+  Value vector =
+      ptx.load(VectorType::get({count}, elementType), ptr, count * bytes);
+  SmallVector<Value> elements;
+  for (int64_t i = 0; i < count; ++i)
+    elements.push_back(
+        LLVM::ExtractElementOp::create(ptx.b, vector, ptx.c32(i)));
+  return elements;
+}
+
+/// The epilogue of the elements of output row `row` and columns `col`,
+/// `col + 1`, ... (one per accumulator: f32, or i32 with `dequantize`), to
+/// the f32 values that are rounded and stored. Two elements start at an
+/// even column and read their column operands (scales, bias, residual) as
+/// pairs: a warp's request then uses twice the bytes of its sectors.
+static SmallVector<Value> finishElements(PtxBuilder &ptx,
+                                         const Epilogue &epilogue,
+                                         const EpilogueOperands &operands,
+                                         int64_t n, Value row, Value col,
+                                         ArrayRef<Value> accs) {
+  int64_t count = accs.size();
+  SmallVector<Value> values(accs);
   if (epilogue.dequantize) {
     Value rowScale =
         ptx.load(ptx.f32, elementPtr(ptx, operands.rowScales, row, ptx.f32), 4);
-    Value colScale =
-        ptx.load(ptx.f32, elementPtr(ptx, operands.colScales, col, ptx.f32), 4);
-    value = arith::MulFOp::create(
-        ptx.b,
-        arith::MulFOp::create(
-            ptx.b, arith::SIToFPOp::create(ptx.b, ptx.f32, acc), rowScale),
-        colScale);
+    SmallVector<Value> colScales =
+        loadElements(ptx, operands.colScales, col, ptx.f32, count);
+    for (int64_t i = 0; i < count; ++i)
+      values[i] = arith::MulFOp::create(
+          ptx.b,
+          arith::MulFOp::create(
+              ptx.b, arith::SIToFPOp::create(ptx.b, ptx.f32, values[i]),
+              rowScale),
+          colScales[i]);
   }
   if (epilogue.biasType) {
-    Value bias =
-        ptx.load(epilogue.biasType,
-                 elementPtr(ptx, operands.bias, col, epilogue.biasType),
-                 byteWidth(epilogue.biasType));
-    value = arith::AddFOp::create(ptx.b, value, ptx.toF32(bias));
+    SmallVector<Value> bias =
+        loadElements(ptx, operands.bias, col, epilogue.biasType, count);
+    for (int64_t i = 0; i < count; ++i)
+      values[i] = arith::AddFOp::create(ptx.b, values[i], ptx.toF32(bias[i]));
   }
-  value = applyActivation(ptx, epilogue.activation, value);
+  for (Value &value : values)
+    value = applyActivation(ptx, epilogue.activation, value);
   if (epilogue.residual) {
-    Value index = ptx.add(ptx.mul(row, n), col);
-    Value residual =
-        ptx.load(epilogue.outputType,
-                 elementPtr(ptx, operands.residual, index, epilogue.outputType),
-                 byteWidth(epilogue.outputType));
-    value = arith::AddFOp::create(ptx.b, value, ptx.toF32(residual));
+    SmallVector<Value> residual =
+        loadElements(ptx, operands.residual, ptx.add(ptx.mul(row, n), col),
+                     epilogue.outputType, count);
+    for (int64_t i = 0; i < count; ++i)
+      values[i] =
+          arith::AddFOp::create(ptx.b, values[i], ptx.toF32(residual[i]));
   }
-  return value;
+  return values;
 }
 
 /// Applies the epilogue to the accumulators (v0, v1) of output row `row`
@@ -186,32 +211,23 @@ static void storeAccumulatorPair(PtxBuilder &ptx, const Epilogue &epilogue,
   Value rowOk = ptx.ult(row, m);
   Value col1 = ptx.add(col, 1);
   if (n % 2 == 0) {
-    // col is even, so col < n covers col + 1: one 2-element store.
+    // col is even, so col < n covers col + 1: 2-element loads and store.
     ptx.ifThen(ptx.andB(rowOk, ptx.ult(col, n)), [&] {
-      Value y0 = ptx.fromF32(
-          finishElement(ptx, epilogue, operands, n, row, col, v0), out);
-      Value y1 = ptx.fromF32(
-          finishElement(ptx, epilogue, operands, n, row, col1, v1), out);
+      SmallVector<Value> ys =
+          finishElements(ptx, epilogue, operands, n, row, col, {v0, v1});
       Type pairType = VectorType::get({2}, out);
       Value pair = LLVM::PoisonOp::create(ptx.b, pairType);
-      pair = LLVM::InsertElementOp::create(ptx.b, pair, y0, ptx.c32(0));
-      pair = LLVM::InsertElementOp::create(ptx.b, pair, y1, ptx.c32(1));
+      for (int64_t i = 0; i < 2; ++i)
+        pair = LLVM::InsertElementOp::create(
+            ptx.b, pair, ptx.fromF32(ys[i], out), ptx.c32(i));
       Value index = ptx.add(ptx.mul(row, n), col);
       ptx.store(pair, elementPtr(ptx, operands.output, index, out),
                 2 * byteWidth(out));
     });
     return;
   }
-  for (auto [c, v] : {std::pair(col, v0), std::pair(col1, v1)}) {
-    Value column = c, value = v;
-    ptx.ifThen(ptx.andB(rowOk, ptx.ult(column, n)), [&] {
-      Value y = ptx.fromF32(
-          finishElement(ptx, epilogue, operands, n, row, column, value), out);
-      Value index = ptx.add(ptx.mul(row, n), column);
-      ptx.store(y, elementPtr(ptx, operands.output, index, out),
-                byteWidth(out));
-    });
-  }
+  for (auto [c, v] : {std::pair(col, v0), std::pair(col1, v1)})
+    storeAccumulator(ptx, epilogue, operands, m, n, row, c, v);
 }
 
 void mlir::quilt::nvptx::storeAccumulatorFragment(
@@ -231,7 +247,7 @@ void mlir::quilt::nvptx::storeAccumulator(PtxBuilder &ptx,
   ptx.ifThen(ptx.andB(ptx.ult(row, m), ptx.ult(col, n)), [&] {
     Type out = epilogue.outputType;
     Value y = ptx.fromF32(
-        finishElement(ptx, epilogue, operands, n, row, col, value), out);
+        finishElements(ptx, epilogue, operands, n, row, col, {value})[0], out);
     Value index = ptx.add(ptx.mul(row, n), col);
     ptx.store(y, elementPtr(ptx, operands.output, index, out), byteWidth(out));
   });

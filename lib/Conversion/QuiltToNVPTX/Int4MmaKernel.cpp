@@ -128,8 +128,9 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
     scaleBase.push_back(ptx.offset(
         scales, ptx.byteOffset(ptx.add(ptx.mul(tile, 16), ptx.mul(g, 2)), 2)));
   }
-  // x^T fragments: token h * 8 + g, K 16t..16t+15 of each block. Rows past
-  // M read row 0 and are zeroed.
+  // x^T fragments: token h * 8 + g, K rows 8t.. and 32 + 8t.. of each
+  // block (the K order of Int4PackKernels.cpp). Rows past M read row 0 and
+  // are zeroed.
   SmallVector<Value> xBase, tokenOk;
   for (int64_t h = 0; h < halves; ++h) {
     Value token = ptx.add(ptx.add(m0, h * 8), g);
@@ -138,7 +139,7 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
     Value safe = ptx.select(ok, token, ptx.c32(0));
     Value element =
         ptx.add(ptx.add(ptx.mul(safe, layout.k), ptx.mul(firstBlock, 64)),
-                ptx.mul(t, 16));
+                ptx.mul(t, 8));
     xBase.push_back(ptx.offset(x, ptx.byteOffset(element, 2)));
   }
   auto constOffset = [&](Value base, int64_t bytes) {
@@ -159,15 +160,20 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
     for (int64_t h = 0; h < halves; ++h)
       for (int64_t j = 0; j < 2; ++j)
         block.x.push_back(ptx.loadInvariant(
-            quad, constOffset(xBase[h], i * 128 + j * 16), 16));
-    if (needsScales(i)) {
-      Value kRow = ptx.add(ptx.mul(ptx.add(firstBlock, i), 64), ptx.mul(t, 16));
-      Value rowOffset =
-          ptx.byteOffset(ptx.mul(ptx.div(kRow, layout.group), nTiles), 32);
-      for (int64_t ti = 0; ti < kTiles; ++ti)
-        block.scales.push_back(ptx.loadInvariant(
-            ptx.i32, ptx.offset(scaleBase[ti], rowOffset), 4));
-    }
+            quad, constOffset(xBase[h], i * 128 + j * 64), 16));
+    // Groups of whole blocks: one scale pair per tile. Smaller groups (a
+    // multiple of 16): one per tile and 32-row half of the block, whose 8
+    // rows per lane lie in one group.
+    if (needsScales(i))
+      for (int64_t half = 0; half < (scalesEveryBlock ? 2 : 1); ++half) {
+        Value kRow = ptx.add(ptx.mul(ptx.add(firstBlock, i), 64),
+                             ptx.add(ptx.mul(t, 8), half * 32));
+        Value rowOffset =
+            ptx.byteOffset(ptx.mul(ptx.div(kRow, layout.group), nTiles), 32);
+        for (int64_t ti = 0; ti < kTiles; ++ti)
+          block.scales.push_back(ptx.loadInvariant(
+              ptx.i32, ptx.offset(scaleBase[ti], rowOffset), 4));
+      }
     return block;
   };
 
@@ -182,9 +188,9 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
                                 APFloat(APFloat::IEEEhalf(), "1032")));
   Value zeroQuad = arith::ConstantOp::create(
       b, DenseElementsAttr::get(cast<ShapedType>(quad), APInt(32, 0)));
-  // Per tile: the current group's scales of columns g and g + 8, each as an
-  // f16 pair (s, s).
-  SmallVector<std::array<Value, 2>> scale(kTiles);
+  // Per block half and tile (index half * kTiles + tile): the current
+  // group's scales of columns g and g + 8, each as an f16 pair (s, s).
+  SmallVector<std::array<Value, 2>> scale(2 * kTiles);
   // With groups of whole blocks, the group's products q * x add up in f32
   // partial sums (`part`, mma from zero) that are scaled once per group,
   // instead of scaling every dequantized register.
@@ -209,15 +215,15 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
     Int4Block &block = inFlight[i];
     if (scaleAfter && i > 0 && !block.scales.empty())
       flushGroup();
-    for (int64_t ti = 0; ti < int64_t(block.scales.size()); ++ti) {
-      Value pair = block.scales[ti];
+    for (int64_t si = 0; si < int64_t(block.scales.size()); ++si) {
+      Value pair = block.scales[si];
       Value lo = ptx.andI(pair, 0xffff), hi = ptx.shr(pair, 16);
       if (scaleAfter) {
         for (auto [r, bits] : llvm::enumerate(std::array<Value, 2>{lo, hi}))
-          scale32[ti][r] = ptx.toF32(LLVM::BitcastOp::create(
+          scale32[si][r] = ptx.toF32(LLVM::BitcastOp::create(
               b, f16, LLVM::TruncOp::create(b, b.getI16Type(), bits)));
       } else {
-        scale[ti] = {
+        scale[si] = {
             LLVM::BitcastOp::create(b, halfPair, ptx.orI(lo, ptx.shl(lo, 16))),
             LLVM::BitcastOp::create(b, halfPair, ptx.orI(hi, ptx.shl(hi, 16)))};
       }
@@ -253,7 +259,8 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
                   ? LLVM::FMAOp::create(b, pair, sixteenth, minus72).getResult()
                   : arith::SubFOp::create(b, pair, bias1032).getResult();
           if (!scaleAfter)
-            pair = arith::MulFOp::create(b, pair, scale[ti][r % 2]);
+            pair = arith::MulFOp::create(b, pair,
+                                         scale[(kk / 2) * kTiles + ti][r % 2]);
           a.push_back(LLVM::BitcastOp::create(b, ptx.i32, pair));
         }
         SmallVector<Value> &sums = scaleAfter ? part : acc;

@@ -10,9 +10,11 @@
 // `(word >> 4r) & 0x000f000f` is fragment register r as two f16 mantissas.
 // K is permuted inside a block, the same way for x and W (a dot product
 // does not care about the order of its terms): mma step kk's k index
-// 2t + 8j + e of lane t is K row 16t + 4kk + 2j + e, so lane t's x
-// operands for the whole block are 16 consecutive halves, two 16-byte
-// loads.
+// 2t + 8j + e of lane t is K row 32 (kk / 2) + 8t + 4 (kk % 2) + 2j + e.
+// Lane t's x operands for the block are then two 16-byte loads, of rows
+// 8t.. and 32 + 8t..: each load of a warp reads 64 consecutive bytes of
+// each of its tokens, whole 32-byte sectors. (Rows 16t..16t+15 per lane,
+// the earlier order, made every load touch twice the sectors it used.)
 //
 //===----------------------------------------------------------------------===//
 
@@ -119,8 +121,10 @@ KernelLaunch mlir::quilt::nvptx::buildInt4PackKernel(
     for (int64_t p = 0; p < 8; ++p) {
       int64_t r = p % 4, e = p / 4;
       Value col = ptx.add(ptx.add(ptx.mul(tile, 16), g), (r % 2) * 8);
-      Value row = ptx.add(ptx.add(ptx.mul(kBlock, 64), ptx.mul(t, 16)),
-                          ptx.add(ptx.mul(kStep, 4), (r / 2) * 2 + e));
+      Value row =
+          ptx.add(ptx.add(ptx.mul(kBlock, 64), ptx.mul(ptx.div(kStep, 2), 32)),
+                  ptx.add(ptx.add(ptx.mul(t, 8), ptx.mul(ptx.rem(kStep, 2), 4)),
+                          (r / 2) * 2 + e));
       Value colOk = ptx.ult(col, layout.n);
       Value safeCol = ptx.select(colOk, col, ptx.c32(0));
       Value w = ptx.load(
