@@ -9,6 +9,7 @@ and a summary; exit status 1 when any kernel fails.
 
     bench/gpu/sim_variants.py                    # bench/gpu/variants.txt
     bench/gpu/sim_variants.py bench/gpu/grid.txt --jobs 2
+    bench/gpu/sim_variants.py --profile        # + instructions, conflicts, sectors
 """
 
 from __future__ import annotations
@@ -58,7 +59,19 @@ def run(cmd: list[str], timeout: int = 900) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
-def check(case: Path, tag: str, options: str, work: Path) -> tuple[str, str]:
+def profile_summary(stdout: str) -> str:
+    """The last kernel's (the product's) line of `quilt-ptx-sim --profile`."""
+    block = stdout.rsplit("profile of ", 1)[-1]
+    found = [re.search(r, block) for r in (r"(\d+) warp instructions per CTA",
+                                           r"\(([+\d.]+%) from bank conflicts\)",
+                                           r"\(([\d.]+%) of the sector bytes used\)")]
+    if not all(found):
+        return ""
+    instructions, conflicts, used = (m.group(1) for m in found)
+    return f"; {instructions} warp instructions per CTA, shared {conflicts}, global sectors {used} used"
+
+
+def check(case: Path, tag: str, options: str, work: Path, profile: bool = False) -> tuple[str, str]:
     small = work / case.stem
     mlir = small / f"{case.stem}.mlir"
     out = work / f"{case.stem}@{tag}"
@@ -67,11 +80,12 @@ def check(case: Path, tag: str, options: str, work: Path) -> tuple[str, str]:
     if built.returncode:
         return "compile-error", built.stderr.strip().splitlines()[0] if built.stderr else ""
     sim = run([sys.executable, str(BIN / "quilt-ptx-sim"), str(out / "small.json"), "--seed", "5",
-               "--expect", str(small / "ref" / "result0.npy"), "--tolerance", "0.01"])
+               "--expect", str(small / "ref" / "result0.npy"), "--tolerance", "0.01"]
+              + (["--profile"] if profile else []))
     last = (sim.stdout.strip().splitlines() or [""])[-1]
     if sim.returncode:
         return "FAIL", (sim.stderr.strip().splitlines() or [last])[-1]
-    return "ok", last.replace("check vs reference: ", "")
+    return "ok", last.replace("check vs reference: ", "") + (profile_summary(sim.stdout) if profile else "")
 
 
 def main(argv: list[str]) -> int:
@@ -79,6 +93,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("variants", nargs="?", type=Path, default=ROOT / "bench" / "gpu" / "variants.txt")
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--filter", default="", help="only variants whose tag matches this regex")
+    p.add_argument("--profile", action="store_true",
+                   help="add the product kernel's warp instructions per CTA, shared-memory bank "
+                        "conflicts and global sector use (quilt-ptx-sim --profile)")
     opts = p.parse_args(argv)
     lines = [l.split(None, 2) for l in opts.variants.read_text().splitlines()
              if l.strip() and not l.startswith("#")]
@@ -100,7 +117,7 @@ def main(argv: list[str]) -> int:
             return 1
     failed = 0
     with concurrent.futures.ThreadPoolExecutor(opts.jobs) as pool:
-        results = pool.map(lambda j: (j, check(*j, work)), jobs)
+        results = pool.map(lambda j: (j, check(*j, work, opts.profile)), jobs)
         for (case, tag, options), (status, detail) in results:
             failed += status != "ok"
             print(f"{status:13} {case.stem}@{tag}: {detail}", flush=True)
