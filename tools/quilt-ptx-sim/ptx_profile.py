@@ -13,7 +13,9 @@ one of sm_80/sm_90: 32 banks of 4 bytes; a request is served in phases of
 for 16 bytes; within a phase, a bank serves one 4-byte word per wavefront
 and lanes reading one word share it. ldmatrix reads one 8 x 16-byte matrix
 per phase. Accesses the hardware makes on its own (TMA boxes, wgmma
-operands through descriptors) are not requests and are not counted."""
+operands through descriptors) are not requests and are not counted.
+Instruction counts are exact but for mbarrier spin loops, whose branches
+count as often as the simulator's schedule made them spin."""
 
 from __future__ import annotations
 
