@@ -42,18 +42,11 @@ def global_sectors(accesses: list[tuple[int, int, int]]) -> tuple[int, int]:
     sectors, and distinct bytes (lanes reading the same bytes use them
     once)."""
     sectors: set[int] = set()
-    used: set[tuple[int, int]] = set()
+    used: set[int] = set()
     for _, address, size in accesses:
         sectors.update(range(address >> 5, (address + size - 1 >> 5) + 1))
-        used.add((address, size))
-    spans = sorted(used)
-    total, end = 0, -1
-    for address, size in spans:  # union of byte ranges
-        lo = max(address, end)
-        if address + size > lo:
-            total += address + size - lo
-        end = max(end, address + size)
-    return len(sectors), total
+        used.update(range(address, address + size))
+    return len(sectors), len(used)
 
 
 @dataclasses.dataclass
@@ -153,7 +146,7 @@ def _category(opcode: str) -> str:
 
 
 def _excess(actual: int, ideal: int) -> str:
-    return f"+{100.0 * (actual - ideal) / ideal:.1f}%" if ideal else "+0%"
+    return f"+{100.0 * (actual - ideal) / ideal:.1f}%" if ideal else "+0.0%"
 
 
 def _percent(part: int, whole: int) -> str:
