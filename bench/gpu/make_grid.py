@@ -60,13 +60,25 @@ def wgmma() -> list[tuple[str, str]]:
 
 
 def int4(k: int) -> list[tuple[str, str]]:
-    """int4 splits: tiles per warp x warps splitting K x K blocks ahead."""
+    """int4 splits: tiles per warp x warps side by side x warps splitting K
+    x K blocks ahead."""
     out = []
     for tiles, split, ahead in itertools.product([1, 2, 4], [4, 8, 16], [2, 4, 8]):
         if (k // 64) % split or (k // 64 // split * 64) % 128:
             continue
         out.append((f"i4t{tiles}k{split}a{ahead}",
                     f"tiles=16x{16 * tiles}x64 warps=1x{split} stages={ahead}"))
+    # Warps side by side in N, sharing x through L1: 4 or 6 tiles per CTA
+    # (6 covers N = 11008 with one CTA per SM of an H100). Two tiles per
+    # warp: 3 x 4 warps only (16 rows spill at 2 warps along K, whose 32
+    # unrolled blocks ptxas schedules into 255 registers, and at 3 x 8).
+    for (tiles, side), split, ahead in itertools.product([(1, 4), (1, 6), (2, 3)], [2, 4, 8], [4, 8]):
+        if tiles > 1 and split != 4:
+            continue
+        if side * split > 32 or (k // 64) % split or (k // 64 // split * 64) % 128:
+            continue
+        out.append((f"i4t{tiles}w{side}k{split}a{ahead}",
+                    f"tiles=16x{16 * tiles * side}x64 warps={side}x{split} stages={ahead}"))
     return out
 
 

@@ -64,11 +64,14 @@ def profile_summary(stdout: str) -> str:
     block = stdout.rsplit("profile of ", 1)[-1]
     found = [re.search(r, block) for r in (r"(\d+) warp instructions per CTA",
                                            r"\(([+\d.]+%) from bank conflicts\)",
-                                           r"\(([\d.]+%) of the sector bytes used\)")]
+                                           r"\(([\d.]+%) of the sector bytes used\)",
+                                           r"traffic: (\d+) bytes loaded from L2",
+                                           r"(\d+) distinct bytes read")]
     if not all(found):
         return ""
-    instructions, conflicts, used = (m.group(1) for m in found)
-    return f"; {instructions} warp instructions per CTA, shared {conflicts}, global sectors {used} used"
+    instructions, conflicts, used, l2, distinct = (m.group(1) for m in found)
+    return (f"; {instructions} warp instructions per CTA, shared {conflicts}, global sectors {used} used, "
+            f"L2 loads {int(l2) / max(int(distinct), 1):.2f}x the bytes read")
 
 
 def check(case: Path, tag: str, options: str, work: Path, profile: bool = False) -> tuple[str, str]:

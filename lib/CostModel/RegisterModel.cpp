@@ -26,7 +26,7 @@ static Error bad(const Twine &why) {
 
 int64_t NVPTXKernelConfig::getThreads() const {
   if (family == NVPTXKernelFamily::Int4)
-    return 32 * splitK;
+    return 32 * warpsN * splitK;
   return 32 * warpsM * warpsN + (producerWarpgroup ? 128 : 0);
 }
 
@@ -78,6 +78,8 @@ json::Object NVPTXKernelConfig::toJson() const {
   // Only where set, so the records of other kernels stay as they were.
   if (persistentCtas)
     o["persistent_ctas"] = persistentCtas;
+  if (blocksPerWarp)
+    o["blocks_per_warp"] = blocksPerWarp;
   return o;
 }
 
@@ -112,6 +114,7 @@ Expected<NVPTXKernelConfig> NVPTXKernelConfig::fromJson(const json::Value &v) {
   integer("activation", c.activation);
   integer("output_bits", c.outputBits);
   integer("persistent_ctas", c.persistentCtas);
+  integer("blocks_per_warp", c.blocksPerWarp);
   // Datasets from before operand_bits: the family says it.
   c.operandBits = c.family == NVPTXKernelFamily::Int8   ? 8
                   : c.family == NVPTXKernelFamily::Int4 ? 4
@@ -169,6 +172,7 @@ std::vector<std::string> getRegisterFeatureNames() {
           "tiles_per_warp",
           "split_k",
           "ahead",
+          "blocks_per_warp",
           "operand_bits",
           "tma",
           "mbarrier_release",
@@ -226,6 +230,7 @@ std::vector<float> extractRegisterFeatures(const NVPTXKernelConfig &c) {
           float(c.tilesPerWarp),
           float(c.splitK),
           float(c.ahead),
+          float(c.blocksPerWarp),
           float(c.operandBits),
           float(c.tma),
           float(c.mbarrierRelease),

@@ -257,9 +257,11 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
     and the predicted registers (`quilt.predicted_registers`).
 
     For int4 weights the tiling options read differently: `tiles=16xNx64`
-    gives each warp N / 16 tiles of 16 columns, `warps=1xS` splits K over
-    the S warps of a CTA, and `stages` is how many 64-deep K blocks of
-    loads each warp keeps in flight.
+    gives a CTA N columns, `warps=WxS` puts W warps side by side in N
+    (N / 16W tiles of 16 columns each; they share x through L1) and splits
+    K over S, and `stages` is how many 64-deep K blocks of loads each warp
+    keeps in flight. `auto` gives 16-row x one CTA per SM, as wide as
+    covers N in one wave (the SMs of the chip's data-center part).
   }];
   let options = [
     Option<"chip", "chip", "std::string", "\"sm_90a\"",

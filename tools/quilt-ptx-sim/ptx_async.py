@@ -119,6 +119,7 @@ def compile_cp_async(stmt, index: int, ctx):
     size = getter(ops[2], 32)
     src_size = getter(ops[3], 32) if len(ops) > 3 and not ops[3].startswith("%p") else None
     memory, profile = ctx.memory, ctx.profile
+    access = "load-uncached" if ".cg." in opcode else "load"  # .cg caches in L2 only
 
     def cp_async(t):
         n = size(t)
@@ -127,7 +128,7 @@ def compile_cp_async(stmt, index: int, ctx):
         if profile:
             profile.record(t, index, "shared", d, n)
             if valid:
-                profile.record(t, index, "global", s, valid)
+                profile.record(t, index, "global", s, valid, access)
         shared = t.cta.shared
         if d + n > len(shared):
             raise SimError(f"cp.async to shared {d}+{n} outside {len(shared)} bytes")
@@ -188,6 +189,9 @@ def _compile_tma(stmt, index: int, ctx):
             whole = memory.array[base:base + dim0 * dim1 * esize].reshape(dim1, dim0 * esize)
             box[r_lo - x1:r_hi - x1, (k_lo - x0) * esize:(k_hi - x0) * esize] = \
                 whole[r_lo:r_hi, k_lo * esize:k_hi * esize]
+            if ctx.profile:
+                for r in range(r_lo, r_hi):
+                    ctx.profile.record_bulk(spec["address"] + (r * dim0 + k_lo) * esize, (k_hi - k_lo) * esize)
         targets = d + np.arange(box1 * row_bytes).reshape(box1, row_bytes)
         targets = swizzle(targets, spec["swizzle"])
         if d + box1 * row_bytes > len(t.cta.shared):

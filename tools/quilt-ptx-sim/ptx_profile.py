@@ -14,6 +14,13 @@ for 16 bytes; within a phase, a bank serves one 4-byte word per wavefront
 and lanes reading one word share it. ldmatrix reads one 8 x 16-byte matrix
 per phase. Accesses the hardware makes on its own (TMA boxes, wgmma
 operands through descriptors) are not requests and are not counted.
+
+Traffic sums the launch: sectors loaded from L2 into the SMs, with every
+L1-cached load (ld.global, .nc, cp.async.ca) hitting once its CTA has
+loaded the sector before (an L1 as large as the CTA's footprint, shared
+with no other CTA) and every uncached one (.volatile, .cg, cp.async.cg,
+TMA boxes) going to L2; distinct sectors read, the least DRAM can
+deliver; sectors stored.
 Instruction counts are exact but for mbarrier spin loops, whose branches
 count as often as the simulator's schedule made them spin."""
 
@@ -67,10 +74,17 @@ class MemoryProfile:
         self.stats: dict[tuple[int, str], StatementStats] = collections.defaultdict(StatementStats)
         self.executed: collections.Counter = collections.Counter()  # statement index -> thread executions
         self.ctas = 0
+        self.access: dict[int, str] = {}  # statement index -> "load", "load-uncached" or "store"
+        self.cta_cached: set[int] = set()  # sectors the current CTA's L1 holds
+        self.l2_loads = 0  # sectors loaded from L2 into the SMs
+        self.read: set[int] = set()  # distinct sectors read by the launch
+        self.stores = 0  # sectors stored
 
-    def record(self, t, index: int, space: str, address: int, size: int) -> None:
+    def record(self, t, index: int, space: str, address: int, size: int, access: str = "load") -> None:
         """One lane's access at statement `index`; space is 'shared' (a
-        byte offset) or 'global'."""
+        byte offset) or 'global', access (global only) 'load' through L1,
+        'load-uncached' or 'store'."""
+        self.access[index] = access
         n = self.counts[(t.tid, index, space)]
         self.counts[(t.tid, index, space)] = n + 1
         self.pending[(t.warp, index, space, n)].append((t.lane, address, size))
@@ -78,6 +92,12 @@ class MemoryProfile:
     def record_warp(self, index: int, accesses: list[tuple[int, int, int]]) -> None:
         """A collective's shared request, all lanes at once (ldmatrix)."""
         self._add(index, "shared", accesses)
+
+    def record_bulk(self, address: int, size: int) -> None:
+        """Bytes a TMA box reads from global memory: traffic only."""
+        sectors = range(address >> 5, (address + size - 1 >> 5) + 1)
+        self.l2_loads += len(sectors)
+        self.read.update(sectors)
 
     def _add(self, index: int, space: str, accesses) -> None:
         s = self.stats[(index, space)]
@@ -90,12 +110,27 @@ class MemoryProfile:
             sectors, used = global_sectors(accesses)
             s.sectors += sectors
             s.used += used
+            self._add_traffic(self.access.get(index, "load"), accesses, sectors)
+
+    def _add_traffic(self, access: str, accesses, count: int) -> None:
+        if access == "store":
+            self.stores += count
+            return
+        touched = {sector for _, address, size in accesses
+                   for sector in range(address >> 5, (address + size - 1 >> 5) + 1)}
+        self.read |= touched
+        if access == "load":
+            self.cta_cached |= touched
+        else:
+            self.l2_loads += count
 
     def flush(self) -> None:
         for (_, index, space, _), accesses in self.pending.items():
             self._add(index, space, accesses)
         self.pending.clear()
         self.counts.clear()
+        self.l2_loads += len(self.cta_cached)
+        self.cta_cached.clear()
         self.ctas += 1
 
     def report(self, entry, top: int = 12) -> list[str]:
@@ -114,6 +149,9 @@ class MemoryProfile:
         sec, used = sum(s.sectors for _, s in glob), sum(s.used for _, s in glob)
         lines.append(f"  global: {sum(s.requests for _, s in glob)} requests, {sec} sectors for {used} bytes "
                      f"({_percent(used, sec * 32)} of the sector bytes used)")
+        lines.append(f"  traffic: {self.l2_loads * 32} bytes loaded from L2 into the SMs "
+                     f"({self.l2_loads * 32 / max(self.ctas, 1):.0f} per CTA), {len(self.read) * 32} distinct "
+                     f"bytes read (the least DRAM can deliver), {self.stores * 32} bytes stored")
         worst = sorted(((s.wavefronts - s.ideal, i, "shared", s) for i, s in shared if s.wavefronts > s.ideal),
                        key=lambda x: -x[0])
         worst += sorted(((s.sectors * 32 - s.used, i, "global", s) for i, s in glob if s.sectors * 32 > s.used),

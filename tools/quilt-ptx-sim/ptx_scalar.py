@@ -417,6 +417,9 @@ def _compile_memory(kind: str, mods: list[str], ops: list[str], nxt: int, ctx) -
     where, is_param = address(ops[1] if kind == "ld" else ops[0], ctx.params)
     memory = ctx.memory
     profile, index = ctx.profile, nxt - 1
+    # What reaches L2: volatile and .cg/.cv loads bypass L1.
+    access = "store" if kind == "st" else \
+        "load-uncached" if any(m in ("volatile", "cg", "cv") for m in mods) else "load"
 
     def locate(t):
         a = where(t)
@@ -428,7 +431,7 @@ def _compile_memory(kind: str, mods: list[str], ops: list[str], nxt: int, ctx) -
                 profile.record(t, index, "shared", off, size)
             return t.cta.shared, off
         if profile:
-            profile.record(t, index, "global", a, size)
+            profile.record(t, index, "global", a, size, access)
         return memory.bytes, memory.offset(a, size)
 
     if kind == "ld" and is_param:

@@ -159,20 +159,24 @@ std::vector<PtxJob> makeGrid() {
                 ++turn;
               }
     }
+    // int4 unrolls each warp's K blocks: K rotates so that the blocks per
+    // warp span 1-64. Warps side by side in N only change the cap.
     for (int64_t rows : {1, 4, 8, 16})
       for (int64_t tilesPerWarp : {1, 2, 4, 8})
-        for (int64_t splitK : {1, 2, 4, 8, 16}) {
-          const EpilogueKind &e = kEpilogues[turn % 4];
-          PtxJob job{"int4",
-                     chip,
-                     llvm::formatv("16x{0}x64", 16 * tilesPerWarp),
-                     llvm::formatv("1x{0}", splitK),
-                     makeLinear(rows, 1024, 2048, "f16",
-                                "precision<i4, group<128>>", e),
-                     unsigned(1 << (turn % 4))};
-          grid.push_back(std::move(job));
-          ++turn;
-        }
+        for (int64_t splitK : {1, 2, 4, 8, 16})
+          for (int64_t warpsN : {1, 3}) {
+            const EpilogueKind &e = kEpilogues[turn % 4];
+            int64_t k = int64_t(1024) << (turn % 3);
+            PtxJob job{"int4",
+                       chip,
+                       llvm::formatv("16x{0}x64", 16 * tilesPerWarp * warpsN),
+                       llvm::formatv("{0}x{1}", warpsN, splitK),
+                       makeLinear(rows, k, 2048, "f16",
+                                  "precision<i4, group<128>>", e),
+                       unsigned(1 << (turn % 4))};
+            grid.push_back(std::move(job));
+            ++turn;
+          }
   }
   // int8 (W8A8): the dense kernel's grid with K slices twice as deep in
   // values (the same bytes).

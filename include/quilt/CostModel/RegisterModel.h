@@ -24,8 +24,8 @@ enum class NVPTXKernelFamily { Dense, Sparse24, Int4, Int8, Wgmma };
 
 /// What decides a generated GEMM kernel's registers: its family, chip,
 /// tiling (dense, int8 and 2:4: the CTA tile, warp grid and cp.async
-/// stages; int4: rows of x, 16-column tiles per warp, warps splitting K, K
-/// blocks loaded ahead) and fused epilogue.
+/// stages; int4: rows of x, 16-column tiles per warp, warps side by side
+/// (warpsN) and splitting K, K blocks loaded ahead) and fused epilogue.
 /// The most registers ptxas gives each thread of a CTA of `threads`
 /// threads (64K per SM, allocated per warp in multiples of 8; at most 255).
 int64_t getRegisterCap(int64_t threads);
@@ -36,6 +36,9 @@ struct NVPTXKernelConfig {
   int64_t blockM = 0, blockN = 0, blockK = 0, warpsM = 1, warpsN = 1,
           stages = 0;
   int64_t rows = 0, tilesPerWarp = 0, splitK = 1, ahead = 0;
+  /// int4: the 64-deep K blocks each warp streams, all unrolled (0 in
+  /// records from before it was kept).
+  int64_t blocksPerWarp = 0;
   bool bias = false, residual = false;
   /// wgmma: stages filled by TMA rather than cp.async, and freed by
   /// mbarriers rather than a CTA barrier.

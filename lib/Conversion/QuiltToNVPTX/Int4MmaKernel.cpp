@@ -8,7 +8,10 @@
 // Every warp streams its tiles' 512-byte K blocks (layout in
 // Int4PackKernels.cpp) with one coalesced 16-byte load per lane and tile,
 // and issues the loads of a block (weights, group scales, x) `ahead`
-// blocks before its use, so no load waits on an earlier use. With groups
+// blocks before its use, so no load waits on an earlier use. Warps side
+// by side in N read the same x through L1: at 16 rows x is 4 bytes per
+// weight byte of a 16-column tile, so narrow CTAs would load x from L2
+// several times over the weights' own traffic. With groups
 // of whole blocks, q * x is summed per group in f32 and scaled once.
 // (A cp.async ring through shared memory measured slower on an H100: the
 // extra shared-memory round trip costs more than the deeper queue wins.)
@@ -45,7 +48,7 @@ Value halfSplat(PtxBuilder &ptx, double value) {
 
 int64_t Int4Tiling::getSharedBytes(int64_t m) const {
   int64_t halves = m > 8 ? 2 : 1;
-  return splitK > 1 ? splitK * tilesPerWarp * halves * 4 * 32 * 4 : 0;
+  return splitK > 1 ? getWarps() * tilesPerWarp * halves * 4 * 32 * 4 : 0;
 }
 
 std::string Int4Tiling::verify(const Int4Layout &layout, int64_t m) const {
@@ -54,6 +57,8 @@ std::string Int4Tiling::verify(const Int4Layout &layout, int64_t m) const {
     return "a warp takes 1 to 8 tiles of 16 columns";
   if (splitK < 1 || splitK > 16 || kBlocks % splitK)
     return "the K split must divide the K / 64 blocks (at most 16 warps)";
+  if (warpsN < 1 || getWarps() > 32)
+    return "a CTA has at most 32 warps (warpsN x splitK)";
   // Scales are loaded at group starts, which must then be the same for
   // every warp; groups that are no multiple of 64 are loaded every block.
   if (layout.group % 64 == 0 && (kBlocks / splitK * 64) % layout.group)
@@ -64,15 +69,29 @@ std::string Int4Tiling::verify(const Int4Layout &layout, int64_t m) const {
 }
 
 Int4Tiling mlir::quilt::nvptx::chooseInt4Tiling(int64_t m,
-                                                const Int4Layout &layout) {
-  // Measured on an H100 at K = 4096, N = 11008 (bench/gpu/README.md): many
-  // warps with few tiles each, 16 of them per CTA once x has two 8-row
-  // halves (their registers would otherwise limit the CTAs per SM).
+                                                const Int4Layout &layout,
+                                                int64_t multiprocessors) {
+  // Up to 8 rows, measured on an H100 at K = 4096, N = 11008
+  // (bench/gpu/README.md): two tiles per warp, 8 warps splitting K.
   Int4Tiling tiling;
-  tiling.tilesPerWarp = m > 8 ? 1 : 2;
   tiling.ahead = 4;
+  int64_t maxSplit = 8;
+  if (m > 8) {
+    // Two 8-row halves: x is 4 bytes per weight byte of a tile, read once
+    // per CTA. One CTA per SM, as wide as covers N in one wave, reads it
+    // the fewest times (at K = 4096, N = 11008: 115 CTAs of 6 warps
+    // side by side x 4 along K; x from L2 drops from 88 MB to 15 MB
+    // against the weights' 23 MB). Not yet timed on a GPU; the tiling
+    // measured before it, 1 x 16 warps of one tile, is variant `i4-k16`.
+    int64_t tiles = llvm::divideCeil(layout.paddedN() / 16, multiprocessors);
+    tiling.tilesPerWarp = 1;
+    while (llvm::divideCeil(tiles, tiling.tilesPerWarp) > 8)
+      tiling.tilesPerWarp *= 2;
+    tiling.warpsN = llvm::divideCeil(tiles, tiling.tilesPerWarp);
+    maxSplit = 16;
+  }
   for (int64_t s : {16, 8, 4, 2, 1}) {
-    if (s > (m > 8 ? 16 : 8))
+    if (s > maxSplit)
       continue;
     tiling.splitK = s;
     if (tiling.verify(layout, m).empty())
@@ -91,7 +110,8 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
   int64_t ahead = std::min(tiling.ahead, perWarp);
   int64_t halves = m > 8 ? 2 : 1;
   int64_t nTiles = layout.paddedN() / 16;
-  int64_t threads = 32 * splitK;
+  int64_t warpsN = tiling.warpsN;
+  int64_t threads = 32 * tiling.getWarps();
   bool scalesEveryBlock = layout.group % 64 != 0;
 
   gpu::GPUFuncOp func =
@@ -105,16 +125,20 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
 
   Value tid = ptx.threadId();
   Value lane = ptx.rem(tid, 32), warp = ptx.div(tid, 32);
+  // Warp (kSlice, column): consecutive warps share a K range and its x.
+  Value column = ptx.rem(warp, warpsN), kSlice = ptx.div(warp, warpsN);
   Value g = ptx.div(lane, 4), t = ptx.rem(lane, 4);
   Value m0 = ptx.mul(ptx.blockId(gpu::Dimension::y), 16);
-  Value firstTile = ptx.mul(ptx.blockId(gpu::Dimension::x), kTiles);
+  Value firstTile = ptx.mul(
+      ptx.add(ptx.mul(ptx.blockId(gpu::Dimension::x), warpsN), column),
+      kTiles);
   Value x = ptx.globalBase(func.getArgument(0));
   Value w = ptx.globalBase(func.getArgument(1));
   EpilogueOperands out =
       getEpilogueOperands(ptx, epilogue, func.getArguments());
 
   // Per-lane base pointers; block i adds a constant.
-  Value firstBlock = ptx.mul(warp, perWarp);
+  Value firstBlock = ptx.mul(kSlice, perWarp);
   SmallVector<Value> weightBase, scaleBase;
   Value scales = ptx.offset(
       w, arith::ConstantIntOp::create(b, ptx.i64, layout.getScalesOffset()));
@@ -277,8 +301,8 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
   if (scaleAfter)
     flushGroup();
 
-  // Partial sums of the splitK warps meet in shared memory; warp 0 adds
-  // them and runs the epilogue.
+  // Partial sums of a column's splitK warps meet in shared memory; its
+  // first warp adds them and runs the epilogue.
   if (splitK > 1) {
     Value shared = ptx.sharedBase(module);
     auto slot = [&](Value warpIndex, int64_t i) {
@@ -287,7 +311,7 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
                                         ptx.add(ptx.c32(i * 32), lane)),
                                 4));
     };
-    ptx.ifThen(ptx.ult(ptx.c32(0), warp), [&] {
+    ptx.ifThen(ptx.ult(ptx.c32(warpsN - 1), warp), [&] {
       for (int64_t i = 0; i < int64_t(acc.size()); ++i)
         ptx.store(acc[i], slot(warp, i), 4);
     });
@@ -295,9 +319,10 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
     for (int64_t i = 0; i < int64_t(acc.size()); ++i)
       for (int64_t s = 1; s < splitK; ++s)
         acc[i] = arith::AddFOp::create(
-            b, acc[i], ptx.load(ptx.f32, slot(ptx.c32(s), i), 4));
+            b, acc[i],
+            ptx.load(ptx.f32, slot(ptx.add(column, s * warpsN), i), 4));
   }
-  ptx.ifThen(ptx.ult(warp, 1), [&] {
+  ptx.ifThen(ptx.ult(warp, warpsN), [&] {
     for (int64_t ti = 0; ti < kTiles; ++ti) {
       Value col0 = ptx.add(ptx.mul(ptx.add(firstTile, ti), 16), g);
       for (int64_t h = 0; h < halves; ++h) {
@@ -313,7 +338,7 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
   gpu::ReturnOp::create(b);
   int64_t sharedBytes = tiling.getSharedBytes(m);
   return {func,
-          {int64_t(llvm::divideCeil(nTiles, kTiles)),
+          {int64_t(llvm::divideCeil(nTiles, kTiles * warpsN)),
            int64_t(llvm::divideCeil(m, 16)), 1},
           threads,
           sharedBytes};

@@ -23,16 +23,19 @@ using cost::NVPTXKernelFamily;
 
 cost::NVPTXKernelConfig
 mlir::quilt::nvptx::describeKernel(const KernelTiling &tiling, unsigned sm,
-                                   int64_t rows, const Epilogue &epilogue) {
+                                   const GemmProblem &problem,
+                                   const Epilogue &epilogue) {
   cost::NVPTXKernelConfig c;
   c.family = tiling.family;
   c.sm = sm;
   if (tiling.family == NVPTXKernelFamily::Int4) {
     c.operandBits = 4;
-    c.rows = rows;
+    c.rows = problem.m;
     c.tilesPerWarp = tiling.int4.tilesPerWarp;
+    c.warpsN = tiling.int4.warpsN;
     c.splitK = tiling.int4.splitK;
     c.ahead = tiling.int4.ahead;
+    c.blocksPerWarp = problem.k / 64 / tiling.int4.splitK;
   } else {
     const MmaTiling &t = tiling.mma;
     std::tie(c.blockM, c.blockN, c.blockK) =
@@ -52,6 +55,19 @@ mlir::quilt::nvptx::describeKernel(const KernelTiling &tiling, unsigned sm,
   c.activation = int64_t(epilogue.activation);
   c.outputBits = epilogue.outputType.getIntOrFloatBitWidth();
   return c;
+}
+
+int64_t mlir::quilt::nvptx::getTypicalMultiprocessors(unsigned sm) {
+  // The data-center part of each generation (consumer parts differ).
+  if (sm >= 100)
+    return 148; // B200
+  if (sm >= 90)
+    return 132; // H100 SXM, H200
+  if (sm >= 89)
+    return 142; // L40S
+  if (sm >= 86)
+    return 84; // A40
+  return 108; // A100
 }
 
 /// Why a 2:4 tiling does not fit mma.sp's 64-deep tiles, or "".
@@ -121,26 +137,27 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
   std::string why;
   if (int4) {
     // int4 reads the options as: tiles 16xNx64 (N columns per CTA), warps
-    // 1xS (S warps splitting K), stages (K blocks whose loads are in
-    // flight).
+    // WxS (W warps side by side in N, S splitting K), stages (K blocks
+    // whose loads are in flight).
     Int4Tiling &t = k.int4;
-    t = chooseInt4Tiling(problem.m, layout);
-    if (tiles)
-      t.tilesPerWarp = (*tiles)[1] / 16;
+    t = chooseInt4Tiling(problem.m, layout,
+                         getTypicalMultiprocessors(request.sm));
     if (warps)
-      t.splitK = (*warps)[1];
+      std::tie(t.warpsN, t.splitK) = std::pair((*warps)[0], (*warps)[1]);
+    if (tiles)
+      t.tilesPerWarp = (*tiles)[1] / 16 / std::max<int64_t>(t.warpsN, 1);
     if (request.stages)
       t.ahead = request.stages;
     why = t.verify(layout, problem.m);
-    if (tiles && ((*tiles)[0] != 16 || (*tiles)[1] % 16 || (*tiles)[2] != 64))
-      why = "int4 tiles are 16xNx64 with N a multiple of 16";
-    if (warps && (*warps)[0] != 1)
-      why = "int4 warps are 1xS (S warps splitting K)";
+    if (tiles && ((*tiles)[0] != 16 || (*tiles)[2] != 64 ||
+                  (*tiles)[1] % (16 * t.warpsN)))
+      why = "int4 tiles are 16xNx64 with N a multiple of 16 x the warps "
+            "side by side";
     if (!why.empty())
       return linear.emitError()
              << "NVPTX backend: int4 tiling of " << t.tilesPerWarp
-             << " tiles x " << t.splitK << " warps, " << t.ahead
-             << " blocks ahead: " << why;
+             << " tiles x " << t.warpsN << "x" << t.splitK << " warps, "
+             << t.ahead << " blocks ahead: " << why;
   } else {
     MmaTiling &t = k.mma;
     t = wgmma ? chooseWgmmaTiling(problem) : chooseDenseTiling(problem);
@@ -188,7 +205,7 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
 
   auto estimate = [&](const KernelTiling &candidate) {
     return request.registers->estimate(
-        describeKernel(candidate, request.sm, problem.m, epilogue));
+        describeKernel(candidate, request.sm, problem, epilogue));
   };
   k.registers = estimate(k);
   if (!k.registers->spills)

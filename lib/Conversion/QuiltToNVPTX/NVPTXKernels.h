@@ -323,19 +323,29 @@ struct Int4Layout {
 };
 
 /// How the int4 GEMM splits the work: every warp owns `tilesPerWarp`
-/// 16-column tiles over 1 / splitK of K; a CTA's splitK warps share the
-/// tiles and add their partial sums in shared memory. The loads of the
-/// 64-deep K blocks (weights, scales, x) are issued `ahead` blocks early.
+/// 16-column tiles over 1 / splitK of K; a CTA's warpsN x splitK warps
+/// take warpsN x tilesPerWarp tiles, and the splitK warps of a tile add
+/// their partial sums in shared memory. The warpsN warps of a K range load
+/// the same x, which all but the first find in L1: x comes from L2 once
+/// per CTA, so wider CTAs read less of it. The loads of the 64-deep K
+/// blocks (weights, scales, x) are issued `ahead` blocks early.
 struct Int4Tiling {
-  int64_t tilesPerWarp = 2, splitK = 8, ahead = 4;
+  int64_t tilesPerWarp = 2, warpsN = 1, splitK = 8, ahead = 4;
+  int64_t getWarps() const { return warpsN * splitK; }
   /// Dynamic shared memory of a CTA for `m` rows of x.
   int64_t getSharedBytes(int64_t m) const;
   /// Empty if the tiling fits the layout, else why not.
   std::string verify(const Int4Layout &layout, int64_t m) const;
 };
 
-/// The tiling `auto` picks for an int4 GEMM of `m` rows.
-Int4Tiling chooseInt4Tiling(int64_t m, const Int4Layout &layout);
+/// The tiling `auto` picks for an int4 GEMM of `m` rows on a chip with
+/// `multiprocessors` SMs.
+Int4Tiling chooseInt4Tiling(int64_t m, const Int4Layout &layout,
+                            int64_t multiprocessors);
+
+/// The SMs of the usual part of compute capability `sm` (sm_80: A100's
+/// 108, sm_90: H100 SXM's 132); tilings that size a wave of CTAs use it.
+int64_t getTypicalMultiprocessors(unsigned sm);
 
 /// Setup: the group scales of a dense f32 K x N weight (argument 0) into
 /// the packed buffer (argument 1, f16) and the scratch (argument 2, f32).
@@ -458,7 +468,8 @@ chooseKernelTiling(LinearOp linear, const GemmProblem &problem,
 
 /// What the register model sees of a kernel with this tiling.
 cost::NVPTXKernelConfig describeKernel(const KernelTiling &tiling, unsigned sm,
-                                       int64_t rows, const Epilogue &epilogue);
+                                       const GemmProblem &problem,
+                                       const Epilogue &epilogue);
 
 //===----------------------------------------------------------------------===//
 // Epilogues (Epilogue.cpp)
