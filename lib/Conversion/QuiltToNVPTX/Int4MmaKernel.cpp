@@ -130,8 +130,7 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
   Value g = ptx.div(lane, 4), t = ptx.rem(lane, 4);
   Value m0 = ptx.mul(ptx.blockId(gpu::Dimension::y), 16);
   Value firstTile = ptx.mul(
-      ptx.add(ptx.mul(ptx.blockId(gpu::Dimension::x), warpsN), column),
-      kTiles);
+      ptx.add(ptx.mul(ptx.blockId(gpu::Dimension::x), warpsN), column), kTiles);
   Value x = ptx.globalBase(func.getArgument(0));
   Value w = ptx.globalBase(func.getArgument(1));
   EpilogueOperands out =

@@ -67,7 +67,7 @@ int64_t mlir::quilt::nvptx::getTypicalMultiprocessors(unsigned sm) {
     return 142; // L40S
   if (sm >= 86)
     return 84; // A40
-  return 108; // A100
+  return 108;  // A100
 }
 
 /// Why a 2:4 tiling does not fit mma.sp's 64-deep tiles, or "".
