@@ -31,7 +31,11 @@ int64_t NVPTXKernelConfig::getThreads() const {
 }
 
 int64_t getRegisterCap(int64_t threads) {
-  int64_t perThread = 65536 / std::max<int64_t>(threads, 32) / 8 * 8;
+  // A CTA's warps spread over the SM's 4 quarters of 16K registers each,
+  // so the fullest quarter decides: 14 warps get 128 (ptxas, .maxntid 448).
+  int64_t warpsPerQuarter =
+      llvm::divideCeil(std::max<int64_t>(threads, 32), 128);
+  int64_t perThread = 16384 / (32 * warpsPerQuarter) / 8 * 8;
   return std::min<int64_t>(255, perThread);
 }
 

@@ -260,8 +260,11 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
     gives a CTA N columns, `warps=WxS` puts W warps side by side in N
     (N / 16W tiles of 16 columns each; they share x through L1) and splits
     K over S, and `stages` is how many 64-deep K blocks of loads each warp
-    keeps in flight. `auto` gives 16-row x one CTA per SM, as wide as
-    covers N in one wave (the SMs of the chip's data-center part).
+    keeps in flight. S need not divide K: each warp takes ceil(groups / S)
+    groups (blocks, for groups that are no multiple of 64), the last
+    skipping what its neighbour has. `auto` gives 16-row x one CTA
+    per SM, as wide as covers N in one wave (the SMs of the chip's
+    data-center part).
   }];
   let options = [
     Option<"chip", "chip", "std::string", "\"sm_90a\"",

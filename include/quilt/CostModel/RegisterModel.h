@@ -27,7 +27,8 @@ enum class NVPTXKernelFamily { Dense, Sparse24, Int4, Int8, Wgmma };
 /// stages; int4: rows of x, 16-column tiles per warp, warps side by side
 /// (warpsN) and splitting K, K blocks loaded ahead) and fused epilogue.
 /// The most registers ptxas gives each thread of a CTA of `threads`
-/// threads (64K per SM, allocated per warp in multiples of 8; at most 255).
+/// threads (16K per quarter of the SM, which holds every fourth warp,
+/// allocated in multiples of 8; at most 255).
 int64_t getRegisterCap(int64_t threads);
 
 struct NVPTXKernelConfig {

@@ -51,18 +51,32 @@ int64_t Int4Tiling::getSharedBytes(int64_t m) const {
   return splitK > 1 ? getWarps() * tilesPerWarp * halves * 4 * 32 * 4 : 0;
 }
 
+int64_t Int4Tiling::getSplitUnit(const Int4Layout &layout) {
+  return layout.group % 64 == 0 ? layout.group / 64 : 1;
+}
+
+int64_t Int4Tiling::getBlocksPerWarp(const Int4Layout &layout) const {
+  int64_t unit = getSplitUnit(layout);
+  return llvm::divideCeil(layout.k / 64 / unit, splitK) * unit;
+}
+
 std::string Int4Tiling::verify(const Int4Layout &layout, int64_t m) const {
   int64_t kBlocks = layout.k / 64;
   if (tilesPerWarp < 1 || tilesPerWarp > 8)
     return "a warp takes 1 to 8 tiles of 16 columns";
-  if (splitK < 1 || splitK > 16 || kBlocks % splitK)
-    return "the K split must divide the K / 64 blocks (at most 16 warps)";
+  // Scales are loaded at group starts, which must then be the same for
+  // every warp: a warp's K range is whole groups of whole blocks (groups
+  // that are no multiple of 64 are loaded every block).
+  int64_t unit = getSplitUnit(layout);
+  if (kBlocks % unit)
+    return "K must be whole groups";
+  int64_t units = kBlocks / unit;
+  if (splitK < 1 || splitK > 16 ||
+      (splitK - 1) * llvm::divideCeil(units, splitK) >= units)
+    return "the K split takes 1 to 16 warps, each with at least one of the " +
+           std::to_string(units) + " K blocks (or groups of whole blocks)";
   if (warpsN < 1 || getWarps() > 32)
     return "a CTA has at most 32 warps (warpsN x splitK)";
-  // Scales are loaded at group starts, which must then be the same for
-  // every warp; groups that are no multiple of 64 are loaded every block.
-  if (layout.group % 64 == 0 && (kBlocks / splitK * 64) % layout.group)
-    return "each warp's K range must hold whole groups";
   if (ahead < 1 || ahead > 16)
     return "1 to 16 K blocks may be in flight";
   return "";
@@ -72,10 +86,12 @@ Int4Tiling mlir::quilt::nvptx::chooseInt4Tiling(int64_t m,
                                                 const Int4Layout &layout,
                                                 int64_t multiprocessors) {
   // Up to 8 rows, measured on an H100 at K = 4096, N = 11008
-  // (bench/gpu/README.md): two tiles per warp, 8 warps splitting K.
+  // (bench/gpu/README.md): two tiles per warp, 8 warps splitting K. Each
+  // warp's blocks are unrolled: beyond 128 blocks, up to 16 warps keep
+  // the loop short (K = 14336: 171 registers at 8 warps).
   Int4Tiling tiling;
   tiling.ahead = 4;
-  int64_t maxSplit = 8;
+  int64_t maxSplit = layout.k / 64 > 128 ? 16 : 8, maxWarps = 32;
   if (m > 8) {
     // Two 8-row halves: x is 4 bytes per weight byte of a tile, read once
     // per CTA. One CTA per SM, as wide as covers N in one wave, reads it
@@ -89,9 +105,13 @@ Int4Tiling mlir::quilt::nvptx::chooseInt4Tiling(int64_t m,
       tiling.tilesPerWarp *= 2;
     tiling.warpsN = llvm::divideCeil(tiles, tiling.tilesPerWarp);
     maxSplit = 16;
+    // Two tiles of 16 rows need ~100 registers: at most 512 threads (at
+    // N = 28672, 7 x 4 warps spilled at their cap of 72).
+    if (tiling.tilesPerWarp > 1)
+      maxWarps = 16;
   }
   for (int64_t s : {16, 8, 4, 2, 1}) {
-    if (s > maxSplit)
+    if (s > maxSplit || tiling.warpsN * s > maxWarps)
       continue;
     tiling.splitK = s;
     if (tiling.verify(layout, m).empty())
@@ -106,7 +126,12 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
     const Epilogue &epilogue, ArrayRef<Type> argumentTypes) {
   int64_t kTiles = tiling.tilesPerWarp, splitK = tiling.splitK;
   int64_t kBlocks = layout.k / 64;
-  int64_t perWarp = kBlocks / splitK;
+  // Warps take ceil(groups / splitK) groups each. When that overshoots K
+  // (K = 11008 is 86 groups of 128), the last warp's window moves back to
+  // end at K and skips the blocks its neighbour has: every load stays a
+  // constant offset from the warp's base.
+  int64_t perWarp = tiling.getBlocksPerWarp(layout);
+  bool uneven = perWarp * splitK != kBlocks;
   int64_t ahead = std::min(tiling.ahead, perWarp);
   int64_t halves = m > 8 ? 2 : 1;
   int64_t nTiles = layout.paddedN() / 16;
@@ -137,7 +162,12 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
       getEpilogueOperands(ptx, epilogue, func.getArguments());
 
   // Per-lane base pointers; block i adds a constant.
-  Value firstBlock = ptx.mul(kSlice, perWarp);
+  Value firstBlock = ptx.mul(kSlice, perWarp), skipped;
+  if (uneven) {
+    Value start = ptx.minU(firstBlock, ptx.c32(kBlocks - perWarp));
+    skipped = arith::SubIOp::create(b, firstBlock, start);
+    firstBlock = start;
+  }
   SmallVector<Value> weightBase, scaleBase;
   Value scales = ptx.offset(
       w, arith::ConstantIntOp::create(b, ptx.i64, layout.getScalesOffset()));
@@ -251,10 +281,14 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
             LLVM::BitcastOp::create(b, halfPair, ptx.orI(hi, ptx.shl(hi, 16)))};
       }
     }
+    // Zero x where the token is past M or the block is another warp's.
+    Value skip = uneven ? ptx.ult(ptx.c32(i), skipped) : Value();
     SmallVector<Value> xWords;
     for (int64_t h = 0; h < halves; ++h)
-      for (int64_t j = 0; j < 2; ++j)
-        xWords.push_back(ptx.select(tokenOk[h], block.x[h * 2 + j], zeroQuad));
+      for (int64_t j = 0; j < 2; ++j) {
+        Value word = ptx.select(tokenOk[h], block.x[h * 2 + j], zeroQuad);
+        xWords.push_back(skip ? ptx.select(skip, zeroQuad, word) : word);
+      }
     for (int64_t kk = 0; kk < 4; ++kk) {
       SmallVector<std::array<Value, 2>> bFrags;
       for (int64_t h = 0; h < halves; ++h) {

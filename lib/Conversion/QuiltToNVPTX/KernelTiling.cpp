@@ -35,7 +35,7 @@ mlir::quilt::nvptx::describeKernel(const KernelTiling &tiling, unsigned sm,
     c.warpsN = tiling.int4.warpsN;
     c.splitK = tiling.int4.splitK;
     c.ahead = tiling.int4.ahead;
-    c.blocksPerWarp = problem.k / 64 / tiling.int4.splitK;
+    c.blocksPerWarp = llvm::divideCeil(problem.k / 64, tiling.int4.splitK);
   } else {
     const MmaTiling &t = tiling.mma;
     std::tie(c.blockM, c.blockN, c.blockK) =

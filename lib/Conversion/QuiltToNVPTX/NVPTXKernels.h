@@ -332,6 +332,10 @@ struct Int4Layout {
 struct Int4Tiling {
   int64_t tilesPerWarp = 2, warpsN = 1, splitK = 8, ahead = 4;
   int64_t getWarps() const { return warpsN * splitK; }
+  /// Blocks a warp's K range is made of: a group of whole blocks, or one.
+  static int64_t getSplitUnit(const Int4Layout &layout);
+  /// The K blocks each warp streams (the last may skip some).
+  int64_t getBlocksPerWarp(const Int4Layout &layout) const;
   /// Dynamic shared memory of a CTA for `m` rows of x.
   int64_t getSharedBytes(int64_t m) const;
   /// Empty if the tiling fits the layout, else why not.

@@ -31,3 +31,15 @@ func.func @m8(%x: tensor<8x512xf16>, %w: !quilt.packed<512x11008, precision<i4, 
   %y = quilt.linear %x, %w : tensor<8x512xf16>, !quilt.packed<512x11008, precision<i4, group<128>>> -> tensor<8x11008xf16>
   return %y : tensor<8x11008xf16>
 }
+
+// -----
+
+// K = 11008 is 86 groups of 128, which 8 warps take 11 at a time (the
+// last skips 2): 22 unrolled blocks per warp, not the 86 of the largest
+// even split, 2 warps.
+// SM90: gpu.launch_func @quilt_kernels::@k11008_linear_0 blocks in (%c128{{[_0-9]*}}, %c1{{[_0-9]*}}, %c1{{[_0-9]*}}) threads in (%c256{{[_0-9]*}},
+// SM90-SAME: \22blocks_per_warp\22:22{{.*}}\22split_k\22:8
+func.func @k11008(%x: tensor<1x11008xf16>, %w: !quilt.packed<11008x4096, precision<i4, group<128>>>) -> tensor<1x4096xf16> {
+  %y = quilt.linear %x, %w : tensor<1x11008xf16>, !quilt.packed<11008x4096, precision<i4, group<128>>> -> tensor<1x4096xf16>
+  return %y : tensor<1x4096xf16>
+}

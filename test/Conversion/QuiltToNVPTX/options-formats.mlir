@@ -2,7 +2,7 @@
 // weights, and the errors of tilings those kernels cannot run.
 // RUN: not quilt-opt %s --split-input-file "--convert-quilt-to-nvptx=tiles=128x128x32" 2>&1 | FileCheck %s --check-prefix=SPARSE-K
 // RUN: not quilt-opt %s --split-input-file "--convert-quilt-to-nvptx=tiles=16x24x64" 2>&1 | FileCheck %s --check-prefix=INT4-TILES
-// RUN: not quilt-opt %s --split-input-file "--convert-quilt-to-nvptx=warps=8x8" 2>&1 | FileCheck %s --check-prefix=INT4-WARPS
+// RUN: not quilt-opt %s --split-input-file "--convert-quilt-to-nvptx=warps=12x4" 2>&1 | FileCheck %s --check-prefix=INT4-WARPS
 // RUN: not quilt-opt %s --split-input-file "--convert-quilt-to-nvptx=warps=1x3" 2>&1 | FileCheck %s --check-prefix=INT4-SPLIT
 // RUN: not quilt-opt %s --split-input-file "--convert-quilt-to-nvptx=stages=17" 2>&1 | FileCheck %s --check-prefix=INT4-AHEAD
 // RUN: quilt-opt %s --split-input-file "--convert-quilt-to-nvptx=chip=sm_80" | FileCheck %s --check-prefix=SPARSE-SM80
@@ -11,8 +11,8 @@
 
 // SPARSE-K: 2:4 tiles are MxNx64 with warp tiles of a multiple of 8 rows and 16 columns
 // INT4-TILES: int4 tiles are 16xNx64 with N a multiple of 16 x the warps side by side
-// INT4-WARPS: int4 tiling of 2 tiles x 8x8 warps, 4 blocks ahead: a CTA has at most 32 warps
-// INT4-SPLIT: int4 tiling of 2 tiles x 1x3 warps, 4 blocks ahead: the K split must divide the K / 64 blocks
+// INT4-WARPS: int4 tiling of 2 tiles x 12x4 warps, 4 blocks ahead: a CTA has at most 32 warps
+// INT4-SPLIT: int4 tiling of 2 tiles x 1x3 warps, 4 blocks ahead: the K split takes 1 to 16 warps, each with at least one of the 4 K blocks (or groups of whole blocks)
 // INT4-AHEAD: 1 to 16 K blocks may be in flight
 // 2:4 runs on Ampere too (mma.sp; quilt-nvptx-pipeline emits PTX 7.1 there).
 // SPARSE-SM80: gpu.func @sparse_linear_0(
