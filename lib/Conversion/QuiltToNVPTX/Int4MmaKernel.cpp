@@ -91,7 +91,7 @@ Int4Tiling mlir::quilt::nvptx::chooseInt4Tiling(int64_t m,
   // the loop short (K = 14336: 171 registers at 8 warps).
   Int4Tiling tiling;
   tiling.ahead = 4;
-  int64_t maxSplit = layout.k / 64 > 128 ? 16 : 8, maxWarps = 32;
+  int64_t maxSplit = layout.k / 64 > 128 ? 16 : 8;
   if (m > 8) {
     // Two 8-row halves: x is 4 bytes per weight byte of a tile, read once
     // per CTA. One CTA per SM, as wide as covers N in one wave, reads it
@@ -99,19 +99,15 @@ Int4Tiling mlir::quilt::nvptx::chooseInt4Tiling(int64_t m,
     // side by side x 4 along K; x from L2 drops from 88 MB to 15 MB
     // against the weights' 23 MB). Not yet timed on a GPU; the tiling
     // measured before it, 1 x 16 warps of one tile, is variant `i4-k16`.
-    int64_t tiles = llvm::divideCeil(layout.paddedN() / 16, multiprocessors);
+    // One tile per warp (two of 16 rows need over 128 registers) and at
+    // most 8 side by side, which leaves 4 warps along K within 32.
     tiling.tilesPerWarp = 1;
-    while (llvm::divideCeil(tiles, tiling.tilesPerWarp) > 8)
-      tiling.tilesPerWarp *= 2;
-    tiling.warpsN = llvm::divideCeil(tiles, tiling.tilesPerWarp);
+    tiling.warpsN = std::min<int64_t>(
+        8, llvm::divideCeil(layout.paddedN() / 16, multiprocessors));
     maxSplit = 16;
-    // Two tiles of 16 rows need ~100 registers: at most 512 threads (at
-    // N = 28672, 7 x 4 warps spilled at their cap of 72).
-    if (tiling.tilesPerWarp > 1)
-      maxWarps = 16;
   }
   for (int64_t s : {16, 8, 4, 2, 1}) {
-    if (s > maxSplit || tiling.warpsN * s > maxWarps)
+    if (s > maxSplit)
       continue;
     tiling.splitK = s;
     if (tiling.verify(layout, m).empty())

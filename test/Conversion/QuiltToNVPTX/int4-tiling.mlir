@@ -43,3 +43,14 @@ func.func @k11008(%x: tensor<1x11008xf16>, %w: !quilt.packed<11008x4096, precisi
   %y = quilt.linear %x, %w : tensor<1x11008xf16>, !quilt.packed<11008x4096, precision<i4, group<128>>> -> tensor<1x4096xf16>
   return %y : tensor<1x4096xf16>
 }
+
+// -----
+
+// 28672 columns would need 14 tiles per CTA for one wave: at most 8 go
+// side by side (1792 tiles: 224 CTAs of 8 x 4 warps).
+// SM90: gpu.launch_func @quilt_kernels::@wide_linear_0 blocks in (%c224{{[_0-9]*}}, %c1{{[_0-9]*}}, %c1{{[_0-9]*}}) threads in (%c1024{{[_0-9]*}},
+// SM90-SAME: \22split_k\22:4{{.*}}\22tiles_per_warp\22:1{{.*}}\22warps\22:[1,8]
+func.func @wide(%x: tensor<16x512xf16>, %w: !quilt.packed<512x28672, precision<i4, group<128>>>) -> tensor<16x28672xf16> {
+  %y = quilt.linear %x, %w : tensor<16x512xf16>, !quilt.packed<512x28672, precision<i4, group<128>>> -> tensor<16x28672xf16>
+  return %y : tensor<16x28672xf16>
+}
