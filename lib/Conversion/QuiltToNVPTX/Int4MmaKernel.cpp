@@ -86,12 +86,15 @@ Int4Tiling mlir::quilt::nvptx::chooseInt4Tiling(int64_t m,
                                                 const Int4Layout &layout,
                                                 int64_t multiprocessors) {
   // Up to 8 rows, measured on an H100 at K = 4096, N = 11008
-  // (bench/gpu/README.md): two tiles per warp, 8 warps splitting K. Each
-  // warp's blocks are unrolled: beyond 128 blocks, up to 16 warps keep
-  // the loop short (K = 14336: 171 registers at 8 warps).
+  // (bench/gpu/README.md): two tiles per warp, 8 warps splitting K; it was
+  // latency-bound, its occupancy limited by the grid (344 CTAs). Fewer
+  // CTAs than two per SM (N = 4096: 128) get up to 16 warps along K, and
+  // so does K beyond 128 blocks, whose unrolled warps would otherwise
+  // grow long (K = 14336: 171 registers at 8 warps).
   Int4Tiling tiling;
   tiling.ahead = 4;
-  int64_t maxSplit = layout.k / 64 > 128 ? 16 : 8;
+  int64_t ctas = llvm::divideCeil(layout.paddedN() / 16, tiling.tilesPerWarp);
+  int64_t maxSplit = layout.k / 64 > 128 || ctas < 2 * multiprocessors ? 16 : 8;
   if (m > 8) {
     // Two 8-row halves: x is 4 bytes per weight byte of a tile, read once
     // per CTA. One CTA per SM, as wide as covers N in one wave, reads it

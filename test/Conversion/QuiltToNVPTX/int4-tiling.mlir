@@ -54,3 +54,14 @@ func.func @wide(%x: tensor<16x512xf16>, %w: !quilt.packed<512x28672, precision<i
   %y = quilt.linear %x, %w : tensor<16x512xf16>, !quilt.packed<512x28672, precision<i4, group<128>>> -> tensor<16x28672xf16>
   return %y : tensor<16x28672xf16>
 }
+
+// -----
+
+// N = 4096 at M = 1 is 128 CTAs of two tiles, under two per SM: the warps
+// along K double to 16 (occupancy, not tiles, limited the measured kernel).
+// SM90: gpu.launch_func @quilt_kernels::@narrow_linear_0 blocks in (%c128{{[_0-9]*}}, %c1{{[_0-9]*}}, %c1{{[_0-9]*}}) threads in (%c512{{[_0-9]*}},
+// SM90-SAME: \22split_k\22:16{{.*}}\22tiles_per_warp\22:2
+func.func @narrow(%x: tensor<1x4096xf16>, %w: !quilt.packed<4096x4096, precision<i4, group<128>>>) -> tensor<1x4096xf16> {
+  %y = quilt.linear %x, %w : tensor<1x4096xf16>, !quilt.packed<4096x4096, precision<i4, group<128>>> -> tensor<1x4096xf16>
+  return %y : tensor<1x4096xf16>
+}
