@@ -65,3 +65,14 @@ func.func @narrow(%x: tensor<1x4096xf16>, %w: !quilt.packed<4096x4096, precision
   %y = quilt.linear %x, %w : tensor<1x4096xf16>, !quilt.packed<4096x4096, precision<i4, group<128>>> -> tensor<1x4096xf16>
   return %y : tensor<1x4096xf16>
 }
+
+// -----
+
+// The bench's decode shape keeps the tiling measured on the H100: 344
+// CTAs of 2 tiles x 8 warps along K.
+// SM90: gpu.launch_func @quilt_kernels::@bench_linear_0 blocks in (%c344{{[_0-9]*}}, %c1{{[_0-9]*}}, %c1{{[_0-9]*}}) threads in (%c256{{[_0-9]*}},
+// SM90-SAME: \22split_k\22:8{{.*}}\22tiles_per_warp\22:2{{.*}}\22warps\22:[1,1]
+func.func @bench(%x: tensor<1x4096xf16>, %w: !quilt.packed<4096x11008, precision<i4, group<128>>>) -> tensor<1x11008xf16> {
+  %y = quilt.linear %x, %w : tensor<1x4096xf16>, !quilt.packed<4096x11008, precision<i4, group<128>>> -> tensor<1x11008xf16>
+  return %y : tensor<1x11008xf16>
+}
