@@ -1,7 +1,9 @@
 // The int4 GEMM's CTAs: warps side by side in N share x through L1, and
 // `auto` gives 16-row x one CTA per SM, as wide as covers N in one wave
 // (x, 4 bytes per weight byte of a 16-column tile, is then read from L2
-// once per SM). Up to 8 rows the tiling measured on an H100 stays.
+// once per SM). Up to 8 rows the tiling measured on an H100 stays, but
+// for grids of fewer than two CTAs per SM and K beyond 128 blocks, which
+// get up to 16 warps along K. Splits need not divide K.
 // RUN: quilt-opt %s --split-input-file --convert-quilt-to-nvptx=chip=sm_90a | FileCheck %s --check-prefix=SM90
 // RUN: quilt-opt %s --split-input-file --convert-quilt-to-nvptx=chip=sm_80 | FileCheck %s --check-prefix=SM80
 // RUN: quilt-opt %s --split-input-file "--convert-quilt-to-nvptx=chip=sm_90a tiles=16x64x64 warps=2x4" | FileCheck %s --check-prefix=FORCED
