@@ -98,7 +98,9 @@ class Collective:
 class Cta:
     def __init__(self, launch: "Launch", ctaid: int):
         self.launch = launch
-        self.ctaid = ctaid
+        self.ctaid = ctaid  # linear: x fastest
+        gx, gy, _ = launch.dims
+        self.xyz = (ctaid % gx, ctaid // gx % gy, ctaid // (gx * gy))
         self.shared = bytearray(launch.shared_bytes)
         self.shared_array = np.frombuffer(self.shared, dtype=np.uint8)
         self.generic = np.zeros(len(self.shared), dtype=np.int32)  # unfenced writers per byte
@@ -230,10 +232,11 @@ class Cta:
 
 
 class Launch:
-    def __init__(self, entry, grid: int, threads: int, shared_bytes: int,
+    def __init__(self, entry, grid: tuple[int, int, int], threads: int, shared_bytes: int,
                  params: dict[str, int], memory: GlobalMemory):
         self.entry = entry
-        self.grid = grid
+        self.dims = tuple(grid)
+        self.grid = grid[0] * grid[1] * grid[2]  # CTAs
         self.threads = threads
         self.shared_bytes = max(shared_bytes, 16)
         self.params = params

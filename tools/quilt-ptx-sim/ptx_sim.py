@@ -124,12 +124,12 @@ class Device:
         entry = self.entries.get(spec["kernel"])
         if entry is None:
             raise SimError(f"the PTX has no entry '{spec['kernel']}'")
-        if spec["block"][1:] != [1, 1] or spec["grid"][1:] != [1, 1]:
-            raise SimError("only 1-d grids and blocks are simulated")
+        if spec["block"][1:] != [1, 1]:
+            raise SimError("only 1-d blocks are simulated")
         params = {p: self.address[a] for p, a in zip(entry.params, spec["args"])}
         ctx = Context(entry, params, self.memory, MemoryProfile() if profile else None)
         code = compile_entry(entry, ctx)
-        launch = Launch(entry, spec["grid"][0], spec["block"][0], spec.get("shared_bytes", 0),
+        launch = Launch(entry, tuple(spec["grid"]), spec["block"][0], spec.get("shared_bytes", 0),
                         params, self.memory)
         for ctaid in range(launch.grid):
             cta = Cta(launch, ctaid)
