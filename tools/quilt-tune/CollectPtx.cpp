@@ -164,7 +164,7 @@ std::vector<PtxJob> makeGrid() {
     for (int64_t rows : {1, 4, 8, 16})
       for (int64_t tilesPerWarp : {1, 2, 4, 8})
         for (int64_t splitK : {1, 2, 4, 8, 16})
-          for (int64_t warpsN : {1, 3}) {
+          for (int64_t warpsN : {1, 3, 8}) {
             const EpilogueKind &e = kEpilogues[turn % 4];
             int64_t k = int64_t(1024) << (turn % 3);
             PtxJob job{"int4",
