@@ -21,6 +21,7 @@ loaded the sector before (an L1 as large as the CTA's footprint, shared
 with no other CTA) and every uncached one (.volatile, .cg, cp.async.cg,
 TMA boxes) going to L2; distinct sectors read, the least DRAM can
 deliver; sectors stored.
+
 Instruction counts are exact but for mbarrier spin loops, whose branches
 count as often as the simulator's schedule made them spin."""
 
@@ -44,16 +45,21 @@ def shared_wavefronts(accesses: list[tuple[int, int, int]]) -> tuple[int, int]:
     return wavefronts, ideal
 
 
-def global_sectors(accesses: list[tuple[int, int, int]]) -> tuple[int, int]:
+def sectors_of(address: int, size: int) -> range:
+    """The 32-byte sectors of `size` bytes at `address`."""
+    return range(address >> 5, (address + size - 1 >> 5) + 1)
+
+
+def global_sectors(accesses: list[tuple[int, int, int]]) -> tuple[set[int], int]:
     """(sectors touched, bytes used) of one request: distinct 32-byte
-    sectors, and distinct bytes (lanes reading the same bytes use them
-    once)."""
+    sectors, and the number of distinct bytes (lanes reading the same
+    bytes use them once)."""
     sectors: set[int] = set()
     used: set[int] = set()
     for _, address, size in accesses:
-        sectors.update(range(address >> 5, (address + size - 1 >> 5) + 1))
+        sectors.update(sectors_of(address, size))
         used.update(range(address, address + size))
-    return len(sectors), len(used)
+    return sectors, len(used)
 
 
 @dataclasses.dataclass
@@ -95,7 +101,7 @@ class MemoryProfile:
 
     def record_bulk(self, address: int, size: int) -> None:
         """Bytes a TMA box reads from global memory: traffic only."""
-        sectors = range(address >> 5, (address + size - 1 >> 5) + 1)
+        sectors = sectors_of(address, size)
         self.l2_loads += len(sectors)
         self.read.update(sectors)
 
@@ -108,21 +114,19 @@ class MemoryProfile:
             s.ideal += i
         else:
             sectors, used = global_sectors(accesses)
-            s.sectors += sectors
+            s.sectors += len(sectors)
             s.used += used
-            self._add_traffic(self.access.get(index, "load"), accesses, sectors)
+            self._add_traffic(self.access.get(index, "load"), sectors)
 
-    def _add_traffic(self, access: str, accesses, count: int) -> None:
+    def _add_traffic(self, access: str, sectors: set[int]) -> None:
         if access == "store":
-            self.stores += count
+            self.stores += len(sectors)
             return
-        touched = {sector for _, address, size in accesses
-                   for sector in range(address >> 5, (address + size - 1 >> 5) + 1)}
-        self.read |= touched
+        self.read |= sectors
         if access == "load":
-            self.cta_cached |= touched
+            self.cta_cached |= sectors
         else:
-            self.l2_loads += count
+            self.l2_loads += len(sectors)
 
     def flush(self) -> None:
         for (_, index, space, _), accesses in self.pending.items():

@@ -66,11 +66,9 @@ std::string Int4Tiling::verify(const Int4Layout &layout, int64_t m) const {
     return "a warp takes 1 to 8 tiles of 16 columns";
   // Scales are loaded at group starts, which must then be the same for
   // every warp: a warp's K range is whole groups of whole blocks (groups
-  // that are no multiple of 64 are loaded every block).
-  int64_t unit = getSplitUnit(layout);
-  if (kBlocks % unit)
-    return "K must be whole groups";
-  int64_t units = kBlocks / unit;
+  // that are no multiple of 64 are loaded every block). The packed type
+  // makes K whole groups.
+  int64_t units = kBlocks / getSplitUnit(layout);
   if (splitK < 1 || splitK > 16 ||
       (splitK - 1) * llvm::divideCeil(units, splitK) >= units)
     return "the K split takes 1 to 16 warps, each with at least one of the " +

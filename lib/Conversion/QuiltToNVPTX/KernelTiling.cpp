@@ -23,19 +23,19 @@ using cost::NVPTXKernelFamily;
 
 cost::NVPTXKernelConfig
 mlir::quilt::nvptx::describeKernel(const KernelTiling &tiling, unsigned sm,
-                                   const GemmProblem &problem,
+                                   int64_t rows, const Int4Layout &layout,
                                    const Epilogue &epilogue) {
   cost::NVPTXKernelConfig c;
   c.family = tiling.family;
   c.sm = sm;
   if (tiling.family == NVPTXKernelFamily::Int4) {
     c.operandBits = 4;
-    c.rows = problem.m;
+    c.rows = rows;
     c.tilesPerWarp = tiling.int4.tilesPerWarp;
     c.warpsN = tiling.int4.warpsN;
     c.splitK = tiling.int4.splitK;
     c.ahead = tiling.int4.ahead;
-    c.blocksPerWarp = llvm::divideCeil(problem.k / 64, tiling.int4.splitK);
+    c.blocksPerWarp = tiling.int4.getBlocksPerWarp(layout);
   } else {
     const MmaTiling &t = tiling.mma;
     std::tie(c.blockM, c.blockN, c.blockK) =
@@ -145,12 +145,13 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
     if (warps)
       std::tie(t.warpsN, t.splitK) = std::pair((*warps)[0], (*warps)[1]);
     if (tiles)
-      t.tilesPerWarp = (*tiles)[1] / 16 / std::max<int64_t>(t.warpsN, 1);
+      t.tilesPerWarp = (*tiles)[1] / 16 / t.warpsN;
     if (request.stages)
       t.ahead = request.stages;
     why = t.verify(layout, problem.m);
-    if (tiles && ((*tiles)[0] != 16 || (*tiles)[2] != 64 ||
-                  (*tiles)[1] % (16 * t.warpsN)))
+    if (why.empty() && tiles &&
+        ((*tiles)[0] != 16 || (*tiles)[2] != 64 ||
+         (*tiles)[1] % (16 * t.warpsN)))
       why = "int4 tiles are 16xNx64 with N a multiple of 16 x the warps "
             "side by side";
     if (!why.empty())
@@ -205,7 +206,7 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
 
   auto estimate = [&](const KernelTiling &candidate) {
     return request.registers->estimate(
-        describeKernel(candidate, request.sm, problem, epilogue));
+        describeKernel(candidate, request.sm, problem.m, layout, epilogue));
   };
   k.registers = estimate(k);
   if (!k.registers->spills)

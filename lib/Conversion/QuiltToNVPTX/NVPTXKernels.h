@@ -472,7 +472,7 @@ chooseKernelTiling(LinearOp linear, const GemmProblem &problem,
 
 /// What the register model sees of a kernel with this tiling.
 cost::NVPTXKernelConfig describeKernel(const KernelTiling &tiling, unsigned sm,
-                                       const GemmProblem &problem,
+                                       int64_t rows, const Int4Layout &layout,
                                        const Epilogue &epilogue);
 
 //===----------------------------------------------------------------------===//

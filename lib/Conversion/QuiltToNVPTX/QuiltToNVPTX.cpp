@@ -492,7 +492,8 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   // The manifest tells which tiling ran and what the model expected of it.
   std::string config;
   llvm::raw_string_ostream(config) << llvm::json::Value(
-      describeKernel(*tiling, smVersion, problem, f.epilogue).toJson());
+      describeKernel(*tiling, smVersion, problem.m, int4Layout, f.epilogue)
+          .toJson());
   op->setAttr(kKernelConfigAttr, b.getStringAttr(config));
   if (!tensorMaps.empty())
     op->setAttr(kTensorMapsAttr, describeTensorMaps(b, tensorMaps));
