@@ -84,6 +84,8 @@ json::Object NVPTXKernelConfig::toJson() const {
     o["persistent_ctas"] = persistentCtas;
   if (blocksPerWarp)
     o["blocks_per_warp"] = blocksPerWarp;
+  if (clusterM > 1)
+    o["cluster_m"] = clusterM;
   return o;
 }
 
@@ -119,6 +121,7 @@ Expected<NVPTXKernelConfig> NVPTXKernelConfig::fromJson(const json::Value &v) {
   integer("output_bits", c.outputBits);
   integer("persistent_ctas", c.persistentCtas);
   integer("blocks_per_warp", c.blocksPerWarp);
+  integer("cluster_m", c.clusterM);
   // Datasets from before operand_bits: the family says it.
   c.operandBits = c.family == NVPTXKernelFamily::Int8   ? 8
                   : c.family == NVPTXKernelFamily::Int4 ? 4

@@ -49,6 +49,8 @@ void mlir::quilt::populateNVPTXPipeline(OpPassManager &pm,
   convert.tmaRelease = options.tmaRelease;
   convert.tmaProducer = options.tmaProducer;
   convert.persistentCtas = options.persistentCtas;
+  convert.cluster = options.cluster;
+  convert.setmaxnreg = options.setmaxnreg;
   convert.registerModelPath = options.registerModel;
   pm.addPass(createConvertQuiltToNVPTX(convert));
 

@@ -244,7 +244,14 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
     blockIdx.x, + gridDim.x, ... (CUTLASS's persistent kernels): the ring
     of stages and its mbarrier phases run on across tiles, so the producer
     loads the next tile's first slices while the consumers store the last
-    one's, and no CTA waits for a launch wave.
+    one's, and no CTA waits for a launch wave. The producer warpgroup keeps
+    40 registers per thread and gives the rest to the consumers
+    (`setmaxnreg`, as CUTLASS; 232 each for two consumer warpgroups).
+    `cluster=2` (or 4, with
+    `tma-release=mbarrier`) launches clusters of CTAs that compute
+    vertically adjacent tiles of the same columns: each loads its share of
+    every W^T slice and multicasts it into all their stages (CUTLASS's
+    TMA multicast), so L2 delivers W^T once per cluster.
 
     Tilings come from per-shape tables (measured on an H100) or the
     options. When a register model is loaded (`quilt-tune collect-ptx` and
@@ -296,6 +303,14 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
     Option<"persistentCtas", "persistent-ctas", "unsigned", "0",
            "With tma-producer=warpgroup: launch at most this many CTAs, "
            "each looping over output tiles (0: one CTA per tile)">,
+    Option<"setmaxnreg", "setmaxnreg", "bool", "true",
+           "With tma-producer=warpgroup: the producer warpgroup gives its "
+           "registers to the consumers (setmaxnreg) where that gives them "
+           "more than the launch does">,
+    Option<"cluster", "cluster", "unsigned", "1",
+           "With tma-release=mbarrier: CTAs per cluster along M (1, 2 or "
+           "4); each loads 1 / cluster of every W^T slice and multicasts "
+           "it to the others">,
     Option<"registerModelPath", "register-model", "std::string", "\"auto\"",
            "Register model file vetting the tilings (`auto`: the committed "
            "models/nvptx/register-model.json if any; `none`: no model)">

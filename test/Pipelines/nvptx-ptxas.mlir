@@ -45,6 +45,12 @@
 // RUN: rm -rf %tps && sed -n '/^func.func @dense_fused/,/^}/p' %s | quilt-opt --quilt-nvptx-pipeline="chip=sm_90a mma=wgmma tma=1 tma-release=mbarrier tma-producer=warpgroup persistent-ctas=3 wgmma-in-flight=1 output-dir=%tps" -o /dev/null
 // RUN: %ptxas -v -arch=sm_90a %tps/kernels.ptx -o %tps/kernels.cubin > %tps/report 2>&1
 // RUN: FileCheck %s --check-prefix=TMA < %tps/report
+// The same in clusters of 2 sharing W^T by TMA multicast: ptxas takes the
+// cluster directives, mapa, remote mbarrier arrivals and cluster barriers.
+// RUN: rm -rf %tcl && sed -n '/^func.func @dense_fused/,/^}/p' %s | quilt-opt --quilt-nvptx-pipeline="chip=sm_90a mma=wgmma tma=1 tma-release=mbarrier tma-producer=warpgroup persistent-ctas=132 wgmma-in-flight=1 cluster=2 output-dir=%tcl" -o /dev/null
+// RUN: FileCheck %s --check-prefix=CLUSTER-PTX < %tcl/kernels.ptx
+// RUN: %ptxas -v -arch=sm_90a %tcl/kernels.ptx -o %tcl/kernels.cubin > %tcl/report 2>&1
+// RUN: FileCheck %s --check-prefix=TMA < %tcl/report
 // A 128x256 CTA tile on 2x2 warps (256 accumulators per thread) does
 // spill, so the checks above can fail: the register model predicts it, and
 // the pipeline's ptxas=auto reports it.
@@ -69,6 +75,17 @@
 // TMA-PTX: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
 // TMA-PTX-DAG: mbarrier.try_wait.parity.shared.b64
 // TMA-PTX-DAG: wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16
+// CLUSTER-PTX: .entry dense_fused_linear_0
+// CLUSTER-PTX: .explicitcluster
+// CLUSTER-PTX-NEXT: .reqnctapercluster 2, 1, 1
+// CLUSTER-PTX: fence.mbarrier_init.release.cluster;
+// CLUSTER-PTX: barrier.cluster.arrive.aligned;
+// CLUSTER-PTX-NEXT: barrier.cluster.wait.aligned;
+// CLUSTER-PTX: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes.multicast::cluster
+// CLUSTER-PTX: mapa.shared::cluster
+// CLUSTER-PTX: mbarrier.arrive.release.cluster.shared::cluster.b64
+// CLUSTER-PTX: barrier.cluster.arrive.aligned;
+// CLUSTER-PTX-NEXT: barrier.cluster.wait.aligned;
 // RELEASE-PTX: .entry dense_fused_linear_0
 // RELEASE-PTX-COUNT-1: bar.sync
 // RELEASE-PTX-NOT: bar.sync

@@ -77,6 +77,9 @@ std::unique_ptr<CudaDriver> CudaDriver::load(std::string &error) {
   resolve(driver->cuEventElapsedTime, "cuEventElapsedTime");
   if (!ok)
     return nullptr;
+  driver->cuLaunchKernelEx =
+      reinterpret_cast<decltype(driver->cuLaunchKernelEx)>(
+          dlsym(library, "cuLaunchKernelEx"));
   driver->cuTensorMapEncodeTiled =
       reinterpret_cast<decltype(driver->cuTensorMapEncodeTiled)>(
           dlsym(library, "cuTensorMapEncodeTiled"));

@@ -38,6 +38,30 @@ using CUtensorMapSwizzle = int;
 using CUtensorMapL2promotion = int;
 using CUtensorMapFloatOOBfill = int;
 
+/// cuLaunchKernelEx's configuration (CUDA 12), declared with the driver's
+/// layout: an attribute is an 8-byte id slot and a 64-byte value union.
+using CUlaunchAttributeID = int;
+constexpr CUlaunchAttributeID CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION = 4;
+struct CUlaunchAttribute {
+  CUlaunchAttributeID id;
+  char pad[8 - sizeof(CUlaunchAttributeID)];
+  union {
+    char bytes[64];
+    struct {
+      unsigned x, y, z;
+    } clusterDim;
+  } value;
+};
+static_assert(sizeof(CUlaunchAttribute) == 72, "the driver's layout");
+struct CUlaunchConfig {
+  unsigned gridDimX, gridDimY, gridDimZ;
+  unsigned blockDimX, blockDimY, blockDimZ;
+  unsigned sharedMemBytes;
+  CUstream hStream;
+  CUlaunchAttribute *attrs;
+  unsigned numAttrs;
+};
+
 constexpr CUresult CUDA_SUCCESS = 0;
 constexpr CUjit_option CU_JIT_ERROR_LOG_BUFFER = 5;
 constexpr CUjit_option CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
@@ -89,6 +113,11 @@ struct CudaDriver {
   CUresult (*cuEventSynchronize)(CUevent event);
   CUresult (*cuEventElapsedTime)(float *milliseconds, CUevent start,
                                  CUevent end);
+  /// CUDA 12's launch with attributes; null when the driver predates it
+  /// (only launches in clusters need it).
+  CUresult (*cuLaunchKernelEx)(const CUlaunchConfig *config,
+                               CUfunction function, void **kernelParams,
+                               void **extra);
   /// CUDA 12's TMA descriptors; null when the driver predates them (only
   /// manifests with tensor maps need it).
   CUresult (*cuTensorMapEncodeTiled)(

@@ -234,6 +234,26 @@ void Launcher::launch(size_t index, const std::string &what) {
   std::vector<void *> params;
   for (CUdeviceptr &value : values)
     params.push_back(&value);
+  if (spec.cluster != std::array<unsigned, 3>{{1, 1, 1}}) {
+    if (!driver->cuLaunchKernelEx)
+      fail("the CUDA driver has no cuLaunchKernelEx (clusters need CUDA 12 "
+           "or newer)" +
+           what);
+    CUlaunchAttribute cluster = {};
+    cluster.id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
+    cluster.value.clusterDim = {spec.cluster[0], spec.cluster[1],
+                                spec.cluster[2]};
+    CUlaunchConfig config = {spec.grid[0],     spec.grid[1],
+                             spec.grid[2],     spec.block[0],
+                             spec.block[1],    spec.block[2],
+                             spec.sharedBytes, nullptr,
+                             &cluster,         1};
+    check(driver->cuLaunchKernelEx(&config, functions[index],
+                                   params.empty() ? nullptr : params.data(),
+                                   nullptr),
+          "cuLaunchKernelEx" + what);
+    return;
+  }
   check(driver->cuLaunchKernel(
             functions[index], spec.grid[0], spec.grid[1], spec.grid[2],
             spec.block[0], spec.block[1], spec.block[2], spec.sharedBytes,

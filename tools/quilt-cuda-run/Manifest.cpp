@@ -389,7 +389,11 @@ public:
     return true;
   }
 
-  bool getDim3(const std::string &key, std::array<unsigned, 3> &out) {
+  /// [x, y, z] of positive integers; an absent optional field keeps `out`.
+  bool getDim3(const std::string &key, std::array<unsigned, 3> &out,
+               bool required = true) {
+    if (!required && !object.find(key))
+      return true;
     std::vector<int64_t> values;
     if (!getIntegerArray(key, values, 1, 0x7fffffff))
       return false;
@@ -513,12 +517,20 @@ bool parseLaunch(const JsonValue &json, size_t number,
   int64_t shared = 0;
   if (!named.getDim3("grid", launch.grid) ||
       !named.getDim3("block", launch.block) ||
+      !named.getDim3("cluster", launch.cluster, /*required=*/false) ||
       !named.getInteger("shared_bytes", shared, 0, 0x7fffffff,
                         /*required=*/false) ||
       !named.getCount("flops", launch.flops) ||
       !named.getCount("bytes", launch.bytes))
     return false;
   launch.sharedBytes = unsigned(shared);
+  for (int i = 0; i < 3; ++i)
+    if (launch.grid[i] % launch.cluster[i])
+      return named.fail("field 'cluster' must divide the grid in every "
+                        "dimension");
+  if (launch.cluster[0] * launch.cluster[1] * launch.cluster[2] > 8)
+    return named.fail("field 'cluster' may hold at most 8 CTAs (the portable "
+                      "cluster size)");
   const JsonValue *args =
       named.get("args", JsonValue::Kind::Array, "an array of buffer names",
                 /*required=*/true);

@@ -87,6 +87,9 @@ struct LaunchSpec {
   bool isSetup = false;
   std::array<unsigned, 3> grid{{1, 1, 1}};
   std::array<unsigned, 3> block{{1, 1, 1}};
+  /// CTAs per thread-block cluster ("cluster", optional): anything but
+  /// 1 x 1 x 1 launches through cuLaunchKernelEx.
+  std::array<unsigned, 3> cluster{{1, 1, 1}};
   unsigned sharedBytes = 0;
   /// Indices into Manifest::buffers.
   std::vector<size_t> args;

@@ -5,7 +5,10 @@ cp.async copies land at the cp.async.wait_group that retires their group
 (not earlier), so a read of a stage before its wait sees stale bytes. TMA
 box copies land when issued and complete their mbarrier's transaction
 bytes at once: the earliest a copy may land, so a refill of a stage that a
-warpgroup still reads overwrites it and shows up as a wrong result."""
+warpgroup still reads overwrites it and shows up as a wrong result. A
+multicast box lands in every CTA of its mask, at the same offset, and
+completes on each one's mbarrier; an mbarrier named by a shared::cluster
+address may be another CTA's."""
 
 from __future__ import annotations
 
@@ -17,15 +20,17 @@ from ptx_operands import address, getter
 _DTYPE_BYTES = {"bf16": 2, "f16": 2, "f32": 4, "i8": 1, "u8": 1, "i32": 4}
 
 
-def _shared_offset(text: str, ctx):
+def _shared_address(text: str, ctx):
+    """A shared, generic-shared or shared::cluster address operand."""
     where, _ = address(text, ctx.params)
-    return lambda t: where(t) & 0xFFFFFFFF
+    return where
 
 
 def _mbarrier(t: Thread, addr: int) -> list[int]:
-    state = t.cta.mbarriers.get(addr)
+    cta, offset = t.cta.resolve_shared(addr)
+    state = cta.mbarriers.get(offset)
     if state is None:
-        raise SimError(f"mbarrier at shared {addr} used before mbarrier.init")
+        raise SimError(f"mbarrier at shared {offset} of CTA {cta.ctaid} used before mbarrier.init")
     return state
 
 
@@ -41,14 +46,15 @@ def compile_mbarrier(stmt, index: int, ctx):
     ops = stmt.operands
     nxt = index + 1
     if mods[0] == "init":
-        where, count = _shared_offset(ops[0], ctx), getter(ops[1], 32)
+        where, count = _shared_address(ops[0], ctx), getter(ops[1], 32)
 
         def init(t):
-            t.cta.mbarriers[where(t)] = [count(t), count(t), 0, 0]
+            cta, offset = t.cta.resolve_shared(where(t))
+            cta.mbarriers[offset] = [count(t), count(t), 0, 0]
             return nxt
         return init
     if mods[0] == "arrive" and "expect_tx" in mods:
-        dest, where, tx = ops[0], _shared_offset(ops[1], ctx), getter(ops[2], 32)
+        dest, where, tx = ops[0], _shared_address(ops[1], ctx), getter(ops[2], 32)
 
         def arrive_expect(t):
             state = _mbarrier(t, where(t))
@@ -59,20 +65,22 @@ def compile_mbarrier(stmt, index: int, ctx):
             return nxt
         return arrive_expect
     if mods[0] == "arrive":
+        # mbarrier.arrive{.sem.scope.space}.b64 dest, [addr] (, count)
         dest, where = (ops[0], ops[1]) if len(ops) > 1 else ("_", ops[0])
-        where = _shared_offset(where, ctx)
+        where = _shared_address(where, ctx)
+        count = getter(ops[2], 32) if len(ops) > 2 else (lambda t: 1)
 
         def arrive(t):
             state = _mbarrier(t, where(t))
-            if state[1] <= 0:
-                raise SimError(f"mbarrier at shared {where(t)}: more arrivals than its count")
-            state[1] -= 1
+            if state[1] < count(t):
+                raise SimError(f"mbarrier at 0x{where(t):x}: more arrivals than its count")
+            state[1] -= count(t)
             t.regs[dest] = state[3]
             _complete(state)
             return nxt
         return arrive
     if mods[0] in ("try_wait", "test_wait") and "parity" in mods:
-        dest, where, parity = ops[0], _shared_offset(ops[1], ctx), getter(ops[2], 32)
+        dest, where, parity = ops[0], _shared_address(ops[1], ctx), getter(ops[2], 32)
 
         def try_wait(t):
             state = _mbarrier(t, where(t))
@@ -83,7 +91,7 @@ def compile_mbarrier(stmt, index: int, ctx):
             if done:
                 t.waiting = None
                 return nxt
-            t.waiting = (where(t), parity(t) & 1)
+            t.waiting = (where(t) & 0xFFFFFFFF, parity(t) & 1)
             t.pc = nxt
             return YIELD
         return try_wait
@@ -153,7 +161,7 @@ def swizzle(addresses: np.ndarray, span: int) -> np.ndarray:
 
 def _compile_tma(stmt, index: int, ctx):
     # cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
-    #   [dst], [map, {c0, c1}], [mbar]
+    #   [dst], [map, {c0, c1}], [mbar] (.multicast::cluster: , ctaMask)
     ops = stmt.operands
     if ".2d." not in stmt.opcode:
         raise SimError(f"only 2-d tensor copies are simulated: '{stmt.text}'")
@@ -162,7 +170,8 @@ def _compile_tma(stmt, index: int, ctx):
     map_text, coords = inner.split(",", 1)
     map_get = getter(map_text)
     c0, c1 = (getter(c.strip(), 32) for c in coords.strip()[1:-1].split(","))
-    bar = _shared_offset(ops[2], ctx)
+    bar = _shared_address(ops[2], ctx)
+    multicast = getter(ops[3], 16) if ".multicast::cluster" in stmt.opcode else None
     memory = ctx.memory
     nxt = index + 1
 
@@ -173,7 +182,7 @@ def _compile_tma(stmt, index: int, ctx):
         esize = _DTYPE_BYTES[spec["dtype"]]
         (dim0, dim1), (box0, box1) = spec["dims"], spec["box"]
         x0, x1 = to_i32(c0(t)), to_i32(c1(t))
-        d = dst(t) & 0xFFFFFFFF
+        target, d = t.cta.resolve_shared(dst(t))
         row_bytes = box0 * esize
         if spec["swizzle"] and (d % 1024 or row_bytes != spec["swizzle"]):
             raise SimError(f"TMA box of {row_bytes}-byte rows to shared {d} with a {spec['swizzle']}-byte swizzle")
@@ -196,10 +205,19 @@ def _compile_tma(stmt, index: int, ctx):
         targets = swizzle(targets, spec["swizzle"])
         if d + box1 * row_bytes > len(t.cta.shared):
             raise SimError(f"TMA box to shared {d} overruns {len(t.cta.shared)} bytes")
-        t.cta.shared_array[targets.ravel()] = box.ravel()
-        state = _mbarrier(t, bar(t))
-        state[2] -= box1 * row_bytes
-        _complete(state)
+        bar_offset = bar(t) & 0xFFFFFFFF
+        if multicast is None:
+            ctas = [(target, bar(t))]
+        else:  # the same offsets in every CTA of the mask
+            ranks = [r for r in range(16) if multicast(t) >> r & 1]
+            if not ranks or ranks[-1] >= len(t.cta.cluster):
+                raise SimError(f"TMA multicast mask 0x{multicast(t):x} in a {len(t.cta.cluster)}-CTA cluster")
+            ctas = [(t.cta.cluster[r], bar_offset) for r in ranks]
+        for cta, mbar in ctas:
+            cta.shared_array[targets.ravel()] = box.ravel()
+            state = _mbarrier(cta.threads[0], mbar)
+            state[2] -= box1 * row_bytes
+            _complete(state)
         return nxt
     return tma
 

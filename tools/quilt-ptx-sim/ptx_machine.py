@@ -1,10 +1,15 @@
 #===- ptx_machine.py - Memory, threads and the CTA scheduler -------------===#
-"""One CTA runs at a time (CTAs of a launch never wait on each other). Its
-threads run one by one until they block: at a CTA barrier, at a collective
-(.aligned warp or warpgroup instruction, which executes once every member
-has arrived), or at a failed mbarrier wait, which yields. A pass over the
+"""One cluster of CTAs runs at a time (clusters of a launch never wait on
+each other; without clusters, a CTA is one). Its threads run one by one
+until they block: at a CTA barrier, at a collective (.aligned warp or
+warpgroup instruction, which executes once every member has arrived), or at
+a failed mbarrier or cluster-barrier wait, which yields. A pass over the
 threads in which nothing but failed waits happened is a deadlock, reported
-with every thread's statement."""
+with every thread's statement.
+
+Shared::cluster addresses name a CTA of the cluster by rank + 1 in bits
+40-47 (mapa makes them); 0 there is the thread's own CTA, as a plain
+shared address is."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import numpy as np
 
 BLOCK, YIELD, EXIT = -1, -2, -3
 SHARED_WINDOW = 1 << 48  # generic address of shared byte 0 (2^32-aligned)
+CLUSTER_RANK_SHIFT = 40  # shared::cluster addresses: rank + 1 in bits 40-47
 GLOBAL_BASE = 1 << 32
 
 
@@ -58,7 +64,7 @@ class GlobalMemory:
 
 class Thread:
     __slots__ = ("regs", "pc", "tid", "warp", "lane", "cta", "state", "cp_groups", "cp_open", "waiting",
-                 "unfenced")
+                 "unfenced", "cluster_arrivals")
 
     def __init__(self, cta: "Cta", tid: int):
         self.regs: dict[str, object] = {}
@@ -72,6 +78,7 @@ class Thread:
         self.cp_open: list = []  # cp.async copies since the last commit
         self.waiting = None  # (mbarrier, parity) of the last failed wait
         self.unfenced: list[tuple[int, int]] = []  # generic-proxy shared writes since fence.proxy.async
+        self.cluster_arrivals = 0  # barrier.cluster.arrive executed
 
     def write_generic(self, offset: int, size: int) -> None:
         """Shared bytes written through the generic proxy (st.shared, the
@@ -101,6 +108,10 @@ class Cta:
         self.ctaid = ctaid  # linear: x fastest
         gx, gy, _ = launch.dims
         self.xyz = (ctaid % gx, ctaid // gx % gy, ctaid // (gx * gy))
+        cx, cy, cz = launch.cluster_dims
+        x, y, z = self.xyz
+        self.rank = x % cx + cx * (y % cy + cy * (z % cz))  # %cluster_ctarank
+        self.cluster: list[Cta] = [self]  # by rank, set by run_cluster
         self.shared = bytearray(launch.shared_bytes)
         self.shared_array = np.frombuffer(self.shared, dtype=np.uint8)
         self.generic = np.zeros(len(self.shared), dtype=np.int32)  # unfenced writers per byte
@@ -171,47 +182,27 @@ class Cta:
                     raise SimError(f"thread {t.tid} exited while its {key[0]} waits at a collective")
         return EXIT
 
-    # Scheduling ------------------------------------------------------------
+    # Clusters --------------------------------------------------------------
 
-    def run(self, code: list[Callable[[Thread], int]], quantum: int) -> int:
-        """Round-robin turns of at most `quantum` statements: a fine
-        interleaving, so a thread that may run ahead (a producer whose
-        wait passes too early) does."""
-        steps = 0
-        while True:
-            progress = False
-            live = False
-            for t in self.threads:
-                if t.state == "exited":
-                    continue
-                live = True
-                if t.state != "ready":
-                    continue
-                pc, n = t.pc, 0
-                while True:
-                    nxt = code[pc](t)
-                    n += 1
-                    if nxt >= 0:
-                        pc = nxt
-                        if n < quantum:
-                            continue
-                        t.pc = pc
-                        progress = True
-                        break
-                    if nxt == BLOCK:
-                        if t.state == "blocked":
-                            t.pc = pc
-                        progress = True
-                    elif nxt == EXIT:
-                        progress = True
-                    elif n > 3:  # YIELD after more than the spin loop
-                        progress = True
-                    break
-                steps += n
-            if not live:
-                return steps
-            if not progress:
-                raise SimError(self.describe_deadlock())
+    def resolve_shared(self, address: int) -> tuple["Cta", int]:
+        """The CTA and byte offset of a shared or shared::cluster address
+        (a generic shared address is its own CTA's)."""
+        rank = (address >> CLUSTER_RANK_SHIFT) & 0xFF
+        if rank > len(self.cluster):
+            raise SimError(f"shared::cluster address 0x{address:x} names rank {rank - 1} "
+                           f"of a {len(self.cluster)}-CTA cluster")
+        return (self.cluster[rank - 1] if rank else self), address & 0xFFFFFFFF
+
+    def cluster_wait(self, index: int, t: Thread) -> int:
+        """barrier.cluster.wait: passes once every live thread of the
+        cluster arrived as often as `t`."""
+        if all(m.cluster_arrivals >= t.cluster_arrivals
+               for cta in self.cluster for m in cta.threads if m.state != "exited"):
+            return index + 1
+        t.pc = index
+        return YIELD
+
+    # Scheduling ------------------------------------------------------------
 
     def describe_deadlock(self) -> str:
         body = self.launch.entry.body
@@ -231,11 +222,60 @@ class Cta:
         return "\n".join(lines)
 
 
+def run_cluster(ctas: list[Cta], code: list[Callable[[Thread], int]], quantum: int) -> int:
+    """Runs the CTAs of one cluster (by rank) to completion in round-robin
+    turns of at most `quantum` statements per thread: a fine interleaving,
+    so a thread that may run ahead (a producer whose wait passes too early)
+    does. Returns the statements executed."""
+    for cta in ctas:
+        cta.cluster = ctas
+    threads = [t for cta in ctas for t in cta.threads]
+    steps = 0
+    while True:
+        progress = False
+        live = False
+        for t in threads:
+            if t.state == "exited":
+                continue
+            live = True
+            if t.state != "ready":
+                continue
+            pc, n = t.pc, 0
+            while True:
+                nxt = code[pc](t)
+                n += 1
+                if nxt >= 0:
+                    pc = nxt
+                    if n < quantum:
+                        continue
+                    t.pc = pc
+                    progress = True
+                    break
+                if nxt == BLOCK:
+                    if t.state == "blocked":
+                        t.pc = pc
+                    progress = True
+                elif nxt == EXIT:
+                    progress = True
+                elif n > 3:  # YIELD after more than the spin loop
+                    progress = True
+                break
+            steps += n
+        if not live:
+            return steps
+        if not progress:
+            raise SimError("\n".join(cta.describe_deadlock() for cta in ctas
+                                     if any(t.state != "exited" for t in cta.threads)))
+
+
 class Launch:
     def __init__(self, entry, grid: tuple[int, int, int], threads: int, shared_bytes: int,
-                 params: dict[str, int], memory: GlobalMemory):
+                 params: dict[str, int], memory: GlobalMemory, cluster: tuple[int, int, int] = (1, 1, 1)):
         self.entry = entry
         self.dims = tuple(grid)
+        self.cluster_dims = tuple(cluster)
+        if any(g % c for g, c in zip(grid, cluster)):
+            raise SimError(f"grid {list(grid)} is not whole clusters of {list(cluster)}")
         self.grid = grid[0] * grid[1] * grid[2]  # CTAs
         self.threads = threads
         self.shared_bytes = max(shared_bytes, 16)

@@ -25,6 +25,12 @@ _SPECIAL: dict[str, Callable[[Thread], int]] = {
     "%nctaid.x": lambda t: t.cta.launch.dims[0],
     "%nctaid.y": lambda t: t.cta.launch.dims[1],
     "%nctaid.z": lambda t: t.cta.launch.dims[2],
+    "%cluster_ctarank": lambda t: t.cta.rank,
+    "%cluster_nctarank": lambda t: len(t.cta.cluster),
+    "%cluster_ctaid.x": lambda t: t.cta.xyz[0] % t.cta.launch.cluster_dims[0],
+    "%cluster_nctaid.x": lambda t: t.cta.launch.cluster_dims[0],
+    "%clusterid.x": lambda t: t.cta.xyz[0] // t.cta.launch.cluster_dims[0],
+    "%nclusterid.x": lambda t: t.cta.launch.dims[0] // t.cta.launch.cluster_dims[0],
     "%laneid": lambda t: t.lane,
     "%warpid": lambda t: t.warp,
 }

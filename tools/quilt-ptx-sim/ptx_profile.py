@@ -72,7 +72,8 @@ class StatementStats:
 
 
 class MemoryProfile:
-    """Collects one launch's requests; `flush` after each CTA groups them."""
+    """Collects one launch's requests; `flush` after each cluster (of one
+    CTA or more, run together) groups them."""
 
     def __init__(self):
         self.pending: dict[tuple[int, int, str, int], list[tuple[int, int, int]]] = collections.defaultdict(list)
@@ -81,7 +82,7 @@ class MemoryProfile:
         self.executed: collections.Counter = collections.Counter()  # statement index -> thread executions
         self.ctas = 0
         self.access: dict[int, str] = {}  # statement index -> "load", "load-uncached" or "store"
-        self.cta_cached: set[int] = set()  # sectors the current CTA's L1 holds
+        self.cta_cached: dict[int, set[int]] = collections.defaultdict(set)  # ctaid -> sectors its L1 holds
         self.l2_loads = 0  # sectors loaded from L2 into the SMs
         self.read: set[int] = set()  # distinct sectors read by the launch
         self.stores = 0  # sectors stored
@@ -91,13 +92,14 @@ class MemoryProfile:
         byte offset) or 'global', access (global only) 'load' through L1,
         'load-uncached' or 'store'."""
         self.access[index] = access
-        n = self.counts[(t.tid, index, space)]
-        self.counts[(t.tid, index, space)] = n + 1
-        self.pending[(t.warp, index, space, n)].append((t.lane, address, size))
+        cta = t.cta.ctaid
+        n = self.counts[(cta, t.tid, index, space)]
+        self.counts[(cta, t.tid, index, space)] = n + 1
+        self.pending[(cta, t.warp, index, space, n)].append((t.lane, address, size))
 
     def record_warp(self, index: int, accesses: list[tuple[int, int, int]]) -> None:
         """A collective's shared request, all lanes at once (ldmatrix)."""
-        self._add(index, "shared", accesses)
+        self._add(-1, index, "shared", accesses)
 
     def record_bulk(self, address: int, size: int) -> None:
         """Bytes a TMA box reads from global memory: traffic only."""
@@ -105,7 +107,7 @@ class MemoryProfile:
         self.l2_loads += len(sectors)
         self.read.update(sectors)
 
-    def _add(self, index: int, space: str, accesses) -> None:
+    def _add(self, cta: int, index: int, space: str, accesses) -> None:
         s = self.stats[(index, space)]
         s.requests += 1
         if space == "shared":
@@ -116,26 +118,27 @@ class MemoryProfile:
             sectors, used = global_sectors(accesses)
             s.sectors += len(sectors)
             s.used += used
-            self._add_traffic(self.access.get(index, "load"), sectors)
+            self._add_traffic(cta, self.access.get(index, "load"), sectors)
 
-    def _add_traffic(self, access: str, sectors: set[int]) -> None:
+    def _add_traffic(self, cta: int, access: str, sectors: set[int]) -> None:
         if access == "store":
             self.stores += len(sectors)
             return
         self.read |= sectors
         if access == "load":
-            self.cta_cached |= sectors
+            self.cta_cached[cta] |= sectors
         else:
             self.l2_loads += len(sectors)
 
-    def flush(self) -> None:
-        for (_, index, space, _), accesses in self.pending.items():
-            self._add(index, space, accesses)
+    def flush(self, ctas: int = 1) -> None:
+        """After a cluster of `ctas` CTAs."""
+        for (cta, _, index, space, _), accesses in self.pending.items():
+            self._add(cta, index, space, accesses)
         self.pending.clear()
         self.counts.clear()
-        self.l2_loads += len(self.cta_cached)
+        self.l2_loads += sum(len(s) for s in self.cta_cached.values())
         self.cta_cached.clear()
-        self.ctas += 1
+        self.ctas += ctas
 
     def report(self, entry, top: int = 12) -> list[str]:
         shared = [(i, s) for (i, sp), s in self.stats.items() if sp == "shared"]

@@ -8,7 +8,7 @@ import math
 import struct
 from typing import Callable
 
-from ptx_machine import SHARED_WINDOW, SimError, Thread
+from ptx_machine import CLUSTER_RANK_SHIFT, SHARED_WINDOW, SimError, Thread
 from ptx_operands import address, getter, pred_getter, vector
 from ptx_values import (FLOATS, SIGNED, WIDTH, bf16_bits, bf16_value, decode, encode,
                         f16_bits, f16_value, f32_bits, f32_value, mask, round_half_even,
@@ -298,6 +298,29 @@ def compile_scalar(stmt, index: int, ctx) -> Op:
 
     if kind == "ret" or kind == "exit" or op == "ret;":
         return lambda t: t.cta.exit(t)
+
+    if op.startswith("barrier.cluster.arrive"):
+        def cluster_arrive(t):
+            t.cluster_arrivals += 1
+            return nxt
+        return cluster_arrive
+
+    if op.startswith("barrier.cluster.wait"):
+        return lambda t: t.cta.cluster_wait(index, t)
+
+    if kind == "mapa":
+        # mapa.shared::cluster.u{32,64} d, a, rank: a's offset in CTA `rank`.
+        if "shared::cluster" not in mods:
+            raise SimError(f"only mapa.shared::cluster is simulated: '{stmt.text}'")
+        d, a, rank = ops[0], getter(ops[1]), getter(ops[2], 32)
+
+        def mapa(t):
+            r = rank(t)
+            if r >= len(t.cta.cluster):
+                raise SimError(f"mapa to rank {r} of a {len(t.cta.cluster)}-CTA cluster")
+            t.regs[d] = ((r + 1) << CLUSTER_RANK_SHIFT) | (a(t) & 0xFFFFFFFF)
+            return nxt
+        return mapa
 
     if kind == "bar" or kind == "barrier":
         if len(ops) > 1:

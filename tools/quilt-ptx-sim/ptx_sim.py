@@ -1,7 +1,9 @@
 #===- ptx_sim.py - Run a quilt-nvptx-pipeline manifest on the simulator ---===#
 """Compiles each entry's statements to closures and runs a manifest's
-launches (setup, then run) CTA by CTA over simulated device memory, with
-the buffers laid out and tensor maps described as quilt-cuda-run does."""
+launches (setup, then run) cluster by cluster (a CTA is a cluster of one
+unless the launch names a "cluster" shape) over simulated device memory,
+with the buffers laid out and tensor maps described as quilt-cuda-run
+does."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from ptx_async import compile_cp_async, compile_mbarrier
-from ptx_machine import YIELD, Cta, GlobalMemory, Launch, SimError, Thread
+from ptx_machine import YIELD, Cta, GlobalMemory, Launch, SimError, Thread, run_cluster
 from ptx_mma import compile_wgmma
 from ptx_operands import pred_getter
 from ptx_parse import Entry, parse_module
@@ -130,12 +132,17 @@ class Device:
         ctx = Context(entry, params, self.memory, MemoryProfile() if profile else None)
         code = compile_entry(entry, ctx)
         launch = Launch(entry, tuple(spec["grid"]), spec["block"][0], spec.get("shared_bytes", 0),
-                        params, self.memory)
+                        params, self.memory, tuple(spec.get("cluster", (1, 1, 1))))
+        clusters: dict[tuple[int, int, int], list[Cta]] = {}
         for ctaid in range(launch.grid):
             cta = Cta(launch, ctaid)
-            self.steps += cta.run(code, quantum)
+            key = tuple(i // c for i, c in zip(cta.xyz, launch.cluster_dims))
+            clusters.setdefault(key, []).append(cta)
+        for ctas in clusters.values():
+            ctas.sort(key=lambda c: c.rank)
+            self.steps += run_cluster(ctas, code, quantum)
             if ctx.profile:
-                ctx.profile.flush()
+                ctx.profile.flush(len(ctas))
         if ctx.profile:
             self.profiles.append((entry, ctx.profile))
 

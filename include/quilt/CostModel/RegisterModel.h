@@ -49,6 +49,9 @@ struct NVPTXKernelConfig {
   /// wgmma with a producer warpgroup: CTAs looping over the output tiles
   /// (0: one CTA per tile). Recorded, not a feature: no data yet.
   int64_t persistentCtas = 0;
+  /// wgmma with per-stage mbarriers: CTAs per cluster sharing W^T by TMA
+  /// multicast (1: none). Recorded, not a feature.
+  int64_t clusterM = 1;
   /// nvptx::Activation: 0 none, 1 relu, 2 silu, 3 gelu (erf), 4 gelu (tanh).
   int64_t activation = 0;
   int64_t outputBits = 16;

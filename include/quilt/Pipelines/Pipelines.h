@@ -71,6 +71,16 @@ struct NVPTXPipelineOptions : public PassPipelineOptions<NVPTXPipelineOptions> {
       llvm::cl::desc("With tma-producer=warpgroup: at most this many CTAs, "
                      "each looping over output tiles (0: one per tile)"),
       llvm::cl::init(0)};
+  Option<bool> setmaxnreg{
+      *this, "setmaxnreg",
+      llvm::cl::desc("With tma-producer=warpgroup: move the producer's "
+                     "registers to the consumers (setmaxnreg)"),
+      llvm::cl::init(true)};
+  Option<unsigned> cluster{
+      *this, "cluster",
+      llvm::cl::desc("With tma-release=mbarrier: CTAs per cluster along M "
+                     "(1, 2 or 4) sharing W^T slices by TMA multicast"),
+      llvm::cl::init(1)};
   Option<std::string> outputDir{
       *this, "output-dir",
       llvm::cl::desc("Write kernels.ptx and one manifest per entry here"),

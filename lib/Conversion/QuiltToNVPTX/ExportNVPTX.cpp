@@ -231,6 +231,17 @@ LogicalResult QuiltExportNVPTX::writeManifest(func::FuncOp func,
                                 "constants");
       (gridSize.size() < 3 ? gridSize : blockSize).push_back(*size);
     }
+    llvm::json::Array clusterSize;
+    if (launch.hasClusterSize()) {
+      gpu::KernelDim3 cluster = launch.getClusterSizeOperandValues();
+      for (Value v : {cluster.x, cluster.y, cluster.z}) {
+        FailureOr<int64_t> size = constantOf(v);
+        if (failed(size))
+          return launch.emitError("quilt-export-nvptx: cluster sizes must be "
+                                  "constants");
+        clusterSize.push_back(*size);
+      }
+    }
     int64_t shared = 0;
     if (Value bytes = launch.getDynamicSharedMemorySize())
       shared = constantOf(bytes).value_or(-1);
@@ -257,6 +268,8 @@ LogicalResult QuiltExportNVPTX::writeManifest(func::FuncOp func,
                              {"args", std::move(args)},
                              {"flops", intAttr(kFlopsAttr)},
                              {"bytes", intAttr(kBytesAttr)}};
+    if (!clusterSize.empty())
+      entry["cluster"] = std::move(clusterSize);
     if (auto config = launch->getAttrOfType<StringAttr>(kKernelConfigAttr)) {
       if (auto parsed = llvm::json::parse(config.getValue()))
         entry["config"] = std::move(*parsed);

@@ -49,6 +49,7 @@ mlir::quilt::nvptx::describeKernel(const KernelTiling &tiling, unsigned sm,
     c.mbarrierRelease = t.mbarrierRelease;
     c.producerWarpgroup = t.producerWarpgroup;
     c.persistentCtas = t.persistentCtas;
+    c.clusterM = t.clusterM;
   }
   c.bias = bool(epilogue.biasType);
   c.residual = epilogue.residual;
@@ -178,6 +179,8 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
       t.mbarrierRelease = request.mbarrierRelease;
       t.producerWarpgroup = request.producerWarpgroup;
       t.persistentCtas = request.persistentCtas;
+      t.clusterM = request.cluster;
+      t.rebalanceRegisters = request.rebalanceRegisters;
     }
     // A forced tile may not suit the default warp grid (16 int8 rows do not
     // split over 4 warps' cp.async chunks): then the grid closest to it in

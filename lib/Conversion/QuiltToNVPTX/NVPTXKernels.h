@@ -72,6 +72,23 @@ struct MmaTiling {
   /// With producerWarpgroup: at most this many CTAs, each looping over the
   /// output tiles blockIdx.x, + gridDim.x, ... (0: one CTA per tile).
   int64_t persistentCtas = 0;
+  /// With mbarrierRelease: CTAs per cluster along M (1, 2 or 4). The CTAs
+  /// of a cluster compute vertically adjacent tiles of the same columns:
+  /// each loads 1 / clusterM of the W^T slice and multicasts it to all,
+  /// and a stage is refilled once every CTA's warpgroups released it.
+  int64_t clusterM = 1;
+  /// With producerWarpgroup: the producer warpgroup gives back registers
+  /// to the consumers (setmaxnreg), as CUTLASS's warp-specialized kernels.
+  bool rebalanceRegisters = true;
+
+  /// Registers of a producer thread after setmaxnreg (CUTLASS's 40: its
+  /// loop is a few addresses and a phase).
+  static constexpr int64_t kProducerRegisters = 40;
+  /// With producerWarpgroup and rebalanceRegisters: the registers a
+  /// consumer thread gets from setmaxnreg, what the producer's give-back
+  /// leaves of the SM's 64K; 0 where that is no more than the launch gives
+  /// every thread.
+  int64_t getConsumerRegisters() const;
 
   /// K slices loaded ahead of the one multiplied: all other stages but the
   /// one a wgmma batch left in flight still reads.
@@ -102,6 +119,8 @@ struct KernelLaunch {
   std::array<int64_t, 3> grid = {1, 1, 1};
   int64_t threads = 0;
   int64_t sharedBytes = 0;
+  /// CTAs per cluster (all 1: no cluster launch).
+  std::array<int64_t, 3> cluster = {1, 1, 1};
 };
 
 //===----------------------------------------------------------------------===//
@@ -142,15 +161,21 @@ void issueTileCopy(PtxBuilder &ptx, const TileShape &shape,
 
 /// The first output row and column (i32) of output tile `tile` (default:
 /// this CTA's, blockIdx.x): tiles in Triton's grouped order, 8 row tiles
-/// per column sweep.
+/// per column sweep. With clusters, tile t is row tile t % clusterM of
+/// cluster tile t / clusterM (clusterM row tiles of the same columns),
+/// which the grouped order places.
 std::pair<Value, Value> getTileOrigin(PtxBuilder &ptx, const GemmProblem &p,
                                       const MmaTiling &t, Value tile = {});
 
-/// Output tiles of a GEMM.
+/// Output tiles of a GEMM (row tiles rounded up to whole clusters).
 int64_t getOutputTiles(const GemmProblem &p, const MmaTiling &t);
 
+/// CTAs of a GEMM's launch: one per output tile, or t.persistentCtas at
+/// most (whole clusters).
+int64_t getGridCtas(const GemmProblem &p, const MmaTiling &t);
+
 /// The launch of a GEMM kernel `func` with one CTA per output tile, or
-/// t.persistentCtas CTAs at most.
+/// t.persistentCtas CTAs at most (whole clusters).
 KernelLaunch getTileLaunch(gpu::GPUFuncOp func, const GemmProblem &p,
                            const MmaTiling &t);
 
@@ -201,7 +226,10 @@ private:
 /// the stage's "full" mbarrier after the stages counts their bytes, and
 /// every thread waits on it. Boxes past the tensor's edge read zeros. With
 /// MmaTiling::mbarrierRelease, a stage is refilled once every warpgroup has
-/// arrived on its "empty" mbarrier (release), not after a CTA barrier.
+/// arrived on its "empty" mbarrier (release), not after a CTA barrier. In a
+/// cluster (MmaTiling::clusterM > 1) the W^T box is multicast: each CTA
+/// loads its share into every CTA's stage, and the warpgroups release a
+/// stage in every CTA of the cluster.
 class TensorMapRing {
 public:
   /// `leader`: whether this thread issues the loads.
@@ -213,8 +241,11 @@ public:
   int64_t getKTiles() const { return llvm::divideCeil(p.k, t.blockK); }
   Value getStage(Value index);
   /// Initializes the barriers and puts the first `slices` slices in flight,
-  /// then a CTA barrier: the only setup before the K loop.
+  /// after a CTA (cluster) barrier: the only setup before the K loop.
   void issuePrologue(int64_t slices);
+  /// Every thread, last: in a cluster, waits until no other CTA will
+  /// write this one's stages or arrive on its barriers any more.
+  void leaveCluster();
   /// Waits until K slice `kTile` has landed in its stage.
   void waitForSlice(Value kTile);
   /// Issues K slice `kTile` (if any) into its stage; with mbarrierRelease
@@ -236,6 +267,8 @@ private:
   const GemmProblem &p;
   const MmaTiling &t;
   Value tid, shared, mapX, mapW, m0, n0, leader;
+  /// This CTA's rank in its cluster (clusterM > 1).
+  Value rank;
   Value firstTile, slices;
   int64_t tileStride = 0;
 };
@@ -459,6 +492,8 @@ struct TilingRequest {
   unsigned wgmmaInFlight = 0;
   bool tma = false, mbarrierRelease = false, producerWarpgroup = false;
   unsigned persistentCtas = 0;
+  unsigned cluster = 1;
+  bool rebalanceRegisters = true;
   unsigned sm = 80;
   const cost::RegisterModel *registers = nullptr;
 };

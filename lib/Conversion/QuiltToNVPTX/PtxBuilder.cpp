@@ -256,6 +256,13 @@ void PtxBuilder::wgmmaWaitGroup(int64_t pending) {
   NVVM::WgmmaWaitGroupSyncOp::create(b, uint64_t(pending));
 }
 
+void PtxBuilder::setMaxRegisters(int64_t registers, bool increase) {
+  NVVM::SetMaxRegisterOp::create(b, int32_t(registers),
+                                 increase
+                                     ? NVVM::SetMaxRegisterAction::increase
+                                     : NVVM::SetMaxRegisterAction::decrease);
+}
+
 void PtxBuilder::fenceProxyAsyncShared() {
   NVVM::FenceProxyOp::create(
       b, NVVM::ProxyKind::async_shared,
@@ -295,16 +302,36 @@ void PtxBuilder::waitBarrier(Value bar, Value parity) {
 }
 
 void PtxBuilder::loadTensorBox(Value sharedDst, Value map, Value inner,
-                               Value outer, Value bar) {
+                               Value outer, Value bar, Value multicastMask) {
   // The shared::cluster form (PTX 8.0): this CTA's own shared memory is
-  // part of its (one-CTA) cluster's.
+  // part of its cluster's.
   Value clusterDst = LLVM::AddrSpaceCastOp::create(
       b, LLVM::LLVMPointerType::get(b.getContext(), 7), sharedDst);
   NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
       b, clusterDst, map, ValueRange{inner, outer}, bar,
-      /*im2colOffsets=*/ValueRange{}, /*multicastMask=*/Value(),
+      /*im2colOffsets=*/ValueRange{}, multicastMask,
       /*l2CacheHint=*/Value(), NVVM::TMALoadMode::TILE, /*isCTAOnly=*/false,
       /*group=*/NVVM::CTAGroupKindAttr(), /*predicate=*/Value());
+}
+
+Value PtxBuilder::clusterRank() { return NVVM::ClusterId::create(b, i32); }
+
+Value PtxBuilder::mapToCluster(Value sharedPtr, Value rank) {
+  return NVVM::MapaOp::create(b, LLVM::LLVMPointerType::get(b.getContext(), 7),
+                              sharedPtr, rank);
+}
+
+void PtxBuilder::arriveInCluster(Value bar) {
+  NVVM::MBarrierArriveOp::create(b, /*res=*/Type(), bar, /*count=*/Value(),
+                                 NVVM::MemScopeKind::CLUSTER,
+                                 /*relaxed=*/false);
+}
+
+void PtxBuilder::fenceBarrierInit() { NVVM::FenceMbarrierInitOp::create(b); }
+
+void PtxBuilder::clusterBarrier() {
+  NVVM::ClusterArriveOp::create(b, /*aligned=*/b.getUnitAttr());
+  NVVM::ClusterWaitOp::create(b, /*aligned=*/b.getUnitAttr());
 }
 
 Value PtxBuilder::shuffleXor(Value value, int64_t mask) {
@@ -335,6 +362,16 @@ Value PtxBuilder::roundEven(Value value) {
   return LLVM::InlineAsmOp::create(
              b, f32, ValueRange{value}, "cvt.rni.f32.f32 $0, $1;", "=f,f",
              /*has_side_effects=*/false,
+             /*is_align_stack=*/false, LLVM::TailCallKind::None,
+             LLVM::AsmDialectAttr(), ArrayAttr())
+      .getResult(0);
+}
+
+Value PtxBuilder::opaque(Value value) {
+  // A side effect keeps the asm, and so its users, inside the loop.
+  return LLVM::InlineAsmOp::create(
+             b, i32, ValueRange{value}, "mov.b32 $0, $1;", "=r,r",
+             /*has_side_effects=*/true,
              /*is_align_stack=*/false, LLVM::TailCallKind::None,
              LLVM::AsmDialectAttr(), ArrayAttr())
       .getResult(0);

@@ -108,6 +108,10 @@ public:
   void wgmmaFence();
   void wgmmaCommitGroup();
   void wgmmaWaitGroup(int64_t pending);
+  /// setmaxnreg: this warpgroup's threads now hold `registers` each, more
+  /// (`increase`: waits until the SM has them) or fewer than before; every
+  /// thread of the warpgroup executes it.
+  void setMaxRegisters(int64_t registers, bool increase);
   /// Makes this thread's generic-proxy writes to shared memory (cp.async)
   /// visible to the async proxy that wgmma reads through.
   void fenceProxyAsyncShared();
@@ -129,13 +133,36 @@ public:
   void waitBarrier(Value bar, Value parity);
   /// cp.async.bulk.tensor of the box of the 2-d tensor map `map` at
   /// {inner, outer} (i32 element coordinates; outside the tensor reads
-  /// zeros) to `sharedDst`, completing its bytes on `bar`.
+  /// zeros) to `sharedDst`, completing its bytes on `bar`. With a
+  /// `multicastMask` (i16), the box lands at the same offset in every CTA
+  /// of the cluster whose rank's bit is set, completing on each one's
+  /// barrier at `bar`'s offset.
   void loadTensorBox(Value sharedDst, Value map, Value inner, Value outer,
-                     Value bar);
+                     Value bar, Value multicastMask = {});
+
+  // Thread-block clusters (sm_90).
+  /// %cluster_ctarank: this CTA's rank in its cluster.
+  Value clusterRank();
+  /// The shared::cluster address of `sharedPtr`'s bytes in the CTA of
+  /// cluster rank `rank` (mapa).
+  Value mapToCluster(Value sharedPtr, Value rank);
+  /// One arrival on the mbarrier at shared::cluster address `bar`, which
+  /// may be another CTA's (release at cluster scope).
+  void arriveInCluster(Value bar);
+  /// Makes this thread's mbarrier.init visible to the cluster
+  /// (fence.mbarrier_init).
+  void fenceBarrierInit();
+  /// barrier.cluster arrive and wait: every thread of the cluster.
+  void clusterBarrier();
 
   /// The value of lane `lane ^ mask` of the warp (shfl.sync.bfly); every
   /// lane must execute it.
   Value shuffleXor(Value value, int64_t mask);
+
+  /// `value` (i32), hidden from LLVM's optimizer: what is computed from it
+  /// stays where the generator put it instead of being hoisted out of a
+  /// loop where LLVM can prove it invariant.
+  Value opaque(Value value);
 
   // Conversions.
   Value cf32(float value);

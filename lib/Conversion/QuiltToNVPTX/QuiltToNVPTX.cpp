@@ -221,6 +221,12 @@ LogicalResult ConvertQuiltToNVPTX::parseOptions() {
   if (persistentCtas && tmaProducer != "warpgroup")
     return module.emitError() << "convert-quilt-to-nvptx: persistent-ctas "
                                  "needs tma-producer=warpgroup";
+  if (cluster != 1 && cluster != 2 && cluster != 4)
+    return module.emitError() << "convert-quilt-to-nvptx: cluster "
+                              << unsigned(cluster) << " is not 1, 2 or 4";
+  if (cluster > 1 && tmaRelease != "mbarrier")
+    return module.emitError() << "convert-quilt-to-nvptx: cluster needs "
+                                 "tma-release=mbarrier";
   if (tiles != "auto") {
     forcedTiles = parseTriple(tiles);
     if (!forcedTiles || !(*forcedTiles)[2])
@@ -260,8 +266,14 @@ gpu::LaunchFuncOp ConvertQuiltToNVPTX::launch(OpBuilder &b, Location loc,
   gpu::KernelDim3 block{index(kernel.threads), index(1), index(1)};
   Value shared =
       arith::ConstantIntOp::create(b, loc, b.getI32Type(), kernel.sharedBytes);
-  auto op =
-      gpu::LaunchFuncOp::create(b, loc, kernel.func, grid, block, shared, args);
+  std::optional<gpu::KernelDim3> cluster;
+  if (kernel.cluster != std::array<int64_t, 3>{1, 1, 1})
+    cluster =
+        gpu::KernelDim3{index(kernel.cluster[0]), index(kernel.cluster[1]),
+                        index(kernel.cluster[2])};
+  auto op = gpu::LaunchFuncOp::create(b, loc, kernel.func, grid, block, shared,
+                                      args, /*asyncTokenType=*/Type(),
+                                      /*asyncDependencies=*/{}, cluster);
   op->setAttr(kPhaseAttr, b.getStringAttr(phase));
   op->setAttr(kFlopsAttr, b.getI64IntegerAttr(flops));
   op->setAttr(kBytesAttr, b.getI64IntegerAttr(bytes));
@@ -363,6 +375,8 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   request.mbarrierRelease = tmaRelease == "mbarrier";
   request.producerWarpgroup = tmaProducer == "warpgroup";
   request.persistentCtas = persistentCtas;
+  request.cluster = cluster;
+  request.rebalanceRegisters = setmaxnreg;
   request.sm = smVersion;
   request.registers = registerModel.get();
   FailureOr<KernelTiling> tiling =

@@ -23,9 +23,23 @@
 // refill of use j + 1 waits for phase j of it, so warpgroups only wait for
 // data, never for each other, and thread 0 only for the stage it refills.
 //
+// A cluster of clusterM CTAs computes clusterM row tiles of the same
+// columns, so they read the same W^T slices: each CTA loads rows
+// [rank, rank + 1) x blockN / clusterM of the slice and multicasts them
+// into every CTA's stage, completing on every CTA's "full" barrier, which
+// still expects a whole stage. L2 delivers W^T once per cluster instead of
+// once per CTA. A CTA's refill writes its peers' stages too, so every
+// warpgroup releases a stage on the "empty" barrier of every CTA, and the
+// refill waits for all clusterM x warpgroups of them. Remote arrivals and
+// copies need the peers' barriers initialized first and their shared
+// memory alive until the last: a cluster barrier after the setup and one
+// before exit.
+//
 //===----------------------------------------------------------------------===//
 
 #include "NVPTXKernels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
 
 using namespace mlir;
 using namespace mlir::quilt::nvptx;
@@ -35,7 +49,10 @@ TensorMapRing::TensorMapRing(PtxBuilder &ptx, const GemmProblem &p,
                              Value shared, Value mapX, Value mapW, Value m0,
                              Value n0)
     : ptx(ptx), p(p), t(t), tid(tid), shared(shared), mapX(mapX), mapW(mapW),
-      m0(m0), n0(n0), leader(leader) {}
+      m0(m0), n0(n0), leader(leader) {
+  if (t.clusterM > 1)
+    rank = ptx.clusterRank();
+}
 
 Value TensorMapRing::getStage(Value index) {
   return ptx.offset(shared, ptx.mul(index, t.getStageBytes()));
@@ -65,8 +82,17 @@ void TensorMapRing::issue(Value kTile, Value stage) {
   }
   Value k0 = ptx.mul(kTile, t.blockK);
   ptx.loadTensorBox(base, mapX, k0, rows, bar);
-  ptx.loadTensorBox(ptx.offset(base, ptx.c32(getTileABytes())), mapW, k0, cols,
-                    bar);
+  Value tileB = ptx.offset(base, ptx.c32(getTileABytes()));
+  if (t.clusterM == 1) {
+    ptx.loadTensorBox(tileB, mapW, k0, cols, bar);
+    return;
+  }
+  // This CTA's share of W^T, to the same place in every CTA of the cluster.
+  Value first = ptx.mul(rank, t.blockN / t.clusterM);
+  Value everyCta = arith::ConstantIntOp::create(ptx.b, ptx.b.getI16Type(),
+                                                (int64_t(1) << t.clusterM) - 1);
+  ptx.loadTensorBox(ptx.offset(tileB, ptx.mul(first, t.getRowBytes())), mapW,
+                    k0, ptx.add(cols, first), bar, everyCta);
 }
 
 void TensorMapRing::issuePrologue(int64_t slices) {
@@ -76,17 +102,34 @@ void TensorMapRing::issuePrologue(int64_t slices) {
     ptx.acquireTensorMap(mapW);
     for (int64_t s = 0; s < t.stages; ++s) {
       ptx.initBarrier(getBarrier(ptx.c32(s)), 1);
-      // One arrival per consumer warpgroup.
+      // One arrival per consumer warpgroup of the cluster.
       if (t.mbarrierRelease)
-        ptx.initBarrier(getBarrier(ptx.c32(s), 1), t.blockM / 64);
+        ptx.initBarrier(getBarrier(ptx.c32(s), 1), t.blockM / 64 * t.clusterM);
     }
     // The copies complete on the barriers through the async proxy.
     ptx.fenceProxyAsyncShared();
+    if (t.clusterM > 1)
+      ptx.fenceBarrierInit();
+  });
+  auto issueFirst = [&] {
     for (int64_t s = 0; s < std::min(slices, getKTiles()); ++s)
       issue(ptx.c32(s), ptx.c32(s));
-  });
-  // Nobody waits on a barrier before it is initialized.
-  ptx.barrier();
+  };
+  if (t.clusterM == 1) {
+    ptx.ifThen(leader, issueFirst);
+    // Nobody waits on a barrier before it is initialized.
+    ptx.barrier();
+    return;
+  }
+  // Nor copies into, or arrives on, a peer's before it is.
+  ptx.clusterBarrier();
+  if (slices)
+    ptx.ifThen(leader, issueFirst);
+}
+
+void TensorMapRing::leaveCluster() {
+  if (t.clusterM > 1)
+    ptx.clusterBarrier();
 }
 
 void TensorMapRing::waitForSlice(Value kTile) {
@@ -110,7 +153,15 @@ void TensorMapRing::refill(Value kTile) {
 }
 
 void TensorMapRing::release(Value kTile) {
-  // One arrival per warpgroup: its wgmma read the stage as one.
-  ptx.ifThen(ptx.ult(ptx.rem(tid, 128), 1),
-             [&] { ptx.arrive(getBarrier(ptx.rem(kTile, t.stages), 1)); });
+  // One arrival per warpgroup: its wgmma read the stage as one. In a
+  // cluster, on every CTA's barrier: each refill writes all their stages.
+  ptx.ifThen(ptx.ult(ptx.rem(tid, 128), 1), [&] {
+    Value bar = getBarrier(ptx.rem(kTile, t.stages), 1);
+    if (t.clusterM == 1) {
+      ptx.arrive(bar);
+      return;
+    }
+    for (int64_t r = 0; r < t.clusterM; ++r)
+      ptx.arriveInCluster(ptx.mapToCluster(bar, ptx.c32(r)));
+  });
 }

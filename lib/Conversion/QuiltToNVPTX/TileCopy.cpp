@@ -68,7 +68,16 @@ void mlir::quilt::nvptx::issueTileCopy(PtxBuilder &ptx, const TileShape &shape,
 
 int64_t mlir::quilt::nvptx::getOutputTiles(const GemmProblem &p,
                                            const MmaTiling &t) {
-  return llvm::divideCeil(p.m, t.blockM) * llvm::divideCeil(p.n, t.blockN);
+  int64_t tilesM = llvm::divideCeil(p.m, t.blockM * t.clusterM) * t.clusterM;
+  return tilesM * llvm::divideCeil(p.n, t.blockN);
+}
+
+int64_t mlir::quilt::nvptx::getGridCtas(const GemmProblem &p,
+                                        const MmaTiling &t) {
+  int64_t tiles = getOutputTiles(p, t);
+  // Persistent CTAs come in whole clusters (verified: at least one).
+  int64_t persistent = t.persistentCtas / t.clusterM * t.clusterM;
+  return persistent ? std::min(tiles, persistent) : tiles;
 }
 
 std::pair<Value, Value> mlir::quilt::nvptx::getTileOrigin(PtxBuilder &ptx,
@@ -77,11 +86,16 @@ std::pair<Value, Value> mlir::quilt::nvptx::getTileOrigin(PtxBuilder &ptx,
                                                           Value tile) {
   // Grouped tile order (Triton's GROUP_M): consecutive CTAs share weight
   // columns and sweep 8 row tiles, so tiles are reused from L2.
+  // A cluster's CTAs take its clusterM row tiles: the order is that of
+  // clusterM-times-taller tiles.
   ImplicitLocOpBuilder &b = ptx.b;
-  int64_t tilesM = llvm::divideCeil(p.m, t.blockM);
+  int64_t rowsPerTile = t.blockM * t.clusterM;
+  int64_t tilesM = llvm::divideCeil(p.m, rowsPerTile);
   int64_t tilesN = llvm::divideCeil(p.n, t.blockN);
-  int64_t groupM = std::min<int64_t>(8, tilesM);
-  Value pid = tile ? tile : ptx.blockId(gpu::Dimension::x);
+  int64_t groupM =
+      std::min<int64_t>(std::max<int64_t>(8 / t.clusterM, 1), tilesM);
+  Value cta = tile ? tile : ptx.blockId(gpu::Dimension::x);
+  Value pid = t.clusterM > 1 ? ptx.div(cta, t.clusterM) : cta;
   Value group = ptx.div(pid, groupM * tilesN);
   Value firstM = ptx.mul(group, groupM);
   Value groupRows = ptx.minU(ptx.c32(groupM),
@@ -89,7 +103,10 @@ std::pair<Value, Value> mlir::quilt::nvptx::getTileOrigin(PtxBuilder &ptx,
   Value inGroup = ptx.rem(pid, groupM * tilesN);
   Value tileM = ptx.add(firstM, arith::RemUIOp::create(b, inGroup, groupRows));
   Value tileN = arith::DivUIOp::create(b, inGroup, groupRows);
-  return {ptx.mul(tileM, t.blockM), ptx.mul(tileN, t.blockN)};
+  Value m0 = ptx.mul(tileM, rowsPerTile);
+  if (t.clusterM > 1)
+    m0 = ptx.add(m0, ptx.mul(ptx.rem(cta, t.clusterM), t.blockM));
+  return {m0, ptx.mul(tileN, t.blockN)};
 }
 
 KernelLaunch mlir::quilt::nvptx::getTileLaunch(gpu::GPUFuncOp func,
@@ -97,9 +114,8 @@ KernelLaunch mlir::quilt::nvptx::getTileLaunch(gpu::GPUFuncOp func,
                                                const MmaTiling &t) {
   KernelLaunch launch;
   launch.func = func;
-  int64_t tiles = getOutputTiles(p, t);
-  launch.grid = {t.persistentCtas ? std::min(tiles, t.persistentCtas) : tiles,
-                 1, 1};
+  launch.grid = {getGridCtas(p, t), 1, 1};
+  launch.cluster = {t.clusterM, 1, 1};
   launch.threads = t.getThreads();
   launch.sharedBytes = t.getSharedBytes();
   return launch;
@@ -111,6 +127,10 @@ KernelLaunch mlir::quilt::nvptx::buildTileKernel(
     function_ref<void(PtxBuilder &, ValueRange)> build) {
   gpu::GPUFuncOp func =
       createKernel(builder, loc, module, name, argumentTypes, t.getThreads());
+  // .reqnctapercluster: launched in clusters of exactly this shape.
+  if (t.clusterM > 1)
+    func.setKnownClusterSizeAttr(
+        builder.getDenseI32ArrayAttr({int32_t(t.clusterM), 1, 1}));
   ImplicitLocOpBuilder b(loc, builder);
   b.setInsertionPointToStart(&func.getBody().front());
   PtxBuilder ptx(b);

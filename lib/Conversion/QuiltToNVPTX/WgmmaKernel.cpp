@@ -47,6 +47,16 @@ MmaTiling mlir::quilt::nvptx::chooseWgmmaTiling(const GemmProblem &problem) {
   return tiling;
 }
 
+int64_t MmaTiling::getConsumerRegisters() const {
+  if (!producerWarpgroup || !rebalanceRegisters)
+    return 0;
+  int64_t consumerThreads = 32 * warpsM * warpsN;
+  // setmaxnreg counts are multiples of 8; a thread addresses at most 255.
+  int64_t registers = std::min<int64_t>(
+      248, (65536 - 128 * kProducerRegisters) / consumerThreads / 8 * 8);
+  return registers > cost::getRegisterCap(getThreads()) ? registers : 0;
+}
+
 std::string mlir::quilt::nvptx::verifyWgmmaTiling(const MmaTiling &t) {
   if (t.getRowBytes() != 128)
     return "wgmma tiles are MxNx64 (int8: MxNx128): 128-byte rows, the "
@@ -67,6 +77,18 @@ std::string mlir::quilt::nvptx::verifyWgmmaTiling(const MmaTiling &t) {
   // A TMA box is at most 256 elements along each dimension.
   if (t.tma && t.blockM > 256)
     return "TMA loads at most 256 rows per box: M up to 256";
+  if (t.clusterM != 1 && t.clusterM != 2 && t.clusterM != 4)
+    return "clusters are 1, 2 or 4 CTAs along M";
+  if (t.clusterM > 1 && !t.mbarrierRelease)
+    return "a cluster's CTAs release stages to each other: clusters need "
+           "TMA with per-stage mbarriers (tma-release=mbarrier)";
+  // Each share starts a 1024-byte swizzle pattern of 8 rows.
+  if ((t.blockN / t.clusterM) % 8)
+    return "each CTA of a cluster multicasts N / cluster rows of W^T: a "
+           "multiple of 8";
+  if (t.persistentCtas && t.persistentCtas < t.clusterM)
+    return "persistent CTAs come in whole clusters: at least " +
+           std::to_string(t.clusterM);
   if (t.wgmmaInFlight > 1 || t.stages < 2 + t.wgmmaInFlight)
     return "wgmma keeps 0 or 1 batches in flight, with at least 2 + that "
            "many stages";
@@ -201,11 +223,11 @@ void WgmmaGenerator::build(gpu::GPUModuleOp module, ValueRange args) {
   TensorMapRing ring(ptx, p, t, tid, leader, shared,
                      ptx.toGeneric(ptx.globalBase(args[args.size() - 2])),
                      ptx.toGeneric(ptx.globalBase(args.back())), m0, n0);
-  if (!t.producerWarpgroup) {
+  if (!t.producerWarpgroup)
     store(multiply(ring, aRows), tid, m0, n0, out);
-    return;
-  }
-  buildWarpSpecialized(ring, tid, leader, aRows, m0, n0, out);
+  else
+    buildWarpSpecialized(ring, tid, leader, aRows, m0, n0, out);
+  ring.leaveCluster();
 }
 
 void WgmmaGenerator::buildWarpSpecialized(TensorMapRing &ring, Value tid,
@@ -220,7 +242,7 @@ void WgmmaGenerator::buildWarpSpecialized(TensorMapRing &ring, Value tid,
   Value first, ownTiles, slices = ptx.c32(kTiles);
   if (t.persistentCtas) {
     int64_t tiles = getOutputTiles(p, t);
-    grid = std::min(tiles, t.persistentCtas);
+    grid = getGridCtas(p, t);
     first = ptx.blockId(gpu::Dimension::x);
     ownTiles = ptx.div(
         arith::SubIOp::create(ptx.b, ptx.c32(tiles + grid - 1), first), grid);
@@ -228,25 +250,41 @@ void WgmmaGenerator::buildWarpSpecialized(TensorMapRing &ring, Value tid,
     ring.loopOverTiles(first, grid, slices);
   }
   ring.issuePrologue(0);
-  ptx.ifThen(leader, [&] {
-    // Loads run as far ahead as the stages' releases allow.
-    ptx.forLoop(ptx.c32(0), slices, 1, {},
-                [&](Value slice, ValueRange) -> SmallVector<Value> {
-                  ring.refill(slice);
-                  return {};
-                });
+  // setmaxnreg is per warpgroup: all its warps execute it.
+  int64_t consumerRegisters = t.getConsumerRegisters();
+  Value producer = ptx.ult(ptx.c32(consumers - 1), tid);
+  ptx.ifThen(producer, [&] {
+    if (consumerRegisters)
+      ptx.setMaxRegisters(MmaTiling::kProducerRegisters, /*increase=*/false);
+    ptx.ifThen(leader, [&] {
+      // Loads run as far ahead as the stages' releases allow.
+      ptx.forLoop(ptx.c32(0), slices, 1, {},
+                  [&](Value slice, ValueRange) -> SmallVector<Value> {
+                    ring.refill(slice);
+                    return {};
+                  });
+    });
   });
   ptx.ifThen(ptx.ult(tid, consumers), [&] {
+    if (consumerRegisters)
+      ptx.setMaxRegisters(consumerRegisters, /*increase=*/true);
     if (!t.persistentCtas) {
       store(multiply(ring, aRows), tid, m0, n0, out);
       return;
     }
     ptx.forLoop(ptx.c32(0), ownTiles, 1, {},
                 [&](Value i, ValueRange) -> SmallVector<Value> {
-                  Value tile = ptx.add(first, ptx.mul(i, grid));
+                  SmallVector<Value> acc =
+                      multiply(ring, aRows, ptx.mul(i, kTiles));
+                  // Where the tile goes, only now: nothing of the epilogue
+                  // is live across the K loop beside the accumulators. Where
+                  // LLVM can prove a CTA's tiles share their columns, it
+                  // would hoist the bias and output addresses of every
+                  // column out of the tile loop (~100 registers): the tile
+                  // is opaque to it.
+                  Value tile = ptx.opaque(ptx.add(first, ptx.mul(i, grid)));
                   auto [rows, cols] = getTileOrigin(ptx, p, t, tile);
-                  store(multiply(ring, aRows, ptx.mul(i, kTiles)), tid, rows,
-                        cols, out);
+                  store(acc, tid, rows, cols, out);
                   return {};
                 });
   });
@@ -284,7 +322,8 @@ mlir::quilt::nvptx::getWgmmaTensorMaps(const GemmProblem &problem,
            1,
            element,
            {problem.k, problem.n},
-           {tiling.blockK, tiling.blockN},
+           // In a cluster each CTA loads its share of the slice's rows.
+           {tiling.blockK, tiling.blockN / tiling.clusterM},
            128}};
 }
 

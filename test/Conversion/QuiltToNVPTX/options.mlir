@@ -22,6 +22,8 @@
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-producer=warpgroup" 2>&1 | FileCheck %s --check-prefix=PRODUCER-RELEASE
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier persistent-ctas=132" 2>&1 | FileCheck %s --check-prefix=PERSISTENT-PRODUCER
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier tma-producer=warp" 2>&1 | FileCheck %s --check-prefix=PRODUCER-NAME
+// RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier cluster=3" 2>&1 | FileCheck %s --check-prefix=CLUSTER-SIZE
+// RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 cluster=2" 2>&1 | FileCheck %s --check-prefix=CLUSTER-RELEASE
 
 // CHIP: chip 'sm_75' is not sm_80 or newer
 // CHIP-NAME: chip 'gfx90a' is not sm_80 or newer
@@ -41,6 +43,8 @@
 // RELEASE-TMA: convert-quilt-to-nvptx: tma-release=mbarrier needs tma=1
 // PRODUCER-RELEASE: convert-quilt-to-nvptx: tma-producer=warpgroup needs tma-release=mbarrier
 // PERSISTENT-PRODUCER: convert-quilt-to-nvptx: persistent-ctas needs tma-producer=warpgroup
+// CLUSTER-SIZE: convert-quilt-to-nvptx: cluster 3 is not 1, 2 or 4
+// CLUSTER-RELEASE: convert-quilt-to-nvptx: cluster needs tma-release=mbarrier
 // PRODUCER-NAME: convert-quilt-to-nvptx: tma-producer 'warp' is not `thread` or `warpgroup`
 // RELEASE-NAME: convert-quilt-to-nvptx: tma-release 'fence' is not `barrier` or `mbarrier`
 // TMA-BOX: wgmma tiling 512x64x64 with 32x1 warps: TMA loads at most 256 rows per box: M up to 256

@@ -4,7 +4,10 @@
 // RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1" | FileCheck %s --check-prefix=TMA
 // RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier" | FileCheck %s --check-prefix=RELEASE
 // RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier tma-producer=warpgroup" | FileCheck %s --check-prefix=PRODUCER
+// RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier tma-producer=warpgroup setmaxnreg=0" | FileCheck %s --check-prefix=NO-SETMAXNREG
+// RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier tma-producer=warpgroup tiles=64x128x64" | FileCheck %s --check-prefix=NO-SETMAXNREG
 // RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier tma-producer=warpgroup persistent-ctas=3 wgmma-in-flight=1" | FileCheck %s --check-prefix=PERSISTENT
+// RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier tma-producer=warpgroup persistent-ctas=5 cluster=2" | FileCheck %s --check-prefix=CLUSTER
 
 // mma=wgmma: the dense 16-bit GEMM on sm_90a's warpgroup tensor cores. The
 // default tile is 128x256x64 on two warpgroups (8 warps), 4 stages of
@@ -109,7 +112,10 @@
 // tma-producer=warpgroup: 384 threads, the third warpgroup's first thread
 // (256) initializes the barriers, then loads every slice in its own loop,
 // waiting for a stage's release from its second use on; the consumers
-// (threads below 256) wait, multiply, release and store.
+// (threads below 256) wait, multiply, release and store. The producer
+// warpgroup keeps 40 registers per thread and the consumers take 232
+// ((65536 - 128 x 40) / 256, rounded down to 8), more than the launch's
+// 168.
 // PRODUCER: threads in (%c384{{.*}}dynamic_shared_memory_size %c196672_i32
 // PRODUCER-SAME: \22producer_warpgroup\22:true
 // PRODUCER: gpu.func @wgmma_linear_0
@@ -118,6 +124,9 @@
 // PRODUCER: nvvm.mbarrier.init
 // PRODUCER-NOT: nvvm.cp.async.bulk.tensor
 // PRODUCER: nvvm.barrier0
+// PRODUCER: %[[PRODUCERS:.*]] = arith.cmpi ult, %c255_i32, %{{.*}} : i32
+// PRODUCER-NEXT: scf.if %[[PRODUCERS]] {
+// PRODUCER-NEXT: nvvm.setmaxregister decrease 40
 // PRODUCER-NEXT: scf.if %[[LEADER]] {
 // PRODUCER: scf.for
 // PRODUCER: nvvm.mbarrier.try_wait.parity
@@ -125,11 +134,16 @@
 // PRODUCER: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // PRODUCER: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // PRODUCER: arith.cmpi ult, %{{.*}}, %c256_i32
+// PRODUCER: nvvm.setmaxregister increase 232
 // PRODUCER: scf.for
 // PRODUCER-NOT: nvvm.cp.async.bulk.tensor
 // PRODUCER: nvvm.wgmma.wait.group.sync.aligned 0
 // PRODUCER: nvvm.mbarrier.arrive %{{.*}} : !llvm.ptr<3>
 // PRODUCER: ex2.approx.ftz.f32
+
+// setmaxnreg=0 keeps the launch's registers; so does a 64-row tile, whose
+// one consumer warpgroup has up to 255 already.
+// NO-SETMAXNREG-NOT: nvvm.setmaxregister
 
 // persistent-ctas=3: 3 CTAs for the 2 x 4 output tiles of 128x256; CTA b
 // owns tiles b, b + 3, ... ((8 + 2 - b) / 3 of them). The producer loads
@@ -159,6 +173,38 @@
 // PERSISTENT-NEXT: arith.addi %[[FIRST]], %c7_i32 : i32
 // PERSISTENT: nvvm.mbarrier.arrive
 // PERSISTENT: ex2.approx.ftz.f32
+
+// cluster=2: CTAs 2c and 2c + 1 form a cluster (persistent-ctas=5 gives
+// two whole clusters) and take row tiles 2i and 2i + 1 of the same
+// columns. Each loads its x box and half of the W^T slice (128 of 256
+// rows, from row 128 x rank), which it multicasts to both CTAs; a stage's
+// "empty" barrier counts the 2 warpgroups of both CTAs, and each
+// warpgroup arrives on the barrier of rank 0 and of rank 1. Cluster
+// barriers follow the barrier setup and end the kernel.
+// CLUSTER: gpu.launch_func @quilt_kernels::@wgmma_linear_0 clusters in (%c2, %c1{{.*}}) blocks in (%c4,
+// CLUSTER-SAME: \22cluster_m\22:2
+// CLUSTER-SAME: box = array<i64: 64, 128>, dims = array<i64: 512, 1024>
+// CLUSTER: gpu.func @wgmma_linear_0{{.*}}known_cluster_size = array<i32: 2, 1, 1>
+// CLUSTER: %[[RANK:.*]] = nvvm.read.ptx.sreg.cluster.ctarank : i32
+// CLUSTER: nvvm.mbarrier.init %{{.*}}, %c1_i32
+// CLUSTER: nvvm.mbarrier.init %{{.*}}, %c4_i32
+// CLUSTER: nvvm.fence.mbarrier.init
+// CLUSTER: nvvm.cluster.arrive {aligned}
+// CLUSTER-NEXT: nvvm.cluster.wait {aligned}
+// CLUSTER: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c49152_i32
+// CLUSTER: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// CLUSTER-NOT: multicast_mask
+// CLUSTER: arith.muli %[[RANK]], %c128_i32
+// CLUSTER: %[[MASK:.*]] = arith.constant 3 : i16
+// CLUSTER: nvvm.cp.async.bulk.tensor.shared.cluster.global {{.*}} multicast_mask = %[[MASK]]
+// CLUSTER: nvvm.wgmma.wait.group.sync.aligned 0
+// CLUSTER: nvvm.mapa %{{.*}}, %c0_i32{{.*}} : !llvm.ptr<3> -> !llvm.ptr<7>
+// CLUSTER-NEXT: nvvm.mbarrier.arrive %{{.*}} {scope = #nvvm.mem_scope<cluster>} : !llvm.ptr<7>
+// CLUSTER: nvvm.mapa %{{.*}}, %c1_i32{{.*}} : !llvm.ptr<3> -> !llvm.ptr<7>
+// CLUSTER-NEXT: nvvm.mbarrier.arrive %{{.*}} {scope = #nvvm.mem_scope<cluster>} : !llvm.ptr<7>
+// CLUSTER: nvvm.cluster.arrive {aligned}
+// CLUSTER-NEXT: nvvm.cluster.wait {aligned}
+// CLUSTER-NEXT: gpu.return
 
 // SMALL: threads in (%c128{{.*}}dynamic_shared_memory_size %c73728_i32
 // SMALL: nvvm.wgmma.mma_async {{.*}}<m = 64, n = 128, k = 16>

@@ -21,7 +21,26 @@ namespace {
 using CUresult = int;
 
 constexpr CUresult kSuccess = 0, kInvalidValue = 1, kInvalidPtx = 218,
-                   kNotFound = 500, kIllegalAddress = 700;
+                   kNotFound = 500, kIllegalAddress = 700,
+                   kInvalidClusterSize = 912;
+
+/// cuLaunchKernelEx's configuration, in the driver's layout.
+struct LaunchAttribute {
+  int id;
+  char pad[4];
+  union {
+    char bytes[64];
+    struct {
+      unsigned x, y, z;
+    } clusterDim;
+  } value;
+};
+struct LaunchConfig {
+  unsigned grid[3], block[3], sharedBytes;
+  void *stream;
+  LaunchAttribute *attrs;
+  unsigned numAttrs;
+};
 
 struct Module {
   std::string ptx;
@@ -221,6 +240,28 @@ CUresult cuLaunchKernel(Function *function, unsigned, unsigned, unsigned,
       arg(2)[i] = arg(0)[i] + arg(1)[i];
   }
   return kSuccess;
+}
+/// The cluster attribute's rules (CUDA_ERROR_INVALID_CLUSTER_SIZE): each
+/// dimension divides the grid's, at most 8 CTAs; then the kernel runs as
+/// cuLaunchKernel's would (the emulated kernels do not use clusters).
+CUresult cuLaunchKernelEx(const LaunchConfig *config, Function *function,
+                          void **params, void **extra) {
+  for (unsigned i = 0; i < config->numAttrs; ++i) {
+    const LaunchAttribute &attr = config->attrs[i];
+    if (attr.id != 4) // CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION
+      return kInvalidValue;
+    unsigned dims[3] = {attr.value.clusterDim.x, attr.value.clusterDim.y,
+                        attr.value.clusterDim.z};
+    for (int d = 0; d < 3; ++d)
+      if (!dims[d] || config->grid[d] % dims[d])
+        return kInvalidClusterSize;
+    if (dims[0] * dims[1] * dims[2] > 8)
+      return kInvalidClusterSize;
+  }
+  return cuLaunchKernel(function, config->grid[0], config->grid[1],
+                        config->grid[2], config->block[0], config->block[1],
+                        config->block[2], config->sharedBytes, config->stream,
+                        params, extra);
 }
 CUresult cuTensorMapEncodeTiled(void *tensorMap, int dataType, unsigned rank,
                                 void *globalAddress,
