@@ -87,7 +87,8 @@ struct MmaTiling {
   /// With producerWarpgroup and rebalanceRegisters: the registers a
   /// consumer thread gets from setmaxnreg, what the producer's give-back
   /// leaves of the SM's 64K; 0 where that is no more than the launch gives
-  /// every thread.
+  /// every thread, or where the stages leave room for a second CTA on the
+  /// SM.
   int64_t getConsumerRegisters() const;
 
   /// K slices loaded ahead of the one multiplied: all other stages but the

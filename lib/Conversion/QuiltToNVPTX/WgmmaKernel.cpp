@@ -48,7 +48,11 @@ MmaTiling mlir::quilt::nvptx::chooseWgmmaTiling(const GemmProblem &problem) {
 }
 
 int64_t MmaTiling::getConsumerRegisters() const {
-  if (!producerWarpgroup || !rebalanceRegisters)
+  // The counts hand one CTA the SM's whole register file: a second CTA on
+  // the SM would wait forever in setmaxnreg.inc. More than half of sm_90's
+  // 228 KiB of shared memory keeps it out.
+  if (!producerWarpgroup || !rebalanceRegisters ||
+      2 * getSharedBytes() <= 228 * 1024)
     return 0;
   int64_t consumerThreads = 32 * warpsM * warpsN;
   // setmaxnreg counts are multiples of 8; a thread addresses at most 255.

@@ -6,6 +6,7 @@
 // RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier tma-producer=warpgroup" | FileCheck %s --check-prefix=PRODUCER
 // RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier tma-producer=warpgroup setmaxnreg=0" | FileCheck %s --check-prefix=NO-SETMAXNREG
 // RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier tma-producer=warpgroup tiles=64x128x64" | FileCheck %s --check-prefix=NO-SETMAXNREG
+// RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier tma-producer=warpgroup tiles=128x128x64 stages=3" | FileCheck %s --check-prefix=NO-SETMAXNREG
 // RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier tma-producer=warpgroup persistent-ctas=3 wgmma-in-flight=1" | FileCheck %s --check-prefix=PERSISTENT
 // RUN: quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier tma-producer=warpgroup persistent-ctas=5 cluster=2" | FileCheck %s --check-prefix=CLUSTER
 
@@ -142,7 +143,9 @@
 // PRODUCER: ex2.approx.ftz.f32
 
 // setmaxnreg=0 keeps the launch's registers; so does a 64-row tile, whose
-// one consumer warpgroup has up to 255 already.
+// one consumer warpgroup has up to 255 already, and a CTA whose 96 KiB of
+// stages leave room for a second one on the SM, which would wait forever
+// for the registers the first took.
 // NO-SETMAXNREG-NOT: nvvm.setmaxregister
 
 // persistent-ctas=3: 3 CTAs for the 2 x 4 output tiles of 128x256; CTA b
