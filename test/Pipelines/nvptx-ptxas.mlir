@@ -79,13 +79,13 @@
 // CLUSTER-PTX: .explicitcluster
 // CLUSTER-PTX-NEXT: .reqnctapercluster 2, 1, 1
 // CLUSTER-PTX: fence.mbarrier_init.release.cluster;
-// CLUSTER-PTX: barrier.cluster.arrive.aligned;
-// CLUSTER-PTX-NEXT: barrier.cluster.wait.aligned;
+// CLUSTER-PTX: barrier.cluster.arrive;
+// CLUSTER-PTX-NEXT: barrier.cluster.wait;
 // CLUSTER-PTX: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes.multicast::cluster
 // CLUSTER-PTX: mapa.shared::cluster
 // CLUSTER-PTX: mbarrier.arrive.release.cluster.shared::cluster.b64
-// CLUSTER-PTX: barrier.cluster.arrive.aligned;
-// CLUSTER-PTX-NEXT: barrier.cluster.wait.aligned;
+// CLUSTER-PTX: barrier.cluster.arrive;
+// CLUSTER-PTX-NEXT: barrier.cluster.wait;
 // RELEASE-PTX: .entry dense_fused_linear_0
 // RELEASE-PTX-COUNT-1: bar.sync
 // RELEASE-PTX-NOT: bar.sync

@@ -330,8 +330,10 @@ void PtxBuilder::arriveInCluster(Value bar) {
 void PtxBuilder::fenceBarrierInit() { NVVM::FenceMbarrierInitOp::create(b); }
 
 void PtxBuilder::clusterBarrier() {
-  NVVM::ClusterArriveOp::create(b, /*aligned=*/b.getUnitAttr());
-  NVVM::ClusterWaitOp::create(b, /*aligned=*/b.getUnitAttr());
+  // Not .aligned: it follows branches that only some lanes of a warp take
+  // (the producer's leader), which the warp need not have reconverged from.
+  NVVM::ClusterArriveOp::create(b, /*aligned=*/UnitAttr());
+  NVVM::ClusterWaitOp::create(b, /*aligned=*/UnitAttr());
 }
 
 Value PtxBuilder::shuffleXor(Value value, int64_t mask) {

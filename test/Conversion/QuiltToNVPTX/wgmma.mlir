@@ -192,8 +192,8 @@
 // CLUSTER: nvvm.mbarrier.init %{{.*}}, %c1_i32
 // CLUSTER: nvvm.mbarrier.init %{{.*}}, %c4_i32
 // CLUSTER: nvvm.fence.mbarrier.init
-// CLUSTER: nvvm.cluster.arrive {aligned}
-// CLUSTER-NEXT: nvvm.cluster.wait {aligned}
+// CLUSTER: nvvm.cluster.arrive{{$}}
+// CLUSTER-NEXT: nvvm.cluster.wait{{$}}
 // CLUSTER: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c49152_i32
 // CLUSTER: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // CLUSTER-NOT: multicast_mask
@@ -205,8 +205,8 @@
 // CLUSTER-NEXT: nvvm.mbarrier.arrive %{{.*}} {scope = #nvvm.mem_scope<cluster>} : !llvm.ptr<7>
 // CLUSTER: nvvm.mapa %{{.*}}, %c1_i32{{.*}} : !llvm.ptr<3> -> !llvm.ptr<7>
 // CLUSTER-NEXT: nvvm.mbarrier.arrive %{{.*}} {scope = #nvvm.mem_scope<cluster>} : !llvm.ptr<7>
-// CLUSTER: nvvm.cluster.arrive {aligned}
-// CLUSTER-NEXT: nvvm.cluster.wait {aligned}
+// CLUSTER: nvvm.cluster.arrive{{$}}
+// CLUSTER-NEXT: nvvm.cluster.wait{{$}}
 // CLUSTER-NEXT: gpu.return
 
 // SMALL: threads in (%c128{{.*}}dynamic_shared_memory_size %c73728_i32
