@@ -43,6 +43,10 @@ int64_t NVPTXKernelConfig::getRegisterCap() const {
   return cost::getRegisterCap(getThreads());
 }
 
+int64_t NVPTXKernelConfig::getAccumulatorRegisterCap() const {
+  return consumerRegisters ? consumerRegisters : getRegisterCap();
+}
+
 static StringRef familyName(NVPTXKernelFamily family) {
   switch (family) {
   case NVPTXKernelFamily::Dense:
@@ -86,6 +90,8 @@ json::Object NVPTXKernelConfig::toJson() const {
     o["blocks_per_warp"] = blocksPerWarp;
   if (clusterM > 1)
     o["cluster_m"] = clusterM;
+  if (consumerRegisters)
+    o["consumer_registers"] = consumerRegisters;
   return o;
 }
 
@@ -122,6 +128,7 @@ Expected<NVPTXKernelConfig> NVPTXKernelConfig::fromJson(const json::Value &v) {
   integer("persistent_ctas", c.persistentCtas);
   integer("blocks_per_warp", c.blocksPerWarp);
   integer("cluster_m", c.clusterM);
+  integer("consumer_registers", c.consumerRegisters);
   // Datasets from before operand_bits: the family says it.
   c.operandBits = c.family == NVPTXKernelFamily::Int8   ? 8
                   : c.family == NVPTXKernelFamily::Int4 ? 4
@@ -324,7 +331,8 @@ RegisterModel::estimate(const NVPTXKernelConfig &config) const {
   RegisterEstimate e;
   // The trees predict log2 of the demand.
   e.demand = std::exp2(double(booster->predict(row, row.size())[0]));
-  e.cap = config.getRegisterCap();
+  // Spilling is about the threads that hold the accumulators.
+  e.cap = config.getAccumulatorRegisterCap();
   e.spills = e.demand > double(e.cap);
   e.registers = std::min<int64_t>(e.cap, int64_t(std::ceil(e.demand)));
   return e;

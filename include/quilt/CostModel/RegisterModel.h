@@ -52,6 +52,10 @@ struct NVPTXKernelConfig {
   /// wgmma with per-stage mbarriers: CTAs per cluster sharing W^T by TMA
   /// multicast (1: none). Recorded, not a feature.
   int64_t clusterM = 1;
+  /// wgmma with a producer warpgroup: the registers setmaxnreg gives each
+  /// consumer thread (0: none). ptxas reports the launch's count, which it
+  /// caps; the consumers' code may use this many. Recorded, not a feature.
+  int64_t consumerRegisters = 0;
   /// nvptx::Activation: 0 none, 1 relu, 2 silu, 3 gelu (erf), 4 gelu (tanh).
   int64_t activation = 0;
   int64_t outputBits = 16;
@@ -63,6 +67,9 @@ struct NVPTXKernelConfig {
   /// The most registers ptxas gives a thread of a CTA of getThreads()
   /// threads (255, fewer once 64K registers run out).
   int64_t getRegisterCap() const;
+  /// The registers the threads that hold the accumulators can have:
+  /// consumerRegisters where set, else getRegisterCap().
+  int64_t getAccumulatorRegisterCap() const;
   llvm::json::Object toJson() const;
   static llvm::Expected<NVPTXKernelConfig> fromJson(const llvm::json::Value &v);
 };

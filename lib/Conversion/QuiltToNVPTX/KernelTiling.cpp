@@ -50,6 +50,7 @@ mlir::quilt::nvptx::describeKernel(const KernelTiling &tiling, unsigned sm,
     c.producerWarpgroup = t.producerWarpgroup;
     c.persistentCtas = t.persistentCtas;
     c.clusterM = t.clusterM;
+    c.consumerRegisters = t.getConsumerRegisters();
   }
   c.bias = bool(epilogue.biasType);
   c.residual = epilogue.residual;

@@ -118,6 +118,7 @@
 // ((65536 - 128 x 40) / 256, rounded down to 8), more than the launch's
 // 168.
 // PRODUCER: threads in (%c384{{.*}}dynamic_shared_memory_size %c196672_i32
+// PRODUCER-SAME: \22consumer_registers\22:232
 // PRODUCER-SAME: \22producer_warpgroup\22:true
 // PRODUCER: gpu.func @wgmma_linear_0
 // PRODUCER: %[[LEADER:.*]] = arith.cmpi eq, %{{.*}}, %c256_i32
