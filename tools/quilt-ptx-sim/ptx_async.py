@@ -212,7 +212,7 @@ def _compile_tma(stmt, index: int, ctx):
             ranks = [r for r in range(16) if multicast(t) >> r & 1]
             if not ranks or ranks[-1] >= len(t.cta.cluster):
                 raise SimError(f"TMA multicast mask 0x{multicast(t):x} in a {len(t.cta.cluster)}-CTA cluster")
-            ctas = [(t.cta.cluster[r], bar_offset) for r in ranks]
+            ctas = [(t.cta.peer(r), bar_offset) for r in ranks]
         for cta, mbar in ctas:
             cta.shared_array[targets.ravel()] = box.ravel()
             state = _mbarrier(cta.threads[0], mbar)

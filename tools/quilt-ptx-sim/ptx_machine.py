@@ -191,7 +191,16 @@ class Cta:
         if rank > len(self.cluster):
             raise SimError(f"shared::cluster address 0x{address:x} names rank {rank - 1} "
                            f"of a {len(self.cluster)}-CTA cluster")
-        return (self.cluster[rank - 1] if rank else self), address & 0xFFFFFFFF
+        return (self.peer(rank - 1) if rank else self), address & 0xFFFFFFFF
+
+    def peer(self, rank: int) -> "Cta":
+        """The CTA of cluster rank `rank`, whose shared memory must still
+        exist: every thread of a CTA that exited took it with them."""
+        cta = self.cluster[rank]
+        if cta is not self and all(t.state == "exited" for t in cta.threads):
+            raise SimError(f"CTA {self.ctaid} accesses the shared memory of CTA {cta.ctaid} "
+                           f"(cluster rank {rank}), which has exited")
+        return cta
 
     def cluster_wait(self, index: int, t: Thread) -> int:
         """barrier.cluster.wait: passes once every live thread of the
