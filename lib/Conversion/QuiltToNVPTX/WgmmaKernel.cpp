@@ -81,11 +81,6 @@ std::string mlir::quilt::nvptx::verifyWgmmaTiling(const MmaTiling &t) {
   // A TMA box is at most 256 elements along each dimension.
   if (t.tma && t.blockM > 256)
     return "TMA loads at most 256 rows per box: M up to 256";
-  if (t.clusterM != 1 && t.clusterM != 2 && t.clusterM != 4)
-    return "clusters are 1, 2 or 4 CTAs along M";
-  if (t.clusterM > 1 && !t.mbarrierRelease)
-    return "a cluster's CTAs release stages to each other: clusters need "
-           "TMA with per-stage mbarriers (tma-release=mbarrier)";
   // Each share starts a 1024-byte swizzle pattern of 8 rows.
   if ((t.blockN / t.clusterM) % 8)
     return "each CTA of a cluster multicasts N / cluster rows of W^T: a "
