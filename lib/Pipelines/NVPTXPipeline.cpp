@@ -50,6 +50,7 @@ void mlir::quilt::populateNVPTXPipeline(OpPassManager &pm,
   convert.tmaProducer = options.tmaProducer;
   convert.persistentCtas = options.persistentCtas;
   convert.cluster = options.cluster;
+  convert.int4Load = options.int4Load;
   convert.setmaxnreg = options.setmaxnreg;
   convert.registerModelPath = options.registerModel;
   pm.addPass(createConvertQuiltToNVPTX(convert));

@@ -271,7 +271,12 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
     groups (blocks, for groups that are no multiple of 64), the last
     skipping what its neighbour has. `auto` gives 16-row x one CTA
     per SM, as wide as covers N in one wave (the SMs of the chip's
-    data-center part).
+    data-center part). With `int4-load=bulk` (sm_90) lane 0 of each warp
+    copies the warp's weights into a ring of shared memory by
+    cp.async.bulk, 4 K blocks of every tile per stage, each stage
+    completing on an mbarrier; `stages` is then the ring's depth (0: as
+    deep as the shared memory allows, the whole range where it fits) and
+    x and the scales stay 4 blocks ahead.
   }];
   let options = [
     Option<"chip", "chip", "std::string", "\"sm_90a\"",
@@ -311,6 +316,12 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
            "With tma-release=mbarrier: CTAs per cluster along M (1, 2 or "
            "4); each loads 1 / cluster of every W^T slice and multicasts "
            "it to the others">,
+    Option<"int4Load", "int4-load", "std::string", "\"direct\"",
+           "How int4 GEMM warps read their weights: `direct` (16-byte "
+           "loads into registers, issued `stages` blocks early) or `bulk` "
+           "(sm_90: cp.async.bulk copies into a ring of shared memory per "
+           "warp, `stages` stages deep or, at 0, as deep as fits; not yet "
+           "run on a GPU)">,
     Option<"registerModelPath", "register-model", "std::string", "\"auto\"",
            "Register model file vetting the tilings (`auto`: the committed "
            "models/nvptx/register-model.json if any; `none`: no model)">

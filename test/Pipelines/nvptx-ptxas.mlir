@@ -51,6 +51,13 @@
 // RUN: FileCheck %s --check-prefix=CLUSTER-PTX < %tcl/kernels.ptx
 // RUN: %ptxas -v -arch=sm_90a %tcl/kernels.ptx -o %tcl/kernels.cubin > %tcl/report 2>&1
 // RUN: FileCheck %s --check-prefix=TMA < %tcl/report
+// int4-load=bulk: the int4 kernels' weights through shared-memory rings
+// filled by cp.async.bulk, with their bias and residual epilogues.
+// RUN: rm -rf %tbulk && sed -n '/^func.func @int4_/,/^}/p' %s | quilt-opt --quilt-nvptx-pipeline="chip=sm_90a int4-load=bulk output-dir=%tbulk" -o /dev/null
+// RUN: FileCheck %s --check-prefix=BULK-PTX < %tbulk/kernels.ptx
+// RUN: %ptxas -v -arch=sm_90a %tbulk/kernels.ptx -o %tbulk/kernels.cubin 2>&1 | sed -n '/Function properties for/{N;s/\n */ /;p}' > %tbulk/report
+// RUN: FileCheck %s --check-prefix=BULK < %tbulk/report
+// RUN: not grep -E "[1-9][0-9]* bytes (stack frame|spill)" %tbulk/report
 // A 128x256 CTA tile on 2x2 warps (256 accumulators per thread) does
 // spill, so the checks above can fail: the register model predicts it, and
 // the pipeline's ptxas=auto reports it.
@@ -116,6 +123,13 @@
 // WGMMA: wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16
 // WGMMA: .entry dense_rows_linear_0
 // WGMMA: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16
+// BULK-PTX: cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes
+// BULK-PTX: bar.warp.sync
+// BULK-PTX: mbarrier.try_wait.parity
+// BULK-PTX: ld.shared.v4.b32
+// BULK-DAG: Function properties for int4_m1_linear_0
+// BULK-DAG: Function properties for int4_m16_linear_0
+
 // W8A8 with mma=wgmma: s8 x s8 into i32, k32 per instruction.
 // WGMMA: .entry int8_fused_linear_0
 // WGMMA: wgmma.mma_async.sync.aligned.m64n256k32.s32.s8.s8

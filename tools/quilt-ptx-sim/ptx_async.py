@@ -103,6 +103,8 @@ def compile_cp_async(stmt, index: int, ctx):
     nxt = index + 1
     if opcode.startswith("cp.async.bulk.tensor"):
         return _compile_tma(stmt, index, ctx)
+    if opcode.startswith("cp.async.bulk.shared::cluster.global"):
+        return _compile_bulk(stmt, index, ctx)
     if opcode.startswith("cp.async.commit_group"):
         def commit(t):
             t.cp_groups.append(t.cp_open)
@@ -148,6 +150,39 @@ def compile_cp_async(stmt, index: int, ctx):
         t.cp_open.append(land)
         return nxt
     return cp_async
+
+
+def _compile_bulk(stmt, index: int, ctx):
+    # cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes
+    #   [dst], [src], size, [mbar]: contiguous bytes, landing when issued
+    #   (like a TMA box) and completing on the mbarrier.
+    ops = stmt.operands
+    if ".multicast::cluster" in stmt.opcode:
+        raise SimError(f"multicast bulk copies are not simulated: '{stmt.text}'")
+    dst, _ = address(ops[0], ctx.params)
+    src, _ = address(ops[1], ctx.params)
+    size = getter(ops[2], 32)
+    bar = _shared_address(ops[3], ctx)
+    memory, profile = ctx.memory, ctx.profile
+    nxt = index + 1
+
+    def bulk(t):
+        n, s = size(t), src(t)
+        target, d = t.cta.resolve_shared(dst(t))
+        if n % 16 or d % 16 or s % 16:
+            raise SimError(f"cp.async.bulk of {n} bytes from 0x{s:x} to shared {d}: "
+                           "needs multiples of 16")
+        if d + n > len(target.shared):
+            raise SimError(f"cp.async.bulk to shared {d}+{n} overruns {len(target.shared)} bytes")
+        at = memory.offset(s, n)
+        target.shared_array[d:d + n] = memory.array[at:at + n]
+        if profile:
+            profile.record_bulk(s, n)
+        state = _mbarrier(t, bar(t))
+        state[2] -= n
+        _complete(state)
+        return nxt
+    return bulk
 
 
 def swizzle(addresses: np.ndarray, span: int) -> np.ndarray:

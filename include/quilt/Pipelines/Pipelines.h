@@ -81,6 +81,12 @@ struct NVPTXPipelineOptions : public PassPipelineOptions<NVPTXPipelineOptions> {
       llvm::cl::desc("With tma-release=mbarrier: CTAs per cluster along M "
                      "(1, 2 or 4) sharing W^T slices by TMA multicast"),
       llvm::cl::init(1)};
+  Option<std::string> int4Load{
+      *this, "int4-load",
+      llvm::cl::desc("How int4 GEMM warps read their weights: `direct` "
+                     "(16-byte loads into registers) or `bulk` (sm_90: "
+                     "cp.async.bulk into a shared-memory ring per warp)"),
+      llvm::cl::init("direct")};
   Option<std::string> outputDir{
       *this, "output-dir",
       llvm::cl::desc("Write kernels.ptx and one manifest per entry here"),

@@ -25,6 +25,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 
+#include <optional>
+
 using namespace mlir;
 using namespace mlir::quilt::nvptx;
 
@@ -37,6 +39,99 @@ struct Int4Block {
   SmallVector<Value> weights, x, scales;
 };
 
+/// Bulk (see Int4Tiling): one warp's weights through its ring of shared
+/// memory. Lane 0 copies stage u (getStageBlocks() blocks of every tile)
+/// into slot u % ring, whose mbarrier completes phase u / ring when the
+/// bytes land; the whole schedule is static.
+class WeightRing {
+public:
+  /// `tileStarts`: global pointers to the warp's first block of each tile;
+  /// `shared`: the CTA's rings, then their barriers.
+  WeightRing(PtxBuilder &ptx, const Int4Tiling &tiling,
+             const Int4Layout &layout, Value shared, Value warp, Value lane,
+             ArrayRef<Value> tileStarts)
+      : ptx(ptx), tileStarts(tileStarts), lane(lane),
+        kTiles(tiling.tilesPerWarp), blocks(tiling.getBlocksPerWarp(layout)),
+        stageBlocks(tiling.getStageBlocks(layout)),
+        stages(tiling.getStages(layout)), ring(tiling.getRingStages(layout)) {
+    int64_t ringBytes = tiling.getRingBytes(layout);
+    slots = ptx.offset(shared, ptx.byteOffset(warp, ringBytes));
+    Value barriers =
+        ptx.offset(shared, arith::ConstantIntOp::create(
+                               ptx.b, ptx.i64, tiling.getWarps() * ringBytes));
+    bars = ptx.offset(barriers, ptx.byteOffset(warp, ring * 8));
+    leader = ptx.ult(lane, 1);
+  }
+
+  /// Initializes the barriers and issues the stages the ring holds.
+  void start() {
+    ptx.ifThen(leader, [&] {
+      for (int64_t s = 0; s < ring; ++s)
+        ptx.initBarrier(barrier(s), 1);
+      ptx.fenceBarrierInit();
+      for (int64_t s = 0; s < ring; ++s)
+        issue(s);
+    });
+    // No lane waits on a barrier before lane 0 has initialized it.
+    ptx.syncWarp();
+  }
+
+  /// This lane's 16 bytes of block `i` of every tile; the first block of a
+  /// stage waits for it.
+  SmallVector<Value> load(int64_t i) {
+    int64_t stage = i / stageBlocks;
+    if (i % stageBlocks == 0)
+      ptx.waitBarrier(barrier(stage), ptx.c32((stage / ring) % 2));
+    Type quad = VectorType::get({4}, ptx.i32);
+    SmallVector<Value> words;
+    for (int64_t ti = 0; ti < kTiles; ++ti) {
+      int64_t bytes = ((stage % ring) * kTiles + ti) * stageBlocks * 512 +
+                      (i % stageBlocks) * 512;
+      Value at = ptx.offset(slots, ptx.add(ptx.mul(lane, 16), ptx.c32(bytes)));
+      words.push_back(ptx.load(quad, at, 16));
+    }
+    return words;
+  }
+
+  /// After the last use of block `i`: when it ends a stage, the stage's
+  /// slot takes the stage `ring` later.
+  void release(int64_t i) {
+    int64_t stage = i / stageBlocks;
+    bool ends = (i + 1) % stageBlocks == 0 || i + 1 == blocks;
+    if (!ends || stage + ring >= stages)
+      return;
+    // Every lane's reads of the slot come before lane 0's refill.
+    ptx.syncWarp();
+    ptx.ifThen(leader, [&] { issue(stage + ring); });
+  }
+
+private:
+  Value barrier(int64_t stage) {
+    return ptx.offset(
+        bars, arith::ConstantIntOp::create(ptx.b, ptx.i64, (stage % ring) * 8));
+  }
+
+  void issue(int64_t stage) {
+    int64_t first = stage * stageBlocks;
+    int64_t count = std::min(stageBlocks, blocks - first);
+    ptx.arriveExpectBytes(barrier(stage), kTiles * count * 512);
+    for (int64_t ti = 0; ti < kTiles; ++ti) {
+      int64_t bytes = ((stage % ring) * kTiles + ti) * stageBlocks * 512;
+      ptx.copyBulk(
+          ptx.offset(slots,
+                     arith::ConstantIntOp::create(ptx.b, ptx.i64, bytes)),
+          ptx.offset(tileStarts[ti],
+                     arith::ConstantIntOp::create(ptx.b, ptx.i64, first * 512)),
+          count * 512, barrier(stage));
+    }
+  }
+
+  PtxBuilder &ptx;
+  SmallVector<Value> tileStarts;
+  Value lane, leader, slots, bars;
+  int64_t kTiles, blocks, stageBlocks, stages, ring;
+};
+
 Value halfSplat(PtxBuilder &ptx, double value) {
   return arith::ConstantOp::create(
       ptx.b, DenseElementsAttr::get(
@@ -46,9 +141,46 @@ Value halfSplat(PtxBuilder &ptx, double value) {
 
 } // namespace
 
-int64_t Int4Tiling::getSharedBytes(int64_t m) const {
+/// The shared memory a CTA may have on sm_80 and sm_90 (227 KiB).
+constexpr int64_t kMaxSharedBytes = 227 * 1024;
+/// Bulk: K blocks per stage, 2 KiB of nibbles per tile; a warp's first
+/// stage arrives after one copy of that size, not of its whole range.
+constexpr int64_t kBulkStageBlocks = 4;
+
+static int64_t getReduceBytes(const Int4Tiling &t, int64_t m) {
   int64_t halves = m > 8 ? 2 : 1;
-  return splitK > 1 ? getWarps() * tilesPerWarp * halves * 4 * 32 * 4 : 0;
+  return t.splitK > 1 ? t.getWarps() * t.tilesPerWarp * halves * 4 * 32 * 4 : 0;
+}
+
+int64_t Int4Tiling::getStageBlocks(const Int4Layout &layout) const {
+  return std::min(kBulkStageBlocks, getBlocksPerWarp(layout));
+}
+
+int64_t Int4Tiling::getStages(const Int4Layout &layout) const {
+  return llvm::divideCeil(getBlocksPerWarp(layout), getStageBlocks(layout));
+}
+
+int64_t Int4Tiling::getRingStages(const Int4Layout &layout) const {
+  if (!bulk)
+    return 0;
+  if (ringStages)
+    return std::min(ringStages, getStages(layout));
+  // As deep as the shared memory left by the K split's sums allows (m = 16
+  // sizes the sums for either row count).
+  int64_t perStage =
+      getWarps() * (tilesPerWarp * getStageBlocks(layout) * 512 + 8);
+  int64_t fit = (kMaxSharedBytes - getReduceBytes(*this, 16)) / perStage;
+  return std::max<int64_t>(1, std::min(fit, getStages(layout)));
+}
+
+int64_t Int4Tiling::getRingBytes(const Int4Layout &layout) const {
+  return getRingStages(layout) * tilesPerWarp * getStageBlocks(layout) * 512;
+}
+
+int64_t Int4Tiling::getSharedBytes(const Int4Layout &layout, int64_t m) const {
+  int64_t rings =
+      getWarps() * (getRingBytes(layout) + getRingStages(layout) * 8);
+  return rings + getReduceBytes(*this, m);
 }
 
 int64_t Int4Tiling::getSplitUnit(const Int4Layout &layout) {
@@ -70,13 +202,23 @@ std::string Int4Tiling::verify(const Int4Layout &layout, int64_t m) const {
   // makes K whole groups.
   int64_t units = kBlocks / getSplitUnit(layout);
   if (splitK < 1 || splitK > 16 ||
-      (splitK - 1) * llvm::divideCeil(units, splitK) >= units)
+      (splitK - 1) * int64_t(llvm::divideCeil(units, splitK)) >= units)
     return "the K split takes 1 to 16 warps, each with at least one of the " +
            std::to_string(units) + " K blocks (or groups of whole blocks)";
   if (warpsN < 1 || getWarps() > 32)
     return "a CTA has at most 32 warps (warpsN x splitK)";
   if (ahead < 1 || ahead > 16)
     return "1 to 16 K blocks may be in flight";
+  // A ring of one stage that does not hold the whole range would refill
+  // the stage the warp reads next.
+  if (bulk && getRingStages(layout) < std::min<int64_t>(2, getStages(layout)))
+    return "the bulk rings of 2 stages of " +
+           std::to_string(getStageBlocks(layout)) + " blocks x " +
+           std::to_string(tilesPerWarp) + " tiles per warp exceed the " +
+           "shared memory";
+  if (getSharedBytes(layout, m) > kMaxSharedBytes)
+    return "the CTA needs " + std::to_string(getSharedBytes(layout, m)) +
+           " bytes of shared memory, over " + std::to_string(kMaxSharedBytes);
   return "";
 }
 
@@ -165,16 +307,17 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
     skipped = arith::SubIOp::create(b, firstBlock, start);
     firstBlock = start;
   }
-  SmallVector<Value> weightBase, scaleBase;
+  SmallVector<Value> tileStart, weightBase, scaleBase;
   Value scales = ptx.offset(
       w, arith::ConstantIntOp::create(b, ptx.i64, layout.getScalesOffset()));
   for (int64_t ti = 0; ti < kTiles; ++ti) {
     // Tiles past the end read the last tile; their columns are >= N and
     // are never stored.
     Value tile = ptx.minU(ptx.add(firstTile, ti), ptx.c32(nTiles - 1));
-    Value chunk =
-        ptx.add(ptx.mul(ptx.add(ptx.mul(tile, kBlocks), firstBlock), 32), lane);
-    weightBase.push_back(ptx.offset(w, ptx.byteOffset(chunk, 16)));
+    Value chunk = ptx.mul(ptx.add(ptx.mul(tile, kBlocks), firstBlock), 32);
+    tileStart.push_back(ptx.offset(w, ptx.byteOffset(chunk, 16)));
+    weightBase.push_back(
+        ptx.offset(tileStart.back(), ptx.byteOffset(lane, 16)));
     scaleBase.push_back(ptx.offset(
         scales, ptx.byteOffset(ptx.add(ptx.mul(tile, 16), ptx.mul(g, 2)), 2)));
   }
@@ -200,7 +343,7 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
   };
   auto loadBlock = [&](int64_t i) {
     Int4Block block;
-    for (int64_t ti = 0; ti < kTiles; ++ti)
+    for (int64_t ti = 0; ti < kTiles && !tiling.bulk; ++ti)
       block.weights.push_back(
           // Volatile: ptxas keeps these in program order, issued `ahead`
           // blocks early (measured 20% faster at M = 4 than ld.global.nc,
@@ -227,6 +370,15 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
     return block;
   };
 
+  // Bulk: the weights come from the ring one block ahead of their use.
+  Value shared = tiling.bulk || splitK > 1 ? ptx.sharedBase(module) : Value();
+  std::optional<WeightRing> ring;
+  SmallVector<Value> nextWeights;
+  if (tiling.bulk) {
+    ring.emplace(ptx, tiling, layout, shared, warp, lane, tileStart);
+    ring->start();
+    nextWeights = ring->load(0);
+  }
   SmallVector<Int4Block> inFlight;
   for (int64_t i = 0; i < ahead; ++i)
     inFlight.push_back(loadBlock(i));
@@ -263,6 +415,11 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
     if (i + ahead < perWarp)
       inFlight.push_back(loadBlock(i + ahead));
     Int4Block &block = inFlight[i];
+    if (ring) {
+      block.weights = nextWeights;
+      if (i + 1 < perWarp)
+        nextWeights = ring->load(i + 1);
+    }
     if (scaleAfter && i > 0 && !block.scales.empty())
       flushGroup();
     for (int64_t si = 0; si < int64_t(block.scales.size()); ++si) {
@@ -327,6 +484,8 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
         }
       }
     }
+    if (ring)
+      ring->release(i);
   }
   if (scaleAfter)
     flushGroup();
@@ -334,9 +493,13 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
   // Partial sums of a column's splitK warps meet in shared memory; its
   // first warp adds them and runs the epilogue.
   if (splitK > 1) {
-    Value shared = ptx.sharedBase(module);
+    // After the rings and their barriers, which other warps may still use.
+    Value sums = ptx.offset(
+        shared, arith::ConstantIntOp::create(b, ptx.i64,
+                                             tiling.getSharedBytes(layout, m) -
+                                                 getReduceBytes(tiling, m)));
     auto slot = [&](Value warpIndex, int64_t i) {
-      return ptx.offset(shared,
+      return ptx.offset(sums,
                         ptx.mul(ptx.add(ptx.mul(warpIndex, acc.size() * 32),
                                         ptx.add(ptx.c32(i * 32), lane)),
                                 4));
@@ -366,7 +529,7 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
     }
   });
   gpu::ReturnOp::create(b);
-  int64_t sharedBytes = tiling.getSharedBytes(m);
+  int64_t sharedBytes = tiling.getSharedBytes(layout, m);
   return {func,
           {int64_t(llvm::divideCeil(nTiles, kTiles * warpsN)),
            int64_t(llvm::divideCeil(m, 16)), 1},

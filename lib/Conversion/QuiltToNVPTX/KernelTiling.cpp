@@ -36,6 +36,9 @@ mlir::quilt::nvptx::describeKernel(const KernelTiling &tiling, unsigned sm,
     c.splitK = tiling.int4.splitK;
     c.ahead = tiling.int4.ahead;
     c.blocksPerWarp = tiling.int4.getBlocksPerWarp(layout);
+    // Bulk: the weights' ring, filled by copies like TMA's.
+    c.tma = tiling.int4.bulk;
+    c.stages = tiling.int4.getRingStages(layout);
   } else {
     const MmaTiling &t = tiling.mma;
     std::tie(c.blockM, c.blockN, c.blockK) =
@@ -148,8 +151,9 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
       std::tie(t.warpsN, t.splitK) = std::pair((*warps)[0], (*warps)[1]);
     if (tiles)
       t.tilesPerWarp = (*tiles)[1] / 16 / t.warpsN;
+    t.bulk = request.int4Bulk;
     if (request.stages)
-      t.ahead = request.stages;
+      (t.bulk ? t.ringStages : t.ahead) = request.stages;
     why = t.verify(layout, problem.m);
     if (why.empty() && tiles &&
         ((*tiles)[0] != 16 || (*tiles)[2] != 64 ||

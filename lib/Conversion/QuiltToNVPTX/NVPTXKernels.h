@@ -363,15 +363,32 @@ struct Int4Layout {
 /// the same x, which all but the first find in L1: x comes from L2 once
 /// per CTA, so wider CTAs read less of it. The loads of the 64-deep K
 /// blocks (weights, scales, x) are issued `ahead` blocks early.
+///
+/// `bulk` (sm_90): the weights instead stream through a ring of shared
+/// memory per warp, `ringStages` stages of getStageBlocks() blocks per
+/// tile, each filled by one cp.async.bulk copy per tile that completes on
+/// the stage's mbarrier; the copies of a warp's whole range are in flight
+/// as long as the ring holds it. `ahead` then covers x and the scales.
 struct Int4Tiling {
   int64_t tilesPerWarp = 2, warpsN = 1, splitK = 8, ahead = 4;
+  bool bulk = false;
+  /// 0: as many as hold the warp's range, within the SM's shared memory.
+  int64_t ringStages = 0;
   int64_t getWarps() const { return warpsN * splitK; }
+  /// Bulk: the K blocks of one stage, and the stages a warp streams.
+  int64_t getStageBlocks(const Int4Layout &layout) const;
+  int64_t getStages(const Int4Layout &layout) const;
+  /// Bulk: the stages the ring of each warp holds.
+  int64_t getRingStages(const Int4Layout &layout) const;
+  /// Bulk: the bytes of each warp's ring.
+  int64_t getRingBytes(const Int4Layout &layout) const;
   /// Blocks a warp's K range is made of: a group of whole blocks, or one.
   static int64_t getSplitUnit(const Int4Layout &layout);
   /// The K blocks each warp streams (the last may skip some).
   int64_t getBlocksPerWarp(const Int4Layout &layout) const;
-  /// Dynamic shared memory of a CTA for `m` rows of x.
-  int64_t getSharedBytes(int64_t m) const;
+  /// Dynamic shared memory of a CTA for `m` rows of x: the rings and
+  /// their mbarriers, then the K split's partial sums.
+  int64_t getSharedBytes(const Int4Layout &layout, int64_t m) const;
   /// Empty if the tiling fits the layout, else why not.
   std::string verify(const Int4Layout &layout, int64_t m) const;
 };
@@ -495,6 +512,7 @@ struct TilingRequest {
   unsigned persistentCtas = 0;
   unsigned cluster = 1;
   bool rebalanceRegisters = true;
+  bool int4Bulk = false;
   unsigned sm = 80;
   const cost::RegisterModel *registers = nullptr;
 };

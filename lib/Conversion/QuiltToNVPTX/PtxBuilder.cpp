@@ -314,6 +314,15 @@ void PtxBuilder::loadTensorBox(Value sharedDst, Value map, Value inner,
       /*group=*/NVVM::CTAGroupKindAttr(), /*predicate=*/Value());
 }
 
+void PtxBuilder::copyBulk(Value sharedDst, Value globalSrc, int64_t bytes,
+                          Value bar) {
+  Value clusterDst = LLVM::AddrSpaceCastOp::create(
+      b, LLVM::LLVMPointerType::get(b.getContext(), 7), sharedDst);
+  NVVM::CpAsyncBulkGlobalToSharedClusterOp::create(
+      b, clusterDst, globalSrc, bar, c32(bytes), /*multicastMask=*/Value(),
+      /*l2CacheHint=*/Value());
+}
+
 Value PtxBuilder::clusterRank() { return NVVM::ClusterId::create(b, i32); }
 
 Value PtxBuilder::mapToCluster(Value sharedPtr, Value rank) {
@@ -335,6 +344,8 @@ void PtxBuilder::clusterBarrier() {
   NVVM::ClusterArriveOp::create(b, /*aligned=*/UnitAttr());
   NVVM::ClusterWaitOp::create(b, /*aligned=*/UnitAttr());
 }
+
+void PtxBuilder::syncWarp() { NVVM::SyncWarpOp::create(b, c32(-1)); }
 
 Value PtxBuilder::shuffleXor(Value value, int64_t mask) {
   return gpu::ShuffleOp::create(b, value, int32_t(mask), /*width=*/32,

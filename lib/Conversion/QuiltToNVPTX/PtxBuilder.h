@@ -139,6 +139,10 @@ public:
   /// barrier at `bar`'s offset.
   void loadTensorBox(Value sharedDst, Value map, Value inner, Value outer,
                      Value bar, Value multicastMask = {});
+  /// cp.async.bulk of `bytes` (a multiple of 16; both pointers 16-byte
+  /// aligned) contiguous bytes from global `globalSrc` to `sharedDst`,
+  /// completing them on `bar`.
+  void copyBulk(Value sharedDst, Value globalSrc, int64_t bytes, Value bar);
 
   // Thread-block clusters (sm_90).
   /// %cluster_ctarank: this CTA's rank in its cluster.
@@ -155,6 +159,8 @@ public:
   /// barrier.cluster arrive and wait: every thread of the cluster.
   void clusterBarrier();
 
+  /// bar.warp.sync of all 32 lanes: orders their memory accesses.
+  void syncWarp();
   /// The value of lane `lane ^ mask` of the warp (shfl.sync.bfly); every
   /// lane must execute it.
   Value shuffleXor(Value value, int64_t mask);

@@ -227,6 +227,14 @@ LogicalResult ConvertQuiltToNVPTX::parseOptions() {
   if (cluster > 1 && tmaRelease != "mbarrier")
     return module.emitError() << "convert-quilt-to-nvptx: cluster needs "
                                  "tma-release=mbarrier";
+  if (int4Load != "direct" && int4Load != "bulk")
+    return module.emitError() << "convert-quilt-to-nvptx: int4-load '"
+                              << int4Load << "' is not `direct` or `bulk`";
+  // cp.async.bulk and mbarrier transaction counts are sm_90's.
+  if (int4Load == "bulk" && sm < 90)
+    return module.emitError() << "convert-quilt-to-nvptx: int4-load=bulk "
+                                 "needs sm_90 or newer, got '"
+                              << chip << "'";
   if (tiles != "auto") {
     forcedTiles = parseTriple(tiles);
     if (!forcedTiles || !(*forcedTiles)[2])
@@ -377,6 +385,7 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   request.persistentCtas = persistentCtas;
   request.cluster = cluster;
   request.rebalanceRegisters = setmaxnreg;
+  request.int4Bulk = int4Load == "bulk";
   request.sm = smVersion;
   request.registers = registerModel.get();
   FailureOr<KernelTiling> tiling =

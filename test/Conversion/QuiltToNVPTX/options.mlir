@@ -24,6 +24,8 @@
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier tma-producer=warp" 2>&1 | FileCheck %s --check-prefix=PRODUCER-NAME
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 tma-release=mbarrier cluster=3" 2>&1 | FileCheck %s --check-prefix=CLUSTER-SIZE
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=mma=wgmma tma=1 cluster=2" 2>&1 | FileCheck %s --check-prefix=CLUSTER-RELEASE
+// RUN: not quilt-opt %s "--convert-quilt-to-nvptx=int4-load=tma" 2>&1 | FileCheck %s --check-prefix=INT4-LOAD
+// RUN: not quilt-opt %s "--convert-quilt-to-nvptx=chip=sm_89 int4-load=bulk" 2>&1 | FileCheck %s --check-prefix=INT4-BULK-CHIP
 
 // CHIP: chip 'sm_75' is not sm_80 or newer
 // CHIP-NAME: chip 'gfx90a' is not sm_80 or newer
@@ -45,6 +47,8 @@
 // PERSISTENT-PRODUCER: convert-quilt-to-nvptx: persistent-ctas needs tma-producer=warpgroup
 // CLUSTER-SIZE: convert-quilt-to-nvptx: cluster 3 is not 1, 2 or 4
 // CLUSTER-RELEASE: convert-quilt-to-nvptx: cluster needs tma-release=mbarrier
+// INT4-LOAD: convert-quilt-to-nvptx: int4-load 'tma' is not `direct` or `bulk`
+// INT4-BULK-CHIP: convert-quilt-to-nvptx: int4-load=bulk needs sm_90 or newer, got 'sm_89'
 // PRODUCER-NAME: convert-quilt-to-nvptx: tma-producer 'warp' is not `thread` or `warpgroup`
 // RELEASE-NAME: convert-quilt-to-nvptx: tma-release 'fence' is not `barrier` or `mbarrier`
 // TMA-BOX: wgmma tiling 512x64x64 with 32x1 warps: TMA loads at most 256 rows per box: M up to 256
