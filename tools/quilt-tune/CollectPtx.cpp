@@ -60,7 +60,8 @@ static cl::opt<unsigned> maxKernels(
 static cl::list<std::string> families(
     "families",
     cl::desc("Kernel families to compile (dense, sparse24, int4, int8, "
-             "wgmma; default: all). The grid keeps its order, so datasets "
+             "wgmma, int4-bulk; default: all). The grid keeps its order, so "
+             "datasets "
              "of disjoint families concatenate into the whole grid's"),
     cl::CommaSeparated, cl::sub(getCollectPtxCommand()));
 static cl::opt<unsigned> jobs("j",
@@ -126,11 +127,12 @@ std::string makeLinear(int64_t m, int64_t k, int64_t n, StringRef xType,
 }
 
 /// The grid: every CTA tile and warp grid of at most 8 warps for the dense,
-/// 2:4 and int8 kernels, every split of the int4 one, every wgmma tile and
-/// way of loading it; stages, the type of x and the epilogue rotate along
-/// the grid so each value meets many tilings. Families added later (int8,
-/// then wgmma) come last, after every chip's others, so that the earlier
-/// kernels keep the rotation they were collected with.
+/// 2:4 and int8 kernels, every split of the int4 one (with direct or bulk
+/// loads), every wgmma tile and way of loading it; stages, the type of x and
+/// the epilogue rotate along the grid so each value meets many tilings.
+/// Families added later (int8, then wgmma) come last, after every chip's
+/// others, so that the earlier kernels keep the rotation they were collected
+/// with.
 std::vector<PtxJob> makeGrid() {
   std::vector<PtxJob> grid;
   unsigned turn = 0;
@@ -233,6 +235,29 @@ std::vector<PtxJob> makeGrid() {
             grid.push_back(std::move(job));
             ++turn;
           }
+  // int4 with its weights streamed by cp.async.bulk (sm_90,
+  // int4-load=bulk, "tma" in the record): the int4 grid with six warps
+  // side by side instead of eight (8 x 16 warps of rings exceed the shared
+  // memory more often than not); the ring's depth rotates between as deep
+  // as fits and 2 or 4 stages.
+  turn = 0;
+  if (llvm::is_contained(chips, "sm_90a"))
+    for (int64_t rows : {1, 4, 8, 16})
+      for (int64_t tilesPerWarp : {1, 2, 4})
+        for (int64_t splitK : {1, 2, 4, 8, 16})
+          for (int64_t warpsN : {1, 3, 6}) {
+            const EpilogueKind &e = kEpilogues[turn % 4];
+            int64_t k = int64_t(1024) << (turn % 3);
+            PtxJob job{"int4-bulk",
+                       "sm_90a",
+                       llvm::formatv("16x{0}x64", 16 * tilesPerWarp * warpsN),
+                       llvm::formatv("{0}x{1}", warpsN, splitK),
+                       makeLinear(rows, k, 2048, "f16",
+                                  "precision<i4, group<128>>", e),
+                       unsigned((turn / 4) % 3 * 2)};
+            grid.push_back(std::move(job));
+            ++turn;
+          }
   if (!families.empty())
     llvm::erase_if(grid, [](const PtxJob &job) {
       return !llvm::is_contained(families, job.family);
@@ -267,6 +292,8 @@ std::optional<llvm::json::Object> compile(const DialectRegistry &registry,
     options.tmaRelease = job.mbarrierRelease ? "mbarrier" : "barrier";
     options.tmaProducer = job.producer ? "warpgroup" : "thread";
   }
+  if (job.family == "int4-bulk")
+    options.int4Load = "bulk";
   options.outputDir = dir.str();
   options.ptxas = ptxas.str();
   options.registerModel = "none";

@@ -150,9 +150,15 @@ int runTrainRegisters() {
   options.maxDepth = 5;
   options.minChildWeight = 1;
 
-  static constexpr const char *names[] = {"dense", "sparse24", "int4", "int8",
-                                          "wgmma"};
+  // int4 with bulk loads (int4-load=bulk) has a row of its own: the same
+  // family to the model, but its loads stay where they are issued.
+  static constexpr const char *names[] = {"dense", "sparse24", "int4",
+                                          "int8",  "wgmma",    "int4-bulk"};
   constexpr unsigned kFamilies = std::size(names);
+  auto familyRow = [](const NVPTXKernelConfig &c) {
+    return c.family == NVPTXKernelFamily::Int4 && c.tma ? kFamilies - 1
+                                                        : unsigned(c.family);
+  };
   // Fold f holds out every folds-th sample from f: the grid's neighbours
   // (same tile, other warps or stages) land in other folds.
   std::vector<Accuracy> byFamily(kFamilies);
@@ -174,7 +180,7 @@ int runTrainRegisters() {
       predicted[s - samples->data()] = demand;
       bool predictedSpill = demand > double(s->config.getRegisterCap());
       bool spilled = s->resources.spills();
-      for (Accuracy *a : {&all, &byFamily[int(s->config.family)]}) {
+      for (Accuracy *a : {&all, &byFamily[familyRow(s->config)]}) {
         ++a->samples;
         a->spilling += spilled;
         a->missedSpills += spilled && !predictedSpill;
