@@ -79,6 +79,18 @@ def int4(k: int) -> list[tuple[str, str]]:
             continue
         out.append((f"i4t{tiles}w{side}k{split}a{ahead}",
                     f"tiles=16x{16 * tiles * side}x64 warps={side}x{split} stages={ahead}"))
+    # int4-load=bulk (sm_90, tag suffix "b"): the weights through a
+    # shared-memory ring per warp, as deep as fits; the CTA needs rings of
+    # at least 2 stages of 2 KB per tile and warp, beside the K split's
+    # sums (512 bytes per tile, warp and 8 rows; 16 rows at most).
+    for (tiles, side), split in itertools.product([(1, 1), (2, 1), (1, 4), (1, 6), (2, 3)], [2, 4, 8]):
+        warps = side * split
+        if warps > 32 or (k // 64) % split or (k // 64 // split * 64) % 128:
+            continue
+        if warps * tiles * (2 * 2048 + (2 * 512 if split > 1 else 0)) > SMEM_BYTES:
+            continue
+        out.append((f"i4t{tiles}w{side}k{split}b",
+                    f"int4-load=bulk tiles=16x{16 * tiles * side}x64 warps={side}x{split}"))
     return out
 
 

@@ -14,7 +14,10 @@
 // several times over the weights' own traffic. With groups
 // of whole blocks, q * x is summed per group in f32 and scaled once.
 // (A cp.async ring through shared memory measured slower on an H100: the
-// extra shared-memory round trip costs more than the deeper queue wins.)
+// extra shared-memory round trip costs more than the deeper queue wins.
+// `int4-load=bulk` tries the ring again with cp.async.bulk, one copy per
+// tile and stage issued by one lane, so the queue costs no instructions
+// per lane: WeightRing below.)
 // Nibbles become f16 in registers: or 0x6400 (1024 + q), subtract 1032,
 // multiply by the scale.
 //
