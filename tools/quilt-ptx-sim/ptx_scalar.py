@@ -326,9 +326,12 @@ def compile_scalar(stmt, index: int, ctx) -> Op:
         # Orders the lanes' memory accesses; the simulator's are in order
         # already, so it is a meeting point of the warp's lanes.
         lanes = getter(ops[0], 32)
-        return lambda t: (t.cta.arrive("warp", index, t, lambda members: None)
-                          if lanes(t) & 0xFFFFFFFF == 0xFFFFFFFF else
-                          _partial_warp_sync(stmt))
+
+        def warp_sync(t):
+            if lanes(t) & 0xFFFFFFFF != 0xFFFFFFFF:
+                raise SimError(f"bar.warp.sync of part of a warp is not simulated: '{stmt.text}'")
+            return t.cta.arrive("warp", index, t, lambda members: None)
+        return warp_sync
 
     if kind == "bar" or kind == "barrier":
         if len(ops) > 1:
@@ -489,7 +492,3 @@ def _compile_memory(kind: str, mods: list[str], ops: list[str], nxt: int, ctx) -
             t.write_generic(off, size)
         return nxt
     return st
-
-
-def _partial_warp_sync(stmt):
-    raise SimError(f"bar.warp.sync of part of a warp is not simulated: '{stmt.text}'")

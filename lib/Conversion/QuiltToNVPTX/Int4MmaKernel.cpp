@@ -180,10 +180,14 @@ int64_t Int4Tiling::getRingBytes(const Int4Layout &layout) const {
   return getRingStages(layout) * tilesPerWarp * getStageBlocks(layout) * 512;
 }
 
+/// Bulk: the rings of all warps, then their barriers; the K split's sums
+/// follow.
+static int64_t getRingAreaBytes(const Int4Tiling &t, const Int4Layout &layout) {
+  return t.getWarps() * (t.getRingBytes(layout) + t.getRingStages(layout) * 8);
+}
+
 int64_t Int4Tiling::getSharedBytes(const Int4Layout &layout, int64_t m) const {
-  int64_t rings =
-      getWarps() * (getRingBytes(layout) + getRingStages(layout) * 8);
-  return rings + getReduceBytes(*this, m);
+  return getRingAreaBytes(*this, layout) + getReduceBytes(*this, m);
 }
 
 int64_t Int4Tiling::getSplitUnit(const Int4Layout &layout) {
@@ -497,10 +501,9 @@ KernelLaunch mlir::quilt::nvptx::buildInt4MmaKernel(
   // first warp adds them and runs the epilogue.
   if (splitK > 1) {
     // After the rings and their barriers, which other warps may still use.
-    Value sums = ptx.offset(
-        shared, arith::ConstantIntOp::create(b, ptx.i64,
-                                             tiling.getSharedBytes(layout, m) -
-                                                 getReduceBytes(tiling, m)));
+    Value sums =
+        ptx.offset(shared, arith::ConstantIntOp::create(
+                               b, ptx.i64, getRingAreaBytes(tiling, layout)));
     auto slot = [&](Value warpIndex, int64_t i) {
       return ptx.offset(sums,
                         ptx.mul(ptx.add(ptx.mul(warpIndex, acc.size() * 32),

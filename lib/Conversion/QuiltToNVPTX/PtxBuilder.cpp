@@ -301,14 +301,23 @@ void PtxBuilder::waitBarrier(Value bar, Value parity) {
   NVVM::MBarrierTryWaitParityOp::create(b, bar, parity, c32(10000000));
 }
 
+/// The pointer type of shared::cluster addresses (address space 7).
+static LLVM::LLVMPointerType getClusterSharedPtr(OpBuilder &b) {
+  return LLVM::LLVMPointerType::get(b.getContext(), 7);
+}
+
+/// `sharedPtr` as a shared::cluster address: the bulk copies take their
+/// destination so (PTX 8.0), and this CTA's own shared memory is part of
+/// its cluster's.
+static Value toClusterShared(OpBuilder &b, Value sharedPtr) {
+  return LLVM::AddrSpaceCastOp::create(b, sharedPtr.getLoc(),
+                                       getClusterSharedPtr(b), sharedPtr);
+}
+
 void PtxBuilder::loadTensorBox(Value sharedDst, Value map, Value inner,
                                Value outer, Value bar, Value multicastMask) {
-  // The shared::cluster form (PTX 8.0): this CTA's own shared memory is
-  // part of its cluster's.
-  Value clusterDst = LLVM::AddrSpaceCastOp::create(
-      b, LLVM::LLVMPointerType::get(b.getContext(), 7), sharedDst);
   NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
-      b, clusterDst, map, ValueRange{inner, outer}, bar,
+      b, toClusterShared(b, sharedDst), map, ValueRange{inner, outer}, bar,
       /*im2colOffsets=*/ValueRange{}, multicastMask,
       /*l2CacheHint=*/Value(), NVVM::TMALoadMode::TILE, /*isCTAOnly=*/false,
       /*group=*/NVVM::CTAGroupKindAttr(), /*predicate=*/Value());
@@ -316,18 +325,16 @@ void PtxBuilder::loadTensorBox(Value sharedDst, Value map, Value inner,
 
 void PtxBuilder::copyBulk(Value sharedDst, Value globalSrc, int64_t bytes,
                           Value bar) {
-  Value clusterDst = LLVM::AddrSpaceCastOp::create(
-      b, LLVM::LLVMPointerType::get(b.getContext(), 7), sharedDst);
   NVVM::CpAsyncBulkGlobalToSharedClusterOp::create(
-      b, clusterDst, globalSrc, bar, c32(bytes), /*multicastMask=*/Value(),
+      b, toClusterShared(b, sharedDst), globalSrc, bar, c32(bytes),
+      /*multicastMask=*/Value(),
       /*l2CacheHint=*/Value());
 }
 
 Value PtxBuilder::clusterRank() { return NVVM::ClusterId::create(b, i32); }
 
 Value PtxBuilder::mapToCluster(Value sharedPtr, Value rank) {
-  return NVVM::MapaOp::create(b, LLVM::LLVMPointerType::get(b.getContext(), 7),
-                              sharedPtr, rank);
+  return NVVM::MapaOp::create(b, getClusterSharedPtr(b), sharedPtr, rank);
 }
 
 void PtxBuilder::arriveInCluster(Value bar) {
