@@ -118,8 +118,9 @@ def parse_launcher_json(stdout: str) -> dict[str, Any]:
 def run_kernels(manifest: Path) -> list[dict[str, Any]]:
     """The manifest's per-call launches with their tiling (`config`) and
     ptxas's figures: what a timing of the kernel set is a sample of."""
-    keys = ("kernel", "grid", "block", "shared_bytes", "config", "registers",
-            "stack_bytes", "spill_store_bytes")
+    keys = ("kernel", "grid", "block", "cluster", "shared_bytes", "config",
+            "registers", "stack_bytes", "spill_store_bytes", "flops", "bytes",
+            "predicted_registers", "predicted_us")
     try:
         launches = json.loads(manifest.read_text()).get("launches", [])
     except (OSError, ValueError):

@@ -116,10 +116,12 @@ def self_test() -> int:
         path.write_text(json.dumps({"launches": [
             {"kernel": "pack", "phase": "setup", "grid": [1, 1, 1]},
             {"kernel": "gemm", "phase": "run", "grid": [8, 1, 1], "registers": 198,
-             "config": {"family": "wgmma", "block": [128, 256, 64]}, "flops": 1}]}))
+             "config": {"family": "wgmma", "block": [128, 256, 64]}, "flops": 1,
+             "args": ["arg0"]}]}))
         kernels = run_kernels(path)
-        expect(len(kernels) == 1 and kernels[0]["kernel"] == "gemm" and "flops" not in kernels[0]
-               and kernels[0]["config"]["family"] == "wgmma", "run kernels of a manifest")
+        expect(len(kernels) == 1 and kernels[0]["kernel"] == "gemm" and kernels[0]["flops"] == 1
+               and "args" not in kernels[0] and kernels[0]["config"]["family"] == "wgmma",
+               "run kernels of a manifest")
         expect(run_kernels(Path(tmp) / "missing.json") == [], "run kernels of no manifest")
     rows = [Row("c", "quilt-bf16", median_ms=2.0), Row("c", "quilt-bf16@a", median_ms=1.0),
             Row("c", "quilt-bf16@b", median_ms=0.5, check="FAIL"), Row("c", "torch-bf16", median_ms=0.1),

@@ -47,7 +47,7 @@ int64_t NVPTXKernelConfig::getAccumulatorRegisterCap() const {
   return consumerRegisters ? consumerRegisters : getRegisterCap();
 }
 
-static StringRef familyName(NVPTXKernelFamily family) {
+StringRef getFamilyName(NVPTXKernelFamily family) {
   switch (family) {
   case NVPTXKernelFamily::Dense:
     return "dense";
@@ -65,7 +65,7 @@ static StringRef familyName(NVPTXKernelFamily family) {
 
 json::Object NVPTXKernelConfig::toJson() const {
   json::Object o{
-      {"family", familyName(family)},
+      {"family", getFamilyName(family)},
       {"sm", sm},
       {"block", json::Array{blockM, blockN, blockK}},
       {"warps", json::Array{warpsM, warpsN}},
@@ -92,6 +92,11 @@ json::Object NVPTXKernelConfig::toJson() const {
     o["cluster_m"] = clusterM;
   if (consumerRegisters)
     o["consumer_registers"] = consumerRegisters;
+  if (m) {
+    o["problem"] = json::Array{m, n, k};
+    o["ctas"] = ctas;
+    o["shared_bytes"] = sharedBytes;
+  }
   return o;
 }
 
@@ -129,6 +134,15 @@ Expected<NVPTXKernelConfig> NVPTXKernelConfig::fromJson(const json::Value &v) {
   integer("blocks_per_warp", c.blocksPerWarp);
   integer("cluster_m", c.clusterM);
   integer("consumer_registers", c.consumerRegisters);
+  integer("ctas", c.ctas);
+  integer("shared_bytes", c.sharedBytes);
+  if (const json::Array *problem = o->getArray("problem")) {
+    if (problem->size() != 3)
+      return bad("kernel config: problem is [M, N, K]");
+    c.m = (*problem)[0].getAsInteger().value_or(0);
+    c.n = (*problem)[1].getAsInteger().value_or(0);
+    c.k = (*problem)[2].getAsInteger().value_or(0);
+  }
   // Datasets from before operand_bits: the family says it.
   c.operandBits = c.family == NVPTXKernelFamily::Int8   ? 8
                   : c.family == NVPTXKernelFamily::Int4 ? 4

@@ -53,6 +53,7 @@ void mlir::quilt::populateNVPTXPipeline(OpPassManager &pm,
   convert.int4Load = options.int4Load;
   convert.setmaxnreg = options.setmaxnreg;
   convert.registerModelPath = options.registerModel;
+  convert.timingModelPath = options.timingModel;
   pm.addPass(createConvertQuiltToNVPTX(convert));
 
   GpuNVVMAttachTargetOptions target;

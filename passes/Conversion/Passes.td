@@ -263,6 +263,14 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
     predicted to spill gets a warning. Each GEMM launch records its tiling (`quilt.kernel_config`)
     and the predicted registers (`quilt.predicted_registers`).
 
+    When a timing model of the chip is loaded (`quilt-tune train-timing`
+    fits it to the tiling grid timed on a GPU) and tiles, warps and stages
+    are all `auto`, the tiling is the one it predicts fastest among the
+    kernel's candidate tiles and pipeline depths that the kernels accept
+    and the register model predicts not to spill; the other options (the
+    wgmma and TMA forms, `int4-load`) still choose the kind of kernel. The
+    launch records the prediction (`quilt.predicted_us`).
+
     For int4 weights the tiling options read differently: `tiles=16xNx64`
     gives a CTA N columns, `warps=WxS` puts W warps side by side in N
     (N / 16W tiles of 16 columns each; they share x through L1) and splits
@@ -324,7 +332,11 @@ def ConvertQuiltToNVPTX : Pass<"convert-quilt-to-nvptx", "::mlir::ModuleOp"> {
            "run on a GPU)">,
     Option<"registerModelPath", "register-model", "std::string", "\"auto\"",
            "Register model file vetting the tilings (`auto`: the committed "
-           "models/nvptx/register-model.json if any; `none`: no model)">
+           "models/nvptx/register-model.json if any; `none`: no model)">,
+    Option<"timingModelPath", "timing-model", "std::string", "\"auto\"",
+           "GPU timing model ranking the tilings `auto` may pick (`auto`: "
+           "the committed models/nvptx/timing-model-smNN.json of the chip "
+           "if any; `none`: the per-shape tables)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -33,6 +33,7 @@ llvm::cl::SubCommand &getFeaturesCommand();
 llvm::cl::SubCommand &getPredictCommand();
 llvm::cl::SubCommand &getCollectPtxCommand();
 llvm::cl::SubCommand &getTrainRegistersCommand();
+llvm::cl::SubCommand &getTrainTimingCommand();
 int runCalibrate();
 int runCollect();
 int runTrain();
@@ -41,6 +42,7 @@ int runFeatures();
 int runPredict();
 int runCollectPtx();
 int runTrainRegisters();
+int runTrainTiming();
 
 /// Options of several subcommands (Analyze.cpp).
 extern llvm::cl::opt<std::string> dataPath;      // train, eval, predict

@@ -6,7 +6,8 @@
 // learned cost model), eval (held-out accuracy and decision regret), predict
 // (a model's times of a dataset), features (the features of a module's
 // ops), and for NVPTX kernels collect-ptx (ptxas -v's registers over a grid
-// of tilings) and train-registers (fit the register model to them).
+// of tilings), train-registers (fit the register model to them) and
+// train-timing (fit the timing model to the tiling grid timed on a GPU).
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,6 +33,7 @@ int main(int argc, char **argv) {
       {&getFeaturesCommand(), runFeatures},
       {&getCollectPtxCommand(), runCollectPtx},
       {&getTrainRegistersCommand(), runTrainRegisters},
+      {&getTrainTimingCommand(), runTrainTiming},
   };
   llvm::cl::ParseCommandLineOptions(argc, argv,
                                     "quilt-tune: measure this machine and fit "

@@ -22,6 +22,9 @@ namespace mlir::quilt::cost {
 /// 16-bit GEMM on sm_90a's warpgroup MMA.
 enum class NVPTXKernelFamily { Dense, Sparse24, Int4, Int8, Wgmma };
 
+/// "dense", "sparse24", "int4", "int8" or "wgmma" (the configs' `family`).
+llvm::StringRef getFamilyName(NVPTXKernelFamily family);
+
 /// What decides a generated GEMM kernel's registers: its family, chip,
 /// tiling (dense, int8 and 2:4: the CTA tile, warp grid and cp.async
 /// stages; int4: rows of x, 16-column tiles per warp, warps side by side
@@ -62,6 +65,10 @@ struct NVPTXKernelConfig {
   /// Bits of a weight value: 16, 8 (int8 and int8 wgmma: blockK counts
   /// int8 values) or 4.
   int64_t operandBits = 16;
+  /// The GEMM (m rows of x, n outputs, k deep) and its launch: CTAs and
+  /// dynamic shared memory per CTA. Recorded for the timing model, not
+  /// register features (0 in records from before they were kept).
+  int64_t m = 0, n = 0, k = 0, ctas = 0, sharedBytes = 0;
 
   int64_t getThreads() const;
   /// The most registers ptxas gives a thread of a CTA of getThreads()

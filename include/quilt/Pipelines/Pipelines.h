@@ -96,6 +96,12 @@ struct NVPTXPipelineOptions : public PassPipelineOptions<NVPTXPipelineOptions> {
       llvm::cl::desc("Register model vetting the tilings: a file, `auto` "
                      "(models/nvptx/register-model.json) or `none`"),
       llvm::cl::init("auto")};
+  Option<std::string> timingModel{
+      *this, "timing-model",
+      llvm::cl::desc("GPU timing model ranking the tilings `auto` may pick: "
+                     "a file, `auto` (models/nvptx/timing-model-smNN.json "
+                     "of the chip) or `none`"),
+      llvm::cl::init("auto")};
   Option<std::string> ptxas{
       *this, "ptxas",
       llvm::cl::desc("Record ptxas -v's registers and spills in the "

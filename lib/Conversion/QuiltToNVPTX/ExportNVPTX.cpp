@@ -278,6 +278,8 @@ LogicalResult QuiltExportNVPTX::writeManifest(func::FuncOp func,
     }
     if (launch->hasAttr(kPredictedRegistersAttr))
       entry["predicted_registers"] = intAttr(kPredictedRegistersAttr);
+    if (auto us = launch->getAttrOfType<FloatAttr>(kPredictedTimeAttr))
+      entry["predicted_us"] = us.getValueAsDouble();
     auto found = resources.find(kernel);
     if (found != resources.end()) {
       const cost::KernelResources &r = found->second;

@@ -21,16 +21,17 @@ using namespace mlir::quilt;
 using namespace mlir::quilt::nvptx;
 using cost::NVPTXKernelFamily;
 
-cost::NVPTXKernelConfig
-mlir::quilt::nvptx::describeKernel(const KernelTiling &tiling, unsigned sm,
-                                   int64_t rows, const Int4Layout &layout,
-                                   const Epilogue &epilogue) {
+cost::NVPTXKernelConfig mlir::quilt::nvptx::describeKernel(
+    const KernelTiling &tiling, unsigned sm, const GemmProblem &problem,
+    const Int4Layout &layout, const Epilogue &epilogue) {
   cost::NVPTXKernelConfig c;
   c.family = tiling.family;
   c.sm = sm;
+  std::tie(c.m, c.n, c.k) = std::tuple(problem.m, problem.n, problem.k);
   if (tiling.family == NVPTXKernelFamily::Int4) {
+    const Int4Tiling &t = tiling.int4;
     c.operandBits = 4;
-    c.rows = rows;
+    c.rows = problem.m;
     c.tilesPerWarp = tiling.int4.tilesPerWarp;
     c.warpsN = tiling.int4.warpsN;
     c.splitK = tiling.int4.splitK;
@@ -39,6 +40,11 @@ mlir::quilt::nvptx::describeKernel(const KernelTiling &tiling, unsigned sm,
     // Bulk: the weights' ring, filled by copies like TMA's.
     c.tma = tiling.int4.bulk;
     c.stages = tiling.int4.getRingStages(layout);
+    // buildInt4MmaKernel's grid: column tiles of the CTAs, 16 rows each.
+    c.ctas =
+        llvm::divideCeil(layout.paddedN() / 16, t.tilesPerWarp * t.warpsN) *
+        llvm::divideCeil(problem.m, 16);
+    c.sharedBytes = t.getSharedBytes(layout, problem.m);
   } else {
     const MmaTiling &t = tiling.mma;
     std::tie(c.blockM, c.blockN, c.blockK) =
@@ -54,25 +60,16 @@ mlir::quilt::nvptx::describeKernel(const KernelTiling &tiling, unsigned sm,
     c.persistentCtas = t.persistentCtas;
     c.clusterM = t.clusterM;
     c.consumerRegisters = t.getConsumerRegisters();
+    c.ctas = getGridCtas(problem, t);
+    c.sharedBytes = tiling.family == NVPTXKernelFamily::Sparse24
+                        ? getSparseSharedBytes(t)
+                        : t.getSharedBytes();
   }
   c.bias = bool(epilogue.biasType);
   c.residual = epilogue.residual;
   c.activation = int64_t(epilogue.activation);
   c.outputBits = epilogue.outputType.getIntOrFloatBitWidth();
   return c;
-}
-
-int64_t mlir::quilt::nvptx::getTypicalMultiprocessors(unsigned sm) {
-  // The data-center part of each generation (consumer parts differ).
-  if (sm >= 100)
-    return 148; // B200
-  if (sm >= 90)
-    return 132; // H100 SXM, H200
-  if (sm >= 89)
-    return 142; // L40S
-  if (sm >= 86)
-    return 84; // A40
-  return 108;  // A100
 }
 
 /// Why a 2:4 tiling does not fit mma.sp's 64-deep tiles, or "".
@@ -83,11 +80,10 @@ static std::string verifySparse(const MmaTiling &t) {
   return "";
 }
 
-/// Warp grids of at most 8 warps, fewest warps first, then squarest warp
-/// tile: the first that fits and does not spill keeps the most reuse per
-/// warp.
-static SmallVector<std::pair<int64_t, int64_t>>
-getWarpGridCandidates(const MmaTiling &t) {
+// The first warp grid that fits and does not spill keeps the most reuse
+// per warp.
+SmallVector<std::pair<int64_t, int64_t>>
+mlir::quilt::nvptx::getWarpGridCandidates(const MmaTiling &t) {
   SmallVector<std::pair<int64_t, int64_t>> grids;
   for (int64_t wm : {1, 2, 4, 8})
     for (int64_t wn : {1, 2, 4, 8})
@@ -105,7 +101,7 @@ getWarpGridCandidates(const MmaTiling &t) {
   return grids;
 }
 
-static bool isValidMmaTiling(const MmaTiling &t, bool sparse24) {
+bool mlir::quilt::nvptx::isValidMmaTiling(const MmaTiling &t, bool sparse24) {
   return t.verify().empty() && (!sparse24 || verifySparse(t).empty());
 }
 
@@ -139,6 +135,11 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
   bool wgmma = family == NVPTXKernelFamily::Wgmma;
   const auto &tiles = request.tiles;
   const auto &warps = request.warps;
+  if (request.timing && request.timing->knows(family) && !tiles && !warps &&
+      !request.stages)
+    if (std::optional<KernelTiling> timed =
+            chooseTimedTiling(problem, layout, family, epilogue, request))
+      return *timed;
   std::string why;
   if (int4) {
     // int4 reads the options as: tiles 16xNx64 (N columns per CTA), warps
@@ -146,7 +147,7 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
     // whose loads are in flight).
     Int4Tiling &t = k.int4;
     t = chooseInt4Tiling(problem.m, layout,
-                         getTypicalMultiprocessors(request.sm));
+                         cost::getTypicalGpuPeaks(request.sm).multiprocessors);
     if (warps)
       std::tie(t.warpsN, t.splitK) = std::pair((*warps)[0], (*warps)[1]);
     if (tiles)
@@ -214,7 +215,7 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
 
   auto estimate = [&](const KernelTiling &candidate) {
     return request.registers->estimate(
-        describeKernel(candidate, request.sm, problem.m, layout, epilogue));
+        describeKernel(candidate, request.sm, problem, layout, epilogue));
   };
   k.registers = estimate(k);
   if (!k.registers->spills)

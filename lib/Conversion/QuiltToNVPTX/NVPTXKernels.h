@@ -14,6 +14,7 @@
 #include "PtxBuilder.h"
 
 #include "quilt/CostModel/RegisterModel.h"
+#include "quilt/CostModel/TimingModel.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 
@@ -398,10 +399,6 @@ struct Int4Tiling {
 Int4Tiling chooseInt4Tiling(int64_t m, const Int4Layout &layout,
                             int64_t multiprocessors);
 
-/// The SMs of the usual part of compute capability `sm` (sm_80: A100's
-/// 108, sm_90: H100 SXM's 132); tilings that size a wave of CTAs use it.
-int64_t getTypicalMultiprocessors(unsigned sm);
-
 /// Setup: the group scales of a dense f32 K x N weight (argument 0) into
 /// the packed buffer (argument 1, f16) and the scratch (argument 2, f32).
 KernelLaunch buildInt4ScalesKernel(OpBuilder &b, Location loc,
@@ -477,6 +474,10 @@ KernelLaunch buildSparsePackKernel(OpBuilder &b, Location loc,
                                    const SparseLayout &layout, Type elementType,
                                    ArrayRef<Type> argumentTypes);
 
+/// Dynamic shared memory of the 2:4 kernel: its stages hold the kept
+/// weight values, x and the metadata.
+int64_t getSparseSharedBytes(const MmaTiling &t);
+
 /// y[M, N] = x[M, K] * W with W 2:4 sparse, through mma.sp on
 /// y^T = W^T x^T: the tiling's M side covers weight columns, its N side
 /// rows of x. Arguments: x, packed W, [bias], [residual], y. Needs
@@ -493,13 +494,14 @@ KernelLaunch buildSparseMmaKernel(OpBuilder &b, Location loc,
 //===----------------------------------------------------------------------===//
 
 /// The tiling of one linear's kernel: `mma` for dense and 2:4 weights,
-/// `int4` for int4 ones, and the register model's estimate when one is
-/// loaded.
+/// `int4` for int4 ones, the register model's estimate when one is loaded
+/// and the timing model's when it chose the tiling.
 struct KernelTiling {
   cost::NVPTXKernelFamily family = cost::NVPTXKernelFamily::Dense;
   MmaTiling mma;
   Int4Tiling int4;
   std::optional<cost::RegisterEstimate> registers;
+  std::optional<double> predictedMicroseconds;
 };
 
 /// What the pass options fix (unset: `auto`) and the register model, if
@@ -515,6 +517,7 @@ struct TilingRequest {
   bool int4Bulk = false;
   unsigned sm = 80;
   const cost::RegisterModel *registers = nullptr;
+  const cost::TimingModel *timing = nullptr;
 };
 
 /// The tiling of `linear`'s kernel; errors name the rule a forced tiling
@@ -524,9 +527,28 @@ chooseKernelTiling(LinearOp linear, const GemmProblem &problem,
                    const Int4Layout &layout, cost::NVPTXKernelFamily family,
                    const Epilogue &epilogue, const TilingRequest &request);
 
-/// What the register model sees of a kernel with this tiling.
+/// Warp grids of at most 8 warps for an mma.sync tile, fewest warps first,
+/// then squarest warp tile.
+SmallVector<std::pair<int64_t, int64_t>>
+getWarpGridCandidates(const MmaTiling &t);
+
+/// Whether the mma.sync kernels (mma.sp's with `sparse24`) accept `t`.
+bool isValidMmaTiling(const MmaTiling &t, bool sparse24);
+
+/// With a timing model: the tiling it predicts fastest among the
+/// candidate tiles and depths of `family` (TilingSearch.cpp) that the
+/// kernels accept and the register model predicts not to spill, in the
+/// kernel form the request asks for; none if no candidate qualifies.
+std::optional<KernelTiling> chooseTimedTiling(const GemmProblem &problem,
+                                              const Int4Layout &layout,
+                                              cost::NVPTXKernelFamily family,
+                                              const Epilogue &epilogue,
+                                              const TilingRequest &request);
+
+/// What the register and timing models see of a kernel with this tiling.
 cost::NVPTXKernelConfig describeKernel(const KernelTiling &tiling, unsigned sm,
-                                       int64_t rows, const Int4Layout &layout,
+                                       const GemmProblem &problem,
+                                       const Int4Layout &layout,
                                        const Epilogue &epilogue);
 
 //===----------------------------------------------------------------------===//

@@ -172,6 +172,7 @@ private:
   bool useWgmma = false;
   // Shared: passes are cloned per pipeline instance.
   std::shared_ptr<cost::RegisterModel> registerModel;
+  std::shared_ptr<cost::TimingModel> timingModel;
 };
 
 } // namespace
@@ -257,6 +258,17 @@ LogicalResult ConvertQuiltToNVPTX::parseOptions() {
       llvm::consumeError(model.takeError());
     else
       return module.emitError() << "convert-quilt-to-nvptx: register model: "
+                                << llvm::toString(model.takeError());
+  }
+  if (timingModelPath != "none") {
+    auto model = cost::TimingModel::load(timingModelPath, sm);
+    if (model)
+      timingModel = std::move(*model);
+    else if (timingModelPath == "auto")
+      // No GPU has timed this chip's kernels: the per-shape tables decide.
+      llvm::consumeError(model.takeError());
+    else
+      return module.emitError() << "convert-quilt-to-nvptx: timing model: "
                                 << llvm::toString(model.takeError());
   }
   return success();
@@ -388,6 +400,7 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   request.int4Bulk = int4Load == "bulk";
   request.sm = smVersion;
   request.registers = registerModel.get();
+  request.timing = timingModel.get();
   FailureOr<KernelTiling> tiling =
       chooseKernelTiling(linear, problem, int4Layout,
                          int4                ? cost::NVPTXKernelFamily::Int4
@@ -515,7 +528,7 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   // The manifest tells which tiling ran and what the model expected of it.
   std::string config;
   llvm::raw_string_ostream(config) << llvm::json::Value(
-      describeKernel(*tiling, smVersion, problem.m, int4Layout, f.epilogue)
+      describeKernel(*tiling, smVersion, problem, int4Layout, f.epilogue)
           .toJson());
   op->setAttr(kKernelConfigAttr, b.getStringAttr(config));
   if (!tensorMaps.empty())
@@ -523,6 +536,9 @@ LogicalResult ConvertQuiltToNVPTX::emitLinear(OpBuilder &b,
   if (tiling->registers)
     op->setAttr(kPredictedRegistersAttr,
                 b.getI64IntegerAttr(tiling->registers->registers));
+  if (tiling->predictedMicroseconds)
+    op->setAttr(kPredictedTimeAttr,
+                b.getF64FloatAttr(*tiling->predictedMicroseconds));
   return success();
 }
 

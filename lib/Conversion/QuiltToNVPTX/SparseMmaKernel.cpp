@@ -143,6 +143,10 @@ Value swizzle(PtxBuilder &ptx, Value row, int64_t chunks) {
 
 } // namespace
 
+int64_t mlir::quilt::nvptx::getSparseSharedBytes(const MmaTiling &t) {
+  return t.stages * getSparseStage(t).bytes;
+}
+
 KernelLaunch mlir::quilt::nvptx::buildSparseMmaKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module, StringRef name,
     const GemmProblem &p, const Epilogue &epilogue, const MmaTiling &t,
@@ -348,6 +352,6 @@ KernelLaunch mlir::quilt::nvptx::buildSparseMmaKernel(
   gpu::ReturnOp::create(b);
 
   KernelLaunch launch = getTileLaunch(func, p, t);
-  launch.sharedBytes = t.stages * stage.bytes;
+  launch.sharedBytes = getSparseSharedBytes(t);
   return launch;
 }

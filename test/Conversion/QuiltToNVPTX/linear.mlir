@@ -8,7 +8,7 @@
 // CHECK-SAME: quilt.gpu_results = 1
 // CHECK: %[[P:.*]] = gpu.alloc () : memref<262144xi8>
 // CHECK: gpu.launch_func @quilt_kernels::@fused_pack_0 {{.*}} args(%[[W]] : memref<256x512xf32>, %[[P]] : memref<262144xi8>) {{.*}}quilt.phase = "setup"
-// CHECK: gpu.launch_func @quilt_kernels::@fused_linear_0 blocks in (%c4, {{.*}}) threads in (%c128, {{.*}}) dynamic_shared_memory_size %c65536_i32 args(%[[X]] : {{.*}}, %[[P]] : {{.*}}, %[[B]] : {{.*}}, %[[R]] : {{.*}}, %[[Y]] : {{.*}}) {quilt.bytes = {{.*}}, quilt.flops = 33554432 : i64, quilt.kernel_config = "{{.*}}\22block\22:[128,128,32],\22family\22:\22dense\22{{.*}}", quilt.phase = "run", quilt.predicted_registers = {{[0-9]+}} : i64}
+// CHECK: gpu.launch_func @quilt_kernels::@fused_linear_0 blocks in (%c4, {{.*}}) threads in (%c128, {{.*}}) dynamic_shared_memory_size %c65536_i32 args(%[[X]] : {{.*}}, %[[P]] : {{.*}}, %[[B]] : {{.*}}, %[[R]] : {{.*}}, %[[Y]] : {{.*}}) {quilt.bytes = {{.*}}, quilt.flops = 33554432 : i64, quilt.kernel_config = "{{.*}}\22block\22:[128,128,32],\22ctas\22:{{[0-9]+}},\22family\22:\22dense\22{{.*}}", quilt.phase = "run", quilt.predicted_registers = {{[0-9]+}} : i64}
 // CHECK-NOT: quilt.
 // CHECK: gpu.module @quilt_kernels
 // CHECK: gpu.func @fused_linear_0({{.*}}) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
@@ -115,7 +115,7 @@ func.func @sparse(%x: tensor<64x256xf16>, %w: !quilt.packed<256x384, precision<f
 // CHECK: gpu.launch_func @quilt_kernels::@int8_pack_0 blocks in (%c96{{.*}}args(%[[W]] : memref<256x384xf32>, %[[P]] : memref<99840xi8>) {{.*}}quilt.phase = "setup"
 // CHECK: %[[Q:.*]] = gpu.alloc () : memref<12480xi8>
 // CHECK: gpu.launch_func @quilt_kernels::@int8_quantize_0 blocks in (%c6{{.*}}args(%[[X]] : memref<48x256xf32>, %[[Q]] : memref<12480xi8>) {{.*}}quilt.phase = "run"
-// CHECK: gpu.launch_func @quilt_kernels::@int8_linear_0 {{.*}}dynamic_shared_memory_size %c49152_i32 args(%[[Q]] : memref<12480xi8>, %[[P]] : memref<99840xi8>, {{.*}}quilt.kernel_config = "{{.*}}\22block\22:[64,128,64],\22family\22:\22int8\22{{.*}}", quilt.phase = "run"
+// CHECK: gpu.launch_func @quilt_kernels::@int8_linear_0 {{.*}}dynamic_shared_memory_size %c49152_i32 args(%[[Q]] : memref<12480xi8>, %[[P]] : memref<99840xi8>, {{.*}}quilt.kernel_config = "{{.*}}\22block\22:[64,128,64],\22ctas\22:{{[0-9]+}},\22family\22:\22int8\22{{.*}}", quilt.phase = "run"
 // CHECK: gpu.func @int8_pack_0_scales
 // CHECK: arith.divf %{{.*}}, %cst{{.*}} : f32
 // CHECK: gpu.func @int8_pack_0(

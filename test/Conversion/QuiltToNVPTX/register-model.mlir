@@ -21,7 +21,7 @@
 // NONE: quilt.kernel_config = "{{.*}}\22warps\22:[2,2]}"
 // NONE-NOT: quilt.predicted_registers
 
-// DEFAULT: quilt.kernel_config = "{\22activation\22:3,\22ahead\22:0,\22bias\22:true,\22block\22:[128,128,32],\22family\22:\22dense\22,\22mbarrier_release\22:false,\22operand_bits\22:16,\22output_bits\22:16,\22producer_warpgroup\22:false,\22residual\22:true,\22rows\22:0,\22sm\22:90,\22split_k\22:1,\22stages\22:4,\22tiles_per_warp\22:0,\22tma\22:false,\22warps\22:[2,2]}"
+// DEFAULT: quilt.kernel_config = "{\22activation\22:3,\22ahead\22:0,\22bias\22:true,\22block\22:[128,128,32],\22ctas\22:16,\22family\22:\22dense\22,\22mbarrier_release\22:false,\22operand_bits\22:16,\22output_bits\22:16,\22problem\22:[256,1024,512],\22producer_warpgroup\22:false,\22residual\22:true,\22rows\22:0,\22shared_bytes\22:65536,\22sm\22:90,\22split_k\22:1,\22stages\22:4,\22tiles_per_warp\22:0,\22tma\22:false,\22warps\22:[2,2]}"
 
 // MISSING: convert-quilt-to-nvptx: register model: {{.*}}missing.json: {{[Nn]}}o such file or directory
 // SCHEMA: convert-quilt-to-nvptx: register model: {{.*}}future.json: schema version 999, this build reads 2

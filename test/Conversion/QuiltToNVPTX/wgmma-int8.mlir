@@ -6,7 +6,7 @@
 // slice, and the epilogue scales them by both scales. With tma=1 the
 // tensor map of x describes its quantized int8 copy.
 // CHECK: gpu.launch_func @quilt_kernels::@w8a8_linear_0
-// CHECK-SAME: \22block\22:[128,256,128],\22family\22:\22wgmma\22
+// CHECK-SAME: \22block\22:[128,256,128],\22ctas\22:{{[0-9]+}},\22family\22:\22wgmma\22
 // CHECK-SAME: quilt.tensor_maps = [{argument = 3 : i64, box = array<i64: 128, 128>, dims = array<i64: 512, 256>, element = i8, source = 0 : i64, swizzle = 128 : i64}, {argument = 4 : i64, box = array<i64: 128, 256>, dims = array<i64: 512, 1024>, element = i8, source = 1 : i64, swizzle = 128 : i64}]
 // CHECK: gpu.func @w8a8_linear_0
 // CHECK: scf.for {{.*}} iter_args(%{{[^ ]*}} = %c0_i32

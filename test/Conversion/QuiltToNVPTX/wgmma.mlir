@@ -20,7 +20,7 @@
 // 0x4000004000010000 = 4611686293305360384), commit and wait.
 
 // CHECK: gpu.launch_func @quilt_kernels::@wgmma_linear_0 blocks in (%c8{{.*}}threads in (%c256{{.*}}dynamic_shared_memory_size %c196608_i32
-// CHECK-SAME: quilt.kernel_config = "{{.*}}\22ahead\22:3,\22bias\22:true,\22block\22:[128,256,64],\22family\22:\22wgmma\22,{{.*}}\22stages\22:4,{{.*}}\22warps\22:[8,1]}"
+// CHECK-SAME: quilt.kernel_config = "{{.*}}\22ahead\22:3,\22bias\22:true,\22block\22:[128,256,64],\22ctas\22:{{[0-9]+}},\22family\22:\22wgmma\22,{{.*}}\22stages\22:4,{{.*}}\22warps\22:[8,1]}"
 // CHECK-SAME: quilt.predicted_registers = {{[0-9]+}} : i64
 // CHECK: gpu.func @wgmma_linear_0
 // CHECK: scf.for
@@ -156,7 +156,7 @@
 // batch in flight, the last slice of each tile is released after the
 // final wait so the next tile's loads can reuse its stage.
 // PERSISTENT: gpu.launch_func @quilt_kernels::@wgmma_linear_0 blocks in (%c3,{{.*}}threads in (%c384
-// PERSISTENT-SAME: \22persistent_ctas\22:3,\22producer_warpgroup\22:true
+// PERSISTENT-SAME: \22persistent_ctas\22:3,\22problem\22:[{{[0-9,]+}}],\22producer_warpgroup\22:true
 // PERSISTENT: gpu.func @wgmma_linear_0
 // PERSISTENT: %[[LAST:.*]] = arith.subi %c10_i32, %[[CTA:.*]] : i32
 // PERSISTENT: %[[OWN:.*]] = arith.divui %[[LAST]], %c3_i32 : i32

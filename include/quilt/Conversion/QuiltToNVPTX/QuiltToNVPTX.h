@@ -28,6 +28,9 @@ inline constexpr llvm::StringLiteral kBytesAttr = "quilt.bytes";
 inline constexpr llvm::StringLiteral kKernelConfigAttr = "quilt.kernel_config";
 inline constexpr llvm::StringLiteral kPredictedRegistersAttr =
     "quilt.predicted_registers";
+/// On a GEMM's gpu.launch_func whose tiling the timing model chose: the
+/// time it predicted (microseconds, f64).
+inline constexpr llvm::StringLiteral kPredictedTimeAttr = "quilt.predicted_us";
 /// On a gpu.launch_func: the kernel arguments the host fills with a CUDA
 /// tensor map before the launch. An array of dictionaries {argument,
 /// source: operand numbers of the launch; element: the source's element
