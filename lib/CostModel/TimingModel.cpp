@@ -116,6 +116,35 @@ static double getOperandTraffic(const NVPTXKernelConfig &c) {
          k;
 }
 
+std::vector<std::pair<StringRef, int64_t>>
+getTilingKnobs(const NVPTXKernelConfig &c) {
+  return {{"block_m", c.blockM},
+          {"block_n", c.blockN},
+          {"block_k", c.blockK},
+          {"stages", c.stages},
+          {"warps_n", c.warpsN},
+          {"split_k", c.splitK},
+          {"tiles_per_warp", c.tilesPerWarp},
+          {"ahead", c.ahead}};
+}
+
+std::string getKernelForm(const NVPTXKernelConfig &c) {
+  std::string form = getFamilyName(c.family).str();
+  if (c.family == NVPTXKernelFamily::Int4)
+    return c.tma ? form + "-bulk" : form;
+  if (c.tma)
+    form += "-tma";
+  if (c.mbarrierRelease)
+    form += "-mbarrier";
+  if (c.producerWarpgroup)
+    form += "-producer";
+  if (c.persistentCtas)
+    form += "-persistent";
+  if (c.clusterM > 1)
+    form += "-cluster";
+  return form;
+}
+
 std::vector<std::string> getTimingFeatureNames() {
   std::vector<std::string> names = getRegisterFeatureNames();
   for (const char *name :
@@ -171,14 +200,17 @@ Expected<TimingModelFile> readTimingModelFile(StringRef path) {
                        *version, kTimingModelSchemaVersion));
   TimingModelFile file;
   const json::Array *features = o->getArray("features");
-  const json::Array *families = o->getArray("families");
+  const json::Object *domain = o->getObject("domain");
   std::optional<StringRef> booster = o->getString("booster");
   std::optional<int64_t> sm = o->getInteger("sm");
-  if (!features || !families || !booster || !sm)
-    return bad(path + ": corrupt timing model: needs sm, families, features "
+  if (!features || !domain || !booster || !sm)
+    return bad(path + ": corrupt timing model: needs sm, domain, features "
                       "and booster");
-  for (const json::Value &f : *families)
-    file.families.push_back(f.getAsString().value_or("").str());
+  for (const auto &[family, knobs] : *domain)
+    for (const auto &[knob, values] : *knobs.getAsObject())
+      for (const json::Value &v : *values.getAsArray())
+        file.domain[family.str()][knob.str()].push_back(
+            v.getAsInteger().value_or(0));
   file.sm = *sm;
   file.device = o->getString("device").value_or("").str();
   for (const json::Value &f : *features)
@@ -194,12 +226,19 @@ Error writeTimingModelFile(StringRef path, const TimingModelFile &file) {
   raw_fd_ostream os(path, ec);
   if (ec)
     return createStringError(ec, "cannot write " + path + ": " + ec.message());
+  json::Object domain;
+  for (const auto &[family, knobs] : file.domain) {
+    json::Object values;
+    for (const auto &[knob, seen] : knobs)
+      values[knob] = json::Array(seen);
+    domain[family] = std::move(values);
+  }
   os << json::Value(json::Object{
             {"kind", "nvptx-timing"},
             {"schema_version", file.schemaVersion},
             {"sm", file.sm},
             {"device", file.device},
-            {"families", json::Array(file.families)},
+            {"domain", std::move(domain)},
             {"features", json::Array(file.featureNames)},
             {"training", json::Object(file.training)},
             {"booster", file.booster},
@@ -239,7 +278,23 @@ Expected<std::unique_ptr<TimingModel>> TimingModel::load(StringRef path,
 }
 
 bool TimingModel::knows(NVPTXKernelFamily family) const {
-  return llvm::is_contained(file.families, getFamilyName(family));
+  StringRef name = getFamilyName(family);
+  return llvm::any_of(file.domain, [&](const auto &entry) {
+    StringRef form = entry.first;
+    return form == name || form.starts_with((name + "-").str());
+  });
+}
+
+bool TimingModel::covers(const NVPTXKernelConfig &config) const {
+  auto form = file.domain.find(getKernelForm(config));
+  if (form == file.domain.end())
+    return false;
+  for (auto [knob, value] : getTilingKnobs(config)) {
+    auto seen = form->second.find(knob.str());
+    if (seen == form->second.end() || !llvm::is_contained(seen->second, value))
+      return false;
+  }
+  return true;
 }
 
 double TimingModel::predictMicroseconds(const NVPTXTimingQuery &query) const {

@@ -270,11 +270,13 @@ int runTrainTiming() {
   TimingModelFile file;
   file.sm = sm;
   file.device = data.device;
-  for (const TimingSample &s : data.samples) {
-    std::string family = getFamilyName(s.query.config.family).str();
-    if (!llvm::is_contained(file.families, family))
-      file.families.push_back(family);
-  }
+  for (const TimingSample &s : data.samples)
+    for (auto [knob, value] : getTilingKnobs(s.query.config)) {
+      std::vector<int64_t> &seen =
+          file.domain[getKernelForm(s.query.config)][knob.str()];
+      if (!llvm::is_contained(seen, value))
+        seen.insert(llvm::upper_bound(seen, value), value);
+    }
   file.featureNames = getTimingFeatureNames();
   file.booster = std::move(*booster);
   file.training = llvm::json::Object{

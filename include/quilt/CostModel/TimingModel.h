@@ -15,6 +15,8 @@
 
 #include "quilt/CostModel/RegisterModel.h"
 
+#include <map>
+
 namespace mlir::quilt::cost {
 
 /// Peak figures of the usual data-center part of compute capability `sm`
@@ -57,6 +59,16 @@ int64_t getCtasPerMultiprocessor(const NVPTXTimingQuery &query);
 std::vector<std::string> getTimingFeatureNames();
 std::vector<float> extractTimingFeatures(const NVPTXTimingQuery &query);
 
+/// The tiling knobs of a kernel (block_m, block_n, block_k, stages, warps_n,
+/// split_k, tiles_per_warp, ahead) with their values: the search asks the
+/// model only about values it has timings of.
+std::vector<std::pair<llvm::StringRef, int64_t>>
+getTilingKnobs(const NVPTXKernelConfig &config);
+
+/// The kernel's family and form: "wgmma", "wgmma-tma-mbarrier-producer",
+/// "int4-bulk", ... (tiling aside, what the pass options choose).
+std::string getKernelForm(const NVPTXKernelConfig &config);
+
 /// Bumped whenever the timing features or the file layout change.
 constexpr int64_t kTimingModelSchemaVersion = 1;
 
@@ -67,9 +79,9 @@ struct TimingModelFile {
   /// and the GPU that timed them.
   int64_t sm = 0;
   std::string device;
-  /// The kernel families it has timings of (getFamilyName): trees say
-  /// nothing about the others.
-  std::vector<std::string> families;
+  /// For each kernel form it has timings of (getKernelForm), the values
+  /// of each tiling knob among them: trees say nothing about the others.
+  std::map<std::string, std::map<std::string, std::vector<int64_t>>> domain;
   std::vector<std::string> featureNames;
   std::string booster;
   /// Datasets, samples, held-out figures.
@@ -91,8 +103,11 @@ public:
   /// also when the model was trained for another compute capability.
   static llvm::Expected<std::unique_ptr<TimingModel>> load(llvm::StringRef path,
                                                            int64_t sm);
-  /// Whether the model was trained on kernels of `family`.
+  /// Whether the model was trained on kernels of `family` (in any form).
   bool knows(NVPTXKernelFamily family) const;
+  /// Whether it has timings of the form of `config` with each of its knob
+  /// values.
+  bool covers(const NVPTXKernelConfig &config) const;
   /// Predicted time of the kernel (microseconds).
   double predictMicroseconds(const NVPTXTimingQuery &query) const;
   const TimingModelFile &getFile() const { return file; }

@@ -5,8 +5,10 @@
 // (the space bench/gpu/make_grid.py times for the model) is described to
 // the register model, which drops those predicted to spill and gives the
 // rest their registers, and to the timing model, whose fastest prediction
-// wins. The kernel form (wgmma's TMA, release and producer options, int4's
-// load path) stays the request's: the search picks within it.
+// wins. Only knob values the model has timings of are asked about: trees
+// extrapolate flat, and a tie with an untimed tile is no evidence for it. The
+// kernel form (wgmma's TMA, release and producer options, int4's load path)
+// stays the request's: the search picks within it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,19 +33,16 @@ SmallVector<int64_t> getTileHeights(int64_t m, ArrayRef<int64_t> heights,
   return out;
 }
 
-/// int4: tiles per warp x warps side by side x K split x blocks ahead (the
-/// bulk ring as deep as fits).
+/// int4: tiles per warp x warps side by side x K split x blocks of loads
+/// ahead (bulk: of x and the scales; the ring as deep as fits).
 SmallVector<KernelTiling> getInt4Candidates(const GemmProblem &p,
                                             const Int4Layout &layout,
                                             const TilingRequest &request) {
   SmallVector<KernelTiling> out;
-  SmallVector<int64_t> aheads = {2, 4, 8};
-  if (request.int4Bulk)
-    aheads = {4};
   for (int64_t tiles : {1, 2, 4})
     for (int64_t side : {1, 3, 4, 6})
       for (int64_t split : {1, 2, 4, 8, 16})
-        for (int64_t ahead : aheads) {
+        for (int64_t ahead : {2, 4, 8}) {
           KernelTiling k;
           k.family = NVPTXKernelFamily::Int4;
           Int4Tiling &t = k.int4;
@@ -149,6 +148,9 @@ std::optional<KernelTiling> mlir::quilt::nvptx::chooseTimedTiling(
     cost::NVPTXTimingQuery query;
     query.config =
         describeKernel(candidate, request.sm, problem, layout, epilogue);
+    // No prediction outside the tilings the model has timings of.
+    if (!request.timing->covers(query.config))
+      continue;
     // W8A8 times its quantizer of x with the GEMM.
     query.extraLaunches = query.config.operandBits == 8;
     if (request.registers) {

@@ -7,7 +7,7 @@
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=timing-model=%t.missing.json" 2>&1 | FileCheck %s --check-prefix=MISSING
 // RUN: echo '{"kind": "nvptx-timing", "schema_version": 999}' > %t.future.json
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=timing-model=%t.future.json" 2>&1 | FileCheck %s --check-prefix=SCHEMA
-// RUN: echo '{"kind": "nvptx-timing", "schema_version": 1, "sm": 90, "families": ["wgmma"], "features": ["sm"], "booster": ""}' > %t.sm90.json
+// RUN: echo '{"kind": "nvptx-timing", "schema_version": 1, "sm": 90, "domain": {"wgmma": {}}, "features": ["sm"], "booster": ""}' > %t.sm90.json
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=chip=sm_80 timing-model=%t.sm90.json" 2>&1 | FileCheck %s --check-prefix=CHIP
 // RUN: not quilt-opt %s "--convert-quilt-to-nvptx=timing-model=%t.sm90.json" 2>&1 | FileCheck %s --check-prefix=FEATURES
 // RUN: echo '{"kind": "nvptx-timing", "schema_version": 1, "sm": 90}' > %t.corrupt.json
@@ -20,7 +20,7 @@
 // SCHEMA: convert-quilt-to-nvptx: timing model: {{.*}}future.json: schema version 999, this build reads 1
 // CHIP: convert-quilt-to-nvptx: timing model: {{.*}}sm90.json: timed sm_90 kernels, not sm_80
 // FEATURES: convert-quilt-to-nvptx: timing model: {{.*}}sm90.json: the model's feature list differs from this build's timing features
-// CORRUPT: convert-quilt-to-nvptx: timing model: {{.*}}corrupt.json: corrupt timing model: needs sm, families, features and booster
+// CORRUPT: convert-quilt-to-nvptx: timing model: {{.*}}corrupt.json: corrupt timing model: needs sm, domain, features and booster
 
 func.func @linear(%x: tensor<64x2048xbf16>, %w: !quilt.packed<2048x512, precision<bf16>>) -> tensor<64x512xbf16> {
   %y = quilt.linear %x, %w : tensor<64x2048xbf16>, !quilt.packed<2048x512, precision<bf16>> -> tensor<64x512xbf16>

@@ -41,13 +41,15 @@ def main() -> int:
     p.add_argument("--quilt-opt", required=True)
     p.add_argument("--work", type=Path, required=True, help="kernels go here")
     p.add_argument("-o", type=Path, required=True)
+    p.add_argument("--block-n", default="64,128,256", help="tile widths of the grid")
     p.add_argument("cases", nargs="+", type=Path, help="MLIR files, one entry each")
     opts = p.parse_args()
     rows = []
     for case in opts.cases:
         name = case.stem
         variants = [("", "")] + [(f"@n{n}s{s}", f" tiles=64x{n}x64 stages={s}")
-                                 for n in (64, 128, 256) for s in (2, 3, 4, 5)]
+                                 for n in map(int, opts.block_n.split(","))
+                                 for s in (2, 3, 4, 5)]
         for tag, options in variants:
             out = opts.work / (name + tag)
             subprocess.run([opts.quilt_opt, str(case), "-o", "/dev/null",
