@@ -125,7 +125,9 @@ getTilingKnobs(const NVPTXKernelConfig &c) {
           {"warps_n", c.warpsN},
           {"split_k", c.splitK},
           {"tiles_per_warp", c.tilesPerWarp},
-          {"ahead", c.ahead}};
+          {"ahead", c.ahead},
+          {"persistent_ctas", c.persistentCtas},
+          {"cluster_m", c.clusterM}};
 }
 
 std::string getKernelForm(const NVPTXKernelConfig &c) {

@@ -60,7 +60,8 @@ std::vector<std::string> getTimingFeatureNames();
 std::vector<float> extractTimingFeatures(const NVPTXTimingQuery &query);
 
 /// The tiling knobs of a kernel (block_m, block_n, block_k, stages, warps_n,
-/// split_k, tiles_per_warp, ahead) with their values: the search asks the
+/// split_k, tiles_per_warp, ahead, persistent_ctas, cluster_m) with their
+/// values: the search asks the
 /// model only about values it has timings of.
 std::vector<std::pair<llvm::StringRef, int64_t>>
 getTilingKnobs(const NVPTXKernelConfig &config);

@@ -6,7 +6,8 @@
 // with fewest warps that it predicts to fit (Triton leaves num_warps to the
 // user); a wgmma tile left to `auto`, whose warps follow it, narrows until
 // it is predicted to fit; a tiling forced whole that is predicted to spill
-// is a warning.
+// is a warning. With a timing model of the kernel's family and nothing
+// forced, the search of TilingSearch.cpp replaces the tables.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,14 +33,14 @@ cost::NVPTXKernelConfig mlir::quilt::nvptx::describeKernel(
     const Int4Tiling &t = tiling.int4;
     c.operandBits = 4;
     c.rows = problem.m;
-    c.tilesPerWarp = tiling.int4.tilesPerWarp;
-    c.warpsN = tiling.int4.warpsN;
-    c.splitK = tiling.int4.splitK;
-    c.ahead = tiling.int4.ahead;
-    c.blocksPerWarp = tiling.int4.getBlocksPerWarp(layout);
+    c.tilesPerWarp = t.tilesPerWarp;
+    c.warpsN = t.warpsN;
+    c.splitK = t.splitK;
+    c.ahead = t.ahead;
+    c.blocksPerWarp = t.getBlocksPerWarp(layout);
     // Bulk: the weights' ring, filled by copies like TMA's.
-    c.tma = tiling.int4.bulk;
-    c.stages = tiling.int4.getRingStages(layout);
+    c.tma = t.bulk;
+    c.stages = t.getRingStages(layout);
     // buildInt4MmaKernel's grid: column tiles of the CTAs, 16 rows each.
     c.ctas =
         llvm::divideCeil(layout.paddedN() / 16, t.tilesPerWarp * t.warpsN) *
