@@ -270,22 +270,32 @@ std::vector<float> extractRegisterFeatures(const NVPTXKernelConfig &c) {
           float(c.getRegisterCap())};
 }
 
-Expected<RegisterModelFile> readRegisterModelFile(StringRef path) {
+Expected<json::Object> readModelObject(StringRef path, StringRef kind,
+                                       int64_t schemaVersion, StringRef model) {
   auto buffer = MemoryBuffer::getFile(path);
   if (!buffer)
     return bad(path + ": " + buffer.getError().message());
   auto value = json::parse((*buffer)->getBuffer());
   if (!value)
-    return bad(path +
-               ": corrupt register model: " + toString(value.takeError()));
-  const json::Object *o = value->getAsObject();
+    return bad(path + ": corrupt " + model + ": " +
+               toString(value.takeError()));
+  json::Object *o = value->getAsObject();
   std::optional<int64_t> version =
       o ? o->getInteger("schema_version") : std::nullopt;
-  if (!version || o->getString("kind") != "nvptx-registers")
-    return bad(path + ": not a register model file");
-  if (*version != kRegisterModelSchemaVersion)
+  if (!version || o->getString("kind") != kind)
+    return bad(path + ": not a " + model + " file");
+  if (*version != schemaVersion)
     return bad(formatv("{0}: schema version {1}, this build reads {2}", path,
-                       *version, kRegisterModelSchemaVersion));
+                       *version, schemaVersion));
+  return std::move(*o);
+}
+
+Expected<RegisterModelFile> readRegisterModelFile(StringRef path) {
+  auto object = readModelObject(path, "nvptx-registers",
+                                kRegisterModelSchemaVersion, "register model");
+  if (!object)
+    return object.takeError();
+  const json::Object *o = &*object;
   RegisterModelFile file;
   const json::Array *features = o->getArray("features");
   std::optional<StringRef> booster = o->getString("booster");

@@ -186,20 +186,11 @@ std::vector<float> extractTimingFeatures(const NVPTXTimingQuery &q) {
 }
 
 Expected<TimingModelFile> readTimingModelFile(StringRef path) {
-  auto buffer = MemoryBuffer::getFile(path);
-  if (!buffer)
-    return bad(path + ": " + buffer.getError().message());
-  auto value = json::parse((*buffer)->getBuffer());
-  if (!value)
-    return bad(path + ": corrupt timing model: " + toString(value.takeError()));
-  const json::Object *o = value->getAsObject();
-  std::optional<int64_t> version =
-      o ? o->getInteger("schema_version") : std::nullopt;
-  if (!version || o->getString("kind") != "nvptx-timing")
-    return bad(path + ": not a timing model file");
-  if (*version != kTimingModelSchemaVersion)
-    return bad(formatv("{0}: schema version {1}, this build reads {2}", path,
-                       *version, kTimingModelSchemaVersion));
+  auto object = readModelObject(path, "nvptx-timing", kTimingModelSchemaVersion,
+                                "timing model");
+  if (!object)
+    return object.takeError();
+  const json::Object *o = &*object;
   TimingModelFile file;
   const json::Array *features = o->getArray("features");
   const json::Object *domain = o->getObject("domain");

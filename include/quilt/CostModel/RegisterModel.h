@@ -135,6 +135,14 @@ struct RegisterModelFile {
 };
 
 llvm::Expected<RegisterModelFile> readRegisterModelFile(llvm::StringRef path);
+
+/// The JSON object of an NVPTX model file of `kind` ("nvptx-registers",
+/// "nvptx-timing") at `schemaVersion`; errors name the file and the
+/// `model` ("register model", "timing model").
+llvm::Expected<llvm::json::Object> readModelObject(llvm::StringRef path,
+                                                   llvm::StringRef kind,
+                                                   int64_t schemaVersion,
+                                                   llvm::StringRef model);
 llvm::Error writeRegisterModelFile(llvm::StringRef path,
                                    const RegisterModelFile &file);
 

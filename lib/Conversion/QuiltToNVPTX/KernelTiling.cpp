@@ -102,6 +102,17 @@ mlir::quilt::nvptx::getWarpGridCandidates(const MmaTiling &t) {
   return grids;
 }
 
+void mlir::quilt::nvptx::applyWgmmaForm(MmaTiling &t,
+                                        const TilingRequest &request) {
+  t.wgmmaInFlight = request.wgmmaInFlight;
+  t.tma = request.tma;
+  t.mbarrierRelease = request.mbarrierRelease;
+  t.producerWarpgroup = request.producerWarpgroup;
+  t.persistentCtas = request.persistentCtas;
+  t.clusterM = request.cluster;
+  t.rebalanceRegisters = request.rebalanceRegisters;
+}
+
 bool mlir::quilt::nvptx::isValidMmaTiling(const MmaTiling &t, bool sparse24) {
   return t.verify().empty() && (!sparse24 || verifySparse(t).empty());
 }
@@ -180,15 +191,8 @@ FailureOr<KernelTiling> mlir::quilt::nvptx::chooseKernelTiling(
       t.blockK = 64;
     if (request.stages)
       t.stages = request.stages;
-    if (wgmma) {
-      t.wgmmaInFlight = request.wgmmaInFlight;
-      t.tma = request.tma;
-      t.mbarrierRelease = request.mbarrierRelease;
-      t.producerWarpgroup = request.producerWarpgroup;
-      t.persistentCtas = request.persistentCtas;
-      t.clusterM = request.cluster;
-      t.rebalanceRegisters = request.rebalanceRegisters;
-    }
+    if (wgmma)
+      applyWgmmaForm(t, request);
     // A forced tile may not suit the default warp grid (16 int8 rows do not
     // split over 4 warps' cp.async chunks): then the grid closest to it in
     // warps that does.

@@ -532,6 +532,10 @@ chooseKernelTiling(LinearOp linear, const GemmProblem &problem,
 SmallVector<std::pair<int64_t, int64_t>>
 getWarpGridCandidates(const MmaTiling &t);
 
+/// Gives a wgmma tiling the kernel form the request asks for (batches in
+/// flight, TMA, release, producer, persistent CTAs, cluster, setmaxnreg).
+void applyWgmmaForm(MmaTiling &t, const TilingRequest &request);
+
 /// Whether the mma.sync kernels (mma.sp's with `sparse24`) accept `t`.
 bool isValidMmaTiling(const MmaTiling &t, bool sparse24);
 

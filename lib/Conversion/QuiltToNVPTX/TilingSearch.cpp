@@ -70,13 +70,7 @@ SmallVector<KernelTiling> getWgmmaCandidates(const GemmProblem &p,
         std::tie(t.blockM, t.blockN, t.blockK, t.stages) =
             std::tuple(bm, bn, int64_t(64), stages);
         std::tie(t.warpsM, t.warpsN) = std::pair(4 * bm / 64, int64_t(1));
-        t.wgmmaInFlight = request.wgmmaInFlight;
-        t.tma = request.tma;
-        t.mbarrierRelease = request.mbarrierRelease;
-        t.producerWarpgroup = request.producerWarpgroup;
-        t.persistentCtas = request.persistentCtas;
-        t.clusterM = request.cluster;
-        t.rebalanceRegisters = request.rebalanceRegisters;
+        applyWgmmaForm(t, request);
         if (verifyWgmmaTiling(t).empty() && t.verify().empty())
           out.push_back(k);
       }
