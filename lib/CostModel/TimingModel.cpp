@@ -199,11 +199,21 @@ Expected<TimingModelFile> readTimingModelFile(StringRef path) {
   if (!features || !domain || !booster || !sm)
     return bad(path + ": corrupt timing model: needs sm, domain, features "
                       "and booster");
-  for (const auto &[family, knobs] : *domain)
-    for (const auto &[knob, values] : *knobs.getAsObject())
-      for (const json::Value &v : *values.getAsArray())
-        file.domain[family.str()][knob.str()].push_back(
+  for (const auto &[form, knobs] : *domain) {
+    const json::Object *byKnob = knobs.getAsObject();
+    if (!byKnob)
+      return bad(path + ": corrupt timing model: domain." + form.str() +
+                 " is not an object");
+    for (const auto &[knob, values] : *byKnob) {
+      const json::Array *seen = values.getAsArray();
+      if (!seen)
+        return bad(path + ": corrupt timing model: domain." + form.str() + "." +
+                   knob.str() + " is not an array");
+      for (const json::Value &v : *seen)
+        file.domain[form.str()][knob.str()].push_back(
             v.getAsInteger().value_or(0));
+    }
+  }
   file.sm = *sm;
   file.device = o->getString("device").value_or("").str();
   for (const json::Value &f : *features)

@@ -112,12 +112,12 @@ SmallVector<KernelTiling> getMmaSyncCandidates(const GemmProblem &p,
             std::tie(c.mma.warpsM, c.mma.warpsN) = std::pair(wm, wn);
             if (!isValidMmaTiling(c.mma, sparse24))
               continue;
-            if (request.registers &&
-                request.registers
-                    ->estimate(
-                        describeKernel(c, request.sm, p, layout, epilogue))
-                    .spills)
-              continue;
+            if (request.registers) {
+              c.registers = request.registers->estimate(
+                  describeKernel(c, request.sm, p, layout, epilogue));
+              if (c.registers->spills)
+                continue;
+            }
             out.push_back(c);
             break;
           }
@@ -147,8 +147,10 @@ std::optional<KernelTiling> mlir::quilt::nvptx::chooseTimedTiling(
       continue;
     // W8A8 times its quantizer of x with the GEMM.
     query.extraLaunches = query.config.operandBits == 8;
-    if (request.registers) {
+    // mma.sync candidates come with the estimate that chose their warps.
+    if (request.registers && !candidate.registers)
       candidate.registers = request.registers->estimate(query.config);
+    if (candidate.registers) {
       if (candidate.registers->spills)
         continue;
       query.registers = candidate.registers->registers;
